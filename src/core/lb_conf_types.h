@@ -1,0 +1,242 @@
+/* weir: the object model of SPEC.md section 1, as the config parser fills
+ * it. A running cycle's configuration is read-only. Enumerations are
+ * X-macros so that names (YAML, JSON, logs) and values cannot drift. */
+#ifndef LB_CONF_TYPES_H
+#define LB_CONF_TYPES_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "lb_core_types.h"
+
+#define LB_BALANCER_TYPES(X)          \
+    X(ALB,          "ALB")            \
+    X(NLB,          "NLB")            \
+    X(NLB_L4_DSR,   "NLB_L4_DSR")
+
+#define LB_LISTENER_PROTOCOLS(X)      \
+    X(HTTP,   "HTTP")                 \
+    X(HTTPS,  "HTTPS")                \
+    X(TCP,    "TCP")                  \
+    X(TLS,    "TLS")                  \
+    X(UDP,    "UDP")
+
+#define LB_TG_PROTOCOLS(X)            \
+    X(HTTP,   "HTTP")                 \
+    X(HTTPS,  "HTTPS")                \
+    X(TCP,    "TCP")                  \
+    X(UDP,    "UDP")                  \
+    X(PROXY,  "PROXY")
+
+#define LB_ALGORITHMS(X)                          \
+    X(ROUND_ROBIN,        "ROUND_ROBIN")          \
+    X(LEAST_CONNECTIONS,  "LEAST_CONNECTIONS")    \
+    X(SOURCE_IP,          "SOURCE_IP")
+
+#define LB_PERSISTENCE_TYPES(X)       \
+    X(HTTP_COOKIE,  "HTTP_COOKIE")    \
+    X(APP_COOKIE,   "APP_COOKIE")     \
+    X(SOURCE_IP,    "SOURCE_IP")
+
+#define LB_CHECK_TYPES(X)             \
+    X(PING,   "PING")                 \
+    X(TCP,    "TCP")                  \
+    X(HTTP,   "HTTP")                 \
+    X(HTTPS,  "HTTPS")
+
+#define LB_HTTP_METHODS(X)            \
+    X(CONNECT,  "CONNECT")            \
+    X(DELETE,   "DELETE")             \
+    X(GET,      "GET")                \
+    X(HEAD,     "HEAD")               \
+    X(OPTIONS,  "OPTIONS")            \
+    X(PATCH,    "PATCH")              \
+    X(POST,     "POST")               \
+    X(PUT,      "PUT")                \
+    X(TRACE,    "TRACE")
+
+#define LB_TLS_VERSIONS(X)            \
+    X(TLSv1,    "TLSv1")              \
+    X(TLSv1_1,  "TLSv1.1")            \
+    X(TLSv1_2,  "TLSv1.2")            \
+    X(TLSv1_3,  "TLSv1.3")
+
+/* X-Forwarded-For: true appends, false leaves, remove strips */
+#define LB_XFF_MODES(X)               \
+    X(TRUE,    "true")                \
+    X(FALSE,   "false")               \
+    X(REMOVE,  "remove")
+
+#define LB_ENUM_BALANCER(n, s)   LB_BALANCER_##n,
+#define LB_ENUM_LPROTO(n, s)     LB_LISTENER_##n,
+#define LB_ENUM_TGPROTO(n, s)    LB_TG_##n,
+#define LB_ENUM_ALGO(n, s)       LB_ALGO_##n,
+#define LB_ENUM_PERSIST(n, s)    LB_PERSIST_##n,
+#define LB_ENUM_CHECK(n, s)      LB_CHECK_##n,
+#define LB_ENUM_METHOD(n, s)     LB_METHOD_##n,
+#define LB_ENUM_TLS(n, s)        LB_##n,
+#define LB_ENUM_XFF(n, s)        LB_XFF_##n,
+
+typedef enum { LB_BALANCER_TYPES(LB_ENUM_BALANCER) } lb_balancer_type_e;
+typedef enum { LB_LISTENER_PROTOCOLS(LB_ENUM_LPROTO) } lb_listener_proto_e;
+typedef enum { LB_TG_PROTOCOLS(LB_ENUM_TGPROTO) } lb_tg_proto_e;
+typedef enum { LB_ALGORITHMS(LB_ENUM_ALGO) } lb_algorithm_e;
+typedef enum { LB_PERSISTENCE_TYPES(LB_ENUM_PERSIST) } lb_persistence_e;
+typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
+typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_http_method_e;
+typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
+typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
+
+/* NULL-terminated name tables, indexed by the enums above
+ * (defined in lb_conf_names.c) */
+extern const char *const  lb_balancer_type_names[];
+extern const char *const  lb_listener_proto_names[];
+extern const char *const  lb_tg_proto_names[];
+extern const char *const  lb_algorithm_names[];
+extern const char *const  lb_persistence_names[];
+extern const char *const  lb_check_type_names[];
+extern const char *const  lb_http_method_names[];
+extern const char *const  lb_tls_version_names[];
+extern const char *const  lb_xff_mode_names[];
+
+/* where a value stood in the YAML file, for error messages */
+typedef struct {
+    unsigned  line;
+    unsigned  col;
+} lb_conf_pos_t;
+
+/* an address with its text form; port in network order inside sa */
+typedef struct {
+    struct sockaddr_storage  sa;
+    socklen_t                socklen;
+    char                     text[64];   /* "127.0.0.1:9001", "[::1]:80" */
+} lb_sockaddr_t;
+
+struct lb_target_s {
+    char                  *id;
+    char                  *name;
+    char                  *address;        /* as written */
+    uint32_t               protocol_port;  /* 1..65535 */
+    uint32_t               weight;         /* 0..256, default 1 */
+    uint32_t               monitor_port;   /* default: protocol_port */
+    char                  *subnet_id;
+    char                  *instance_id;
+    char                  *instance_name;
+
+    lb_sockaddr_t          addr;           /* address:protocol_port */
+    lb_target_group_t     *group;
+    uint32_t               index;          /* in group->targets */
+    lb_conf_pos_t          pos;
+};
+
+struct lb_health_monitor_s {
+    char                  *id;
+    lb_check_type_e        type;
+    uint32_t               delay;          /* s, 1..3600, default 30 */
+    uint32_t               timeout;        /* s, 1..900, default 5 */
+    uint32_t               max_retries;    /* 1..10, default 5 */
+    uint32_t               max_retries_down;  /* 1..10, default 2 */
+    lb_http_method_e       http_method;    /* default GET */
+    char                  *http_version;   /* "1.0" | "1.1" */
+    char                  *url_path;       /* default "/" */
+    char                  *expected_codes; /* default "200" */
+    uint8_t                codes[1000 / 8];   /* bitmap of accepted codes */
+    lb_conf_pos_t          pos;
+};
+
+struct lb_persistence_s {
+    lb_persistence_e       type;
+    uint32_t               persistence_timeout;  /* s, 1..604800 */
+    char                  *cookie_name;          /* APP_COOKIE */
+    char                  *persistence_granularity;  /* SOURCE_IP */
+    int                    mask_family;          /* AF_INET | AF_INET6 */
+    uint8_t                mask[16];             /* network order */
+    lb_conf_pos_t          pos;
+};
+
+struct lb_target_group_s {
+    char                  *id;
+    char                  *name;
+    lb_tg_proto_e          protocol;
+    lb_algorithm_e         load_balancer_algorithm;
+    uint32_t               proxy_protocol_version;   /* PROXY: 1 | 2 */
+    lb_persistence_t      *session_persistence;  /* NULL: disabled */
+    lb_health_monitor_t   *health_monitor;       /* NULL: no checks */
+    lb_target_t           *targets;              /* "members" */
+    uint32_t               ntargets;
+
+    lb_balancer_t         *balancer;
+    uint32_t               index;                /* in balancer */
+    lb_conf_pos_t          pos;
+};
+
+typedef struct {
+    char                  *certificate;
+    char                  *key;
+} lb_tls_cert_t;
+
+struct lb_listener_s {
+    char                  *id;
+    char                  *name;
+    lb_listener_proto_e    protocol;
+    uint32_t               protocol_port;
+    char                  *target_group_name;    /* NULL: none */
+    lb_target_group_t     *target_group;         /* resolved */
+
+    lb_xff_mode_e          x_forwarded_for;      /* default TRUE */
+    bool                   x_forwarded_proto;    /* default false */
+    bool                   x_forwarded_port;     /* default false */
+    uint32_t               timeout_client_data;  /* ms, 1000..4000000 */
+    int64_t                connection_limit;     /* -1: unlimited */
+
+    lb_tls_cert_t          tls;                  /* HTTPS, TLS */
+    lb_tls_cert_t         *sni_certificates;
+    uint32_t               nsni_certificates;
+    lb_tls_version_e       tls_min_version;      /* default TLSv1.2 */
+
+    lb_sockaddr_t          addr;                 /* balancer address:port */
+    lb_balancer_t         *balancer;
+    uint32_t               index;
+    lb_conf_pos_t          pos;
+};
+
+struct lb_balancer_s {
+    char                  *id;
+    char                  *name;
+    lb_balancer_type_e     type;
+    char                  *address;
+    char                  *availability_zone;
+    char                  *vpc;
+    lb_listener_t         *listeners;
+    uint32_t               nlisteners;
+    lb_target_group_t     *target_groups;
+    uint32_t               ntarget_groups;
+
+    uint32_t               index;
+    lb_conf_pos_t          pos;
+};
+
+typedef struct {
+    char                  *listen;           /* "127.0.0.1:9090" */
+    char                  *token_file;
+    lb_sockaddr_t          addr;
+    lb_conf_pos_t          pos;
+} lb_admin_conf_t;
+
+struct lb_conf_s {
+    const char            *file;             /* as given on the command line */
+    uint32_t               worker_processes; /* 0 in the file means auto;
+                                                resolved to >= 1 */
+    bool                   daemon;           /* default true */
+    char                  *user;             /* NULL: keep the user */
+    char                  *error_log;        /* default logs/error.log */
+    unsigned               log_level;        /* lb_log_level_e, default info */
+    char                  *pid_file;         /* default logs/weir.pid */
+    uint32_t               shutdown_timeout; /* ms a draining worker may
+                                                take, default 30000 */
+    lb_admin_conf_t       *admin;            /* NULL: no admin listener */
+    lb_balancer_t         *balancers;
+    uint32_t               nbalancers;
+};
+
+#endif /* LB_CONF_TYPES_H */
