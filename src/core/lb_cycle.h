@@ -19,6 +19,8 @@ struct lb_listening_s {
     lb_listener_t       *listener;    /* config of this cycle */
     lb_connection_t     *connection;  /* in a worker, once added */
     void                *data;        /* for the protocol module */
+    lb_listening_t      *from;        /* taken over from the old cycle;
+                                         only valid during lb_init_cycle */
 };
 
 struct lb_cycle_s {
@@ -45,6 +47,10 @@ lb_cycle_t *lb_init_cycle(lb_cycle_t *old, const char *prefix,
 /* Close the listening sockets of `old` that `cycle` did not take over,
  * then free `old`. */
 void lb_release_cycle(lb_cycle_t *old, lb_cycle_t *cycle);
+
+/* Undo a cycle that never ran: sockets it took over go back to `old`
+ * (which keeps serving), the rest are closed, the cycle is freed. */
+void lb_release_cycle_failed(lb_cycle_t *cycle, lb_cycle_t *old);
 
 /* An absolute path for name: itself when it starts with '/', else
  * prefix/name. Allocated from pool. */

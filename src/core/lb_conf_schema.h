@@ -1,0 +1,201 @@
+/* weir: the configuration schema. One table per object says everything
+ * about each field (key, type, range, default, when it is allowed, how it
+ * is stored); one generic walker applies the tables to a node tree
+ * (lb_conf_node.h) and fills the structs of lb_conf_types.h. The YAML file,
+ * the admin API's JSON and the YAML dump all go through these tables, so no
+ * field's rule is written twice. */
+#ifndef LB_CONF_SCHEMA_H
+#define LB_CONF_SCHEMA_H
+
+#include "lb_array.h"
+#include "lb_conf_node.h"
+#include "lb_conf_types.h"
+#include "lb_core_types.h"
+
+typedef enum {
+    LB_CONF_STRING,      /* char *, pool copy */
+    LB_CONF_UINT,        /* uint32_t in min..max */
+    LB_CONF_INT,         /* int64_t in min..max */
+    LB_CONF_BOOL,        /* bool: true | false */
+    LB_CONF_ENUM,        /* int-sized enum or unsigned, by name */
+    LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
+    LB_CONF_INLINE,      /* a mapping whose fields live in the parent */
+    LB_CONF_LIST         /* pointer to an array of structs + uint32_t n */
+} lb_conf_type_e;
+
+/* what the walker knows about one field of one object */
+typedef enum {
+    LB_CONF_ABSENT = 0,  /* not written, no default applied (yet) */
+    LB_CONF_SET,         /* written and valid */
+    LB_CONF_DEFAULT,     /* not written, default applied */
+    LB_CONF_BAD,         /* written but invalid (an error was reported) */
+    LB_CONF_UNKNOWN      /* not judged: a field it depends on is bad */
+} lb_conf_state_e;
+
+typedef struct lb_conf_field_s   lb_conf_field_t;
+typedef struct lb_conf_object_s  lb_conf_object_t;
+typedef struct lb_conf_obj_s     lb_conf_obj_t;
+typedef struct lb_conf_cx_s      lb_conf_cx_t;
+
+/* May the field be written in this object? NULL: yes. Otherwise the reason
+ * ("only on HTTPS and TLS listeners"), or LB_CONF_UNDECIDED when a field the
+ * answer depends on is itself invalid. */
+typedef const char *(*lb_conf_allow_pt)(const lb_conf_obj_t *obj);
+
+/* Validate (and derive from) a value already stored in obj->data; called
+ * for written values and for defaults. NULL: fine; else the message. */
+typedef const char *(*lb_conf_check_pt)(lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+
+/* Store a default that depends on other fields. */
+typedef void (*lb_conf_default_pt)(lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+
+/* The rules between the fields of one object, run after its fields and
+ * children are read. Reports with lb_conf_error(). */
+typedef void (*lb_conf_rule_pt)(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
+
+#define LB_CONF_UNDECIDED  ((const char *) -1)
+
+struct lb_conf_field_s {
+    const char               *key;
+    lb_conf_type_e            type;
+    size_t                    off;        /* of the value in the struct */
+    size_t                    count_off;  /* LIST: of the uint32_t count */
+
+    int64_t                   min;        /* UINT, INT: value; STRING:  */
+    int64_t                   max;        /*   length (0: no limit)     */
+    const char               *unit;       /* "seconds": for messages */
+    const char               *allowed;    /* overrides the generated
+                                             "allowed: ..." text */
+
+    unsigned                  required:1; /* when allowed */
+    unsigned                  has_def:1;
+    int64_t                   def;        /* UINT, INT, BOOL, ENUM index */
+    const char               *def_str;    /* STRING */
+    lb_conf_default_pt        def_fn;     /* default from other fields */
+
+    const char *const        *names;      /* ENUM: NULL-terminated */
+    const int                *values;     /* ENUM: stored values (NULL:
+                                             the index in names) */
+    const char               *auto_name;  /* UINT: this word means 0 */
+
+    const lb_conf_object_t   *object;     /* OBJECT, INLINE, LIST */
+
+    lb_conf_allow_pt          only_if;
+    lb_conf_check_pt          check;
+};
+
+struct lb_conf_object_s {
+    const char               *what;       /* "target group" */
+    size_t                    size;       /* of the struct */
+    const lb_conf_field_t    *fields;     /* ends with a NULL key */
+    const char               *name_key;   /* LIST items: field naming the
+                                             item in paths ("name") */
+    lb_conf_rule_pt           rule;
+    size_t                    pos_off;    /* of an lb_conf_pos_t, or
+                                             (size_t) -1 */
+};
+
+#define LB_CONF_NO_POS  ((size_t) -1)
+
+/* One object as read: the struct, where it stood, and per field the value
+ * node and its state. Parents and children are linked so that rules can
+ * find positions and paths of any field. */
+struct lb_conf_obj_s {
+    const lb_conf_object_t   *schema;
+    void                     *data;
+    const lb_conf_node_t     *node;       /* NULL: absent INLINE object */
+    lb_conf_pos_t             pos;        /* of the mapping, or of the key
+                                             that should have held it */
+    const char               *path;       /* "load_balancers[web-lb]" */
+    lb_conf_obj_t            *parent;
+    uint32_t                  index;      /* in the parent's list */
+
+    const lb_conf_node_t    **nodes;      /* per field */
+    lb_conf_state_e          *states;     /* per field */
+    lb_conf_obj_t           **children;   /* OBJECT/INLINE: [0]; LIST: n */
+    uint32_t                 *nchildren;  /* per field */
+};
+
+typedef struct {
+    lb_conf_pos_t             pos;
+    const char               *path;       /* field path, "" for none */
+    const char               *message;
+    uint32_t                  seq;        /* order found, for stable sort */
+} lb_conf_error_t;
+
+/* A walk: where to allocate, what to call the input, where problems go. */
+struct lb_conf_cx_s {
+    lb_pool_t                *pool;       /* the structs and strings */
+    lb_pool_t                *tmp;        /* nodes, obj records, paths */
+    const char               *file;       /* for messages */
+    lb_array_t                errors;     /* lb_conf_error_t, in tmp */
+    unsigned                  nomem:1;
+};
+
+/* the tables (lb_conf_schema.c) */
+extern const lb_conf_object_t  lb_conf_root_object;
+extern const lb_conf_object_t  lb_conf_admin_object;
+extern const lb_conf_object_t  lb_conf_balancer_object;
+extern const lb_conf_object_t  lb_conf_listener_object;
+extern const lb_conf_object_t  lb_conf_target_group_object;
+extern const lb_conf_object_t  lb_conf_persistence_object;
+extern const lb_conf_object_t  lb_conf_health_monitor_object;
+extern const lb_conf_object_t  lb_conf_member_object;
+
+/* Walk node (a mapping) with schema into a struct: a new one from cx->pool
+ * when data is NULL. parent/key/index place the object in paths. Reports
+ * every problem into cx->errors, fills defaults, runs the object's rule and
+ * returns the obj record (NULL only when out of memory). */
+lb_conf_obj_t *lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
+    const lb_conf_node_t *node, void *data, lb_conf_obj_t *parent,
+    const char *key, uint32_t index);
+
+/* Record a problem with `field` of obj (NULL: the object itself) at the
+ * field's value, or at the object when the field was not written. */
+void lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The same at an explicit position and path. */
+void lb_conf_error_at(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Index of key in schema->fields; aborts on a key the table lacks (a bug). */
+uint32_t lb_conf_field_index(const lb_conf_object_t *schema, const char *key);
+
+/* State of a field; true when it holds a usable value (set or default). */
+lb_conf_state_e lb_conf_state(const lb_conf_obj_t *obj, const char *key);
+bool lb_conf_ok(const lb_conf_obj_t *obj, const char *key);
+bool lb_conf_written(const lb_conf_obj_t *obj, const char *key);
+
+/* Where the field's value stood (the object's position when absent). */
+lb_conf_pos_t lb_conf_pos(const lb_conf_obj_t *obj, const char *key);
+
+/* "load_balancers[web-lb].listeners[http].protocol_port" (tmp pool). */
+const char *lb_conf_path(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
+    const char *key);
+
+/* The child obj records of an OBJECT/INLINE (i = 0) or LIST field; NULL
+ * when absent. */
+lb_conf_obj_t *lb_conf_child(const lb_conf_obj_t *obj, const char *key,
+    uint32_t i);
+
+/* The ancestor `levels` up (1: parent). */
+lb_conf_obj_t *lb_conf_up(const lb_conf_obj_t *obj, unsigned levels);
+
+/* Comma-separated names of a NULL-terminated table ("ALB, NLB"). */
+const char *lb_conf_names_list(lb_pool_t *pool, const char *const *names);
+
+/* The name of value v of an ENUM field (handles `values`). */
+const char *lb_conf_enum_name(const lb_conf_field_t *f, int v);
+
+/* Parse "1.2.3.4" or "::1" into sa (port 0); LB_OK or LB_ERROR. */
+lb_int_t lb_conf_parse_ip(const char *text, lb_sockaddr_t *sa);
+
+/* Set the port of sa and write its text form ("1.2.3.4:80",
+ * "[::1]:80"). */
+void lb_conf_sockaddr_set_port(lb_sockaddr_t *sa, uint32_t port);
+
+#endif /* LB_CONF_SCHEMA_H */

@@ -1,0 +1,369 @@
+/* weir: the process table, spawning, signals and pid file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lb_log.h"
+#include "lb_process.h"
+#include "lb_time.h"
+
+#define LB_PROC_NAME(n, s)  s,
+const char *const  lb_proc_type_names[] = { LB_PROCESS_TYPES(LB_PROC_NAME) };
+#undef LB_PROC_NAME
+
+lb_process_t    lb_processes[LB_MAX_PROCESSES];
+int             lb_last_process;
+lb_proc_type_e  lb_process_type;
+bool            lb_is_master;
+
+volatile sig_atomic_t  lb_reap;
+volatile sig_atomic_t  lb_reconfigure;
+volatile sig_atomic_t  lb_quit;
+volatile sig_atomic_t  lb_terminate;
+volatile sig_atomic_t  lb_reopen;
+volatile sig_atomic_t  lb_sigalrm;
+
+static void lb_signal_handler(int signo);
+
+static const struct {
+    int          signo;
+    const char  *name;       /* for -s */
+} lb_signals[] = {
+    { SIGHUP,  "reload" },
+    { SIGQUIT, "quit" },
+    { SIGTERM, "stop" },
+    { SIGINT,  NULL },
+    { SIGUSR1, "reopen" },
+    { SIGCHLD, NULL },
+    { SIGALRM, NULL },
+};
+
+
+lb_int_t
+lb_init_signals(void)
+{
+    size_t            i;
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = lb_signal_handler;
+    sigemptyset(&sa.sa_mask);
+
+    for (i = 0; i < lb_nelems(lb_signals); i++) {
+        if (sigaction(lb_signals[i].signo, &sa, NULL) == -1) {
+            lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                         "sigaction(%d) failed", lb_signals[i].signo);
+            return LB_ERROR;
+        }
+    }
+
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "sigaction(SIGPIPE) failed");
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+/* Handlers only set flags; the loops act on them. */
+static void
+lb_signal_handler(int signo)
+{
+    int  err = errno;
+
+    switch (signo) {
+    case SIGHUP:
+        /* workers ignore HUP: only the master reloads */
+        if (lb_is_master) {
+            lb_reconfigure = 1;
+        }
+        break;
+    case SIGQUIT:
+        lb_quit = 1;
+        break;
+    case SIGTERM:
+    case SIGINT:
+        lb_terminate = 1;
+        break;
+    case SIGUSR1:
+        lb_reopen = 1;
+        break;
+    case SIGCHLD:
+        lb_reap = 1;
+        break;
+    case SIGALRM:
+        lb_sigalrm = 1;
+        break;
+    }
+
+    errno = err;
+}
+
+
+pid_t
+lb_spawn_process(lb_cycle_t *cycle, lb_spawn_proc_pt proc, void *data,
+    lb_proc_type_e type, uint32_t slot)
+{
+    int            s;
+    pid_t          pid;
+    lb_process_t  *p;
+
+    for (s = 0; s < lb_last_process; s++) {
+        if (lb_processes[s].pid == -1) {
+            break;
+        }
+    }
+
+    if (s == LB_MAX_PROCESSES) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                     "no more than %d processes can be spawned",
+                     LB_MAX_PROCESSES);
+        return -1;
+    }
+
+    pid = fork();
+
+    switch (pid) {
+    case -1:
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "fork() failed while spawning \"%s\"",
+                     lb_proc_type_names[type]);
+        return -1;
+
+    case 0:
+        lb_is_master = false;
+        lb_process_type = type;
+        proc(cycle, data);
+        exit(0);   /* proc() should not return */
+    }
+
+    p = &lb_processes[s];
+    p->pid = pid;
+    p->type = type;
+    p->slot = slot;
+    p->proc = proc;
+    p->data = data;
+    p->started = lb_current_msec;
+    p->exiting = 0;
+    p->exited = 0;
+    if (s == lb_last_process) {
+        lb_last_process++;
+    }
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "start %s %d (slot %u)",
+                 lb_proc_type_names[type], (int) pid, slot);
+
+    return pid;
+}
+
+
+void
+lb_signal_children(int sig, bool (*pred)(lb_process_t *p, void *arg),
+    void *arg)
+{
+    int            i;
+    lb_process_t  *p;
+
+    for (i = 0; i < lb_last_process; i++) {
+        p = &lb_processes[i];
+
+        if (p->pid == -1 || p->exited) {
+            continue;
+        }
+        if (pred != NULL && !pred(p, arg)) {
+            continue;
+        }
+
+        if (kill(p->pid, sig) == -1) {
+            if (errno != ESRCH) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "kill(%d, %d) failed", (int) p->pid, sig);
+            }
+            continue;
+        }
+
+        if (sig == SIGQUIT || sig == SIGTERM || sig == SIGKILL) {
+            p->exiting = 1;
+        }
+    }
+}
+
+
+int
+lb_live_children(void)
+{
+    int  i, n;
+
+    n = 0;
+    for (i = 0; i < lb_last_process; i++) {
+        if (lb_processes[i].pid != -1 && !lb_processes[i].exited) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+int
+lb_signal_by_name(const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < lb_nelems(lb_signals); i++) {
+        if (lb_signals[i].name && strcmp(lb_signals[i].name, name) == 0) {
+            return lb_signals[i].signo;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+lb_signal_process(const char *pid_file, const char *name)
+{
+    int      signo, fd;
+    char     buf[32], *end;
+    ssize_t  n;
+    long     pid;
+
+    signo = lb_signal_by_name(name);
+    if (signo == 0) {
+        fprintf(stderr, "weir: invalid signal \"%s\": use reload, quit, "
+                "stop or reopen\n", name);
+        return 1;
+    }
+
+    fd = open(pid_file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        fprintf(stderr, "weir: open(\"%s\") failed (%s): is weir "
+                "running?\n", pid_file, strerror(errno));
+        return 1;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+
+    if (n <= 0) {
+        fprintf(stderr, "weir: invalid PID in \"%s\"\n", pid_file);
+        return 1;
+    }
+
+    buf[n] = '\0';
+    errno = 0;
+    pid = strtol(buf, &end, 10);
+    if (errno || pid <= 0 || (*end != '\n' && *end != '\0')) {
+        fprintf(stderr, "weir: invalid PID \"%.*s\" in \"%s\"\n",
+                (int) strcspn(buf, "\n"), buf, pid_file);
+        return 1;
+    }
+
+    if (kill((pid_t) pid, signo) == -1) {
+        fprintf(stderr, "weir: kill(%ld, %s) failed (%s)\n", pid, name,
+                strerror(errno));
+        return 1;
+    }
+
+    return 0;
+}
+
+
+lb_int_t
+lb_create_pidfile(const char *path)
+{
+    int     fd, n;
+    char    tmp[4096], buf[32];
+
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "pid file path too long");
+        return LB_ERROR;
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
+                     tmp);
+        return LB_ERROR;
+    }
+
+    n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+    if (write(fd, buf, n) != n) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "write(\"%s\") failed",
+                     tmp);
+        close(fd);
+        unlink(tmp);
+        return LB_ERROR;
+    }
+    close(fd);
+
+    if (rename(tmp, path) == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "rename(\"%s\", \"%s\") failed", tmp, path);
+        unlink(tmp);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+void
+lb_delete_pidfile(const char *path)
+{
+    if (path != NULL && unlink(path) == -1 && errno != ENOENT) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "unlink(\"%s\") failed",
+                     path);
+    }
+}
+
+
+lb_int_t
+lb_daemon(void)
+{
+    int  fd;
+
+    switch (fork()) {
+    case -1:
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "fork() failed");
+        return LB_ERROR;
+    case 0:
+        break;
+    default:
+        exit(0);
+    }
+
+    if (setsid() == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "setsid() failed");
+        return LB_ERROR;
+    }
+
+    umask(0);
+
+    fd = open("/dev/null", O_RDWR);
+    if (fd == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "open(\"/dev/null\") failed");
+        return LB_ERROR;
+    }
+
+    if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "dup2() failed");
+        return LB_ERROR;
+    }
+
+    if (fd > STDERR_FILENO) {
+        close(fd);
+    }
+
+    return LB_OK;
+}
