@@ -81,7 +81,7 @@ is(system(Weir::binary(), '-p', $dir, '-c', "$dir/weir.yaml", '-s', 'quit'),
 ok($w->wait_log(qr/gracefully shutting down/), 'graceful shutdown begins');
 ok(wait_for(sub {
     !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port) }),
-   'listening sockets are closed while draining');
+   'listening sockets are closed while draining') or diag(`ss -ltnp`);
 ok(!$w->exited, 'master waits for the in-flight connection');
 syswrite($s, "second half");
 shutdown($s, 1);

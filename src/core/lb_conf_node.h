@@ -5,7 +5,6 @@
 #ifndef LB_CONF_NODE_H
 #define LB_CONF_NODE_H
 
-#include "lb_array.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
 
@@ -35,6 +34,8 @@ struct lb_conf_node_s {
     lb_conf_node_t       *first;
     lb_conf_node_t       *last;
     uint32_t              n;
+    uint32_t              size;       /* nodes in this subtree, aliases
+                                         counted as often as they occur */
 
     lb_conf_node_t       *next;       /* sibling in the parent */
 };

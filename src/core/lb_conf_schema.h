@@ -37,25 +37,25 @@ typedef struct lb_conf_object_s  lb_conf_object_t;
 typedef struct lb_conf_obj_s     lb_conf_obj_t;
 typedef struct lb_conf_cx_s      lb_conf_cx_t;
 
-/* May the field be written in this object? NULL: yes. Otherwise the reason
- * ("only on HTTPS and TLS listeners"), or LB_CONF_UNDECIDED when a field the
- * answer depends on is itself invalid. */
-typedef const char *(*lb_conf_allow_pt)(const lb_conf_obj_t *obj);
+/* May the field be written in this struct? NULL: yes; else the reason
+ * ("only on HTTPS and TLS listeners"). Looks at the struct only, so that
+ * the dump and the API can ask it too; the field named by `depends` must
+ * have been read without error for the answer to count. */
+typedef const char *(*lb_conf_allow_pt)(const void *data);
 
 /* Validate (and derive from) a value already stored in obj->data; called
- * for written values and for defaults. NULL: fine; else the message. */
-typedef const char *(*lb_conf_check_pt)(lb_conf_obj_t *obj,
+ * for written values and for defaults. NULL: fine; else the message
+ * (allocated from cx->tmp or static). */
+typedef const char *(*lb_conf_check_pt)(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
 /* Store a default that depends on other fields. */
-typedef void (*lb_conf_default_pt)(lb_conf_obj_t *obj,
+typedef void (*lb_conf_default_pt)(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
 /* The rules between the fields of one object, run after its fields and
  * children are read. Reports with lb_conf_error(). */
 typedef void (*lb_conf_rule_pt)(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
-
-#define LB_CONF_UNDECIDED  ((const char *) -1)
 
 struct lb_conf_field_s {
     const char               *key;
@@ -79,10 +79,13 @@ struct lb_conf_field_s {
     const int                *values;     /* ENUM: stored values (NULL:
                                              the index in names) */
     const char               *auto_name;  /* UINT: this word means 0 */
+    size_t                    auto_off;   /* UINT: of a bool set when the
+                                             word was used (0: none) */
 
     const lb_conf_object_t   *object;     /* OBJECT, INLINE, LIST */
 
     lb_conf_allow_pt          only_if;
+    const char               *depends;    /* key only_if looks at */
     lb_conf_check_pt          check;
 };
 
@@ -97,7 +100,14 @@ struct lb_conf_object_s {
                                              (size_t) -1 */
 };
 
-#define LB_CONF_NO_POS  ((size_t) -1)
+#define LB_CONF_NO_POS    ((size_t) -1)
+#define LB_CONF_NO_INDEX  ((uint32_t) -1)   /* not a list item */
+
+/* the obj records of one OBJECT, INLINE (n = 1) or LIST field */
+typedef struct {
+    lb_conf_obj_t           **items;
+    uint32_t                  n;
+} lb_conf_kids_t;
 
 /* One object as read: the struct, where it stood, and per field the value
  * node and its state. Parents and children are linked so that rules can
@@ -106,16 +116,15 @@ struct lb_conf_obj_s {
     const lb_conf_object_t   *schema;
     void                     *data;
     const lb_conf_node_t     *node;       /* NULL: absent INLINE object */
-    lb_conf_pos_t             pos;        /* of the mapping, or of the key
-                                             that should have held it */
+    lb_conf_pos_t             pos;        /* of the mapping; of the parent's
+                                             for an absent INLINE object */
     const char               *path;       /* "load_balancers[web-lb]" */
     lb_conf_obj_t            *parent;
     uint32_t                  index;      /* in the parent's list */
 
     const lb_conf_node_t    **nodes;      /* per field */
     lb_conf_state_e          *states;     /* per field */
-    lb_conf_obj_t           **children;   /* OBJECT/INLINE: [0]; LIST: n */
-    uint32_t                 *nchildren;  /* per field */
+    lb_conf_kids_t           *kids;       /* per field */
 };
 
 typedef struct {
@@ -134,6 +143,23 @@ struct lb_conf_cx_s {
     unsigned                  nomem:1;
 };
 
+/* the rule tables of SPEC.md as bit masks over the enums (LB_CONF_BIT) */
+#define LB_CONF_BIT(n)  (1u << (n))
+
+/* section 1: listener protocols per balancer type */
+extern const unsigned  lb_conf_balancer_listeners[];
+/* section 2: target group protocols per listener protocol; DSR apart */
+extern const unsigned  lb_conf_listener_groups[];
+extern const unsigned  lb_conf_dsr_listener_groups[];
+/* section 5: persistence types per [group protocol][listener protocol] */
+extern const unsigned  lb_conf_sticky_types[][5];
+/* section 6: health check types per group protocol */
+extern const unsigned  lb_conf_group_checks[];
+
+/* "HTTP, PROXY" for a mask over names; "none" for 0 (pool). */
+const char *lb_conf_mask_names(lb_pool_t *pool, unsigned mask,
+    const char *const *names);
+
 /* the tables (lb_conf_schema.c) */
 extern const lb_conf_object_t  lb_conf_root_object;
 extern const lb_conf_object_t  lb_conf_admin_object;
@@ -151,6 +177,11 @@ extern const lb_conf_object_t  lb_conf_member_object;
 lb_conf_obj_t *lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
     const lb_conf_node_t *node, void *data, lb_conf_obj_t *parent,
     const char *key, uint32_t index);
+
+/* The rules between objects (lb_conf_check.c): unique names, ids and
+ * listening addresses, listener -> target group references and protocol
+ * pairs, sticky sessions per listener, DSR; then ids and back-pointers. */
+void lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root);
 
 /* Record a problem with `field` of obj (NULL: the object itself) at the
  * field's value, or at the object when the field was not written. */
@@ -178,12 +209,18 @@ const char *lb_conf_path(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
     const char *key);
 
 /* The child obj records of an OBJECT/INLINE (i = 0) or LIST field; NULL
- * when absent. */
+ * when absent or past the end. */
 lb_conf_obj_t *lb_conf_child(const lb_conf_obj_t *obj, const char *key,
     uint32_t i);
 
+/* How many child records a field has (list length; 0 or 1 otherwise). */
+uint32_t lb_conf_nchildren(const lb_conf_obj_t *obj, const char *key);
+
 /* The ancestor `levels` up (1: parent). */
 lb_conf_obj_t *lb_conf_up(const lb_conf_obj_t *obj, unsigned levels);
+
+/* A value for a message: quoted, control bytes escaped, long ones cut. */
+const char *lb_conf_quote(lb_conf_cx_t *cx, const char *s);
 
 /* Comma-separated names of a NULL-terminated table ("ALB, NLB"). */
 const char *lb_conf_names_list(lb_pool_t *pool, const char *const *names);

@@ -227,6 +227,9 @@ struct lb_conf_s {
     const char            *file;             /* as given on the command line */
     uint32_t               worker_processes; /* 0 in the file means auto;
                                                 resolved to >= 1 */
+    bool                   worker_processes_auto;  /* written as "auto" (or
+                                                left out): the dump says
+                                                "auto" again */
     bool                   daemon;           /* default true */
     char                  *user;             /* NULL: keep the user */
     char                  *error_log;        /* default logs/error.log */

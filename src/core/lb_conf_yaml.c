@@ -12,6 +12,10 @@
 
 #define LB_CONF_YAML_DEPTH  64
 
+/* aliases let a few lines stand for a huge tree ("billion laughs"); the
+ * walker visits every copy, so the expanded size is bounded */
+#define LB_CONF_YAML_NODES  (1024 * 1024)
+
 typedef struct lb_conf_anchor_s  lb_conf_anchor_t;
 
 struct lb_conf_anchor_s {
@@ -36,6 +40,7 @@ typedef struct {
     lb_conf_frame_t       stack[LB_CONF_YAML_DEPTH];
     unsigned              depth;
     unsigned              documents;
+    uint64_t              total;     /* nodes, aliases expanded */
 } lb_conf_reader_t;
 
 static lb_int_t lb_conf_yaml_event(lb_conf_reader_t *rd, yaml_event_t *ev);
@@ -47,6 +52,8 @@ static lb_int_t lb_conf_yaml_anchor(lb_conf_reader_t *rd,
     const yaml_char_t *name, lb_conf_node_t *node);
 static lb_int_t lb_conf_yaml_alias(lb_conf_reader_t *rd, yaml_event_t *ev);
 static lb_int_t lb_conf_yaml_add(lb_conf_reader_t *rd, lb_conf_node_t *node);
+static lb_int_t lb_conf_yaml_count(lb_conf_reader_t *rd, lb_conf_node_t *node,
+    uint32_t size);
 static lb_int_t lb_conf_yaml_push(lb_conf_reader_t *rd, lb_conf_node_t *node,
     const yaml_mark_t *mark);
 static void lb_conf_yaml_fail(lb_conf_reader_t *rd, unsigned line,
@@ -126,7 +133,7 @@ lb_conf_yaml_read(lb_pool_t *pool, const char *yaml, size_t len,
 static lb_int_t
 lb_conf_yaml_event(lb_conf_reader_t *rd, yaml_event_t *ev)
 {
-    lb_conf_node_t  *node;
+    lb_conf_node_t  *node, *child;
 
     switch (ev->type) {
 
@@ -170,6 +177,10 @@ lb_conf_yaml_event(lb_conf_reader_t *rd, yaml_event_t *ev)
     case YAML_MAPPING_END_EVENT:
     case YAML_SEQUENCE_END_EVENT:
         node = rd->stack[--rd->depth].node;
+        node->size = 1;
+        for (child = node->first; child != NULL; child = child->next) {
+            node->size += child->size;
+        }
         return lb_conf_yaml_add(rd, node);
 
     default:
@@ -195,6 +206,11 @@ lb_conf_yaml_node(lb_conf_reader_t *rd, lb_conf_node_type_e type,
     node->type = type;
     node->pos.line = mark->line + 1;
     node->pos.col = mark->column + 1;
+    node->size = 1;
+
+    if (lb_conf_yaml_count(rd, node, 1) != LB_OK) {
+        return NULL;
+    }
 
     return node;
 }
@@ -286,7 +302,7 @@ lb_conf_yaml_alias(lb_conf_reader_t *rd, yaml_event_t *ev)
     }
 
     if (a == NULL) {
-        /* libyaml's parser reports this itself; kept for safety */
+        /* libyaml's event parser leaves this to its loader */
         lb_conf_yaml_fail(rd, ev->start_mark.line + 1,
                           ev->start_mark.column + 1,
                           "syntax error: alias to an undefined anchor");
@@ -307,6 +323,10 @@ lb_conf_yaml_alias(lb_conf_reader_t *rd, yaml_event_t *ev)
     node->next = NULL;
     node->pos.line = ev->start_mark.line + 1;
     node->pos.col = ev->start_mark.column + 1;
+
+    if (lb_conf_yaml_count(rd, node, node->size) != LB_OK) {
+        return LB_ERROR;
+    }
 
     return lb_conf_yaml_add(rd, node);
 }
@@ -356,6 +376,22 @@ lb_conf_yaml_add(lb_conf_reader_t *rd, lb_conf_node_t *node)
 
     parent->last = node;
     parent->n++;
+
+    return LB_OK;
+}
+
+
+static lb_int_t
+lb_conf_yaml_count(lb_conf_reader_t *rd, lb_conf_node_t *node, uint32_t size)
+{
+    rd->total += size;
+
+    if (rd->total > LB_CONF_YAML_NODES) {
+        lb_conf_yaml_fail(rd, node->pos.line, node->pos.col,
+                          "the document is too large: more than 1048576 "
+                          "values once aliases are expanded");
+        return LB_ERROR;
+    }
 
     return LB_OK;
 }

@@ -21,7 +21,6 @@ static void lb_cycle_report_errors(lb_array_t *errors);
 static void lb_cycle_give_back(lb_cycle_t *cycle);
 
 lb_cycle_t  *lb_cycle;
-static uint64_t  lb_cycle_generation;
 
 
 char *
@@ -90,7 +89,6 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         if (lb_cycle_open_listening(cycle, old) != LB_OK) {
             goto failed;
         }
-        cycle->generation = ++lb_cycle_generation;
     }
 
     ls = cycle->listening.elts;

@@ -32,7 +32,8 @@ struct lb_cycle_s {
     const char          *conf_file;   /* absolute */
     const char          *error_log;   /* absolute */
     const char          *pid_file;    /* absolute */
-    uint64_t             generation;  /* 1 for the first cycle */
+    uint64_t             generation;  /* the zone's generation once
+                                         lb_zone_sync() accepted it */
 };
 
 /* The cycle this process runs. */

@@ -5,10 +5,20 @@
 #ifndef LB_EVENT_H
 #define LB_EVENT_H
 
+#include <sys/socket.h>
+
 #include "lb_core_types.h"
 #include "lb_rbtree.h"
 
 typedef void (*lb_event_handler_pt)(lb_event_t *ev);
+
+/* a link of a circular list with a sentinel (posted events) */
+typedef struct lb_event_queue_s  lb_event_queue_t;
+
+struct lb_event_queue_s {
+    lb_event_queue_t     *prev;
+    lb_event_queue_t     *next;
+};
 
 struct lb_event_s {
     void                 *data;        /* the lb_connection_t */
@@ -28,8 +38,7 @@ struct lb_event_s {
 
     lb_rbtree_node_t      timer;       /* key: absolute expiry, ms */
 
-    lb_event_t           *posted_next;
-    lb_event_t          **posted_prev;
+    lb_event_queue_t      posted_link;
 };
 
 /* Slots in the per-worker connection table: accepted and upstream
@@ -96,6 +105,24 @@ lb_int_t lb_event_add_connection(lb_connection_t *c);
 /* Remove c->fd from the epoll set (needed before close() only when
  * another process shares the file, e.g. listening sockets). */
 lb_int_t lb_event_del_connection(lb_connection_t *c);
+
+/* The read handler of listening sockets (lb_event_accept.c): accept up
+ * to LB_EVENT_ACCEPT_BATCH connections, each put in a slot with a pool,
+ * added to the loop and handed to the listening's handler. */
+void lb_event_accept(lb_event_t *ev);
+
+/* Start a non-blocking TCP connect (lb_event_connect.c) to sa from a new
+ * socket with TCP_NODELAY, in a connection slot added to the loop.
+ * Returns LB_OK (connected at once) or LB_AGAIN (in progress: the write
+ * event tells, then ask lb_event_connect_result()) with *cp set;
+ * LB_DECLINED when connect() failed at once (*err is its errno: another
+ * target may do); LB_ERROR (logged) when no socket or slot is left. */
+lb_int_t lb_event_connect(const struct sockaddr *sa, socklen_t socklen,
+    lb_connection_t **cp, int *err);
+
+/* For a connection that lb_event_connect() left in progress, once its
+ * write event fired: 0 when connected, else the errno of the failure. */
+int lb_event_connect_result(lb_connection_t *c);
 
 /* Run ev->handler on the next loop iteration, which then does not wait.
  * Posting a posted event does nothing. */

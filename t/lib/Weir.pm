@@ -230,7 +230,8 @@ sub children {
         }
         push @kids, $p;
     }
-    return sort { $a <=> $b } @kids;
+    my @sorted = sort { $a <=> $b } @kids;
+    return @sorted;     # a count in scalar context
 }
 
 sub workers { $_[0]->children(qr/worker process/) }

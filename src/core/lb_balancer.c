@@ -1,0 +1,209 @@
+/* weir: balancer groups (per worker, per target group) and the parts every
+ * algorithm shares. */
+#include <string.h>
+
+#include "lb_balancer.h"
+#include "lb_conf_types.h"
+#include "lb_cycle.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+
+/* indexed by lb_algorithm_e; NULL: not written yet */
+static const lb_balancer_ops_t  *lb_balancer_algorithms[] = {
+    [LB_ALGO_ROUND_ROBIN] = &lb_balancer_round_robin_ops,
+    [LB_ALGO_LEAST_CONNECTIONS] = NULL,
+    [LB_ALGO_SOURCE_IP] = NULL,
+};
+
+lb_balancer_healthy_pt  lb_balancer_healthy;
+
+/* this worker's groups: lb_balancer_groups[b][t] is the group of
+ * conf->balancers[b].target_groups[t] */
+static lb_balancer_group_t   **lb_balancer_groups;
+static lb_conf_t              *lb_balancer_conf;
+
+
+lb_int_t
+lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool)
+{
+    uint32_t            b, t;
+    lb_conf_t          *conf;
+    lb_balancer_t      *bal;
+    lb_target_group_t  *tg;
+
+    conf = cycle->conf;
+
+    lb_balancer_groups = lb_pcalloc(pool, (conf->nbalancers + 1)
+                                          * sizeof(lb_balancer_group_t *));
+    if (lb_balancer_groups == NULL) {
+        goto nomem;
+    }
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        bal = &conf->balancers[b];
+
+        lb_balancer_groups[b] = lb_pcalloc(pool, (bal->ntarget_groups + 1)
+                                                 * sizeof(lb_balancer_group_t));
+        if (lb_balancer_groups[b] == NULL) {
+            goto nomem;
+        }
+
+        for (t = 0; t < bal->ntarget_groups; t++) {
+            tg = &bal->target_groups[t];
+
+            if (tg->balancer != bal) {
+                /* lb_balancer_group() finds groups through this link */
+                lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                             "target group \"%s\" does not point back to "
+                             "its load balancer \"%s\"", tg->name, bal->name);
+                return LB_ERROR;
+            }
+
+            if (lb_balancer_group_init(&lb_balancer_groups[b][t], tg, pool)
+                != LB_OK)
+            {
+                goto nomem;
+            }
+        }
+    }
+
+    lb_balancer_conf = conf;
+
+    return LB_OK;
+
+nomem:
+
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                 "out of memory for the balancer state");
+    return LB_ERROR;
+}
+
+
+lb_balancer_group_t *
+lb_balancer_group(const lb_target_group_t *tg)
+{
+    size_t  b, t;
+
+    b = (size_t) (tg->balancer - lb_balancer_conf->balancers);
+    t = (size_t) (tg - tg->balancer->target_groups);
+
+    return &lb_balancer_groups[b][t];
+}
+
+
+lb_int_t
+lb_balancer_group_init(lb_balancer_group_t *g, lb_target_group_t *tg,
+    lb_pool_t *pool)
+{
+    uint32_t             i;
+    lb_algorithm_e       algo;
+    lb_balancer_peer_t  *p;
+
+    memset(g, 0, sizeof(lb_balancer_group_t));
+
+    algo = tg->load_balancer_algorithm;
+
+    if ((size_t) algo < lb_nelems(lb_balancer_algorithms)
+        && lb_balancer_algorithms[algo] != NULL)
+    {
+        g->ops = lb_balancer_algorithms[algo];
+
+    } else {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                     "target group \"%s\": %s is not implemented yet, "
+                     "ROUND_ROBIN is used", tg->name,
+                     lb_algorithm_names[algo]);
+        g->ops = &lb_balancer_round_robin_ops;
+    }
+
+    g->target_group = tg;
+    g->npeers = tg->ntargets;
+
+    g->peers = lb_pcalloc(pool, (g->npeers + 1) * sizeof(lb_balancer_peer_t));
+    if (g->peers == NULL) {
+        return LB_ERROR;
+    }
+
+    for (i = 0; i < g->npeers; i++) {
+        p = &g->peers[i];
+        p->target = &tg->targets[i];
+        p->index = i;
+        p->weight = tg->targets[i].weight;
+    }
+
+    return g->ops->init(g, pool);
+}
+
+
+lb_int_t
+lb_balancer_tried_init(lb_balancer_tried_t *tried, lb_pool_t *pool,
+    uint32_t npeers)
+{
+    size_t  n;
+
+    n = (npeers + LB_BALANCER_BITS - 1) / LB_BALANCER_BITS;
+
+    if (n <= lb_nelems(tried->inline_bits)) {
+        tried->bits = tried->inline_bits;
+        n = lb_nelems(tried->inline_bits);
+
+    } else {
+        tried->bits = lb_palloc(pool, n * sizeof(uintptr_t));
+        if (tried->bits == NULL) {
+            return LB_ERROR;
+        }
+    }
+
+    memset(tried->bits, 0, n * sizeof(uintptr_t));
+    tried->ntried = 0;
+
+    return LB_OK;
+}
+
+
+lb_balancer_peer_t *
+lb_balancer_pick(lb_balancer_group_t *g, lb_balancer_request_t *r)
+{
+    lb_balancer_peer_t  *p;
+
+    p = g->ops->pick(g, r);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->conns++;
+
+    if (r->tried != NULL) {
+        lb_balancer_tried_add(r->tried, p->index);
+    }
+
+    return p;
+}
+
+
+void
+lb_balancer_release(lb_balancer_group_t *g, lb_balancer_peer_t *p,
+    lb_uint_t state)
+{
+    p->conns--;
+
+    if (g->ops->release != NULL) {
+        g->ops->release(g, p, state);
+    }
+}
+
+
+void
+lb_balancer_set_weight(lb_balancer_group_t *g, lb_balancer_peer_t *p,
+    uint32_t weight)
+{
+    p->weight = weight;
+    g->ops->update(g);
+}
+
+
+void
+lb_balancer_update(lb_balancer_group_t *g)
+{
+    g->ops->update(g);
+}

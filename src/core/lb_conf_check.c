@@ -1,0 +1,801 @@
+/* weir: the rules between configuration objects (SPEC.md sections 1, 2,
+ * 5, 7 and 9), the stable ids and the back-pointers. The rules within one
+ * object are next to its table in lb_conf_schema.c. Every rule here skips
+ * values that were already reported invalid, so one mistake gives one
+ * message.
+ *
+ * Ids: an object without an `id` gets one derived from what names it (FNV-1a
+ * 128-bit over the object kind, the balancer name and the object name; for
+ * a member the group id and address:port), written as a version 8 UUID. It
+ * is the same on every parse of the same file, does not change when other
+ * objects are added, and survives a rename once the API has written it into
+ * the file. A derived id never takes an id written in the file: it is then
+ * derived again with a counter. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lb_conf_schema.h"
+#include "lb_palloc.h"
+
+typedef struct {
+    const char           *id;
+    const lb_conf_obj_t  *obj;
+} lb_conf_id_slot_t;
+
+typedef struct {
+    lb_conf_id_slot_t    *slots;
+    uint32_t              size;      /* a power of 2 */
+    uint32_t              n;
+} lb_conf_ids_t;
+
+static void lb_conf_check_names(lb_conf_cx_t *cx, lb_conf_obj_t *parent,
+    const char *list, const char *what, const char *scope);
+static void lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *gobj);
+static void lb_conf_check_references(lb_conf_cx_t *cx, lb_conf_obj_t *bobj);
+static void lb_conf_check_sticky(lb_conf_cx_t *cx, lb_conf_obj_t *bobj,
+    lb_conf_obj_t *gobj);
+static void lb_conf_check_dsr(lb_conf_cx_t *cx, lb_conf_obj_t *bobj);
+static void lb_conf_check_listening(lb_conf_cx_t *cx, lb_conf_obj_t *root);
+static void lb_conf_link(lb_conf_obj_t *root);
+static void lb_conf_ids(lb_conf_cx_t *cx, lb_conf_obj_t *root);
+static void lb_conf_ids_one(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
+    unsigned pass, lb_conf_obj_t *obj, const char *kind, const char *a,
+    const char *b);
+static lb_int_t lb_conf_ids_add(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
+    const char *id, const lb_conf_obj_t *obj, bool report);
+static char *lb_conf_ids_make(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
+    const lb_conf_obj_t *obj, const char *kind, const char *a,
+    const char *b);
+static void lb_conf_uuid(char *out, const char *kind, const char *a,
+    const char *b, unsigned salt);
+static uint64_t lb_conf_fmix64(uint64_t k);
+static uint32_t lb_conf_hash32(const char *s);
+static const char *lb_conf_name_of(const lb_conf_obj_t *obj);
+
+
+void
+lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root)
+{
+    uint32_t        b, g;
+    lb_conf_obj_t  *bobj, *gobj;
+
+    lb_conf_check_names(cx, root, "load_balancers", "load balancer",
+                        "in the file");
+
+    for (b = 0; (bobj = lb_conf_child(root, "load_balancers", b)); b++) {
+        lb_conf_check_names(cx, bobj, "listeners", "listener",
+                            "in a load balancer");
+        lb_conf_check_names(cx, bobj, "target_groups", "target group",
+                            "in a load balancer");
+
+        for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
+            lb_conf_check_members(cx, gobj);
+        }
+
+        lb_conf_check_references(cx, bobj);
+
+        for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
+            lb_conf_check_sticky(cx, bobj, gobj);
+        }
+
+        lb_conf_check_dsr(cx, bobj);
+    }
+
+    lb_conf_check_listening(cx, root);
+    lb_conf_link(root);
+    lb_conf_ids(cx, root);
+}
+
+
+/* names unique among the items of one list */
+static void
+lb_conf_check_names(lb_conf_cx_t *cx, lb_conf_obj_t *parent, const char *list,
+    const char *what, const char *scope)
+{
+    uint32_t        i, j;
+    const char     *a, *b;
+    lb_conf_obj_t  *x, *y;
+    lb_conf_pos_t   pos;
+
+    for (i = 1; (x = lb_conf_child(parent, list, i)); i++) {
+        a = lb_conf_name_of(x);
+        if (a == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            y = lb_conf_child(parent, list, j);
+            b = lb_conf_name_of(y);
+
+            if (b != NULL && strcmp(a, b) == 0) {
+                pos = lb_conf_pos(y, "name");
+                lb_conf_error(cx, x, "name", "duplicate %s name \"%s\" "
+                              "(first at %u:%u); %s names are unique %s",
+                              what, a, pos.line, pos.col, what, scope);
+                break;
+            }
+        }
+    }
+}
+
+
+/* SPEC.md section 7: a target is its address and port */
+static void
+lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *gobj)
+{
+    uint32_t        i, j;
+    lb_target_t    *a, *b;
+    lb_conf_obj_t  *x, *y;
+    lb_conf_pos_t   pos;
+
+    for (i = 1; (x = lb_conf_child(gobj, "members", i)); i++) {
+        a = x->data;
+        if (a->addr.text[0] == '\0') {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            y = lb_conf_child(gobj, "members", j);
+            b = y->data;
+
+            if (strcmp(a->addr.text, b->addr.text) == 0) {
+                pos = lb_conf_pos(y, "address");
+                lb_conf_error(cx, x, "address", "duplicate member %s "
+                              "(first at %u:%u); address and protocol_port "
+                              "are unique in a target group", a->addr.text,
+                              pos.line, pos.col);
+                break;
+            }
+        }
+    }
+}
+
+
+/* SPEC.md section 2: a listener's target group exists in its balancer and
+ * speaks a protocol the listener can forward to */
+static void
+lb_conf_check_references(lb_conf_cx_t *cx, lb_conf_obj_t *bobj)
+{
+    bool                    dsr;
+    uint32_t                i, g;
+    unsigned                allowed;
+    const char             *defined, *name;
+    lb_listener_t          *l;
+    lb_balancer_t          *lb;
+    lb_conf_obj_t          *lobj, *gobj;
+    lb_target_group_t      *tg;
+    const lb_conf_node_t   *v;
+
+    lb = bobj->data;
+    dsr = lb_conf_ok(bobj, "type") && lb->type == LB_BALANCER_NLB_L4_DSR;
+
+    for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+        l = lobj->data;
+
+        if (!lb_conf_ok(lobj, "target_group")) {
+            continue;
+        }
+
+        tg = NULL;
+        gobj = NULL;
+
+        for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
+            name = lb_conf_name_of(gobj);
+            if (name != NULL && strcmp(name, l->target_group_name) == 0) {
+                tg = gobj->data;
+                break;
+            }
+        }
+
+        if (tg == NULL) {
+            for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g));
+                 g++)
+            {
+                v = gobj->nodes[lb_conf_field_index(gobj->schema, "name")];
+                if (v != NULL && v->type == LB_CONF_NODE_SCALAR
+                    && strcmp(v->value, l->target_group_name) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (gobj != NULL) {
+                /* it names a group whose name is invalid: said already */
+                continue;
+            }
+
+            defined = "";
+            for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g));
+                 g++)
+            {
+                name = lb_conf_name_of(gobj);
+                if (name != NULL) {
+                    defined = lb_psprintf(cx->tmp, "%s%s%s", defined,
+                                          *defined ? ", " : "", name);
+                }
+            }
+
+            lb_conf_error(cx, lobj, "target_group", "target group \"%s\" "
+                          "does not exist in this load balancer; allowed: "
+                          "the name of one of its target groups (%s)",
+                          l->target_group_name,
+                          (defined && *defined) ? defined : "none defined");
+            continue;
+        }
+
+        l->target_group = tg;
+
+        if (!lb_conf_ok(lobj, "protocol") || !lb_conf_ok(gobj, "protocol")) {
+            continue;
+        }
+
+        allowed = dsr ? lb_conf_dsr_listener_groups[l->protocol]
+                      : lb_conf_listener_groups[l->protocol];
+
+        if (!(allowed & LB_CONF_BIT(tg->protocol))) {
+            lb_conf_error(cx, lobj, "target_group", "target group \"%s\" is "
+                          "%s, which %s listeners%s cannot use; allowed: "
+                          "%s target groups", tg->name,
+                          lb_tg_proto_names[tg->protocol],
+                          lb_listener_proto_names[l->protocol],
+                          dsr ? " of NLB_L4_DSR load balancers" : "",
+                          lb_conf_mask_names(cx->tmp, allowed,
+                                             lb_tg_proto_names));
+        }
+    }
+}
+
+
+/* SPEC.md section 5: the sticky session type must fit every listener that
+ * uses the group; a group no listener uses is judged by its protocol */
+static void
+lb_conf_check_sticky(lb_conf_cx_t *cx, lb_conf_obj_t *bobj,
+    lb_conf_obj_t *gobj)
+{
+    uint32_t            i, users;
+    unsigned            allowed, p;
+    lb_listener_t      *l;
+    lb_conf_obj_t      *sobj, *lobj;
+    lb_persistence_t   *sp;
+    lb_target_group_t  *tg;
+
+    tg = gobj->data;
+    sobj = lb_conf_child(gobj, "session_persistence", 0);
+
+    if (sobj == NULL || !lb_conf_ok(gobj, "protocol")
+        || !lb_conf_ok(sobj, "type"))
+    {
+        return;
+    }
+
+    sp = sobj->data;
+    users = 0;
+
+    for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+        l = lobj->data;
+
+        if (l->target_group != tg || !lb_conf_ok(lobj, "protocol")) {
+            continue;
+        }
+
+        users++;
+        allowed = lb_conf_sticky_types[tg->protocol][l->protocol];
+
+        if (allowed & LB_CONF_BIT(sp->type)) {
+            continue;
+        }
+
+        if (allowed == 0) {
+            lb_conf_error(cx, sobj, "type", "sticky sessions are not "
+                          "available for %s target groups behind %s "
+                          "listeners (listener \"%s\" uses this group); "
+                          "remove session_persistence",
+                          lb_tg_proto_names[tg->protocol],
+                          lb_listener_proto_names[l->protocol], l->name);
+        } else {
+            lb_conf_error(cx, sobj, "type", "%s sticky sessions are not "
+                          "available for %s target groups behind %s "
+                          "listeners (listener \"%s\" uses this group); "
+                          "allowed: %s",
+                          lb_persistence_names[sp->type],
+                          lb_tg_proto_names[tg->protocol],
+                          lb_listener_proto_names[l->protocol], l->name,
+                          lb_conf_mask_names(cx->tmp, allowed,
+                                             lb_persistence_names));
+        }
+    }
+
+    if (users > 0) {
+        return;
+    }
+
+    allowed = 0;
+    for (p = 0; lb_listener_proto_names[p] != NULL; p++) {
+        allowed |= lb_conf_sticky_types[tg->protocol][p];
+    }
+
+    if (allowed & LB_CONF_BIT(sp->type)) {
+        return;
+    }
+
+    if (allowed == 0) {
+        lb_conf_error(cx, sobj, "type", "sticky sessions are not available "
+                      "for %s target groups; remove session_persistence",
+                      lb_tg_proto_names[tg->protocol]);
+    } else {
+        lb_conf_error(cx, sobj, "type", "%s sticky sessions are not "
+                      "available for %s target groups; allowed: %s",
+                      lb_persistence_names[sp->type],
+                      lb_tg_proto_names[tg->protocol],
+                      lb_conf_mask_names(cx->tmp, allowed,
+                                         lb_persistence_names));
+    }
+}
+
+
+/* SPEC.md section 9. Packets keep their destination address and port, so
+ * a target listens on the listener's port, all targets of a group on the
+ * same one, and a group serves one listener. The protocol pairs (TCP->TCP,
+ * UDP->UDP) are checked with the other pairs in lb_conf_check_references().
+ * "Targets are on the balancer's subnet" is not checked: the config holds
+ * subnet_id labels, not the subnets themselves, so only the running system
+ * can tell (by its routes and neighbours). */
+static void
+lb_conf_check_dsr(lb_conf_cx_t *cx, lb_conf_obj_t *bobj)
+{
+    uint32_t            g, i, m;
+    lb_target_t        *t, *first;
+    lb_listener_t      *l, *user;
+    lb_balancer_t      *lb;
+    lb_conf_obj_t      *gobj, *lobj, *uobj, *tobj;
+    lb_conf_pos_t       pos;
+    lb_target_group_t  *tg;
+
+    lb = bobj->data;
+
+    if (!lb_conf_ok(bobj, "type") || lb->type != LB_BALANCER_NLB_L4_DSR) {
+        return;
+    }
+
+    for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
+        tg = gobj->data;
+        user = NULL;
+        uobj = NULL;
+
+        for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+            l = lobj->data;
+
+            if (l->target_group != tg) {
+                continue;
+            }
+
+            if (user == NULL) {
+                user = l;
+                uobj = lobj;
+                continue;
+            }
+
+            pos = lb_conf_pos(uobj, "target_group");
+            lb_conf_error(cx, lobj, "target_group", "target group \"%s\" "
+                          "already serves listener \"%s\" (at %u:%u); on an "
+                          "NLB_L4_DSR load balancer a target group serves "
+                          "one listener only", tg->name, user->name,
+                          pos.line, pos.col);
+        }
+
+        first = NULL;
+
+        for (m = 0; (tobj = lb_conf_child(gobj, "members", m)); m++) {
+            t = tobj->data;
+
+            if (!lb_conf_ok(tobj, "protocol_port")) {
+                continue;
+            }
+
+            if (user != NULL && lb_conf_ok(uobj, "protocol_port")) {
+                if (t->protocol_port != user->protocol_port) {
+                    lb_conf_error(cx, tobj, "protocol_port", "%u differs "
+                                  "from port %u of listener \"%s\"; on an "
+                                  "NLB_L4_DSR load balancer targets listen "
+                                  "on the listener's port",
+                                  t->protocol_port, user->protocol_port,
+                                  user->name);
+                }
+                continue;
+            }
+
+            if (first == NULL) {
+                first = t;
+                continue;
+            }
+
+            if (t->protocol_port != first->protocol_port) {
+                lb_conf_error(cx, tobj, "protocol_port", "%u differs from "
+                              "port %u of the first member; on an "
+                              "NLB_L4_DSR load balancer all targets of a "
+                              "group share one port", t->protocol_port,
+                              first->protocol_port);
+            }
+        }
+    }
+}
+
+
+/* one socket per (address, port, transport) in the whole file, the admin
+ * listener included. Only equal addresses are compared: 0.0.0.0:80 and
+ * 127.0.0.1:80 can both be bound (with SO_REUSEPORT the more specific one
+ * wins), so they are not a conflict. */
+static void
+lb_conf_check_listening(lb_conf_cx_t *cx, lb_conf_obj_t *root)
+{
+    bool              udp;
+    uint32_t          b, i, c, k;
+    lb_listener_t    *l, *o;
+    lb_conf_obj_t    *bobj, *lobj, *aobj, *oobj;
+    lb_conf_pos_t     pos;
+    lb_admin_conf_t  *admin;
+    lb_array_t        seen;
+    lb_conf_obj_t   **prev;
+
+    if (lb_array_init(&seen, cx->tmp, 16, sizeof(lb_conf_obj_t *)) != LB_OK) {
+        cx->nomem = 1;
+        return;
+    }
+
+    aobj = lb_conf_child(root, "admin", 0);
+    admin = (aobj != NULL && lb_conf_ok(aobj, "listen")) ? aobj->data : NULL;
+
+    for (b = 0; (bobj = lb_conf_child(root, "load_balancers", b)); b++) {
+        for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+            l = lobj->data;
+
+            if (l->addr.text[0] == '\0' || !lb_conf_ok(lobj, "protocol")) {
+                continue;
+            }
+
+            udp = (l->protocol == LB_LISTENER_UDP);
+
+            if (admin != NULL && !udp
+                && strcmp(admin->addr.text, l->addr.text) == 0)
+            {
+                pos = lb_conf_pos(aobj, "listen");
+                lb_conf_error(cx, lobj, "protocol_port", "%s/TCP is already "
+                              "used by admin.listen (at %u:%u); an address, "
+                              "port and transport are used once",
+                              l->addr.text, pos.line, pos.col);
+                continue;
+            }
+
+            prev = seen.elts;
+            c = (uint32_t) seen.nelts;
+
+            for (k = 0; k < c; k++) {
+                oobj = prev[k];
+                o = oobj->data;
+
+                if ((o->protocol == LB_LISTENER_UDP) == udp
+                    && strcmp(o->addr.text, l->addr.text) == 0)
+                {
+                    pos = lb_conf_pos(oobj, "protocol_port");
+                    lb_conf_error(cx, lobj, "protocol_port", "%s/%s is "
+                                  "already used by %s (at %u:%u); an "
+                                  "address, port and transport are used "
+                                  "once", l->addr.text, udp ? "UDP" : "TCP",
+                                  oobj->path, pos.line, pos.col);
+                    break;
+                }
+            }
+
+            if (k < c) {
+                continue;
+            }
+
+            prev = lb_array_push(&seen);
+            if (prev == NULL) {
+                cx->nomem = 1;
+                return;
+            }
+            *prev = lobj;
+        }
+    }
+}
+
+
+static void
+lb_conf_link(lb_conf_obj_t *root)
+{
+    uint32_t            b, i, g, m;
+    lb_conf_t          *conf;
+    lb_balancer_t      *lb;
+    lb_listener_t      *l;
+    lb_target_group_t  *tg;
+
+    conf = root->data;
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        lb = &conf->balancers[b];
+        lb->index = b;
+
+        for (i = 0; i < lb->nlisteners; i++) {
+            l = &lb->listeners[i];
+            l->balancer = lb;
+            l->index = i;
+        }
+
+        for (g = 0; g < lb->ntarget_groups; g++) {
+            tg = &lb->target_groups[g];
+            tg->balancer = lb;
+            tg->index = g;
+
+            for (m = 0; m < tg->ntargets; m++) {
+                tg->targets[m].group = tg;
+                tg->targets[m].index = m;
+            }
+        }
+    }
+}
+
+
+/* written ids first (each must be unique), then the derived ones, which
+ * step aside from written ones */
+static void
+lb_conf_ids(lb_conf_cx_t *cx, lb_conf_obj_t *root)
+{
+    unsigned             pass;
+    uint32_t             b, i, g, m, n;
+    const char          *lname;
+    lb_conf_ids_t        ids;
+    lb_conf_obj_t       *bobj, *lobj, *gobj, *hobj, *tobj;
+    lb_target_t         *t;
+    lb_target_group_t   *tg;
+
+    /* size the table for every object that can carry an id */
+    n = 16;
+    for (b = 0; (bobj = lb_conf_child(root, "load_balancers", b)); b++) {
+        n += 1 + lb_conf_nchildren(bobj, "listeners");
+        for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
+            n += 2 + lb_conf_nchildren(gobj, "members");
+        }
+    }
+
+    for (ids.size = 32; ids.size < 2 * n; ids.size *= 2) { /* void */ }
+
+    ids.n = 0;
+    ids.slots = lb_pcalloc(cx->tmp, ids.size * sizeof(lb_conf_id_slot_t));
+    if (ids.slots == NULL) {
+        cx->nomem = 1;
+        return;
+    }
+
+    for (pass = 0; pass < 2; pass++) {
+        for (b = 0; (bobj = lb_conf_child(root, "load_balancers", b)); b++) {
+            lname = lb_conf_name_of(bobj);
+
+            lb_conf_ids_one(cx, &ids, pass, bobj, "load_balancer", lname,
+                            "");
+
+            for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+                lb_conf_ids_one(cx, &ids, pass, lobj, "listener", lname,
+                                lb_conf_name_of(lobj));
+            }
+
+            for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g));
+                 g++)
+            {
+                tg = gobj->data;
+
+                lb_conf_ids_one(cx, &ids, pass, gobj, "target_group", lname,
+                                lb_conf_name_of(gobj));
+
+                hobj = lb_conf_child(gobj, "health_monitor", 0);
+                if (hobj != NULL) {
+                    lb_conf_ids_one(cx, &ids, pass, hobj, "health_monitor",
+                                    lname, lb_conf_name_of(gobj));
+                }
+
+                /* a member is named by its group's id: set in this pass */
+                for (m = 0; (tobj = lb_conf_child(gobj, "members", m)); m++) {
+                    t = tobj->data;
+                    lb_conf_ids_one(cx, &ids, pass, tobj, "member", tg->id,
+                                    t->addr.text[0] ? t->addr.text : NULL);
+                }
+            }
+        }
+    }
+}
+
+
+/* pass 0: register a written id; pass 1: derive a missing one from kind,
+ * a and b (NULL when a name is invalid: nothing to derive from) */
+static void
+lb_conf_ids_one(lb_conf_cx_t *cx, lb_conf_ids_t *ids, unsigned pass,
+    lb_conf_obj_t *obj, const char *kind, const char *a, const char *b)
+{
+    char  **id;
+
+    id = (char **) ((char *) obj->data
+                    + obj->schema->fields[lb_conf_field_index(obj->schema,
+                                                              "id")].off);
+
+    if (pass == 0) {
+        if (lb_conf_state(obj, "id") == LB_CONF_SET) {
+            lb_conf_ids_add(cx, ids, *id, obj, true);
+        }
+        return;
+    }
+
+    if (*id == NULL && !lb_conf_written(obj, "id") && a != NULL && b != NULL)
+    {
+        *id = lb_conf_ids_make(cx, ids, obj, kind, a, b);
+    }
+}
+
+
+static lb_int_t
+lb_conf_ids_add(lb_conf_cx_t *cx, lb_conf_ids_t *ids, const char *id,
+    const lb_conf_obj_t *obj, bool report)
+{
+    uint32_t              k;
+    lb_conf_pos_t         pos;
+    lb_conf_id_slot_t    *s;
+
+    if (ids->n + 1 >= ids->size) {
+        /* sized for every object up front: cannot happen */
+        cx->nomem = 1;
+        return LB_ERROR;
+    }
+
+    for (k = lb_conf_hash32(id) & (ids->size - 1);
+         ids->slots[k].id != NULL;
+         k = (k + 1) & (ids->size - 1))
+    {
+        s = &ids->slots[k];
+
+        if (strcmp(s->id, id) == 0) {
+            if (report) {
+                pos = lb_conf_pos(s->obj, "id");
+                lb_conf_error(cx, obj, "id", "duplicate id \"%s\" (also the "
+                              "id of %s at %u:%u); ids are unique in the "
+                              "file", id, s->obj->path, pos.line, pos.col);
+            }
+            return LB_DECLINED;
+        }
+    }
+
+    ids->slots[k].id = id;
+    ids->slots[k].obj = obj;
+    ids->n++;
+
+    return LB_OK;
+}
+
+
+static char *
+lb_conf_ids_make(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
+    const lb_conf_obj_t *obj, const char *kind, const char *a, const char *b)
+{
+    char      *id;
+    unsigned   salt;
+
+    id = lb_palloc(cx->pool, 37);
+    if (id == NULL) {
+        cx->nomem = 1;
+        return NULL;
+    }
+
+    for (salt = 0; salt < 1000; salt++) {
+        lb_conf_uuid(id, kind, a, b, salt);
+        if (lb_conf_ids_add(cx, ids, id, obj, false) != LB_DECLINED) {
+            return id;
+        }
+    }
+
+    return id;
+}
+
+
+/* FNV-1a with the 128-bit parameters (prime 2^88 + 0x13b), parts joined by
+ * NUL bytes so that ("ab", "c") and ("a", "bc") differ; formatted as a
+ * version 8 (custom) RFC 9562 UUID */
+static void
+lb_conf_uuid(char *out, const char *kind, const char *a, const char *b,
+    unsigned salt)
+{
+    int           part;
+    char          sbuf[16];
+    uint8_t       u[16];
+    uint64_t      hi, lo, nl, carry, x, y;
+    unsigned      i;
+    const char   *s;
+
+    hi = 0x6c62272e07bb0142ULL;
+    lo = 0x62b821756295c58dULL;
+
+    snprintf(sbuf, sizeof(sbuf), "%u", salt);
+
+    for (part = 0; part < 4; part++) {
+        s = (part == 0) ? kind : (part == 1) ? a : (part == 2) ? b : sbuf;
+
+        if (part == 3 && salt == 0) {
+            break;
+        }
+
+        for (i = 0; ; i++) {
+            lo ^= (uint8_t) s[i];
+
+            /* (hi, lo) *= 2^88 + 0x13b, modulo 2^128 */
+            x = (lo & 0xffffffffULL) * 0x13b;
+            y = (lo >> 32) * 0x13b;
+            carry = (y + (x >> 32)) >> 32;
+            nl = lo * 0x13b;
+            hi = hi * 0x13b + carry + (lo << 24);
+            lo = nl;
+
+            if (s[i] == '\0') {
+                break;
+            }
+        }
+    }
+
+    /* FNV spreads the last bytes poorly: without this, ids of members
+     * 127.0.0.1:9001 and :9002 would differ in a few digits only. Each step
+     * is invertible, so no two hashes become one. */
+    hi ^= lb_conf_fmix64(lo);
+    lo ^= lb_conf_fmix64(hi);
+    hi ^= lb_conf_fmix64(lo);
+
+    for (i = 0; i < 8; i++) {
+        u[i] = (uint8_t) (hi >> (56 - 8 * i));
+        u[8 + i] = (uint8_t) (lo >> (56 - 8 * i));
+    }
+
+    u[6] = (uint8_t) ((u[6] & 0x0f) | 0x80);
+    u[8] = (uint8_t) ((u[8] & 0x3f) | 0x80);
+
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+             u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+
+/* the 64-bit finalizer of MurmurHash3: every input bit flips about half
+ * of the output bits */
+static uint64_t
+lb_conf_fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+
+    return k;
+}
+
+
+static uint32_t
+lb_conf_hash32(const char *s)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; *s != '\0'; s++) {
+        h = (h ^ (uint8_t) *s) * 16777619u;
+    }
+
+    return h;
+}
+
+
+/* an item's name when it was read without error, else NULL */
+static const char *
+lb_conf_name_of(const lb_conf_obj_t *obj)
+{
+    if (obj == NULL || !lb_conf_ok(obj, "name")) {
+        return NULL;
+    }
+
+    return *(char **) ((char *) obj->data
+                       + obj->schema->fields[lb_conf_field_index(obj->schema,
+                                                                 "name")].off);
+}

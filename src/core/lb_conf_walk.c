@@ -1,0 +1,997 @@
+/* weir: the schema walker. Applies a table of lb_conf_field_t to a node
+ * tree: finds unknown and repeated keys, converts and range-checks values,
+ * asks each field's predicate whether it is allowed, reports missing
+ * required fields, merges defaults (the one place where they are filled
+ * in) and runs the object's rule function. It knows nothing of YAML. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_conf_schema.h"
+#include "lb_palloc.h"
+
+static void lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
+static void lb_conf_walk_nested(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
+static lb_int_t lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i, lb_conf_obj_t *child);
+static lb_int_t lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
+static void lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
+static const char *lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f);
+static const char *lb_conf_keys(lb_conf_cx_t *cx,
+    const lb_conf_object_t *schema);
+static const char *lb_conf_because(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+static lb_int_t lb_conf_number(const char *s, int64_t *out);
+static const char *lb_conf_item_name(lb_conf_cx_t *cx,
+    const lb_conf_object_t *schema, const lb_conf_node_t *node);
+static void lb_conf_verror(lb_conf_cx_t *cx, lb_conf_pos_t pos,
+    const char *path, const char *fmt, va_list ap);
+
+
+lb_conf_obj_t *
+lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
+    const lb_conf_node_t *node, void *data, lb_conf_obj_t *parent,
+    const char *key, uint32_t index)
+{
+    bool                    nested, bad;
+    uint32_t                i, n, pass;
+    const char             *name, *ppath;
+    lb_conf_obj_t          *obj;
+    lb_conf_node_t         *m;
+    const lb_conf_field_t  *f;
+
+    for (n = 0; schema->fields[n].key != NULL; n++) { /* void */ }
+
+    obj = lb_pcalloc(cx->tmp, sizeof(lb_conf_obj_t));
+    if (obj == NULL) {
+        goto nomem;
+    }
+
+    obj->nodes = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_node_t *));
+    obj->states = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_state_e));
+    obj->kids = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_kids_t));
+
+    if (data == NULL) {
+        data = lb_pcalloc(cx->pool, schema->size);
+    }
+
+    if (obj->nodes == NULL || obj->states == NULL || obj->kids == NULL
+        || data == NULL)
+    {
+        goto nomem;
+    }
+
+    obj->schema = schema;
+    obj->data = data;
+    obj->node = node;
+    obj->parent = parent;
+    obj->index = index;
+
+    if (node != NULL) {
+        obj->pos = node->pos;
+    } else if (parent != NULL) {
+        obj->pos = parent->pos;
+    } else {
+        obj->pos.line = 1;
+        obj->pos.col = 1;
+    }
+
+    /* the path: names of list items where known, else their index */
+    ppath = parent ? parent->path : "";
+
+    if (key == NULL) {
+        obj->path = "";
+
+    } else if (index == LB_CONF_NO_INDEX) {
+        obj->path = *ppath ? lb_psprintf(cx->tmp, "%s.%s", ppath, key)
+                           : key;
+    } else {
+        name = lb_conf_item_name(cx, schema, node);
+        obj->path = lb_psprintf(cx->tmp, "%s%s%s[%s]", ppath,
+                                *ppath ? "." : "", key,
+                                name ? name
+                                     : lb_psprintf(cx->tmp, "%u", index));
+    }
+
+    if (obj->path == NULL) {
+        goto nomem;
+    }
+
+    if (schema->pos_off != LB_CONF_NO_POS) {
+        memcpy((char *) data + schema->pos_off, &obj->pos,
+               sizeof(lb_conf_pos_t));
+    }
+
+    bad = false;
+
+    if (node != NULL && node->type != LB_CONF_NODE_MAP) {
+        lb_conf_error_at(cx, node->pos, obj->path,
+                         "expected a mapping of %s fields, found %s",
+                         schema->what, lb_conf_node_kind(node));
+        bad = true;
+        obj->node = NULL;
+    }
+
+    if (!bad && node != NULL) {
+        for (m = node->first; m != NULL; m = m->next) {
+
+            for (i = 0; i < n; i++) {
+                if (strcmp(schema->fields[i].key, m->key) == 0) {
+                    break;
+                }
+            }
+
+            if (i == n) {
+                lb_conf_error_at(cx, m->key_pos,
+                                 lb_conf_path(cx, obj, m->key),
+                                 "unknown field %s; allowed: %s",
+                                 lb_conf_quote(cx, m->key),
+                                 lb_conf_keys(cx, schema));
+                continue;
+            }
+
+            if (obj->nodes[i] != NULL) {
+                lb_conf_error_at(cx, m->key_pos, lb_conf_path(cx, obj, m->key),
+                                 "written twice (first at %u:%u); a field "
+                                 "is written once",
+                                 obj->nodes[i]->key_pos.line,
+                                 obj->nodes[i]->key_pos.col);
+                continue;
+            }
+
+            obj->nodes[i] = m;
+        }
+    }
+
+    /* plain fields first, then those whose admission depends on them,
+     * then nested objects, which may look at all of their parent */
+    for (pass = 0; pass < 3; pass++) {
+        for (i = 0; i < n; i++) {
+            f = &schema->fields[i];
+            nested = (f->type == LB_CONF_OBJECT || f->type == LB_CONF_INLINE
+                      || f->type == LB_CONF_LIST);
+
+            if ((pass == 0 && !nested && f->only_if == NULL)
+                || (pass == 1 && !nested && f->only_if != NULL)
+                || (pass == 2 && nested))
+            {
+                if (bad && f->required) {
+                    /* the mapping was not one: no noise about its fields */
+                    obj->states[i] = LB_CONF_BAD;
+                    continue;
+                }
+
+                lb_conf_walk_field(cx, obj, i);
+            }
+        }
+    }
+
+    if (schema->rule != NULL && !bad) {
+        schema->rule(cx, obj);
+    }
+
+    return obj;
+
+nomem:
+
+    cx->nomem = 1;
+    return NULL;
+}
+
+
+static void
+lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    const char             *reason;
+    const lb_conf_node_t   *v;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+
+    if (f->only_if != NULL && f->depends != NULL
+        && !lb_conf_ok(obj, f->depends))
+    {
+        /* a field this one depends on is invalid and already reported */
+        obj->states[i] = LB_CONF_UNKNOWN;
+        return;
+    }
+
+    reason = f->only_if ? f->only_if(obj->data) : NULL;
+
+    if (reason != NULL) {
+        if (v != NULL) {
+            lb_conf_error(cx, obj, f->key, "not allowed here: %s%s",
+                          reason, lb_conf_because(cx, obj, f));
+            obj->states[i] = LB_CONF_BAD;
+        }
+        return;
+    }
+
+    if (v == NULL) {
+        if (f->required) {
+            lb_conf_error(cx, obj, f->key, "missing; required%s",
+                          f->only_if ? lb_conf_because(cx, obj, f) : "");
+            obj->states[i] = LB_CONF_BAD;
+            return;
+        }
+
+        lb_conf_walk_default(cx, obj, i);
+        return;
+    }
+
+    if (v->type == LB_CONF_NODE_NULL) {
+        lb_conf_error(cx, obj, f->key, "no value; allowed: %s",
+                      lb_conf_allowed(cx, f));
+        obj->states[i] = LB_CONF_BAD;
+        return;
+    }
+
+    switch (f->type) {
+
+    case LB_CONF_OBJECT:
+    case LB_CONF_INLINE:
+    case LB_CONF_LIST:
+        lb_conf_walk_nested(cx, obj, i);
+        return;
+
+    default:
+        if (v->type != LB_CONF_NODE_SCALAR) {
+            lb_conf_error(cx, obj, f->key, "expected a single value, found "
+                          "%s; allowed: %s", lb_conf_node_kind(v),
+                          lb_conf_allowed(cx, f));
+            obj->states[i] = LB_CONF_BAD;
+            return;
+        }
+
+        obj->states[i] = (lb_conf_walk_scalar(cx, obj, i) == LB_OK)
+                         ? LB_CONF_SET : LB_CONF_BAD;
+        return;
+    }
+}
+
+
+static void
+lb_conf_walk_nested(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    char                   *arr;
+    uint32_t                k;
+    lb_conf_obj_t          *child, **items;
+    const lb_conf_node_t   *v, *item;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+
+    if (f->type == LB_CONF_LIST) {
+
+        if (v->type != LB_CONF_NODE_LIST) {
+            lb_conf_error(cx, obj, f->key, "expected a list of %ss, found %s",
+                          f->object->what, lb_conf_node_kind(v));
+            obj->states[i] = LB_CONF_BAD;
+            return;
+        }
+
+        arr = NULL;
+        items = NULL;
+
+        if (v->n > 0) {
+            arr = lb_pcalloc(cx->pool, v->n * f->object->size);
+            items = lb_pcalloc(cx->tmp, v->n * sizeof(lb_conf_obj_t *));
+            if (arr == NULL || items == NULL) {
+                cx->nomem = 1;
+                return;
+            }
+        }
+
+        memcpy((char *) obj->data + f->off, &arr, sizeof(char *));
+        memcpy((char *) obj->data + f->count_off, &v->n, sizeof(uint32_t));
+
+        obj->kids[i].items = items;
+        obj->kids[i].n = v->n;
+        obj->states[i] = LB_CONF_SET;
+
+        for (item = v->first, k = 0; item != NULL; item = item->next, k++) {
+            items[k] = lb_conf_walk(cx, f->object, item,
+                                    arr + k * f->object->size, obj, f->key,
+                                    k);
+            if (items[k] == NULL) {
+                return;
+            }
+        }
+
+        return;
+    }
+
+    if (v->type != LB_CONF_NODE_MAP) {
+        lb_conf_error(cx, obj, f->key, "expected a mapping of %s fields, "
+                      "found %s", f->object->what, lb_conf_node_kind(v));
+        obj->states[i] = LB_CONF_BAD;
+        return;
+    }
+
+    child = lb_conf_walk(cx, f->object, v,
+                         f->type == LB_CONF_INLINE
+                         ? (char *) obj->data + f->off : NULL,
+                         obj, f->key, LB_CONF_NO_INDEX);
+    if (child == NULL) {
+        return;
+    }
+
+    if (f->type == LB_CONF_OBJECT) {
+        memcpy((char *) obj->data + f->off, &child->data, sizeof(void *));
+    }
+
+    if (lb_conf_kid(cx, obj, i, child) != LB_OK) {
+        return;
+    }
+
+    obj->states[i] = LB_CONF_SET;
+}
+
+
+/* the single child of an OBJECT or INLINE field */
+static lb_int_t
+lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i,
+    lb_conf_obj_t *child)
+{
+    obj->kids[i].items = lb_palloc(cx->tmp, sizeof(lb_conf_obj_t *));
+    if (obj->kids[i].items == NULL) {
+        cx->nomem = 1;
+        return LB_ERROR;
+    }
+
+    obj->kids[i].items[0] = child;
+    obj->kids[i].n = 1;
+
+    return LB_OK;
+}
+
+
+static lb_int_t
+lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    int                     e;
+    char                   *p, *s;
+    int64_t                 num;
+    uint32_t                u;
+    size_t                  len, min;
+    const char             *msg, *text;
+    const lb_conf_node_t   *v;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+    p = (char *) obj->data + f->off;
+    text = v->value;
+
+    switch (f->type) {
+
+    case LB_CONF_STRING:
+        len = v->len;
+        min = f->min > 0 ? (size_t) f->min : 1;
+
+        if (len < min) {
+            lb_conf_error(cx, obj, f->key, "%s is too short (%zu character%s);"
+                          " allowed: %s", lb_conf_quote(cx, text), len,
+                          len == 1 ? "" : "s", lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        if (f->max > 0 && len > (size_t) f->max) {
+            lb_conf_error(cx, obj, f->key, "%s is too long (%zu characters);"
+                          " allowed: %s", lb_conf_quote(cx, text), len,
+                          lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        s = lb_pstrndup(cx->pool, text, len);
+        if (s == NULL) {
+            cx->nomem = 1;
+            return LB_ERROR;
+        }
+
+        memcpy(p, &s, sizeof(char *));
+        break;
+
+    case LB_CONF_UINT:
+    case LB_CONF_INT:
+        if (f->auto_name != NULL && strcmp(text, f->auto_name) == 0) {
+            num = 0;     /* the field's check hook resolves it */
+
+        } else if (lb_conf_number(text, &num) != LB_OK)
+        {
+            lb_conf_error(cx, obj, f->key, "%s is not a number; allowed: %s",
+                          lb_conf_quote(cx, text), lb_conf_allowed(cx, f));
+            return LB_ERROR;
+
+        } else if (num < f->min || num > f->max) {
+            lb_conf_error(cx, obj, f->key, "%s is out of range; allowed: %s",
+                          text, lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        if (f->type == LB_CONF_UINT) {
+            u = (uint32_t) num;
+            memcpy(p, &u, sizeof(uint32_t));
+        } else {
+            memcpy(p, &num, sizeof(int64_t));
+        }
+        break;
+
+    case LB_CONF_BOOL:
+        if (strcmp(text, "true") == 0) {
+            *(bool *) p = true;
+        } else if (strcmp(text, "false") == 0) {
+            *(bool *) p = false;
+        } else {
+            lb_conf_error(cx, obj, f->key, "%s is not a boolean; allowed: "
+                          "true, false", lb_conf_quote(cx, text));
+            return LB_ERROR;
+        }
+        break;
+
+    case LB_CONF_ENUM:
+        for (e = 0; f->names[e] != NULL; e++) {
+            if (strcmp(f->names[e], text) == 0) {
+                break;
+            }
+        }
+
+        if (f->names[e] == NULL) {
+            lb_conf_error(cx, obj, f->key, "%s is not a valid value; "
+                          "allowed: %s", lb_conf_quote(cx, text),
+                          lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        if (f->values != NULL) {
+            e = f->values[e];
+        }
+
+        memcpy(p, &e, sizeof(int));
+        break;
+
+    default:
+        return LB_ERROR;
+    }
+
+    if (f->check != NULL) {
+        msg = f->check(cx, obj, f);
+        if (msg != NULL) {
+            lb_conf_error(cx, obj, f->key, "%s", msg);
+            return LB_ERROR;
+        }
+    }
+
+    return LB_OK;
+}
+
+
+static void
+lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    int                     e;
+    char                   *p, *s;
+    uint32_t                u;
+    const char             *msg;
+    lb_conf_obj_t          *child;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    p = (char *) obj->data + f->off;
+
+    if (f->type == LB_CONF_INLINE) {
+        child = lb_conf_walk(cx, f->object, NULL, p, obj, f->key,
+                             LB_CONF_NO_INDEX);
+        if (child != NULL && lb_conf_kid(cx, obj, i, child) == LB_OK) {
+            obj->states[i] = LB_CONF_DEFAULT;
+        }
+        return;
+    }
+
+    if (f->def_fn != NULL) {
+        f->def_fn(cx, obj, f);
+
+    } else if (f->type == LB_CONF_STRING && f->def_str != NULL) {
+        s = lb_pstrdup(cx->pool, f->def_str);
+        if (s == NULL) {
+            cx->nomem = 1;
+            return;
+        }
+        memcpy(p, &s, sizeof(char *));
+
+    } else if (!f->has_def) {
+        return;
+
+    } else {
+        switch (f->type) {
+        case LB_CONF_UINT:
+            u = (uint32_t) f->def;
+            memcpy(p, &u, sizeof(uint32_t));
+            break;
+        case LB_CONF_INT:
+            memcpy(p, &f->def, sizeof(int64_t));
+            break;
+        case LB_CONF_BOOL:
+            *(bool *) p = (f->def != 0);
+            break;
+        case LB_CONF_ENUM:
+            e = f->values ? f->values[f->def] : (int) f->def;
+            memcpy(p, &e, sizeof(int));
+            break;
+        default:
+            return;
+        }
+    }
+
+    obj->states[i] = LB_CONF_DEFAULT;
+
+    if (f->check != NULL) {
+        msg = f->check(cx, obj, f);
+        if (msg != NULL) {
+            lb_conf_error(cx, obj, f->key, "%s", msg);
+            obj->states[i] = LB_CONF_BAD;
+        }
+    }
+}
+
+
+/* "1..3600 seconds", "auto or 1..64", "ALB, NLB, NLB_L4_DSR", or the
+ * field's own text */
+static const char *
+lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
+{
+    if (f->allowed != NULL) {
+        return f->allowed;
+    }
+
+    switch (f->type) {
+
+    case LB_CONF_UINT:
+    case LB_CONF_INT:
+        return lb_psprintf(cx->tmp, "%s%s%lld..%lld%s%s",
+                           f->auto_name ? f->auto_name : "",
+                           f->auto_name ? " or " : "",
+                           (long long) f->min, (long long) f->max,
+                           f->unit ? " " : "", f->unit ? f->unit : "");
+
+    case LB_CONF_BOOL:
+        return "true, false";
+
+    case LB_CONF_ENUM:
+        return lb_conf_names_list(cx->tmp, f->names);
+
+    case LB_CONF_STRING:
+        if (f->max > 0) {
+            return lb_psprintf(cx->tmp, "%lld..%lld characters",
+                               (long long) (f->min > 0 ? f->min : 1),
+                               (long long) f->max);
+        }
+        return "a non-empty string";
+
+    case LB_CONF_LIST:
+        return lb_psprintf(cx->tmp, "a list of %ss", f->object->what);
+
+    default:
+        return lb_psprintf(cx->tmp, "a mapping of %s fields",
+                           f->object->what);
+    }
+}
+
+
+/* "id, name, type, ...": the keys of an object, in table order */
+static const char *
+lb_conf_keys(lb_conf_cx_t *cx, const lb_conf_object_t *schema)
+{
+    char    *buf, *p;
+    size_t   len, i;
+
+    len = 1;
+    for (i = 0; schema->fields[i].key != NULL; i++) {
+        len += strlen(schema->fields[i].key) + 2;
+    }
+
+    buf = lb_palloc(cx->tmp, len);
+    if (buf == NULL) {
+        return "";
+    }
+
+    p = buf;
+    *p = '\0';
+
+    for (i = 0; schema->fields[i].key != NULL; i++) {
+        p = stpcpy(p, i ? ", " : "");
+        p = stpcpy(p, schema->fields[i].key);
+    }
+
+    return buf;
+}
+
+
+/* " (protocol is HTTP)": the value of the field an only_if looks at */
+static const char *
+lb_conf_because(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    int                     v;
+    const lb_conf_field_t  *d;
+
+    if (f->depends == NULL) {
+        return "";
+    }
+
+    d = &obj->schema->fields[lb_conf_field_index(obj->schema, f->depends)];
+    if (d->type != LB_CONF_ENUM) {
+        return "";
+    }
+
+    memcpy(&v, (char *) obj->data + d->off, sizeof(int));
+
+    return lb_psprintf(cx->tmp, " (%s is %s)", d->key,
+                       lb_conf_enum_name(d, v));
+}
+
+
+/* a message never carries terminal control sequences from the input */
+const char *
+lb_conf_quote(lb_conf_cx_t *cx, const char *s)
+{
+    char        *buf, *d;
+    size_t       n;
+
+    buf = lb_palloc(cx->tmp, 80 * 4 + 8);
+    if (buf == NULL) {
+        return "\"...\"";
+    }
+
+    d = buf;
+    *d++ = '"';
+
+    for (n = 0; s[n] != '\0' && n < 80; n++) {
+        if ((unsigned char) s[n] < 0x20 || s[n] == 0x7f) {
+            d += sprintf(d, "\\x%02x", (unsigned char) s[n]);
+        } else if (s[n] == '"' || s[n] == '\\') {
+            *d++ = '\\';
+            *d++ = s[n];
+        } else {
+            *d++ = s[n];
+        }
+    }
+
+    if (s[n] != '\0') {
+        d = stpcpy(d, "...");
+    }
+
+    *d++ = '"';
+    *d = '\0';
+
+    return buf;
+}
+
+
+/* decimal only: "010" is 10 and "0x10", "1e3", "1_000" are not numbers,
+ * whatever YAML 1.1 thinks of them */
+static lb_int_t
+lb_conf_number(const char *s, int64_t *out)
+{
+    const char  *p;
+    int64_t      v;
+    bool         neg;
+
+    p = s;
+    neg = false;
+
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+
+    if (*p < '0' || *p > '9') {
+        return LB_ERROR;
+    }
+
+    v = 0;
+
+    for ( /* void */ ; *p >= '0' && *p <= '9'; p++) {
+        if (v > (INT64_MAX - 9) / 10) {
+            /* too big for any range: clamp, the range check says so */
+            v = INT64_MAX / 2;
+            continue;
+        }
+        v = v * 10 + (*p - '0');
+    }
+
+    if (*p != '\0') {
+        return LB_ERROR;
+    }
+
+    *out = neg ? -v : v;
+
+    return LB_OK;
+}
+
+
+static const char *
+lb_conf_item_name(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
+    const lb_conf_node_t *node)
+{
+    size_t                 i;
+    const lb_conf_node_t  *v;
+
+    if (schema->name_key == NULL) {
+        return NULL;
+    }
+
+    v = lb_conf_node_get(node, schema->name_key);
+
+    if (v == NULL || v->type != LB_CONF_NODE_SCALAR || v->len == 0
+        || v->len > 255)
+    {
+        return NULL;
+    }
+
+    for (i = 0; i < v->len; i++) {
+        if (v->value[i] < 0x20 || v->value[i] > 0x7e) {
+            return NULL;
+        }
+    }
+
+    return v->value;
+}
+
+
+void
+lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj, const char *field,
+    const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    lb_conf_verror(cx, field ? lb_conf_pos(obj, field) : obj->pos,
+                   lb_conf_path(cx, obj, field), fmt, ap);
+    va_end(ap);
+}
+
+
+void
+lb_conf_error_at(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
+    const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    lb_conf_verror(cx, pos, path, fmt, ap);
+    va_end(ap);
+}
+
+
+static void
+lb_conf_verror(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
+    const char *fmt, va_list ap)
+{
+    int               n;
+    char             *msg;
+    va_list           aq;
+    lb_conf_error_t  *e;
+
+    va_copy(aq, ap);
+    n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+
+    msg = (n >= 0) ? lb_palloc(cx->tmp, n + 1) : NULL;
+    e = lb_array_push(&cx->errors);
+
+    if (msg == NULL || e == NULL || path == NULL) {
+        cx->nomem = 1;
+        return;
+    }
+
+    vsnprintf(msg, n + 1, fmt, ap);
+
+    e->pos = pos;
+    e->path = path;
+    e->message = msg;
+    e->seq = cx->errors.nelts;
+}
+
+
+uint32_t
+lb_conf_field_index(const lb_conf_object_t *schema, const char *key)
+{
+    uint32_t  i;
+
+    for (i = 0; schema->fields[i].key != NULL; i++) {
+        if (strcmp(schema->fields[i].key, key) == 0) {
+            return i;
+        }
+    }
+
+    /* a rule asked for a field its own table lacks: a bug */
+    fprintf(stderr, "weir: %s has no field \"%s\"\n", schema->what, key);
+    abort();
+}
+
+
+lb_conf_state_e
+lb_conf_state(const lb_conf_obj_t *obj, const char *key)
+{
+    return obj->states[lb_conf_field_index(obj->schema, key)];
+}
+
+
+bool
+lb_conf_ok(const lb_conf_obj_t *obj, const char *key)
+{
+    lb_conf_state_e  s;
+
+    s = lb_conf_state(obj, key);
+
+    return s == LB_CONF_SET || s == LB_CONF_DEFAULT;
+}
+
+
+bool
+lb_conf_written(const lb_conf_obj_t *obj, const char *key)
+{
+    return obj->nodes[lb_conf_field_index(obj->schema, key)] != NULL;
+}
+
+
+lb_conf_pos_t
+lb_conf_pos(const lb_conf_obj_t *obj, const char *key)
+{
+    const lb_conf_node_t  *v;
+
+    v = obj->nodes[lb_conf_field_index(obj->schema, key)];
+
+    if (v == NULL) {
+        return obj->pos;
+    }
+
+    /* "key:" with nothing after it: point at the key */
+    return v->type == LB_CONF_NODE_NULL ? v->key_pos : v->pos;
+}
+
+
+const char *
+lb_conf_path(lb_conf_cx_t *cx, const lb_conf_obj_t *obj, const char *key)
+{
+    if (key == NULL) {
+        return obj->path;
+    }
+
+    if (*obj->path == '\0') {
+        return key;
+    }
+
+    return lb_psprintf(cx->tmp, "%s.%s", obj->path, key);
+}
+
+
+lb_conf_obj_t *
+lb_conf_child(const lb_conf_obj_t *obj, const char *key, uint32_t i)
+{
+    uint32_t  k;
+
+    k = lb_conf_field_index(obj->schema, key);
+
+    return (i < obj->kids[k].n) ? obj->kids[k].items[i] : NULL;
+}
+
+
+uint32_t
+lb_conf_nchildren(const lb_conf_obj_t *obj, const char *key)
+{
+    return obj->kids[lb_conf_field_index(obj->schema, key)].n;
+}
+
+
+lb_conf_obj_t *
+lb_conf_up(const lb_conf_obj_t *obj, unsigned levels)
+{
+    while (levels-- && obj != NULL) {
+        obj = obj->parent;
+    }
+
+    return (lb_conf_obj_t *) obj;
+}
+
+
+const char *
+lb_conf_names_list(lb_pool_t *pool, const char *const *names)
+{
+    char    *buf, *p;
+    size_t   len, i;
+
+    len = 1;
+    for (i = 0; names != NULL && names[i] != NULL; i++) {
+        len += strlen(names[i]) + 2;
+    }
+
+    buf = lb_palloc(pool, len);
+    if (buf == NULL) {
+        return "";
+    }
+
+    p = buf;
+    *p = '\0';
+
+    for (i = 0; names != NULL && names[i] != NULL; i++) {
+        if (i > 0) {
+            p = stpcpy(p, ", ");
+        }
+        p = stpcpy(p, names[i]);
+    }
+
+    return buf;
+}
+
+
+const char *
+lb_conf_enum_name(const lb_conf_field_t *f, int v)
+{
+    int  i;
+
+    for (i = 0; f->names[i] != NULL; i++) {
+        if ((f->values ? f->values[i] : i) == v) {
+            return f->names[i];
+        }
+    }
+
+    return "?";
+}
+
+
+lb_int_t
+lb_conf_parse_ip(const char *text, lb_sockaddr_t *sa)
+{
+    struct sockaddr_in   *sin;
+    struct sockaddr_in6  *sin6;
+
+    memset(sa, 0, sizeof(lb_sockaddr_t));
+
+    sin = (struct sockaddr_in *) &sa->sa;
+    if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sa->socklen = sizeof(struct sockaddr_in);
+        return LB_OK;
+    }
+
+    sin6 = (struct sockaddr_in6 *) &sa->sa;
+    if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sa->socklen = sizeof(struct sockaddr_in6);
+        return LB_OK;
+    }
+
+    return LB_ERROR;
+}
+
+
+void
+lb_conf_sockaddr_set_port(lb_sockaddr_t *sa, uint32_t port)
+{
+    char                  ip[INET6_ADDRSTRLEN];
+    struct sockaddr_in   *sin;
+    struct sockaddr_in6  *sin6;
+
+    if (sa->sa.ss_family == AF_INET) {
+        sin = (struct sockaddr_in *) &sa->sa;
+        sin->sin_port = htons((uint16_t) port);
+        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+        snprintf(sa->text, sizeof(sa->text), "%s:%u", ip, port);
+
+    } else {
+        sin6 = (struct sockaddr_in6 *) &sa->sa;
+        sin6->sin6_port = htons((uint16_t) port);
+        inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+        snprintf(sa->text, sizeof(sa->text), "[%s]:%u", ip, port);
+    }
+}

@@ -1,0 +1,517 @@
+/* weir: the master loop (signals, children, reload) and the worker loop. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lb_cycle.h"
+#include "lb_event.h"
+#include "lb_log.h"
+#include "lb_process.h"
+#include "lb_process_cycle.h"
+#include "lb_setproctitle.h"
+#include "lb_time.h"
+#include "lb_zone.h"
+
+/* how long TERM may take before the master sends KILL */
+#define LB_TERMINATE_TIMEOUT  5000
+/* a worker wakes at least this often to look at its signal flags */
+#define LB_WORKER_TICK        1000
+/* exit status of a child that must not be respawned (broken setup) */
+#define LB_EXIT_FATAL         2
+
+static void lb_start_workers(lb_cycle_t *cycle);
+static void lb_master_reload(lb_cycle_t **cyclep);
+static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
+static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
+static void lb_set_alarm(lb_msec_t ms);
+static bool lb_is_old_generation(lb_process_t *p, void *arg);
+static void lb_zone_collect(lb_cycle_t *cycle);
+static void lb_worker_init(lb_cycle_t *cycle, uint32_t slot);
+static void lb_close_listening(lb_cycle_t *cycle, bool other_slots_only,
+    uint32_t slot);
+
+
+void
+lb_master_process_cycle(lb_cycle_t *cycle)
+{
+    bool       terminating, quitting;
+    sigset_t   set, empty;
+    lb_msec_t  term_start;
+    char       title[256];
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGALRM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+
+    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
+    }
+    sigemptyset(&empty);
+
+    snprintf(title, sizeof(title), "weir: master process -c %s",
+             cycle->conf_file);
+    lb_setproctitle(title);
+    lb_log_process = "master";
+
+    lb_start_workers(cycle);
+
+    terminating = false;
+    quitting = false;
+    term_start = 0;
+
+    for ( ;; ) {
+        sigsuspend(&empty);
+        lb_time_update();
+
+        if (lb_reap) {
+            lb_reap = 0;
+            lb_reap_children(cycle, !lb_terminate && !lb_quit);
+            lb_zone_collect(cycle);
+        }
+
+        if ((lb_terminate || lb_quit) && lb_live_children() == 0) {
+            lb_master_exit(cycle);
+        }
+
+        if (lb_terminate) {
+            if (!terminating) {
+                terminating = true;
+                term_start = lb_current_msec;
+                lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "exiting (fast)");
+                lb_signal_children(SIGTERM, NULL, NULL);
+                lb_set_alarm(100);
+            } else if (lb_sigalrm) {
+                lb_sigalrm = 0;
+                if (lb_current_msec - term_start > LB_TERMINATE_TIMEOUT) {
+                    lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                                 "children did not exit in %d ms: KILL",
+                                 LB_TERMINATE_TIMEOUT);
+                    lb_signal_children(SIGKILL, NULL, NULL);
+                }
+                lb_set_alarm(100);
+            }
+            continue;
+        }
+
+        if (lb_quit) {
+            if (!quitting) {
+                quitting = true;
+                lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                             "gracefully shutting down");
+                lb_signal_children(SIGQUIT, NULL, NULL);
+                lb_close_listening(cycle, false, 0);
+            }
+            continue;
+        }
+
+        if (lb_reconfigure) {
+            lb_reconfigure = 0;
+            lb_master_reload(&cycle);
+        }
+
+        if (lb_reopen) {
+            lb_reopen = 0;
+            lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopening logs");
+            if (lb_log_reopen(&lb_log) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "reopening \"%s\" failed", lb_log.path);
+            }
+            lb_signal_children(SIGUSR1, NULL, NULL);
+        }
+    }
+}
+
+
+static void
+lb_start_workers(lb_cycle_t *cycle)
+{
+    uint32_t  slot;
+    pid_t     pid;
+    int       i;
+
+    for (slot = 0; slot < cycle->conf->worker_processes; slot++) {
+        pid = lb_spawn_process(cycle, lb_worker_process_cycle,
+                               (void *) (uintptr_t) slot, LB_PROC_WORKER,
+                               slot);
+        if (pid == -1) {
+            continue;
+        }
+        for (i = 0; i < lb_last_process; i++) {
+            if (lb_processes[i].pid == pid) {
+                lb_processes[i].generation = cycle->generation;
+            }
+        }
+    }
+}
+
+
+/* SIGHUP: build the new cycle beside the old one. On any error the old one
+ * keeps serving. Otherwise new workers start on the same sockets first,
+ * then the old ones are told to finish what they have and exit. */
+static void
+lb_master_reload(lb_cycle_t **cyclep)
+{
+    lb_cycle_t  *old, *cycle;
+
+    old = *cyclep;
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reconfiguring from \"%s\"",
+                 old->conf_file);
+
+    cycle = lb_init_cycle(old, old->prefix, old->conf_file, true);
+    if (cycle == NULL) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "reload failed: still running configuration "
+                     "generation %llu", (unsigned long long) old->generation);
+        return;
+    }
+
+    if (lb_zone_sync(cycle->zone, cycle->conf) != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "reload failed: the shared zone cannot hold the new "
+                     "targets; still running generation %llu",
+                     (unsigned long long) old->generation);
+        /* the new cycle never ran: give its sockets back */
+        lb_release_cycle_failed(cycle, old);
+        return;
+    }
+
+    cycle->generation = lb_zone_generation(cycle->zone);
+
+    if (lb_cycle_open_log(cycle) != LB_OK) {
+        /* keep logging where we did */
+        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                     "keeping the old error log \"%s\"", lb_log.path);
+    }
+
+    if (strcmp(cycle->pid_file, old->pid_file) != 0) {
+        if (lb_create_pidfile(cycle->pid_file) == LB_OK) {
+            lb_delete_pidfile(old->pid_file);
+        }
+    }
+
+    /* the old cycle's sockets that this one did not take over are closed
+     * before the fork: a new worker must not inherit a socket it does not
+     * know about, or SO_REUSEPORT would keep queueing connections on it
+     * that nobody accepts. Old workers keep their own copies. */
+    lb_release_cycle(old, cycle);
+
+    lb_start_workers(cycle);
+    lb_signal_children(SIGQUIT, lb_is_old_generation, cycle);
+
+    *cyclep = cycle;
+    lb_cycle = cycle;
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                 "configuration generation %llu is running",
+                 (unsigned long long) cycle->generation);
+}
+
+
+static bool
+lb_is_old_generation(lb_process_t *p, void *arg)
+{
+    lb_cycle_t  *cycle = arg;
+
+    return p->type == LB_PROC_WORKER && p->generation != cycle->generation;
+}
+
+
+static void
+lb_reap_children(lb_cycle_t *cycle, bool respawn)
+{
+    int            i, status;
+    pid_t          pid;
+    lb_process_t  *p;
+
+    for ( ;; ) {
+        pid = waitpid(-1, &status, WNOHANG);
+
+        if (pid == 0) {
+            return;
+        }
+
+        if (pid == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != ECHILD) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "waitpid() failed");
+            }
+            return;
+        }
+
+        for (i = 0; i < lb_last_process; i++) {
+            if (lb_processes[i].pid == pid) {
+                break;
+            }
+        }
+
+        if (i == lb_last_process) {
+            continue;
+        }
+
+        p = &lb_processes[i];
+        p->exited = 1;
+
+        if (WIFSIGNALED(status)) {
+            lb_log_error(p->exiting ? LB_LOG_NOTICE : LB_LOG_ALERT, &lb_log,
+                         0, "%s %d (slot %u) exited on signal %d%s",
+                         lb_proc_type_names[p->type], (int) pid, p->slot,
+                         WTERMSIG(status),
+                         WCOREDUMP(status) ? " (core dumped)" : "");
+        } else {
+            lb_log_error(p->exiting ? LB_LOG_NOTICE : LB_LOG_ALERT, &lb_log,
+                         0, "%s %d (slot %u) exited with code %d",
+                         lb_proc_type_names[p->type], (int) pid, p->slot,
+                         WEXITSTATUS(status));
+        }
+
+        p->pid = -1;
+
+        if (!respawn || p->exiting || p->generation != cycle->generation) {
+            continue;
+        }
+
+        if (WIFEXITED(status) && WEXITSTATUS(status) == LB_EXIT_FATAL) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                         "%s (slot %u) failed to start: not respawning",
+                         lb_proc_type_names[p->type], p->slot);
+            continue;
+        }
+
+        pid = lb_spawn_process(cycle, p->proc, p->data, p->type, p->slot);
+        if (pid != -1) {
+            for (i = 0; i < lb_last_process; i++) {
+                if (lb_processes[i].pid == pid) {
+                    lb_processes[i].generation = cycle->generation;
+                }
+            }
+        }
+    }
+}
+
+
+/* Records of targets a reload removed stay until no worker of an older
+ * generation is alive: those workers still count connections in them. */
+static void
+lb_zone_collect(lb_cycle_t *cycle)
+{
+    int       i;
+    uint32_t  n;
+
+    for (i = 0; i < lb_last_process; i++) {
+        if (lb_processes[i].pid != -1 && !lb_processes[i].exited
+            && lb_processes[i].generation < cycle->generation)
+        {
+            return;
+        }
+    }
+
+    n = lb_zone_reap(cycle->zone, cycle->generation);
+    if (n > 0) {
+        lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                     "freed %u shared records of removed targets", n);
+    }
+}
+
+
+static void
+lb_master_exit(lb_cycle_t *cycle)
+{
+    lb_delete_pidfile(cycle->pid_file);
+    lb_zone_destroy(cycle->zone);
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "exit");
+    exit(0);
+}
+
+
+static void
+lb_set_alarm(lb_msec_t ms)
+{
+    struct itimerval  itv;
+
+    memset(&itv, 0, sizeof(itv));
+    itv.it_value.tv_sec = ms / 1000;
+    itv.it_value.tv_usec = (ms % 1000) * 1000;
+
+    if (setitimer(ITIMER_REAL, &itv, NULL) == -1) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "setitimer() failed");
+    }
+}
+
+
+lb_int_t
+lb_cycle_open_log(lb_cycle_t *cycle)
+{
+    lb_log.level = cycle->conf->log_level;
+
+    if (lb_log.path != NULL && strcmp(lb_log.path, cycle->error_log) == 0) {
+        /* same file: keep the fd; the path string moves to the new pool */
+        lb_log.path = cycle->error_log;
+        return LB_OK;
+    }
+
+    if (lb_log_open(&lb_log, cycle->error_log) != LB_OK) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
+                     cycle->error_log);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+/* Close listening sockets in this process: all of them, or only those of
+ * the slots a worker does not serve. */
+static void
+lb_close_listening(lb_cycle_t *cycle, bool other_slots_only, uint32_t slot)
+{
+    size_t           i;
+    lb_listening_t  *ls;
+
+    ls = cycle->listening.elts;
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i].fd == LB_INVALID_FD
+            || (other_slots_only && ls[i].slot == slot))
+        {
+            continue;
+        }
+        close(ls[i].fd);
+        ls[i].fd = LB_INVALID_FD;
+    }
+}
+
+
+void
+lb_worker_process_cycle(lb_cycle_t *cycle, void *data)
+{
+    uint32_t   slot;
+    bool       exiting;
+    lb_msec_t  deadline, wait;
+
+    slot = (uint32_t) (uintptr_t) data;
+
+    lb_worker_init(cycle, slot);
+
+    exiting = false;
+    deadline = 0;
+
+    for ( ;; ) {
+        if (lb_terminate) {
+            lb_event_close_all();
+            exit(0);
+        }
+
+        if (lb_quit && !exiting) {
+            exiting = true;
+            deadline = lb_current_msec + cycle->conf->shutdown_timeout;
+            lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                         "gracefully shutting down, %lu connections left",
+                         (unsigned long) lb_event_connections());
+            lb_event_close_listening(cycle);
+        }
+
+        if (exiting) {
+            if (lb_event_connections() == 0) {
+                exit(0);
+            }
+            if (lb_current_msec >= deadline) {
+                lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                             "shutdown timeout: closing %lu connections",
+                             (unsigned long) lb_event_connections());
+                lb_event_close_all();
+                exit(0);
+            }
+        }
+
+        if (lb_reopen) {
+            lb_reopen = 0;
+            if (lb_log_reopen(&lb_log) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "reopening \"%s\" failed", lb_log.path);
+            }
+        }
+
+        wait = LB_WORKER_TICK;
+        if (exiting && deadline - lb_current_msec < wait) {
+            wait = deadline - lb_current_msec;
+        }
+
+        lb_event_process(wait);
+    }
+}
+
+
+static void
+lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
+{
+    static char      name[32];
+    sigset_t         set;
+    struct passwd   *pw;
+    lb_conf_t       *conf;
+
+    conf = cycle->conf;
+
+    snprintf(name, sizeof(name), "worker %u", slot);
+    lb_log_process = name;
+
+    /* flags copied from the master at fork mean nothing here */
+    lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
+    lb_reopen = lb_sigalrm = 0;
+
+    lb_setproctitle("weir: worker process");
+
+    /* keep only this slot's sockets: a slot removed by a later reload must
+     * not be held open by unrelated workers */
+    lb_close_listening(cycle, true, slot);
+
+    if (conf->user != NULL) {
+        if (geteuid() != 0) {
+            lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                         "\"user\" needs the master to run as root: "
+                         "ignored");
+        } else {
+            pw = getpwnam(conf->user);
+            if (pw == NULL) {
+                lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                             "getpwnam(\"%s\") failed", conf->user);
+                exit(LB_EXIT_FATAL);
+            }
+            if (setgid(pw->pw_gid) == -1
+                || initgroups(conf->user, pw->pw_gid) == -1
+                || setuid(pw->pw_uid) == -1)
+            {
+                lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                             "dropping privileges to \"%s\" failed",
+                             conf->user);
+                exit(LB_EXIT_FATAL);
+            }
+        }
+    }
+
+    lb_time_update();
+
+    if (lb_event_init(cycle, slot) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    sigemptyset(&set);
+    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
+    }
+}

@@ -1,0 +1,27 @@
+/* weir: L4 (stream) listeners: TCP proxying. */
+#ifndef LB_STREAM_H
+#define LB_STREAM_H
+
+#include "lb_core_types.h"
+
+/* Bytes buffered per direction of a proxied connection. */
+#define LB_STREAM_BUFFER_SIZE      (16 * 1024)
+
+/* How long connecting to one target may take before the next is tried,
+ * ms. A constant until the configuration has a field for it. */
+#define LB_STREAM_CONNECT_TIMEOUT  5000
+
+/* The pool of an accepted TCP connection: the session and both buffers
+ * fit in its first block, which the slot keeps for the next connection. */
+#define LB_STREAM_POOL_SIZE        (2 * LB_STREAM_BUFFER_SIZE + 4096)
+
+/* In a worker: serve the TCP listening socket ls (set TCP_NODELAY, which
+ * accepted sockets inherit, and add it to the loop with the TCP proxy as
+ * its handler). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_stream_init_listening(lb_listening_t *ls);
+
+/* The accept handler of TCP listeners: proxy c to a target of its
+ * listener's target group (lb_stream_proxy.c). Owns c from then on. */
+void lb_stream_proxy_init_connection(lb_connection_t *c);
+
+#endif /* LB_STREAM_H */

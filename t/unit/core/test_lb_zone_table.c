@@ -1,0 +1,443 @@
+/* weir: unit tests for src/core/lb_zone_table.c: bounded shared tables
+ * with LRU and expiry (sticky bindings). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lb_log.h"
+#include "lb_shm.h"
+#include "lb_slab.h"
+#include "lb_zone.h"
+#include "lb_zone_table.h"
+
+static lb_shm_zone_t  *z;
+
+
+static void
+quiet(bool on)
+{
+    static int  devnull = -1;
+
+    if (devnull == -1) {
+        devnull = open("/dev/null", O_WRONLY);
+        assert_true(devnull != -1);
+    }
+
+    lb_log.fd = on ? devnull : 2;
+}
+
+
+static int
+setup(void **state)
+{
+    z = lb_zone_create(4 * 1024 * 1024);
+    assert_non_null(z);
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    lb_zone_destroy(z);
+    return 0;
+}
+
+
+static int
+wait_ok(pid_t pid)
+{
+    int  status;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+
+/* key "k<n>", value n as uint32 */
+static size_t
+key(char *buf, unsigned n)
+{
+    return (size_t) sprintf(buf, "k%u", n);
+}
+
+
+static lb_int_t
+set(lb_zone_table_t *t, unsigned n, lb_msec_t now, lb_msec_t ttl)
+{
+    char      k[32];
+    uint32_t  v = n;
+
+    return lb_zone_table_set(t, k, key(k, n), &v, now, ttl);
+}
+
+
+/* the value bound to key n, or -1 */
+static int64_t
+look(lb_zone_table_t *t, unsigned n, lb_msec_t now, lb_msec_t ttl)
+{
+    char      k[32];
+    uint32_t  v;
+
+    if (lb_zone_table_lookup(t, k, key(k, n), now, ttl, &v) != LB_OK) {
+        return -1;
+    }
+    return v;
+}
+
+
+static void
+test_get(void **state)
+{
+    lb_zone_table_t  *t;
+
+    assert_null(lb_zone_table_get(z, "sticky:g1", 32, 4, 100, false));
+
+    t = lb_zone_table_get(z, "sticky:g1", 32, 4, 100, true);
+    assert_non_null(t);
+    assert_string_equal(t->name, "sticky:g1");
+    assert_int_equal(t->capacity, 100);
+
+    assert_ptr_equal(lb_zone_table_get(z, "sticky:g1", 32, 4, 100, false),
+                     t);
+    assert_ptr_equal(lb_zone_table_get(z, "sticky:g1", 32, 4, 100, true), t);
+    assert_true(lb_zone_table_get(z, "sticky:g2", 32, 4, 100, true) != t);
+
+    quiet(true);
+    /* same name, other shape */
+    assert_null(lb_zone_table_get(z, "sticky:g1", 16, 4, 100, true));
+    assert_null(lb_zone_table_get(z, "sticky:g1", 32, 8, 100, true));
+    assert_null(lb_zone_table_get(z, "sticky:g1", 32, 4, 101, true));
+    /* bad arguments */
+    assert_null(lb_zone_table_get(z, "", 32, 4, 100, true));
+    assert_null(lb_zone_table_get(z, "x", 0, 4, 100, true));
+    assert_null(lb_zone_table_get(z, "x", 32, 4, 0, true));
+    assert_null(lb_zone_table_get(z, "x", LB_ZONE_TABLE_MAX_KEY + 1, 4, 1,
+                                  true));
+    /* bigger than the zone */
+    assert_null(lb_zone_table_get(z, "huge", 1000, 1000,
+                                  LB_ZONE_TABLE_MAX_ENTRIES, true));
+    quiet(false);
+}
+
+
+static void
+test_set_lookup(void **state)
+{
+    char                    k[LB_ZONE_TABLE_MAX_KEY + 1];
+    uint32_t                v;
+    lb_zone_table_t        *t;
+    lb_zone_table_stats_t   st;
+
+    t = lb_zone_table_get(z, "t", 16, 4, 10, true);
+    assert_non_null(t);
+
+    assert_int_equal(look(t, 1, 1000, 0), -1);
+    assert_int_equal(set(t, 1, 1000, 500), LB_OK);
+    assert_int_equal(set(t, 2, 1000, 500), LB_OK);
+    assert_int_equal(look(t, 1, 1001, 0), 1);
+    assert_int_equal(look(t, 2, 1001, 0), 2);
+    assert_int_equal(look(t, 3, 1001, 0), -1);
+
+    /* overwrite */
+    v = 77;
+    assert_int_equal(lb_zone_table_set(t, "k1", 2, &v, 1002, 500), LB_OK);
+    assert_int_equal(look(t, 1, 1003, 0), 77);
+
+    /* keys are bytes, not strings: "k1" and "k1\0" differ */
+    assert_int_equal(lb_zone_table_lookup(t, "k1", 3, 1003, 0, &v),
+                     LB_DECLINED);
+
+    /* existence only */
+    assert_int_equal(lb_zone_table_lookup(t, "k2", 2, 1003, 0, NULL), LB_OK);
+
+    /* key lengths */
+    memset(k, 'a', sizeof(k));
+    assert_int_equal(lb_zone_table_set(t, k, 16, &v, 1003, 500), LB_OK);
+    assert_int_equal(lb_zone_table_lookup(t, k, 16, 1003, 0, NULL), LB_OK);
+    assert_int_equal(lb_zone_table_lookup(t, k, 15, 1003, 0, NULL),
+                     LB_DECLINED);
+    assert_int_equal(lb_zone_table_set(t, k, 17, &v, 1003, 500), LB_ERROR);
+    assert_int_equal(lb_zone_table_set(t, k, 0, &v, 1003, 500), LB_ERROR);
+    assert_int_equal(lb_zone_table_lookup(t, k, 17, 1003, 0, NULL),
+                     LB_ERROR);
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 3);
+    assert_int_equal(st.capacity, 10);
+    assert_int_equal(st.inserts, 3);
+    assert_int_equal(st.hits, 5);
+    assert_int_equal(st.misses, 4);
+
+    assert_int_equal(lb_zone_table_delete(t, "k2", 2), LB_OK);
+    assert_int_equal(lb_zone_table_delete(t, "k2", 2), LB_DECLINED);
+    assert_int_equal(look(t, 2, 1004, 0), -1);
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 2);
+}
+
+
+/* An unused binding expires ttl after its last use; a use renews it. */
+static void
+test_expiry(void **state)
+{
+    lb_zone_table_t        *t;
+    lb_zone_table_stats_t   st;
+
+    t = lb_zone_table_get(z, "t", 16, 4, 10, true);
+    assert_non_null(t);
+
+    assert_int_equal(set(t, 1, 1000, 100), LB_OK);      /* until 1100 */
+    assert_int_equal(set(t, 2, 1000, 100), LB_OK);
+
+    assert_int_equal(look(t, 1, 1099, 100), 1);         /* until 1199 */
+    assert_int_equal(look(t, 2, 1099, 0), 2);           /* peek: 1100 */
+
+    assert_int_equal(look(t, 2, 1100, 0), -1);          /* expired */
+    assert_int_equal(look(t, 1, 1198, 0), 1);
+    assert_int_equal(look(t, 1, 1199, 0), -1);
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 0);
+    assert_int_equal(st.expirations, 2);
+
+    /* the sweep: oldest use first, bounded */
+    assert_int_equal(set(t, 1, 2000, 100), LB_OK);
+    assert_int_equal(set(t, 2, 2010, 100), LB_OK);
+    assert_int_equal(set(t, 3, 2020, 100), LB_OK);
+    assert_int_equal(set(t, 4, 2030, 100), LB_OK);
+
+    assert_int_equal(lb_zone_table_expire(t, 2099, 10), 0);
+    assert_int_equal(lb_zone_table_expire(t, 2115, 10), 2);
+    assert_int_equal(look(t, 3, 2115, 0), 3);
+    assert_int_equal(lb_zone_table_expire(t, 5000, 1), 1);
+    assert_int_equal(lb_zone_table_expire(t, 5000, 10), 1);
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 0);
+    assert_int_equal(st.expirations, 6);
+}
+
+
+/* Full: the least recently used entry makes room; expired ones count as
+ * expired, live ones as evicted. */
+static void
+test_lru(void **state)
+{
+    unsigned                i;
+    lb_zone_table_t        *t;
+    lb_zone_table_stats_t   st;
+
+    t = lb_zone_table_get(z, "t", 16, 4, 4, true);
+    assert_non_null(t);
+
+    for (i = 1; i <= 4; i++) {
+        assert_int_equal(set(t, i, 1000 + i, 1000), LB_OK);
+    }
+
+    assert_int_equal(look(t, 1, 1010, 1000), 1);    /* 1 is recent now */
+
+    assert_int_equal(set(t, 5, 1011, 1000), LB_OK); /* pushes 2 out */
+    assert_int_equal(look(t, 2, 1012, 0), -1);
+    assert_int_equal(look(t, 1, 1012, 0), 1);
+    assert_int_equal(look(t, 3, 1012, 0), 3);
+
+    /* peeks do not count as use: 3 was peeked, yet is the oldest use */
+    assert_int_equal(set(t, 6, 1013, 1000), LB_OK);
+    assert_int_equal(look(t, 3, 1014, 0), -1);
+    assert_int_equal(look(t, 4, 1014, 0), 4);
+
+    /* overwriting is a use: 1 stays, 4 goes */
+    assert_int_equal(set(t, 1, 1015, 1000), LB_OK);
+    assert_int_equal(set(t, 7, 1016, 1000), LB_OK);
+    assert_int_equal(look(t, 4, 1017, 0), -1);
+    assert_int_equal(look(t, 1, 1017, 0), 1);
+    assert_int_equal(look(t, 5, 1017, 0), 5);
+    assert_int_equal(look(t, 6, 1017, 0), 6);
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 4);
+    assert_int_equal(st.evictions, 3);
+
+    /* all expired: the next one replaces an expired entry */
+    assert_int_equal(set(t, 8, 9000, 1000), LB_OK);
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.evictions, 3);
+    assert_int_equal(st.expirations, 1);
+}
+
+
+/* Many more keys than room: the table holds exactly the last capacity
+ * keys, each with its own value. */
+static void
+test_many(void **state)
+{
+    unsigned                i;
+    lb_zone_table_t        *t;
+    lb_zone_table_stats_t   st;
+
+    t = lb_zone_table_get(z, "many", 24, 4, 1000, true);
+    assert_non_null(t);
+
+    for (i = 0; i < 20000; i++) {
+        assert_int_equal(set(t, i, 1000, 100000), LB_OK);
+    }
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.nentries, 1000);
+    assert_int_equal(st.evictions, 19000);
+
+    for (i = 0; i < 19000; i++) {
+        assert_int_equal(look(t, i, 2000, 0), -1);
+    }
+    for (i = 19000; i < 20000; i++) {
+        assert_int_equal(look(t, i, 2000, 0), i);
+    }
+
+    for (i = 19000; i < 20000; i += 2) {
+        assert_int_equal(lb_zone_table_delete(t, "x", 1), LB_DECLINED);
+        assert_int_equal(look(t, i, 2000, 0), i);
+    }
+}
+
+
+/* Bindings made by one worker are seen by another. */
+static void
+test_fork(void **state)
+{
+    unsigned          i;
+    pid_t             pid;
+    lb_zone_table_t  *t;
+
+    t = lb_zone_table_get(z, "shared", 16, 4, 100, true);
+    assert_non_null(t);
+
+    pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        /* the child finds the table by name, as a worker does */
+        t = lb_zone_table_get(z, "shared", 16, 4, 100, false);
+        if (t == NULL) {
+            _exit(1);
+        }
+        for (i = 0; i < 50; i++) {
+            if (set(t, i, 1000, 1000) != LB_OK) {
+                _exit(2);
+            }
+        }
+        _exit(0);
+    }
+
+    assert_int_equal(wait_ok(pid), 0);
+
+    for (i = 0; i < 50; i++) {
+        assert_int_equal(look(t, i, 1500, 0), i);
+    }
+}
+
+
+/* A retired table is not found any more and its memory goes back to the
+ * zone when reaped. */
+static void
+test_retire(void **state)
+{
+    lb_zone_table_t  *t, *u;
+    lb_slab_stats_t   a, b;
+
+    lb_slab_stats(lb_zone_slab(z), &a);
+
+    t = lb_zone_table_get(z, "old", 64, 4, 5000, true);
+    assert_non_null(t);
+    assert_int_equal(set(t, 1, 1000, 1000), LB_OK);
+
+    lb_slab_stats(lb_zone_slab(z), &b);
+    assert_true(b.free_pages < a.free_pages);
+
+    lb_zone_generation_bump(z);
+    lb_zone_table_retire(z, t);
+    assert_null(lb_zone_table_get(z, "old", 64, 4, 5000, false));
+
+    /* a process of the previous generation still uses it */
+    assert_int_equal(look(t, 1, 1001, 0), 1);
+    assert_int_equal(lb_zone_reap(z, 0), 0);
+
+    assert_int_equal(lb_zone_reap(z, lb_zone_generation(z)), 1);
+    lb_slab_stats(lb_zone_slab(z), &b);
+    assert_int_equal(b.free_pages, a.free_pages);
+
+    /* a new table by the same name starts empty */
+    u = lb_zone_table_get(z, "old", 64, 4, 5000, true);
+    assert_non_null(u);
+    assert_int_equal(look(u, 1, 1002, 0), -1);
+}
+
+
+/* A worker that dies holding a table's lock: the table is emptied (its
+ * lists may be half-linked) and works again. */
+static void
+test_owner_died(void **state)
+{
+    pid_t                   pid;
+    lb_zone_table_t        *t;
+    lb_zone_table_stats_t   st;
+
+#ifndef LB_HAVE_ROBUST_MUTEX
+    skip();
+#endif
+
+    t = lb_zone_table_get(z, "t", 16, 4, 10, true);
+    assert_non_null(t);
+    assert_int_equal(set(t, 1, 1000, 1000), LB_OK);
+    assert_int_equal(set(t, 2, 1000, 1000), LB_OK);
+
+    pid = fork();
+    assert_true(pid != -1);
+    if (pid == 0) {
+        if (lb_shmtx_lock(&t->mutex) != LB_OK) {
+            _exit(1);
+        }
+        t->lru_tail = 12345;     /* as if killed mid-update */
+        _exit(0);
+    }
+
+    assert_int_equal(wait_ok(pid), 0);
+
+    quiet(true);
+    assert_int_equal(look(t, 1, 1001, 0), -1);
+    quiet(false);
+
+    lb_zone_table_stats(t, &st);
+    assert_int_equal(st.clears, 1);
+    assert_int_equal(st.nentries, 0);
+
+    assert_int_equal(set(t, 1, 1002, 1000), LB_OK);
+    assert_int_equal(look(t, 1, 1003, 0), 1);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lru, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_died, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
