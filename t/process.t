@@ -67,6 +67,14 @@ ok($w->wait_log(qr/configuration generation 2 is running/),
    '-s reload reloads');
 ok(wait_for(sub { scalar($w->workers) == 1 }), 'worker count follows reload');
 
+# USR1 (-s reopen): the log was rotated away, a new file appears; workers
+# reopen too (their next line lands in the new file)
+rename($w->error_log, $w->error_log . '.1') or die;
+is(system(Weir::binary(), '-p', $dir, '-c', "$dir/weir.yaml", '-s', 'reopen'),
+   0, '-s reopen exits 0');
+ok(wait_for(sub { -e $w->error_log }), 'USR1 reopens the error log');
+ok($w->wait_log(qr/reopened logs/), 'the reopen is logged in the new file');
+
 # QUIT while a transfer is in flight: it finishes, then weir exits
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
     or die "connect: $!";

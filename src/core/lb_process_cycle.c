@@ -124,11 +124,11 @@ lb_master_process_cycle(lb_cycle_t *cycle)
 
         if (lb_reopen) {
             lb_reopen = 0;
-            lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopening logs");
             if (lb_log_reopen(&lb_log) != LB_OK) {
                 lb_log_error(LB_LOG_ALERT, &lb_log, errno,
                              "reopening \"%s\" failed", lb_log.path);
             }
+            lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopened logs");
             lb_signal_children(SIGUSR1, NULL, NULL);
         }
     }
