@@ -53,8 +53,9 @@ integration-asan: build-asan
 
 test: deps unit unit-asan integration integration-asan
 
+# weir against nginx and HAProxy (bench/RESULTS.md); output in $(O)/bench
 bench: deps build
-	@sh bench/run.sh
+	@WEIR_BINARY=$(O)/weir BENCH_OUT=$(O)/bench sh bench/run.sh
 
 clean:
 	rm -rf $(O) $(OA)

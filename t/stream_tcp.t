@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# weir: TCP listeners. Round robin over echo targets (equal weights, 1:3,
-# weight 0), bytes intact both ways (small, 1 MB, many at once), half-close
-# passed through both ways, a refused or silent target skipped for the
+# weir: TCP listeners. Round robin over echo targets (equal weights,
+# 64:192 which SPEC section 4 converts to 25:75, weight 0), bytes intact
+# both ways (small, 1 MB, many at once), half-close passed through both
+# ways, a refused or silent target skipped for the
 # next, no usable target or no target group closes the client at once, the
 # idle timeout, and backpressure from a target that does not read.
 use strict;
@@ -89,8 +90,8 @@ $w->write_config("worker_processes: 1\n"
     . listener('hole', 'pool-hole')
     . "    target_groups:\n"
     . group('pool-rr', member('a', $a->{port}), member('b', $b->{port}))
-    . group('pool-weighted', member('a', $a->{port}, 1),
-            member('b', $b->{port}, 3), member('c', $c->{port}, 0))
+    . group('pool-weighted', member('a', $a->{port}, 64),
+            member('b', $b->{port}, 192), member('c', $c->{port}, 0))
     . group('pool-failover', member('dead', $dead1),
             member('c', $c->{port}))
     . group('pool-alldead', member('dead1', $dead1),
@@ -135,7 +136,7 @@ my @now = counts();
 is($now[0] - $base[0], 50, 'equal weights: target a gets 50 of 100');
 is($now[1] - $base[1], 50, 'equal weights: target b gets 50 of 100');
 
-# --- weights 1:3, weight 0 ---
+# --- weights 64:192 (converted 25:75), weight 0 ---
 @base = counts();
 $ok = 0;
 for my $i (1 .. 100) {
@@ -146,8 +147,8 @@ wait_for(sub {
     my @n = counts();
     $n[0] + $n[1] - $base[0] - $base[1] == 100 });
 @now = counts();
-is($now[0] - $base[0], 25, 'weights 1:3 give 25/75 (a: 25)');
-is($now[1] - $base[1], 75, 'weights 1:3 give 25/75 (b: 75)');
+is($now[0] - $base[0], 25, 'weights 64:192 give 25/75 (a: 25)');
+is($now[1] - $base[1], 75, 'weights 64:192 give 25/75 (b: 75)');
 is($now[2] - $base[2], 0, 'weight 0 gets no connection');
 
 # --- 1 MB intact ---

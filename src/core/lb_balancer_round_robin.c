@@ -1,9 +1,10 @@
 /* weir: ROUND_ROBIN, smooth weighted round robin. On each pick every
- * usable peer's current weight grows by its effective weight; the peer with
- * the largest current weight wins and loses the sum of what was added.
- * Over sum(weights) picks each peer is chosen exactly weight times, and a
- * heavy peer's turns are spread out instead of coming in a burst (5,1,1
- * gives a a b a c a a). */
+ * usable peer's current weight grows by its effective weight (the
+ * converted weight of SPEC section 4); the peer with the largest current
+ * weight wins and loses the sum of what was added. Over sum(weights) picks
+ * each peer is chosen exactly weight times, and a heavy peer's turns are
+ * spread out instead of coming in a burst (effective weights 5,1,1 give
+ * a a b a c a a). */
 #include "lb_balancer.h"
 #include "lb_palloc.h"
 
@@ -90,6 +91,6 @@ lb_balancer_rr_update(lb_balancer_group_t *g)
 
     for (i = 0; i < g->npeers; i++) {
         rr[i].current = 0;
-        rr[i].effective = g->peers[i].weight;
+        rr[i].effective = g->peers[i].effective;
     }
 }

@@ -83,7 +83,9 @@ typedef enum { LB_TG_PROTOCOLS(LB_ENUM_TGPROTO) } lb_tg_proto_e;
 typedef enum { LB_ALGORITHMS(LB_ENUM_ALGO) } lb_algorithm_e;
 typedef enum { LB_PERSISTENCE_TYPES(LB_ENUM_PERSIST) } lb_persistence_e;
 typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
-typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_http_method_e;
+/* health check methods; not lb_http_method_e, which is the HTTP parser's
+ * (lb_http_types.h): a file may need both */
+typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_check_method_e;
 typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
 typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
 
@@ -136,7 +138,7 @@ struct lb_health_monitor_s {
     uint32_t               timeout;        /* s, 1..900, default 5 */
     uint32_t               max_retries;    /* 1..10, default 5 */
     uint32_t               max_retries_down;  /* 1..10, default 2 */
-    lb_http_method_e       http_method;    /* default GET */
+    lb_check_method_e      http_method;    /* default GET */
     char                  *http_version;   /* "1.0" | "1.1" */
     char                  *url_path;       /* default "/" */
     char                  *expected_codes; /* default "200" */
@@ -187,6 +189,10 @@ struct lb_listener_s {
     bool                   x_forwarded_proto;    /* default false */
     bool                   x_forwarded_port;     /* default false */
     uint32_t               timeout_client_data;  /* ms, 1000..4000000 */
+    uint32_t               timeout_client_header;   /* ms, HTTP(S): the
+                                                   whole request head */
+    uint32_t               timeout_member_connect;  /* ms, default 5000 */
+    uint32_t               timeout_member_data;     /* ms, default 50000 */
     int64_t                connection_limit;     /* -1: unlimited */
 
     lb_tls_cert_t          tls;                  /* HTTPS, TLS */
@@ -235,6 +241,8 @@ struct lb_conf_s {
     char                  *error_log;        /* default logs/error.log */
     unsigned               log_level;        /* lb_log_level_e, default info */
     char                  *pid_file;         /* default logs/weir.pid */
+    char                  *access_log;       /* HTTP(S) requests; NULL:
+                                                none */
     uint32_t               shutdown_timeout; /* ms a draining worker may
                                                 take, default 30000 */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */

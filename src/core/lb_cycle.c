@@ -10,6 +10,7 @@
 #include "lb_array.h"
 #include "lb_conf.h"
 #include "lb_cycle.h"
+#include "lb_event_openssl.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 
@@ -72,6 +73,10 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
     cycle->conf = lb_conf_parse_file(pool, cycle->conf_file, &errors);
     if (cycle->conf == NULL) {
         lb_cycle_report_errors(&errors);
+        goto failed;
+    }
+
+    if (lb_ssl_init_cycle(cycle) != LB_OK) {
         goto failed;
     }
 

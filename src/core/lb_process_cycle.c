@@ -13,6 +13,7 @@
 
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_health.h"
 #include "lb_log.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
@@ -24,10 +25,10 @@
 #define LB_TERMINATE_TIMEOUT  5000
 /* a worker wakes at least this often to look at its signal flags */
 #define LB_WORKER_TICK        1000
-/* exit status of a child that must not be respawned (broken setup) */
-#define LB_EXIT_FATAL         2
 
 static void lb_start_workers(lb_cycle_t *cycle);
+static void lb_start_health(lb_cycle_t *cycle);
+static bool lb_is_old_health(lb_process_t *p, void *arg);
 static void lb_master_reload(lb_cycle_t **cyclep);
 static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
 static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
@@ -67,6 +68,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     lb_log_process = "master";
 
     lb_start_workers(cycle);
+    lb_start_health(cycle);
 
     terminating = false;
     quitting = false;
@@ -158,6 +160,38 @@ lb_start_workers(lb_cycle_t *cycle)
 }
 
 
+/* The health checker of cycle (always one, also without health monitors:
+ * it marks the targets of unchecked groups healthy, so that a check
+ * added later does not pull them out of rotation). */
+static void
+lb_start_health(lb_cycle_t *cycle)
+{
+    pid_t  pid;
+    int    i;
+
+    pid = lb_spawn_process(cycle, lb_health_process_cycle, NULL,
+                           LB_PROC_HEALTH, 0);
+    if (pid == -1) {
+        return;
+    }
+
+    for (i = 0; i < lb_last_process; i++) {
+        if (lb_processes[i].pid == pid) {
+            lb_processes[i].generation = cycle->generation;
+        }
+    }
+}
+
+
+static bool
+lb_is_old_health(lb_process_t *p, void *arg)
+{
+    lb_cycle_t  *cycle = arg;
+
+    return p->type == LB_PROC_HEALTH && p->generation != cycle->generation;
+}
+
+
 /* SIGHUP: build the new cycle beside the old one. On any error the old one
  * keeps serving. Otherwise new workers start on the same sockets first,
  * then the old ones are told to finish what they have and exit. */
@@ -208,12 +242,16 @@ lb_master_reload(lb_cycle_t **cyclep)
      * know about, or SO_REUSEPORT would keep queueing connections on it
      * that nobody accepts. Old workers keep their own copies. */
     lb_release_cycle(old, cycle);
+    *cyclep = cycle;
+    lb_cycle = cycle;
 
     lb_start_workers(cycle);
     lb_signal_children(SIGQUIT, lb_is_old_generation, cycle);
 
-    *cyclep = cycle;
-    lb_cycle = cycle;
+    /* the checker has no connections to drain: the old one goes at once,
+     * so that two writers of the zone's health never run for long */
+    lb_signal_children(SIGTERM, lb_is_old_health, cycle);
+    lb_start_health(cycle);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu is running",
@@ -462,7 +500,6 @@ lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
 {
     static char      name[32];
     sigset_t         set;
-    struct passwd   *pw;
     lb_conf_t       *conf;
 
     conf = cycle->conf;
@@ -480,28 +517,8 @@ lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
      * not be held open by unrelated workers */
     lb_close_listening(cycle, true, slot);
 
-    if (conf->user != NULL) {
-        if (geteuid() != 0) {
-            lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
-                         "\"user\" needs the master to run as root: "
-                         "ignored");
-        } else {
-            pw = getpwnam(conf->user);
-            if (pw == NULL) {
-                lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                             "getpwnam(\"%s\") failed", conf->user);
-                exit(LB_EXIT_FATAL);
-            }
-            if (setgid(pw->pw_gid) == -1
-                || initgroups(conf->user, pw->pw_gid) == -1
-                || setuid(pw->pw_uid) == -1)
-            {
-                lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                             "dropping privileges to \"%s\" failed",
-                             conf->user);
-                exit(LB_EXIT_FATAL);
-            }
-        }
+    if (lb_drop_privileges(conf) != LB_OK) {
+        exit(LB_EXIT_FATAL);
     }
 
     lb_time_update();
@@ -514,4 +531,40 @@ lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
     if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
         lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
     }
+}
+
+
+lb_int_t
+lb_drop_privileges(const lb_conf_t *conf)
+{
+    struct passwd  *pw;
+
+    if (conf->user == NULL) {
+        return LB_OK;
+    }
+
+    if (geteuid() != 0) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "\"user\" needs the master to run as root: ignored");
+        return LB_OK;
+    }
+
+    errno = 0;
+    pw = getpwnam(conf->user);
+    if (pw == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "getpwnam(\"%s\") failed", conf->user);
+        return LB_ERROR;
+    }
+
+    if (setgid(pw->pw_gid) == -1
+        || initgroups(conf->user, pw->pw_gid) == -1
+        || setuid(pw->pw_uid) == -1)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "dropping privileges to \"%s\" failed", conf->user);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
 }

@@ -4,6 +4,9 @@
 
 #include "lb_core_types.h"
 
+/* exit status of a child that must not be respawned (broken setup) */
+#define LB_EXIT_FATAL  2
+
 /* The master: spawn children, act on signals, reload, never return. */
 void lb_master_process_cycle(lb_cycle_t *cycle) __attribute__((noreturn));
 
@@ -11,6 +14,11 @@ void lb_master_process_cycle(lb_cycle_t *cycle) __attribute__((noreturn));
  * number cast to a pointer. */
 void lb_worker_process_cycle(lb_cycle_t *cycle, void *data)
     __attribute__((noreturn));
+
+/* In a child: switch to conf->user (when set and running as root).
+ * LB_OK, or LB_ERROR (logged) when the user is unknown or the switch
+ * failed; the child should then exit with LB_EXIT_FATAL. */
+lb_int_t lb_drop_privileges(const lb_conf_t *conf);
 
 /* Apply the cycle's log settings: level, and (re)open the error log file
  * when its path changed. LB_OK or LB_ERROR (logged). */

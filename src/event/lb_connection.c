@@ -10,6 +10,7 @@
 
 #include "lb_connection.h"
 #include "lb_event.h"
+#include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
@@ -132,6 +133,10 @@ lb_close_connection(lb_connection_t *c)
     lb_event_delete_posted(c->write);
     c->read->active = 0;
     c->write->active = 0;
+
+    if (c->ssl != NULL) {
+        lb_ssl_free_connection(c);
+    }
 
     fd = c->fd;
     lb_free_connection(c);

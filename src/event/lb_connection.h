@@ -10,6 +10,9 @@
 #include "lb_core_types.h"
 #include "lb_event.h"
 
+/* TLS state (lb_event_openssl.h) */
+typedef struct lb_ssl_connection_s  lb_ssl_connection_t;
+
 struct lb_connection_s {
     void                      *data;      /* the protocol's session */
     lb_event_t                *read;
@@ -25,6 +28,9 @@ struct lb_connection_s {
     socklen_t                  socklen;
 
     lb_uint_t                  number;    /* serial per worker, for logs */
+
+    lb_ssl_connection_t       *ssl;       /* TLS over fd; NULL: plain.
+                                             Freed by lb_close_connection() */
 
     /* listening sockets only */
     lb_connection_handler_pt   accept_handler;
@@ -53,7 +59,8 @@ lb_connection_t *lb_get_connection(int fd);
  * readable by the code that is finishing with it. */
 void lb_free_connection(lb_connection_t *c);
 
-/* Cancel c's timers and posted events, close its fd and free the slot. */
+/* Cancel c's timers and posted events, free its TLS state (no
+ * close_notify: see lb_ssl_shutdown()), close its fd and free the slot. */
 void lb_close_connection(lb_connection_t *c);
 
 /* The slot's pool, created (size bytes) at the first use of the slot, or

@@ -17,8 +17,10 @@
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_timer.h"
+#include "lb_http.h"
 #include "lb_log.h"
 #include "lb_stream.h"
+#include "lb_stream_udp.h"
 #include "lb_time.h"
 
 #define lb_event_queue_empty(q)  ((q)->next == (q))
@@ -71,8 +73,28 @@ lb_event_init(lb_cycle_t *cycle, uint32_t slot)
 
         lst = ls->listener;
 
-        if (lst->protocol == LB_LISTENER_TCP && ls->type == SOCK_STREAM) {
+        if ((lst->protocol == LB_LISTENER_TCP
+             || lst->protocol == LB_LISTENER_TLS)
+            && ls->type == SOCK_STREAM)
+        {
             if (lb_stream_init_listening(ls) != LB_OK) {
+                return LB_ERROR;
+            }
+            continue;
+        }
+
+        if ((lst->protocol == LB_LISTENER_HTTP
+             || lst->protocol == LB_LISTENER_HTTPS)
+            && ls->type == SOCK_STREAM)
+        {
+            if (lb_http_init_listening(ls) != LB_OK) {
+                return LB_ERROR;
+            }
+            continue;
+        }
+
+        if (lst->protocol == LB_LISTENER_UDP && ls->type == SOCK_DGRAM) {
+            if (lb_stream_udp_init_listening(cycle, ls) != LB_OK) {
                 return LB_ERROR;
             }
             continue;

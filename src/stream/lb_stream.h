@@ -2,7 +2,9 @@
 #ifndef LB_STREAM_H
 #define LB_STREAM_H
 
+#include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_zone_gauge.h"
 
 /* Bytes buffered per direction of a proxied connection. */
 #define LB_STREAM_BUFFER_SIZE      (16 * 1024)
@@ -19,6 +21,20 @@
  * accepted sockets inherit, and add it to the loop with the TCP proxy as
  * its handler). LB_OK or LB_ERROR (logged). */
 lb_int_t lb_stream_init_listening(lb_listening_t *ls);
+
+/* A listener's open connections, counted across every worker and
+ * generation in the shared zone (gauge "conn:<listener id>"), for
+ * connection_limit. */
+typedef struct {
+    const lb_listener_t  *listener;
+    lb_zone_gauge_t      *gauge;
+    uint32_t              slot;      /* this worker's share */
+} lb_stream_limit_t;
+
+/* The connection count of lst in this worker, set up at its first use
+ * (which takes the zone lock once). NULL (logged once) when the zone has
+ * no room for it or there is no zone: the limit is then not enforced. */
+lb_stream_limit_t *lb_stream_limit(const lb_listener_t *lst);
 
 /* The accept handler of TCP listeners: proxy c to a target of its
  * listener's target group (lb_stream_proxy.c). Owns c from then on. */

@@ -4,8 +4,22 @@
  * while the buffer towards the other side is full (backpressure), a FIN is
  * passed on once its direction is flushed (half-close), and the session
  * ends when both directions are finished, on an error, or when it was idle
- * for the listener's timeout_client_data. */
+ * for the listener's timeout_client_data.
+ *
+ * A connect that fails or times out is retried on the next usable
+ * target; each target is tried at most once per client (the request's
+ * tried set), so a client waits at most LB_STREAM_CONNECT_TIMEOUT per
+ * target, and is closed at once when no target is left. A listener's
+ * connection_limit counts its open client connections across every
+ * worker and generation (a gauge in the shared zone); a client over the
+ * limit is closed at once. PROXY target groups get a PROXY protocol
+ * header (v1, or v2 with proxy_protocol_version: 2) with the client's
+ * and the listener's addresses, ahead of the client's bytes. Traffic is
+ * counted in the target's zone record: connections (by the balancer),
+ * bytes each way and failed connects. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,11 +31,15 @@
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_proxy_protocol.h"
 #include "lb_stream.h"
 #include "lb_time.h"
+#include "lb_zone.h"
+#include "lb_zone_gauge.h"
 
 /* a ring buffer: len bytes of data start at pos and may wrap around */
 typedef struct {
@@ -49,6 +67,7 @@ typedef struct {
     lb_balancer_peer_t     *peer;
     lb_balancer_tried_t     tried;
     lb_balancer_request_t   request;
+    lb_stream_limit_t      *limit;      /* counted in; NULL: not */
     lb_stream_pipe_t        up;         /* client -> target */
     lb_stream_pipe_t        down;       /* target -> client */
     lb_msec_t               active;     /* last transfer either way */
@@ -56,6 +75,8 @@ typedef struct {
     unsigned                connected:1;
 } lb_stream_session_t;
 
+static lb_int_t lb_stream_proxy_header(lb_stream_session_t *s);
+static bool lb_stream_proxy_wildcard(const struct sockaddr *sa);
 static void lb_stream_proxy_connect(lb_stream_session_t *s);
 static void lb_stream_proxy_next(lb_stream_session_t *s, int err,
     const char *what);
@@ -79,7 +100,9 @@ void
 lb_stream_proxy_init_connection(lb_connection_t *c)
 {
     lb_listener_t        *lst;
+    lb_stream_limit_t    *l;
     lb_stream_session_t  *s;
+    char                  what[80];
 
     lst = c->listening->listener;
 
@@ -93,6 +116,27 @@ lb_stream_proxy_init_connection(lb_connection_t *c)
     c->data = s;
     c->read->handler = lb_stream_proxy_client_handler;
     c->write->handler = lb_stream_proxy_client_handler;
+
+    if (lst->connection_limit > 0) {
+        l = lb_stream_limit(lst);
+
+        if (l != NULL) {
+            if (!lb_zone_gauge_enter(l->gauge, l->slot,
+                                     lst->connection_limit))
+            {
+                if (lb_log.level >= LB_LOG_INFO) {
+                    snprintf(what, sizeof(what), "connection_limit (%lld) "
+                             "reached, client closed",
+                             (long long) lst->connection_limit);
+                    lb_stream_proxy_log(s, LB_LOG_INFO, 0, what);
+                }
+                lb_stream_proxy_finalize(s);
+                return;
+            }
+
+            s->limit = l;
+        }
+    }
 
     if (lst->target_group == NULL) {
         lb_stream_proxy_log(s, LB_LOG_INFO, 0,
@@ -113,6 +157,13 @@ lb_stream_proxy_init_connection(lb_connection_t *c)
     s->up.dst_name = "target";
     s->down.src_name = "target";
     s->down.dst_name = "client";
+
+    if (lst->target_group->protocol == LB_TG_PROXY
+        && lb_stream_proxy_header(s) != LB_OK)
+    {
+        lb_stream_proxy_finalize(s);
+        return;
+    }
 
     s->group = lb_balancer_group(lst->target_group);
 
@@ -142,12 +193,92 @@ nomem:
     lb_log_error(LB_LOG_CRIT, &lb_log, 0,
                  "*%lu out of memory for a TCP session, client closed",
                  (unsigned long) c->number);
+
+    if (s != NULL) {
+        /* counted in the listener's connection_limit already */
+        lb_stream_proxy_finalize(s);
+        return;
+    }
+
     lb_close_connection(c);
 }
 
 
+/* Put the PROXY protocol header at the start of the (empty) buffer
+ * towards the target: it goes out first once a target is connected, and
+ * stays in place if a connect fails and the next target is tried. The
+ * listener's own address is used unless it is a wildcard, which only the
+ * socket can resolve. LB_OK or LB_ERROR (logged). */
+static lb_int_t
+lb_stream_proxy_header(lb_stream_session_t *s)
+{
+    size_t                    n;
+    unsigned                  version;
+    socklen_t                 len;
+    lb_listener_t            *lst;
+    const struct sockaddr    *local;
+    struct sockaddr_storage   ss;
+
+    lst = s->listener;
+    local = (const struct sockaddr *) &lst->addr.sa;
+
+    if (lb_stream_proxy_wildcard(local)) {
+        len = sizeof(ss);
+
+        if (getsockname(s->client->fd, (struct sockaddr *) &ss, &len)
+            == -1)
+        {
+            lb_stream_proxy_log(s, LB_LOG_ERR, errno,
+                                "getsockname() failed, client closed");
+            return LB_ERROR;
+        }
+
+        local = (const struct sockaddr *) &ss;
+    }
+
+    version = lst->target_group->proxy_protocol_version == 2 ? 2 : 1;
+
+    n = lb_proxy_protocol_write((uint8_t *) s->up.buf.start,
+                                s->up.buf.size, version, SOCK_STREAM,
+                                (const struct sockaddr *) &s->client->sockaddr,
+                                local);
+    if (n == 0) {
+        lb_stream_proxy_log(s, LB_LOG_ALERT, 0,
+                            "cannot build the PROXY protocol header, "
+                            "client closed");
+        return LB_ERROR;
+    }
+
+    s->up.buf.pos = 0;
+    s->up.buf.len = n;
+
+    return LB_OK;
+}
+
+
+static bool
+lb_stream_proxy_wildcard(const struct sockaddr *sa)
+{
+    const struct sockaddr_in   *sin;
+    const struct sockaddr_in6  *sin6;
+
+    if (sa->sa_family == AF_INET) {
+        sin = (const struct sockaddr_in *) sa;
+        return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+    }
+
+    if (sa->sa_family == AF_INET6) {
+        sin6 = (const struct sockaddr_in6 *) sa;
+        return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+    }
+
+    return true;
+}
+
+
 /* Connect to the next usable target; when none is left, close the
- * client. */
+ * client. Bounded: every pick adds its target to the tried set, so the
+ * loop ends after each target was tried once. */
 static void
 lb_stream_proxy_connect(lb_stream_session_t *s)
 {
@@ -358,11 +489,14 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
     int               err;
     bool              progress, can_write;
     ssize_t           n;
+    uint64_t          in, out;
     lb_stream_buf_t  *b;
     char              what[64];
 
     b = &p->buf;
     can_write = s->connected;
+    in = 0;
+    out = 0;
 
     do {
         progress = false;
@@ -372,6 +506,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
 
             if (n > 0) {
                 progress = true;
+                out += n;
                 s->active = lb_current_msec;
 
             } else if (n == LB_ERROR) {
@@ -387,6 +522,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
 
             if (n > 0) {
                 p->bytes += n;
+                in += n;
                 progress = true;
                 s->active = lb_current_msec;
 
@@ -402,6 +538,17 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
         }
 
     } while (progress);
+
+    /* the target's counters: bytes to it (written on the up pipe) and
+     * from it (read on the down pipe), one update per pass */
+    if (s->peer != NULL && s->peer->zone != NULL) {
+        if (dst == s->upstream && out != 0) {
+            lb_zone_target_bytes(s->peer->zone, 0, out);
+
+        } else if (src == s->upstream && in != 0) {
+            lb_zone_target_bytes(s->peer->zone, in, 0);
+        }
+    }
 
     if (p->eof && b->len == 0 && !p->shut && can_write) {
         if (shutdown(dst->fd, SHUT_WR) == -1) {
@@ -454,6 +601,18 @@ lb_stream_recv(lb_connection_t *c, lb_stream_buf_t *b, int *err)
         niov = 1;
     }
 
+    if (c->ssl != NULL) {
+        /* TLS: the first part only; lb_ssl_recv() leaves c->read->ready
+         * set when it filled it, so the pump comes back for the rest */
+        n = lb_ssl_recv(c, iov[0].iov_base, iov[0].iov_len);
+        if (n > 0) {
+            b->len += n;
+        } else if (n == LB_ERROR) {
+            *err = c->ssl->err ? c->ssl->err : EPROTO;
+        }
+        return n;
+    }
+
     for ( ;; ) {
         n = readv(c->fd, iov, niov);
 
@@ -501,6 +660,22 @@ lb_stream_send(lb_connection_t *c, lb_stream_buf_t *b, int *err)
 
     first = lb_min(b->len, b->size - b->pos);
 
+    if (c->ssl != NULL) {
+        /* TLS: the part up to the wrap, a record at a time; a short write
+         * has cleared c->write->ready, a whole one leaves it for the rest */
+        n = lb_ssl_send(c, b->start + b->pos, first);
+        if (n > 0) {
+            b->pos += n;
+            if (b->pos >= b->size) {
+                b->pos -= b->size;
+            }
+            b->len -= n;
+        } else if (n == LB_ERROR) {
+            *err = c->ssl->err ? c->ssl->err : EPROTO;
+        }
+        return n;
+    }
+
     iov[0].iov_base = b->start + b->pos;
     iov[0].iov_len = first;
     iov[1].iov_base = b->start;
@@ -543,6 +718,11 @@ lb_stream_send(lb_connection_t *c, lb_stream_buf_t *b, int *err)
 static void
 lb_stream_proxy_finalize(lb_stream_session_t *s)
 {
+    if (s->limit != NULL) {
+        lb_zone_gauge_leave(s->limit->gauge, s->limit->slot);
+        s->limit = NULL;
+    }
+
     if (s->peer != NULL) {
         lb_balancer_release(s->group, s->peer, LB_BALANCER_DONE);
         s->peer = NULL;

@@ -83,17 +83,20 @@ pick(void)
 }
 
 
-/* 5,1,1 repeats "a a b a c a a" every 7 picks. No schedule keeps a below
- * 3 in a row (5 a and 2 others per 7), and across a period boundary SWRR
- * gives 4 (a a | a a); naive weighted round robin gives a burst of 5. */
+/* Effective weights 5,1,1 (configured 12,1,1: ceil(12 / 256 * 100) is 5)
+ * repeat "a a b a c a a" every 7 picks. No schedule keeps a below 3 in a
+ * row (5 a and 2 others per 7), and across a period boundary SWRR gives 4
+ * (a a | a a); naive weighted round robin gives a burst of 5. */
 static void
 test_5_1_1_smooth(void **state)
 {
-    static const uint32_t  w[] = { 5, 1, 1 };
+    static const uint32_t  w[] = { 12, 1, 1 };
     static const int       want[] = { 0, 0, 1, 0, 2, 0, 0 };
     int                    i, k, t, run, maxrun, last, count[3] = { 0, 0, 0 };
 
     make_group(w, 3);
+    assert_int_equal(g.peers[0].effective, 5);
+    assert_int_equal(g.peers[1].effective, 1);
 
     for (i = 0; i < 7; i++) {
         t = pick();
@@ -126,10 +129,12 @@ test_5_1_1_smooth(void **state)
 }
 
 
+/* traffic follows the converted weights (SPEC section 4): 64 and 192
+ * convert to 25 and 75 */
 static void
-test_1_3_proportion(void **state)
+test_64_192_proportion(void **state)
 {
-    static const uint32_t  w[] = { 1, 3 };
+    static const uint32_t  w[] = { 64, 192 };
     int                    i, count[2] = { 0, 0 };
 
     make_group(w, 2);
@@ -139,6 +144,24 @@ test_1_3_proportion(void **state)
     }
     assert_int_equal(count[0], 100);
     assert_int_equal(count[1], 300);
+}
+
+
+/* 1 and 3 convert to 1 and 2 (ceil(300 / 256) is 2): the split the
+ * console shows, 33.3 % and 66.7 %, is the split traffic gets */
+static void
+test_1_3_follows_converted(void **state)
+{
+    static const uint32_t  w[] = { 1, 3 };
+    int                    i, count[2] = { 0, 0 };
+
+    make_group(w, 2);
+
+    for (i = 0; i < 300; i++) {
+        count[pick()]++;
+    }
+    assert_int_equal(count[0], 100);
+    assert_int_equal(count[1], 200);
 }
 
 
@@ -159,7 +182,7 @@ test_equal_weights_alternate(void **state)
 static void
 test_weight_zero_never(void **state)
 {
-    static const uint32_t  w[] = { 0, 1, 2, 0 };
+    static const uint32_t  w[] = { 0, 64, 128, 0 };
     static const uint32_t  z[] = { 0, 0 };
     int                    i, count[4] = { 0, 0, 0, 0 };
 
@@ -181,7 +204,7 @@ test_weight_zero_never(void **state)
 static void
 test_tried_skipped(void **state)
 {
-    static const uint32_t   w[] = { 5, 1, 1 };
+    static const uint32_t   w[] = { 12, 1, 1 };
     lb_balancer_tried_t     tried;
     lb_balancer_request_t   r;
     lb_balancer_peer_t     *p1, *p2, *p3;
@@ -299,7 +322,9 @@ test_set_weight(void **state)
 
     make_group(w, 2);
 
-    lb_balancer_set_weight(&g, &g.peers[0], 3);
+    /* 7 converts to 3 (700 / 256 is 2.7): 3:1 */
+    lb_balancer_set_weight(&g, &g.peers[0], 7);
+    assert_int_equal(g.peers[0].effective, 3);
     for (i = 0; i < 400; i++) {
         count[pick()]++;
     }
@@ -319,7 +344,9 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_5_1_1_smooth, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_1_3_proportion, setup,
+        cmocka_unit_test_setup_teardown(test_64_192_proportion, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_1_3_follows_converted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_equal_weights_alternate, setup,
                                         teardown),

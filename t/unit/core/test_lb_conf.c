@@ -15,6 +15,7 @@
     "error_log: /var/log/weir/error.log\n"                                  \
     "log_level: notice\n"                                                   \
     "pid_file: run/weir.pid\n"                                              \
+    "access_log: logs/access.log\n"                                         \
     "shutdown_timeout: 0\n"                                                 \
     "admin:\n"                                                              \
     "  listen: \"[::1]:9090\"\n"                                            \
@@ -30,6 +31,9 @@
     "        protocol: HTTP\n"                                              \
     "        protocol_port: 8080\n"                                         \
     "        target_group: web-tg\n"                                        \
+    "        timeout_client_header: 2000\n"                                 \
+    "        timeout_member_connect: 1500\n"                                \
+    "        timeout_member_data: 3000\n"                                   \
     "        insert_headers: { X-Forwarded-For: remove, "                   \
     "X-Forwarded-Proto: \"true\", X-Forwarded-Port: true }\n"               \
     "      - name: https\n"                                                 \
@@ -112,6 +116,7 @@ test_defaults(void **state)
     assert_string_equal(c->error_log, "logs/error.log");
     assert_int_equal(c->log_level, LB_LOG_INFO);
     assert_string_equal(c->pid_file, "logs/weir.pid");
+    assert_null(c->access_log);
     assert_int_equal(c->shutdown_timeout, 30000);
     assert_null(c->admin);
     assert_string_equal(c->file, "t.yaml");
@@ -123,6 +128,9 @@ test_defaults(void **state)
     assert_false(l->x_forwarded_proto);
     assert_false(l->x_forwarded_port);
     assert_int_equal(l->timeout_client_data, 50000);
+    assert_int_equal(l->timeout_client_header, 10000);
+    assert_int_equal(l->timeout_member_connect, 5000);
+    assert_int_equal(l->timeout_member_data, 50000);
     assert_int_equal(l->connection_limit, -1);
     assert_null(l->tls.certificate);
     assert_int_equal(l->nsni_certificates, 0);
@@ -174,6 +182,7 @@ test_all_fields(void **state)
     assert_string_equal(c->error_log, "/var/log/weir/error.log");
     assert_int_equal(c->log_level, LB_LOG_NOTICE);
     assert_string_equal(c->pid_file, "run/weir.pid");
+    assert_string_equal(c->access_log, "logs/access.log");
     assert_int_equal(c->shutdown_timeout, 0);
     assert_non_null(c->admin);
     assert_string_equal(c->admin->listen, "[::1]:9090");
@@ -191,6 +200,9 @@ test_all_fields(void **state)
     assert_int_equal(lb->ntarget_groups, 2);
 
     l = &lb->listeners[0];
+    assert_int_equal(l->timeout_client_header, 2000);
+    assert_int_equal(l->timeout_member_connect, 1500);
+    assert_int_equal(l->timeout_member_data, 3000);
     assert_int_equal(l->x_forwarded_for, LB_XFF_REMOVE);
     assert_true(l->x_forwarded_proto);
     assert_true(l->x_forwarded_port);
@@ -409,7 +421,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("workers: 4\n",
               "1:1: workers: unknown field \"workers\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, shutdown_timeout, admin, load_balancers");
+              "pid_file, access_log, shutdown_timeout, admin, "
+              "load_balancers");
 
     lbt_error(LBT_ALB
               "    listen: 80\n",
@@ -438,7 +451,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("base: &b { daemon: false }\n",
               "1:1: base: unknown field \"base\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, shutdown_timeout, admin, load_balancers");
+              "pid_file, access_log, shutdown_timeout, admin, "
+              "load_balancers");
 }
 
 

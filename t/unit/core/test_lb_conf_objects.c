@@ -624,6 +624,74 @@ test_timeout_client_data(void **state)
 }
 
 
+/* weir's timeout_client_header (HTTP and HTTPS listeners only) and
+ * Octavia's timeout_member_connect / timeout_member_data (every
+ * listener), all in ms */
+static void
+test_http_timeouts(void **state)
+{
+    lb_conf_t      *c;
+    lb_listener_t  *l;
+
+    (void) state;
+
+    c = lbt_ok(LBT_ALB
+               "    listeners:\n"
+               "      - { name: a, protocol: HTTP, protocol_port: 1,"
+               " timeout_client_header: 1000, timeout_member_connect: 1000,"
+               " timeout_member_data: 1000 }\n"
+               "      - { name: b, protocol: HTTP, protocol_port: 2,"
+               " timeout_client_header: 4000000,"
+               " timeout_member_connect: 4000000,"
+               " timeout_member_data: 4000000 }\n"
+               "      - { name: c, protocol: HTTP, protocol_port: 3 }\n");
+    l = c->balancers[0].listeners;
+    assert_int_equal(l[0].timeout_client_header, 1000);
+    assert_int_equal(l[0].timeout_member_connect, 1000);
+    assert_int_equal(l[0].timeout_member_data, 1000);
+    assert_int_equal(l[1].timeout_client_header, 4000000);
+    assert_int_equal(l[1].timeout_member_connect, 4000000);
+    assert_int_equal(l[1].timeout_member_data, 4000000);
+    assert_int_equal(l[2].timeout_client_header, 10000);
+    assert_int_equal(l[2].timeout_member_connect, 5000);
+    assert_int_equal(l[2].timeout_member_data, 50000);
+
+    c = lbt_ok(LBT_NLB
+               "    listeners:\n"
+               "      - { name: t, protocol: TCP, protocol_port: 1,"
+               " timeout_member_connect: 2000, timeout_member_data: 3000 }\n");
+    l = c->balancers[0].listeners;
+    assert_int_equal(l[0].timeout_member_connect, 2000);
+    assert_int_equal(l[0].timeout_member_data, 3000);
+
+    lbt_errors(LBT_ALB
+               "    listeners:\n"
+               "      - { name: a, protocol: HTTP, protocol_port: 1,"
+               " timeout_client_header: 999 }\n"
+               "      - { name: b, protocol: HTTP, protocol_port: 2,"
+               " timeout_member_connect: 4000001 }\n"
+               "      - { name: c, protocol: HTTP, protocol_port: 3,"
+               " timeout_member_data: 0 }\n",
+               "6:77: load_balancers[web-lb].listeners[a]"
+               ".timeout_client_header: 999 is out of range; allowed: "
+               "1000..4000000 ms",
+               "7:78: load_balancers[web-lb].listeners[b]"
+               ".timeout_member_connect: 4000001 is out of range; allowed: "
+               "1000..4000000 ms",
+               "8:75: load_balancers[web-lb].listeners[c]"
+               ".timeout_member_data: 0 is out of range; allowed: "
+               "1000..4000000 ms", NULL);
+
+    lbt_error(LBT_NLB
+              "    listeners:\n"
+              "      - { name: t, protocol: TCP, protocol_port: 1,"
+              " timeout_client_header: 2000 }\n",
+              "6:74: load_balancers[net-lb].listeners[t]"
+              ".timeout_client_header: not allowed here: only on HTTP and "
+              "HTTPS listeners (protocol is TCP)");
+}
+
+
 static void
 test_connection_limit(void **state)
 {
@@ -985,6 +1053,7 @@ main(void)
         lbt_test(test_listener_unique_address),
         lbt_test(test_insert_headers),
         lbt_test(test_timeout_client_data),
+        lbt_test(test_http_timeouts),
         lbt_test(test_connection_limit),
         lbt_test(test_tls_certificate),
         lbt_test(test_sni_and_tls_version),

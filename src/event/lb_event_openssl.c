@@ -1,0 +1,773 @@
+/* weir: TLS contexts. Each TLS/HTTPS listener gets one SSL_CTX per
+ * certificate (the default one and each of sni_certificates), all with
+ * the same settings; connections are made from the default context and
+ * the SNI callback moves them to the context whose certificate names
+ * match. The master builds them when it makes a cycle: workers inherit
+ * the loaded keys, and one session ticket key per cycle, so a ticket
+ * issued by one worker resumes on any other of the same generation. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "lb_array.h"
+#include "lb_conf_types.h"
+#include "lb_cycle.h"
+#include "lb_event_openssl.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+
+/* 16 bytes of key name, 32 of HMAC secret, 32 of AES key */
+#define LB_SSL_TICKET_KEY_SIZE   80
+
+#define LB_SSL_SESSION_CACHE     4096
+#define LB_SSL_SESSION_TIMEOUT   300
+
+/* a name a certificate answers for: "www.example.com", or the suffix
+ * ".example.com" of the wildcard "*.example.com" */
+typedef struct {
+    char            *name;
+    size_t           len;
+    bool             wildcard;
+    SSL_CTX         *ctx;
+} lb_ssl_name_t;
+
+typedef struct {
+    const lb_listener_t  *listener;
+    SSL_CTX              *ctx;        /* the default certificate */
+    lb_ssl_name_t        *names;
+    uint32_t              nnames;
+} lb_ssl_server_t;
+
+typedef struct lb_ssl_cycle_s  lb_ssl_cycle_t;
+
+struct lb_ssl_cycle_s {
+    const lb_cycle_t     *cycle;
+    const lb_conf_t      *conf;
+    lb_ssl_server_t    ***servers;    /* [balancer][listener], NULL: plain */
+    lb_array_t            contexts;   /* SSL_CTX *, all of them, to free */
+    SSL_CTX              *client;
+    unsigned char         ticket_key[LB_SSL_TICKET_KEY_SIZE];
+    lb_ssl_cycle_t       *next;
+};
+
+static lb_int_t lb_ssl_init_listener(lb_ssl_cycle_t *sc,
+    const lb_listener_t *lsn, lb_ssl_server_t **out);
+static SSL_CTX *lb_ssl_server_ctx(lb_ssl_cycle_t *sc,
+    const lb_listener_t *lsn, const lb_tls_cert_t *cert, const char *what);
+static lb_int_t lb_ssl_ctx_names(lb_pool_t *pool, SSL_CTX *ctx,
+    lb_array_t *names);
+static lb_int_t lb_ssl_add_name(lb_pool_t *pool, lb_array_t *names,
+    SSL_CTX *ctx, const unsigned char *s, int len);
+static SSL_CTX *lb_ssl_find(const lb_ssl_server_t *srv, const char *name,
+    size_t len);
+static int lb_ssl_servername(SSL *ssl, int *alert, void *arg);
+static void lb_ssl_common_ctx(SSL_CTX *ctx);
+static lb_ssl_server_t *lb_ssl_server(const lb_listener_t *lsn);
+static void lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void lb_ssl_cleanup(void *data);
+
+/* the TLS state of every cycle alive in this process: the master has two
+ * during a reload, a worker one */
+static lb_ssl_cycle_t  *lb_ssl_cycles;
+
+
+lb_int_t
+lb_ssl_init_cycle(lb_cycle_t *cycle)
+{
+    uint32_t             b, l;
+    lb_int_t             rc;
+    lb_conf_t           *conf;
+    lb_listener_t       *lsn;
+    lb_ssl_cycle_t      *sc;
+    lb_pool_cleanup_t   *cln;
+
+    if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS
+                         | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "OPENSSL_init_ssl() failed");
+        return LB_ERROR;
+    }
+
+    conf = cycle->conf;
+
+    sc = lb_pcalloc(cycle->pool, sizeof(lb_ssl_cycle_t));
+    if (sc == NULL) {
+        goto nomem;
+    }
+
+    sc->cycle = cycle;
+    sc->conf = conf;
+
+    if (lb_array_init(&sc->contexts, cycle->pool, 8, sizeof(SSL_CTX *))
+        != LB_OK)
+    {
+        goto nomem;
+    }
+
+    sc->servers = lb_pcalloc(cycle->pool,
+                             (conf->nbalancers + 1) * sizeof(void *));
+    if (sc->servers == NULL) {
+        goto nomem;
+    }
+
+    /* registered before anything is made, so that whatever was made is
+     * freed with the pool even when a later listener fails */
+    cln = lb_pool_cleanup_add(cycle->pool);
+    if (cln == NULL) {
+        goto nomem;
+    }
+    cln->handler = lb_ssl_cleanup;
+    cln->data = sc;
+
+    sc->next = lb_ssl_cycles;
+    lb_ssl_cycles = sc;
+
+    if (RAND_bytes(sc->ticket_key, sizeof(sc->ticket_key)) != 1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "RAND_bytes() for the session ticket key failed");
+        return LB_ERROR;
+    }
+
+    rc = LB_OK;
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        sc->servers[b] = lb_pcalloc(cycle->pool,
+            (conf->balancers[b].nlisteners + 1) * sizeof(lb_ssl_server_t *));
+        if (sc->servers[b] == NULL) {
+            goto nomem;
+        }
+
+        for (l = 0; l < conf->balancers[b].nlisteners; l++) {
+            lsn = &conf->balancers[b].listeners[l];
+
+            if (lsn->protocol != LB_LISTENER_TLS
+                && lsn->protocol != LB_LISTENER_HTTPS)
+            {
+                continue;
+            }
+
+            /* go on after a failure: -t reports every bad file at once */
+            if (lb_ssl_init_listener(sc, lsn, &sc->servers[b][l]) != LB_OK) {
+                rc = LB_ERROR;
+            }
+        }
+    }
+
+    if (rc != LB_OK) {
+        return rc;
+    }
+
+    sc->client = SSL_CTX_new(TLS_client_method());
+    if (sc->client == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed");
+        return LB_ERROR;
+    }
+
+    lb_ssl_common_ctx(sc->client);
+
+    /* targets sit behind the balancer, usually with self-made
+     * certificates: encryption without authentication, as nginx's
+     * proxy_ssl_verify off */
+    SSL_CTX_set_verify(sc->client, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_session_cache_mode(sc->client, SSL_SESS_CACHE_OFF);
+
+    return LB_OK;
+
+nomem:
+
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "out of memory for TLS contexts");
+    return LB_ERROR;
+}
+
+
+/* The contexts of one listener and the table of names SNI picks from. */
+static lb_int_t
+lb_ssl_init_listener(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
+    lb_ssl_server_t **out)
+{
+    uint32_t          i;
+    lb_int_t          rc;
+    lb_pool_t        *pool;
+    lb_array_t        names;
+    SSL_CTX         **ctxs;
+    lb_ssl_server_t  *srv;
+    char              what[64];
+
+    pool = sc->cycle->pool;
+
+    srv = lb_pcalloc(pool, sizeof(lb_ssl_server_t));
+    ctxs = lb_pcalloc(pool, (lsn->nsni_certificates + 1) * sizeof(SSL_CTX *));
+    if (srv == NULL || ctxs == NULL
+        || lb_array_init(&names, pool, 4, sizeof(lb_ssl_name_t)) != LB_OK)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return LB_ERROR;
+    }
+
+    srv->listener = lsn;
+    rc = LB_OK;
+
+    ctxs[0] = lb_ssl_server_ctx(sc, lsn, &lsn->tls, "");
+    if (ctxs[0] == NULL) {
+        rc = LB_ERROR;
+    }
+
+    for (i = 0; i < lsn->nsni_certificates; i++) {
+        snprintf(what, sizeof(what), "sni_certificates[%u].", i);
+        ctxs[i + 1] = lb_ssl_server_ctx(sc, lsn, &lsn->sni_certificates[i],
+                                        what);
+        if (ctxs[i + 1] == NULL) {
+            rc = LB_ERROR;
+        }
+    }
+
+    if (rc != LB_OK) {
+        return LB_ERROR;
+    }
+
+    for (i = 0; i <= lsn->nsni_certificates; i++) {
+        if (lb_ssl_ctx_names(pool, ctxs[i], &names) != LB_OK) {
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                         "out of memory for TLS contexts");
+            return LB_ERROR;
+        }
+    }
+
+    srv->ctx = ctxs[0];
+    srv->names = names.elts;
+    srv->nnames = names.nelts;
+
+    /* SNI is looked at on the context a connection was made from */
+    SSL_CTX_set_tlsext_servername_callback(srv->ctx, lb_ssl_servername);
+    SSL_CTX_set_tlsext_servername_arg(srv->ctx, srv);
+
+    *out = srv;
+
+    return LB_OK;
+}
+
+
+/* One server context for cert of lsn, with everything the listener asks
+ * for; NULL (reported) when the files cannot be used. */
+static SSL_CTX *
+lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
+    const lb_tls_cert_t *cert, const char *what)
+{
+    int             version;
+    char           *crt, *key;
+    SSL_CTX        *ctx, **slot;
+    unsigned int    sid_len;
+    unsigned char   sid[SSL_MAX_SID_CTX_LENGTH];
+    char            reason[512];
+
+    crt = lb_full_name(sc->cycle->pool, sc->cycle->prefix, cert->certificate);
+    key = lb_full_name(sc->cycle->pool, sc->cycle->prefix, cert->key);
+    if (crt == NULL || key == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return NULL;
+    }
+
+    ERR_clear_error();
+
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: %s",
+                     reason);
+        return NULL;
+    }
+
+    slot = lb_array_push(&sc->contexts);
+    if (slot == NULL) {
+        SSL_CTX_free(ctx);
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return NULL;
+    }
+    *slot = ctx;
+
+    lb_ssl_common_ctx(ctx);
+
+    if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "%stls_certificate \"%s\" cannot be "
+                      "loaded: %s", what, crt, reason);
+        return NULL;
+    }
+
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" cannot be loaded: %s",
+                      what, key, reason);
+        return NULL;
+    }
+
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" does not belong to "
+                      "%stls_certificate \"%s\": %s", what, key, what, crt,
+                      reason);
+        return NULL;
+    }
+
+    version = lb_ssl_protocol_version(lsn->tls_min_version);
+
+    if (version < TLS1_2_VERSION) {
+        /* OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above
+         * security level 0: asking for them means accepting that */
+        SSL_CTX_set_security_level(ctx, 0);
+    }
+
+    if (SSL_CTX_set_min_proto_version(ctx, version) != 1
+        || SSL_CTX_set_max_proto_version(ctx, 0) != 1)
+    {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "tls_min_version %s cannot be set: %s",
+                      lb_tls_version_names[lsn->tls_min_version], reason);
+        return NULL;
+    }
+
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+    /* resumption: a per-worker cache for session ids, and tickets that
+     * every worker can open; a session belongs to its listener only */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(ctx, LB_SSL_SESSION_CACHE);
+    SSL_CTX_set_timeout(ctx, LB_SSL_SESSION_TIMEOUT);
+
+    sid_len = (unsigned int) snprintf((char *) sid, sizeof(sid), "%u/%u",
+                                      lsn->balancer->index, lsn->index);
+    if (SSL_CTX_set_session_id_context(ctx, sid, sid_len) != 1
+        || SSL_CTX_set_tlsext_ticket_keys(ctx, sc->ticket_key,
+                                          sizeof(sc->ticket_key)) != 1)
+    {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "setting the TLS session context failed: %s", reason);
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
+/* What both sides share: no renegotiation (TLS 1.2), partial writes of
+ * one record at a time from a buffer that may move between retries,
+ * reading ahead to need one recv() per burst instead of two per record,
+ * and a FIN without close_notify read as the end of the stream. */
+static void
+lb_ssl_common_ctx(SSL_CTX *ctx)
+{
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION
+                             | SSL_OP_IGNORE_UNEXPECTED_EOF
+                             | SSL_OP_NO_COMPRESSION);
+
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
+                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+    SSL_CTX_set_read_ahead(ctx, 1);
+}
+
+
+/* Append the DNS names of ctx's certificate (subjectAltName dNSNames,
+ * then the subject CN) to names. */
+static lb_int_t
+lb_ssl_ctx_names(lb_pool_t *pool, SSL_CTX *ctx, lb_array_t *names)
+{
+    int                  i, n, idx;
+    X509                *x;
+    X509_NAME           *subject;
+    ASN1_STRING         *s;
+    GENERAL_NAME        *gn;
+    GENERAL_NAMES       *alt;
+    X509_NAME_ENTRY     *e;
+
+    x = SSL_CTX_get0_certificate(ctx);
+    if (x == NULL) {
+        return LB_OK;
+    }
+
+    alt = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (alt != NULL) {
+        n = sk_GENERAL_NAME_num(alt);
+
+        for (i = 0; i < n; i++) {
+            gn = sk_GENERAL_NAME_value(alt, i);
+            if (gn->type != GEN_DNS) {
+                continue;
+            }
+
+            s = gn->d.dNSName;
+            if (lb_ssl_add_name(pool, names, ctx, ASN1_STRING_get0_data(s),
+                                ASN1_STRING_length(s)) != LB_OK)
+            {
+                GENERAL_NAMES_free(alt);
+                return LB_ERROR;
+            }
+        }
+
+        GENERAL_NAMES_free(alt);
+    }
+
+    subject = X509_get_subject_name(x);
+    idx = -1;
+
+    while (subject != NULL) {
+        idx = X509_NAME_get_index_by_NID(subject, NID_commonName, idx);
+        if (idx < 0) {
+            break;
+        }
+
+        e = X509_NAME_get_entry(subject, idx);
+        s = X509_NAME_ENTRY_get_data(e);
+        if (lb_ssl_add_name(pool, names, ctx, ASN1_STRING_get0_data(s),
+                            ASN1_STRING_length(s)) != LB_OK)
+        {
+            return LB_ERROR;
+        }
+    }
+
+    return LB_OK;
+}
+
+
+/* Keep a name that can be a host name (a CN may be any text), lowercase,
+ * wildcards as their suffix. */
+static lb_int_t
+lb_ssl_add_name(lb_pool_t *pool, lb_array_t *names, SSL_CTX *ctx,
+    const unsigned char *s, int len)
+{
+    int             i;
+    bool            wildcard;
+    lb_ssl_name_t  *n;
+
+    if (len <= 0) {
+        return LB_OK;
+    }
+
+    wildcard = false;
+
+    if (len > 2 && s[0] == '*' && s[1] == '.') {
+        wildcard = true;
+        s++;
+        len--;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '*' || s[i] == ' ' || s[i] == '/' || s[i] < 0x21
+            || s[i] > 0x7e)
+        {
+            return LB_OK;
+        }
+    }
+
+    if (s[len - 1] == '.') {
+        len--;
+    }
+
+    n = lb_array_push(names);
+    if (n == NULL) {
+        return LB_ERROR;
+    }
+
+    n->name = lb_pstrndup(pool, (const char *) s, len);
+    if (n->name == NULL) {
+        return LB_ERROR;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (n->name[i] >= 'A' && n->name[i] <= 'Z') {
+            n->name[i] |= 0x20;
+        }
+    }
+
+    n->len = len;
+    n->wildcard = wildcard;
+    n->ctx = ctx;
+
+    return LB_OK;
+}
+
+
+SSL_CTX *
+lb_ssl_select_ctx(const lb_listener_t *lsn, const char *name, size_t len)
+{
+    lb_ssl_server_t  *srv;
+
+    srv = lb_ssl_server(lsn);
+    if (srv == NULL) {
+        return NULL;
+    }
+
+    return lb_ssl_find(srv, name, len);
+}
+
+
+/* Exact names first, then wildcards; in the order of the certificates. A
+ * wildcard stands for one whole label: "*.example.com" matches
+ * "a.example.com", not "example.com" nor "a.b.example.com". */
+static SSL_CTX *
+lb_ssl_find(const lb_ssl_server_t *srv, const char *name, size_t len)
+{
+    uint32_t              i;
+    const char           *dot;
+    const lb_ssl_name_t  *n;
+
+    if (len > 0 && name[len - 1] == '.') {
+        len--;
+    }
+
+    if (len == 0) {
+        return NULL;
+    }
+
+    for (i = 0; i < srv->nnames; i++) {
+        n = &srv->names[i];
+        if (!n->wildcard && n->len == len
+            && strncasecmp(n->name, name, len) == 0)
+        {
+            return n->ctx;
+        }
+    }
+
+    dot = memchr(name, '.', len);
+    if (dot == NULL || dot == name || memchr(name, '*', dot - name) != NULL) {
+        return NULL;
+    }
+
+    len -= dot - name;
+
+    for (i = 0; i < srv->nnames; i++) {
+        n = &srv->names[i];
+        if (n->wildcard && n->len == len
+            && strncasecmp(n->name, dot, len) == 0)
+        {
+            return n->ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* The SNI callback of a listener's default context: move the connection
+ * to the context of the certificate that matches; no match keeps the
+ * default one. Settings of the connection (versions, options) stay those
+ * of the default context, which is the same listener's anyway. */
+static int
+lb_ssl_servername(SSL *ssl, int *alert, void *arg)
+{
+    const char       *name;
+    SSL_CTX          *ctx;
+    lb_ssl_server_t  *srv;
+
+    srv = arg;
+
+    name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == NULL) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    ctx = lb_ssl_find(srv, name, strlen(name));
+
+    if (ctx != NULL && ctx != SSL_get_SSL_CTX(ssl)) {
+        if (SSL_set_SSL_CTX(ssl, ctx) == NULL) {
+            *alert = SSL_AD_INTERNAL_ERROR;
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+    }
+
+    return SSL_TLSEXT_ERR_OK;
+}
+
+
+SSL_CTX *
+lb_ssl_listener_ctx(const lb_listener_t *lsn)
+{
+    lb_ssl_server_t  *srv;
+
+    srv = lb_ssl_server(lsn);
+
+    return srv ? srv->ctx : NULL;
+}
+
+
+/* The TLS state of listener lsn: found through the cycle whose balancer
+ * array holds lsn's balancer. */
+static lb_ssl_server_t *
+lb_ssl_server(const lb_listener_t *lsn)
+{
+    const lb_ssl_cycle_t     *sc;
+    const lb_balancer_t      *lb;
+    const lb_ssl_server_t    *srv;
+
+    lb = lsn->balancer;
+
+    for (sc = lb_ssl_cycles; sc != NULL; sc = sc->next) {
+        if (lb < sc->conf->balancers
+            || lb >= sc->conf->balancers + sc->conf->nbalancers
+            || lsn->index >= lb->nlisteners)
+        {
+            continue;
+        }
+
+        srv = sc->servers[lb->index][lsn->index];
+        if (srv != NULL && srv->listener == lsn) {
+            return (lb_ssl_server_t *) srv;
+        }
+
+        return NULL;
+    }
+
+    return NULL;
+}
+
+
+SSL_CTX *
+lb_ssl_client_ctx(const lb_cycle_t *cycle)
+{
+    const lb_ssl_cycle_t  *sc;
+
+    for (sc = lb_ssl_cycles; sc != NULL; sc = sc->next) {
+        if (sc->cycle == cycle) {
+            return sc->client;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+lb_ssl_protocol_version(lb_tls_version_e v)
+{
+    switch (v) {
+    case LB_TLSv1:
+        return TLS1_VERSION;
+    case LB_TLSv1_1:
+        return TLS1_1_VERSION;
+    case LB_TLSv1_3:
+        return TLS1_3_VERSION;
+    case LB_TLSv1_2:
+    default:
+        return TLS1_2_VERSION;
+    }
+}
+
+
+void
+lb_ssl_error_text(char *buf, size_t size)
+{
+    int             n;
+    size_t          len;
+    unsigned long   e;
+    const char     *reason;
+    char            code[64];
+
+    len = 0;
+    buf[0] = '\0';
+
+    while ((e = ERR_get_error()) != 0) {
+        if (ERR_SYSTEM_ERROR(e)) {
+            reason = strerror(ERR_GET_REASON(e));
+
+        } else if (ERR_COMMON_ERROR(e)
+                   && (ERR_GET_REASON(e) & ~ERR_RFLAG_COMMON) < ERR_LIB_USER)
+        {
+            /* "system lib", "PEM lib": only that another layer failed,
+             * which says why itself */
+            continue;
+
+        } else {
+            reason = ERR_reason_error_string(e);
+        }
+
+        if (reason == NULL) {
+            snprintf(code, sizeof(code), "error %lx", e);
+            reason = code;
+        }
+
+        /* the same reason from several layers says nothing more */
+        if (strstr(buf, reason) != NULL || len + 1 >= size) {
+            continue;
+        }
+
+        n = snprintf(buf + len, size - len, "%s%s", len ? "; " : "",
+                     reason);
+        if (n < 0) {
+            break;
+        }
+        len += (size_t) n;
+        if (len >= size) {
+            len = size - 1;
+        }
+    }
+
+    if (len == 0) {
+        snprintf(buf, size, "unknown reason");
+    }
+}
+
+
+/* Like the config parser's errors: "file:line:col: listener ...: what".
+ * Before the error log is open (start, -t) as plain lines on stderr. */
+static void
+lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
+    const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[2048];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (lb_log.path == NULL) {
+        fprintf(stderr, "%s:%u:%u: listener \"%s\" of load balancer "
+                "\"%s\": %s\n", cycle->conf_file, lsn->pos.line,
+                lsn->pos.col, lsn->name, lsn->balancer->name, msg);
+        return;
+    }
+
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: listener \"%s\" of "
+                 "load balancer \"%s\": %s", cycle->conf_file, lsn->pos.line,
+                 lsn->pos.col, lsn->name, lsn->balancer->name, msg);
+}
+
+
+static void
+lb_ssl_cleanup(void *data)
+{
+    size_t             i;
+    SSL_CTX          **ctxs;
+    lb_ssl_cycle_t    *sc, **pp;
+
+    sc = data;
+
+    for (pp = &lb_ssl_cycles; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == sc) {
+            *pp = sc->next;
+            break;
+        }
+    }
+
+    ctxs = sc->contexts.elts;
+    for (i = 0; i < sc->contexts.nelts; i++) {
+        SSL_CTX_free(ctxs[i]);
+    }
+    sc->contexts.nelts = 0;
+
+    SSL_CTX_free(sc->client);
+    sc->client = NULL;
+
+    OPENSSL_cleanse(sc->ticket_key, sizeof(sc->ticket_key));
+}

@@ -1,0 +1,668 @@
+/* weir: the health checker process and its scheduler. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lb_array.h"
+#include "lb_conf_types.h"
+#include "lb_cycle.h"
+#include "lb_event.h"
+#include "lb_event_timer.h"
+#include "lb_health.h"
+#include "lb_health_check.h"
+#include "lb_health_state.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+#include "lb_process.h"
+#include "lb_process_cycle.h"
+#include "lb_setproctitle.h"
+#include "lb_time.h"
+#include "lb_zone.h"
+#include "lb_zone_table.h"
+
+/* the checker serves no listening slot */
+#define LB_HEALTH_NO_SLOT        UINT32_MAX
+/* the loop wakes at least this often to look at its signal flags */
+#define LB_HEALTH_TICK           500
+/* the first checks are spread over this many ms */
+#define LB_HEALTH_SPREAD         1000
+/* the next check comes up to delay/10, at most this many ms, early */
+#define LB_HEALTH_JITTER_MAX     1000
+
+/* the zone table that remembers, per target record, a hash of the check
+ * settings it was last checked with (to re-evaluate a target whose
+ * settings changed); losing an entry only means no re-evaluation */
+#define LB_HEALTH_TABLE          "health-check-settings"
+#define LB_HEALTH_TABLE_SIZE     16384
+#define LB_HEALTH_TABLE_TTL      ((lb_msec_t) 1 << 50)
+#define LB_HEALTH_SETTINGS_TAG   ((uint64_t) 1 << 32)
+
+static void lb_health_init_process(lb_cycle_t *cycle);
+static void lb_health_close_listening(lb_cycle_t *cycle);
+static lb_int_t lb_health_build(lb_cycle_t *cycle);
+static lb_int_t lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
+    lb_zone_table_t *settings);
+static void lb_health_unmonitored(lb_shm_zone_t *z, lb_target_group_t *g);
+static lb_int_t lb_health_init_check(lb_health_check_t *hc,
+    lb_health_group_t *hg, lb_target_t *t);
+static void lb_health_settings(lb_health_check_t *hc,
+    lb_zone_table_t *settings);
+static uint32_t lb_health_settings_hash(const lb_health_check_t *hc);
+static void lb_health_schedule_first(void);
+static void lb_health_timer_handler(lb_event_t *ev);
+static void lb_health_run(lb_health_check_t *hc);
+static void lb_health_log_change(lb_health_check_t *hc,
+    lb_health_change_e change, const lb_zone_health_t *h);
+static lb_msec_t lb_health_jitter(lb_msec_t delay);
+static uint64_t lb_health_wall_msec(void);
+
+static lb_pool_t          *lb_health_pool;
+static lb_health_check_t  *lb_health_checks;
+static uint32_t            lb_health_nchecks;
+static uint32_t            lb_health_ngroups;
+static uint64_t            lb_health_rand;
+static bool                lb_health_inet;
+static bool                lb_health_inet6;
+
+
+void
+lb_health_process_cycle(lb_cycle_t *cycle, void *data)
+{
+    lb_unused(data);
+
+    lb_health_init_process(cycle);
+
+    for ( ;; ) {
+        if (lb_terminate || lb_quit) {
+            lb_log_error(LB_LOG_INFO, &lb_log, 0, "exiting");
+            exit(0);
+        }
+
+        if (lb_reopen) {
+            lb_reopen = 0;
+            if (lb_log_reopen(&lb_log) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "reopening \"%s\" failed", lb_log.path);
+            }
+        }
+
+        lb_event_process(LB_HEALTH_TICK);
+    }
+}
+
+
+static void
+lb_health_init_process(lb_cycle_t *cycle)
+{
+    sigset_t  set;
+
+    lb_log_process = "health checker";
+    lb_cycle = cycle;
+
+    /* flags copied from the master at fork mean nothing here */
+    lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
+    lb_reopen = lb_sigalrm = 0;
+
+    lb_setproctitle("weir: health checker");
+
+    /* a master killed outright must not leave the checker behind */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1) {
+        lb_log_error(LB_LOG_WARN, &lb_log, errno,
+                     "prctl(PR_SET_PDEATHSIG) failed");
+    }
+
+    lb_health_close_listening(cycle);
+
+    lb_time_update();
+
+    if (lb_event_init(cycle, LB_HEALTH_NO_SLOT) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    lb_health_pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+    if (lb_health_pool == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "out of memory for the health checks");
+        exit(LB_EXIT_FATAL);
+    }
+
+    lb_health_rand = ((uint64_t) getpid() << 32) ^ lb_health_wall_msec()
+                     ^ 0x9e3779b97f4a7c15ull;
+
+    if (lb_health_build(cycle) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    /* the ICMP sockets may need root (a raw socket): open them first */
+    if (lb_health_inet || lb_health_inet6) {
+        (void) lb_check_ping_init(lb_health_inet, lb_health_inet6);
+    }
+
+    if (lb_drop_privileges(cycle->conf) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    sigemptyset(&set);
+    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
+    }
+
+    if (getppid() == 1) {
+        /* the master died before PR_SET_PDEATHSIG was in place */
+        exit(0);
+    }
+
+    lb_health_schedule_first();
+
+    lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                 "checking %u target%s of %u target group%s",
+                 lb_health_nchecks, lb_health_nchecks == 1 ? "" : "s",
+                 lb_health_ngroups, lb_health_ngroups == 1 ? "" : "s");
+}
+
+
+/* The checker accepts nothing: holding a listening socket would keep a
+ * listener that a reload removed queueing connections nobody takes. */
+static void
+lb_health_close_listening(lb_cycle_t *cycle)
+{
+    size_t           i;
+    lb_listening_t  *ls;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        ls = lb_array_at(&cycle->listening, lb_listening_t, i);
+
+        if (ls->fd == LB_INVALID_FD) {
+            continue;
+        }
+
+        if (close(ls->fd) == -1) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                         "close() of listening socket %d failed", ls->fd);
+        }
+
+        ls->fd = LB_INVALID_FD;
+    }
+}
+
+
+/* One check per target of every group with a health monitor; the targets
+ * of groups without one are marked healthy in the zone. */
+static lb_int_t
+lb_health_build(lb_cycle_t *cycle)
+{
+    uint32_t            i, j, n;
+    lb_conf_t          *conf;
+    lb_balancer_t      *b;
+    lb_target_group_t  *g;
+    lb_zone_table_t    *settings;
+
+    conf = cycle->conf;
+    n = 0;
+
+    for (i = 0; i < conf->nbalancers; i++) {
+        b = &conf->balancers[i];
+        for (j = 0; j < b->ntarget_groups; j++) {
+            g = &b->target_groups[j];
+            if (g->health_monitor != NULL) {
+                n += g->ntargets;
+            }
+        }
+    }
+
+    lb_health_checks = lb_pcalloc(lb_health_pool,
+                                  (n ? n : 1) * sizeof(lb_health_check_t));
+    if (lb_health_checks == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for %u health checks", n);
+        return LB_ERROR;
+    }
+
+    settings = NULL;
+
+    if (n != 0) {
+        settings = lb_zone_table_get(cycle->zone, LB_HEALTH_TABLE,
+                                     sizeof(uint32_t), sizeof(uint64_t),
+                                     LB_HEALTH_TABLE_SIZE, true);
+        if (settings == NULL) {
+            lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                         "targets whose check settings change will not be "
+                         "re-evaluated at once");
+        }
+    }
+
+    for (i = 0; i < conf->nbalancers; i++) {
+        b = &conf->balancers[i];
+
+        for (j = 0; j < b->ntarget_groups; j++) {
+            g = &b->target_groups[j];
+
+            if (g->health_monitor == NULL) {
+                lb_health_unmonitored(cycle->zone, g);
+                continue;
+            }
+
+            if (lb_health_add_group(cycle->zone, g, settings) != LB_OK) {
+                return LB_ERROR;
+            }
+        }
+    }
+
+    return LB_OK;
+}
+
+
+static lb_int_t
+lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
+    lb_zone_table_t *settings)
+{
+    uint32_t            i;
+    lb_health_group_t  *hg;
+    lb_health_check_t  *hc;
+    lb_target_t        *t;
+
+    hg = lb_pcalloc(lb_health_pool, sizeof(lb_health_group_t));
+    if (hg == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for the checks of group \"%s\"",
+                     g->name);
+        return LB_ERROR;
+    }
+
+    hg->tg = g;
+    hg->hm = g->health_monitor;
+    hg->id = g->id != NULL ? g->id : g->name;
+    hg->delay = (lb_msec_t) hg->hm->delay * 1000;
+    hg->timeout = (lb_msec_t) hg->hm->timeout * 1000;
+
+    lb_health_ngroups++;
+
+    for (i = 0; i < g->ntargets; i++) {
+        t = &g->targets[i];
+        hc = &lb_health_checks[lb_health_nchecks];
+
+        hc->zt = lb_zone_target_get(z, hg->id, &t->addr, false);
+        if (hc->zt == NULL) {
+            /* the master syncs the zone before it spawns us */
+            lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                         "target %s of group %s has no shared record: not "
+                         "checked", t->addr.text, g->name);
+            continue;
+        }
+
+        if (lb_health_init_check(hc, hg, t) != LB_OK) {
+            return LB_ERROR;
+        }
+
+        lb_health_settings(hc, settings);
+
+        lb_health_nchecks++;
+    }
+
+    return LB_OK;
+}
+
+
+static void
+lb_health_unmonitored(lb_shm_zone_t *z, lb_target_group_t *g)
+{
+    uint32_t           i;
+    const char        *id;
+    lb_zone_health_t   h;
+    lb_zone_target_t  *zt;
+
+    id = g->id != NULL ? g->id : g->name;
+
+    for (i = 0; i < g->ntargets; i++) {
+        zt = lb_zone_target_get(z, id, &g->targets[i].addr, false);
+        if (zt == NULL) {
+            continue;
+        }
+
+        (void) lb_zone_target_health_get(zt, &h);
+
+        if (lb_health_state_unmonitored(&h)) {
+            lb_zone_target_health_set(zt, &h);
+        }
+    }
+}
+
+
+static lb_int_t
+lb_health_init_check(lb_health_check_t *hc, lb_health_group_t *hg,
+    lb_target_t *t)
+{
+    uint16_t              port;
+    lb_health_monitor_t  *hm;
+
+    hm = hg->hm;
+
+    hc->group = hg;
+    hc->target = t;
+    hc->ev.data = hc;
+    hc->ev.handler = lb_health_timer_handler;
+
+    memcpy(&hc->sa, &t->addr.sa, t->addr.socklen);
+    hc->socklen = t->addr.socklen;
+
+    port = htons((uint16_t) t->monitor_port);
+
+    if (hc->sa.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *) &hc->sa)->sin6_port = port;
+        lb_health_inet6 |= hm->type == LB_CHECK_PING;
+    } else {
+        ((struct sockaddr_in *) &hc->sa)->sin_port = port;
+        lb_health_inet |= hm->type == LB_CHECK_PING;
+    }
+
+    /* no configuration field names source addresses yet */
+    hc->source = lb_health_pick_source(NULL, 0, t);
+
+    switch (hm->type) {
+
+    case LB_CHECK_PING:
+        hc->ops = &lb_check_ping_ops;
+        break;
+
+    case LB_CHECK_TCP:
+        hc->ops = &lb_check_tcp_ops;
+        break;
+
+    case LB_CHECK_HTTPS:
+        hc->https = 1;
+        /* fall through */
+
+    case LB_CHECK_HTTP:
+        hc->ops = &lb_check_http_ops;
+        if (lb_check_http_request(hc, lb_health_pool) != LB_OK) {
+            return LB_ERROR;
+        }
+        break;
+    }
+
+    return LB_OK;
+}
+
+
+/* Compare the target's check settings with those it was checked with
+ * last (by whichever checker process); when they changed, judge it
+ * afresh without taking it out of rotation. */
+static void
+lb_health_settings(lb_health_check_t *hc, lb_zone_table_t *settings)
+{
+    uint32_t          key;
+    uint64_t          old, now;
+    lb_int_t          rc;
+    lb_zone_health_t  h;
+
+    if (settings == NULL) {
+        return;
+    }
+
+    key = hc->zt->id;
+    now = LB_HEALTH_SETTINGS_TAG | lb_health_settings_hash(hc);
+
+    rc = lb_zone_table_lookup(settings, &key, sizeof(key), lb_current_msec,
+                              LB_HEALTH_TABLE_TTL, &old);
+
+    if (rc == LB_OK && old != now) {
+        (void) lb_zone_target_health_get(hc->zt, &h);
+
+        if (lb_health_state_reevaluate(&h)) {
+            lb_zone_target_health_set(hc->zt, &h);
+        }
+
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "target %s of group %s: check settings changed, "
+                     "re-evaluating (%s)", hc->target->addr.text,
+                     hc->group->tg->name, lb_zone_health_names[h.state]);
+    }
+
+    if (rc != LB_OK || old != now) {
+        (void) lb_zone_table_set(settings, &key, sizeof(key), &now,
+                                 lb_current_msec, LB_HEALTH_TABLE_TTL);
+    }
+}
+
+
+/* What a check does and accepts: a change of any of these re-evaluates
+ * the target (delay and thresholds only change when and how often). */
+static uint32_t
+lb_health_settings_hash(const lb_health_check_t *hc)
+{
+    uint32_t              h, v[3];
+    lb_health_monitor_t  *hm;
+
+    hm = hc->group->hm;
+
+    v[0] = (uint32_t) hm->type;
+    v[1] = hc->target->monitor_port;
+    v[2] = hm->timeout;
+
+    h = lb_zone_hash(LB_ZONE_HASH_INIT, v, sizeof(v));
+
+    if (hm->type == LB_CHECK_HTTP || hm->type == LB_CHECK_HTTPS) {
+        v[0] = (uint32_t) hm->http_method;
+        h = lb_zone_hash(h, v, sizeof(v[0]));
+        h = lb_zone_hash(h, hm->http_version, strlen(hm->http_version) + 1);
+        h = lb_zone_hash(h, hm->url_path, strlen(hm->url_path) + 1);
+        h = lb_zone_hash(h, hm->codes, sizeof(hm->codes));
+    }
+
+    return h;
+}
+
+
+/* The first checks: all at once, but spread over LB_HEALTH_SPREAD ms so
+ * that a thousand targets are not hit in the same millisecond. */
+static void
+lb_health_schedule_first(void)
+{
+    uint32_t  i;
+
+    for (i = 0; i < lb_health_nchecks; i++) {
+        lb_event_add_timer(&lb_health_checks[i].ev,
+                           (lb_msec_t) i * LB_HEALTH_SPREAD
+                           / lb_health_nchecks);
+    }
+}
+
+
+static void
+lb_health_timer_handler(lb_event_t *ev)
+{
+    lb_health_cause_e   cause;
+    lb_health_check_t  *hc;
+
+    hc = ev->data;
+
+    if (!hc->running) {
+        lb_health_run(hc);
+        return;
+    }
+
+    cause = hc->ops->abort(hc);
+
+    lb_health_check_done(hc, false, cause, 0);
+}
+
+
+static void
+lb_health_run(lb_health_check_t *hc)
+{
+    hc->running = 1;
+    hc->started = lb_current_msec;
+    hc->phase = LB_HEALTH_PHASE_IDLE;
+    hc->err = 0;
+    hc->status = 0;
+    hc->sent = 0;
+    hc->nbuf = 0;
+
+    lb_event_add_timer(&hc->ev, hc->group->timeout);
+
+    hc->ops->start(hc);
+}
+
+
+void
+lb_health_check_done(lb_health_check_t *hc, bool ok, lb_health_cause_e cause,
+    unsigned status)
+{
+    uint16_t             code;
+    lb_msec_t            next, wait;
+    lb_zone_health_t     h;
+    lb_health_change_e   change;
+    lb_health_monitor_t *hm;
+    char                 text[64];
+
+    if (!hc->running) {
+        return;
+    }
+
+    hc->running = 0;
+    hc->phase = LB_HEALTH_PHASE_IDLE;
+    hm = hc->group->hm;
+
+    if (!ok && cause == LB_HEALTH_LOCAL_ERROR) {
+        /* out of sockets or memory here says nothing about the target:
+         * no verdict, try again next time */
+        lb_log_error(LB_LOG_WARN, &lb_log, hc->err,
+                     "%s check of target %s of group %s could not run",
+                     hc->ops->name, hc->target->addr.text,
+                     hc->group->tg->name);
+        goto next;
+    }
+
+    code = ok ? 0 : lb_health_cause_code(cause, status);
+
+    /* the zone is the truth: a checker that was replaced may have written
+     * last, and this one goes on from there */
+    if (lb_zone_target_health_get(hc->zt, &h) != LB_OK) {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                     "target %s of group %s: health record was being "
+                     "written for too long", hc->target->addr.text,
+                     hc->group->tg->name);
+    }
+
+    change = lb_health_state_apply(&h, ok, code, hm->max_retries,
+                                   hm->max_retries_down,
+                                   lb_health_wall_msec());
+
+    lb_zone_target_health_set(hc->zt, &h);
+
+    if (lb_log.level >= LB_LOG_DEBUG) {
+        lb_log_debug(&lb_log, "%s check of target %s (port %u) of group %s: "
+                     "%s in %llu ms, %s, %u up, %u down",
+                     hc->ops->name, hc->target->addr.text,
+                     hc->target->monitor_port, hc->group->tg->name,
+                     ok ? "ok" : lb_health_cause_text(code, text,
+                                                      sizeof(text)),
+                     (unsigned long long) (lb_current_msec - hc->started),
+                     lb_zone_health_names[h.state], h.rise, h.fall);
+    }
+
+    if (change != LB_HEALTH_SAME) {
+        lb_health_log_change(hc, change, &h);
+    }
+
+next:
+
+    next = hc->started + hc->group->delay - lb_health_jitter(hc->group->delay);
+    wait = next > lb_current_msec ? next - lb_current_msec : 0;
+
+    lb_event_add_timer(&hc->ev, wait);
+}
+
+
+static void
+lb_health_log_change(lb_health_check_t *hc, lb_health_change_e change,
+    const lb_zone_health_t *h)
+{
+    char  text[64];
+
+    if (change == LB_HEALTH_WENT_UP) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "target %s of group %s is UP (%u success%s in a row)",
+                     hc->target->addr.text, hc->group->tg->name, h->rise,
+                     h->rise == 1 ? "" : "es");
+        return;
+    }
+
+    lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                 "target %s of group %s is DOWN: %s (%u failure%s in a row)",
+                 hc->target->addr.text, hc->group->tg->name,
+                 lb_health_cause_text(h->cause, text, sizeof(text)), h->fall,
+                 h->fall == 1 ? "" : "s");
+}
+
+
+const lb_sockaddr_t *
+lb_health_pick_source(const lb_health_source_t *sources, uint32_t n,
+    const lb_target_t *t)
+{
+    uint32_t                   i;
+    const lb_health_source_t  *any;
+
+    any = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (sources[i].addr.sa.ss_family != t->addr.sa.ss_family) {
+            continue;
+        }
+
+        if (sources[i].subnet_id == NULL) {
+            if (any == NULL) {
+                any = &sources[i];
+            }
+            continue;
+        }
+
+        if (t->subnet_id != NULL
+            && strcmp(sources[i].subnet_id, t->subnet_id) == 0)
+        {
+            return &sources[i].addr;
+        }
+    }
+
+    return any != NULL ? &any->addr : NULL;
+}
+
+
+/* How much earlier than `delay` after the last start the next check
+ * runs: never later, so the bounds of SPEC.md section 6 hold. */
+static lb_msec_t
+lb_health_jitter(lb_msec_t delay)
+{
+    lb_msec_t  max;
+
+    max = lb_min(delay / 10, (lb_msec_t) LB_HEALTH_JITTER_MAX);
+    if (max == 0) {
+        return 0;
+    }
+
+    /* xorshift64 */
+    lb_health_rand ^= lb_health_rand << 13;
+    lb_health_rand ^= lb_health_rand >> 7;
+    lb_health_rand ^= lb_health_rand << 17;
+
+    return lb_health_rand % (max + 1);
+}
+
+
+static uint64_t
+lb_health_wall_msec(void)
+{
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
+        return (uint64_t) lb_current_sec * 1000;
+    }
+
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,392 @@
+/* weir: per-worker set-up of HTTP and HTTPS listeners, the state their
+ * connections share (weir's view of each target group, error pages,
+ * sticky key, access log, the keep-alive pool of target connections), and
+ * the I/O every part of the proxy goes through (plain or TLS). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "lb_connection.h"
+#include "lb_cycle.h"
+#include "lb_event.h"
+#include "lb_event_openssl.h"
+#include "lb_event_timer.h"
+#include "lb_http.h"
+#include "lb_http_session.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+#include "lb_time.h"
+
+static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
+static lb_int_t lb_http_groups_init(lb_cycle_t *cycle);
+static void lb_http_accept(lb_connection_t *c);
+static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
+
+lb_http_worker_t  lb_http_worker;
+
+
+lb_int_t
+lb_http_init_listening(lb_listening_t *ls)
+{
+    int  one;
+
+    if (!lb_http_worker.initialized) {
+        if (lb_http_worker_init(lb_cycle) != LB_OK) {
+            return LB_ERROR;
+        }
+    }
+
+    if (ls->listener->protocol == LB_LISTENER_HTTPS
+        && lb_ssl_listener_ctx(ls->listener) == NULL)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "HTTPS listener %s on %s has no TLS context",
+                     ls->listener->name, ls->addr.text);
+        return LB_ERROR;
+    }
+
+    /* set once here instead of once per accepted connection: Linux copies
+     * it to every socket accepted from ls */
+    one = 1;
+    if (setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
+        == -1)
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "setsockopt(TCP_NODELAY) on %s failed", ls->addr.text);
+    }
+
+    return lb_event_add_listening(ls, lb_http_accept, LB_HTTP_POOL_SIZE);
+}
+
+
+static lb_int_t
+lb_http_worker_init(lb_cycle_t *cycle)
+{
+    const char  *path;
+
+    memset(&lb_http_worker, 0, sizeof(lb_http_worker_t));
+
+    lb_http_worker.cycle = cycle;
+    lb_http_list_init(&lb_http_worker.idle_clients);
+
+    if (cycle->zone != NULL) {
+        if (lb_http_sticky_secret(cycle->zone, lb_http_worker.secret,
+                                  sizeof(lb_http_worker.secret))
+            != LB_OK)
+        {
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                         "no sticky cookie key in the shared zone");
+            return LB_ERROR;
+        }
+
+    } else if (RAND_bytes(lb_http_worker.secret,
+                          sizeof(lb_http_worker.secret)) != 1)
+    {
+        return LB_ERROR;
+    }
+
+    if (lb_http_groups_init(cycle) != LB_OK
+        || lb_http_upstream_init(cycle->pool) != LB_OK
+        || lb_http_pages_load(cycle->pool, cycle->prefix) != LB_OK)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for the HTTP state");
+        return LB_ERROR;
+    }
+
+    path = NULL;
+
+    if (cycle->conf->access_log != NULL) {
+        path = lb_full_name(cycle->pool, cycle->prefix,
+                            cycle->conf->access_log);
+        if (path == NULL) {
+            return LB_ERROR;
+        }
+    }
+
+    if (lb_http_log_init(path) != LB_OK) {
+        return LB_ERROR;
+    }
+
+    lb_http_worker.initialized = 1;
+
+    return LB_OK;
+}
+
+
+/* weir's view of every target group: the peers of this worker's balancer
+ * groups, their idle connections and sticky values */
+static lb_int_t
+lb_http_groups_init(lb_cycle_t *cycle)
+{
+    uint32_t             b, t, i;
+    lb_conf_t           *conf;
+    lb_balancer_t       *bal;
+    lb_http_group_t     *g;
+    lb_target_group_t   *tg;
+
+    conf = cycle->conf;
+
+    lb_http_worker.groups = lb_pcalloc(cycle->pool, (conf->nbalancers + 1)
+                                       * sizeof(lb_http_group_t *));
+    if (lb_http_worker.groups == NULL) {
+        return LB_ERROR;
+    }
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        bal = &conf->balancers[b];
+
+        lb_http_worker.groups[b] = lb_pcalloc(cycle->pool,
+                                              (bal->ntarget_groups + 1)
+                                              * sizeof(lb_http_group_t));
+        if (lb_http_worker.groups[b] == NULL) {
+            return LB_ERROR;
+        }
+
+        for (t = 0; t < bal->ntarget_groups; t++) {
+            tg = &bal->target_groups[t];
+            g = &lb_http_worker.groups[b][t];
+
+            g->tg = tg;
+            g->bg = lb_balancer_group(tg);
+            g->tls = (tg->protocol == LB_TG_HTTPS);
+
+            g->peers = lb_pcalloc(cycle->pool, (g->bg->npeers + 1)
+                                               * sizeof(lb_http_peer_t));
+            if (g->peers == NULL) {
+                return LB_ERROR;
+            }
+
+            for (i = 0; i < g->bg->npeers; i++) {
+                g->peers[i].bp = &g->bg->peers[i];
+                g->peers[i].group = g;
+                lb_http_list_init(&g->peers[i].idle);
+            }
+
+            if (lb_http_sticky_init(g, cycle->zone, cycle->pool) != LB_OK) {
+                return LB_ERROR;
+            }
+        }
+    }
+
+    return LB_OK;
+}
+
+
+lb_http_group_t *
+lb_http_group(const lb_target_group_t *tg)
+{
+    return &lb_http_worker.groups[tg->balancer->index][tg->index];
+}
+
+
+/* the accept handler: plain connections start at once, TLS ones after
+ * their handshake */
+static void
+lb_http_accept(lb_connection_t *c)
+{
+    SSL_CTX        *ctx;
+    lb_listener_t  *l;
+
+    l = c->listening->listener;
+
+    if (l->protocol != LB_LISTENER_HTTPS) {
+        lb_http_init_connection(c);
+        return;
+    }
+
+    ctx = lb_ssl_listener_ctx(l);
+
+    if (ctx == NULL
+        || lb_ssl_create_connection(ctx, c, LB_SSL_SERVER) != LB_OK)
+    {
+        lb_close_connection(c);
+        return;
+    }
+
+    /* the handshake is part of the first head's time */
+    lb_ssl_handshake_run(c, l->timeout_client_header,
+                         lb_http_ssl_handshaked);
+}
+
+
+static void
+lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
+{
+    if (rc != LB_OK) {
+        lb_close_connection(c);
+        return;
+    }
+
+    lb_http_init_connection(c);
+
+    if (c->fd != -1 && c->data != NULL) {
+        /* bytes may already wait in OpenSSL's buffers: no edge will tell */
+        lb_event_post(c->read);
+    }
+}
+
+
+ssize_t
+lb_http_recv(lb_connection_t *c, lb_http_buf_t *b, int *err)
+{
+    size_t   room;
+    ssize_t  n;
+
+    room = (size_t) (b->end - b->last);
+    *err = 0;
+
+    if (c->ssl != NULL) {
+        n = lb_ssl_recv(c, (char *) b->last, room);
+
+        if (n > 0) {
+            b->last += n;
+
+        } else if (n == LB_ERROR) {
+            *err = c->ssl->err;
+        }
+
+        return n;
+    }
+
+    for ( ;; ) {
+        n = recv(c->fd, b->last, room, 0);
+
+        if (n > 0) {
+            b->last += n;
+
+            /* a short read drained the socket: the next arrival raises
+             * a new edge */
+            if ((size_t) n < room && !c->read->pending_eof) {
+                c->read->ready = 0;
+            }
+
+            return n;
+        }
+
+        if (n == 0) {
+            c->read->ready = 0;
+            c->read->eof = 1;
+            return 0;
+        }
+
+        *err = errno;
+
+        if (*err == EINTR) {
+            continue;
+        }
+
+        c->read->ready = 0;
+
+        return (*err == EAGAIN) ? LB_AGAIN : LB_ERROR;
+    }
+}
+
+
+ssize_t
+lb_http_send(lb_connection_t *c, struct iovec *iov, int niov, int *err)
+{
+    size_t         total;
+    ssize_t        n;
+    int            i;
+    struct msghdr  msg;
+
+    *err = 0;
+
+    if (c->ssl != NULL) {
+        n = lb_ssl_writev(c, iov, niov);
+
+        if (n == LB_ERROR) {
+            *err = c->ssl->err;
+        }
+
+        return n;
+    }
+
+    total = 0;
+
+    for (i = 0; i < niov; i++) {
+        total += iov[i].iov_len;
+    }
+
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t) niov;
+
+    for ( ;; ) {
+        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+
+        if (n >= 0) {
+            if ((size_t) n < total) {
+                c->write->ready = 0;
+            }
+            return n;
+        }
+
+        *err = errno;
+
+        if (*err == EINTR) {
+            continue;
+        }
+
+        c->write->ready = 0;
+
+        return (*err == EAGAIN) ? LB_AGAIN : LB_ERROR;
+    }
+}
+
+
+void
+lb_http_timer(lb_event_t *ev, lb_msec_t ms)
+{
+    lb_msec_t  key;
+
+    key = lb_current_msec + ms;
+
+    if (ev->timer_set
+        && (ev->timer.key > key ? ev->timer.key - key : key - ev->timer.key)
+           < 50)
+    {
+        return;
+    }
+
+    lb_event_add_timer(ev, ms);
+}
+
+
+size_t
+lb_http_addr_ip(const struct sockaddr *sa, char *buf, size_t size)
+{
+    const void  *a;
+
+    buf[0] = '\0';
+
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        a = &((const struct sockaddr_in *) sa)->sin_addr;
+        break;
+
+    case AF_INET6:
+        a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+        break;
+
+    default:
+        snprintf(buf, size, "unknown");
+        return strlen(buf);
+    }
+
+    if (inet_ntop(sa->sa_family, a, buf, (socklen_t) size) == NULL) {
+        snprintf(buf, size, "unknown");
+    }
+
+    return strlen(buf);
+}

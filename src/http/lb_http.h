@@ -1,0 +1,39 @@
+/* weir: L7 (HTTP/1.1) listeners: the reverse proxy of HTTP and HTTPS
+ * listeners. What other parts of weir call; the proxy's own types are in
+ * lb_http_session.h.
+ *
+ * Decisions where SPEC.md is silent (each is explained where it is made):
+ *  - a listener without a target group answers 404, a target group
+ *    without a usable target 503, a target that fails 502, one that does
+ *    not answer in time 504 (lb_http_request.c, lb_http_upstream.c);
+ *  - weir's sticky cookie is called WEIRSTICKY (lb_http_sticky.c);
+ *  - the access log is one file for every HTTP(S) listener, the top-level
+ *    `access_log` path (lb_http_log.c);
+ *  - error pages are html/errors/CODE.html under the prefix, with a
+ *    built-in page for each missing file (lb_http_error.c). */
+#ifndef LB_HTTP_H
+#define LB_HTTP_H
+
+#include "lb_core_types.h"
+
+/* Bytes of each of the three buffers of a client connection: requests
+ * from the client, responses from the target, and the heads weir writes.
+ * A request or response head must fit in one (else 431, or 502 for a
+ * response); bodies stream through them. */
+#define LB_HTTP_BUFFER_SIZE        (16 * 1024)
+
+/* The pool of an accepted HTTP connection: the session and its buffers
+ * fit in its first block, which the slot keeps for the next connection. */
+#define LB_HTTP_POOL_SIZE          (80 * 1024)
+
+/* In a worker: serve the HTTP or HTTPS listening socket ls. The first
+ * call of a worker also sets up what every HTTP listener shares (error
+ * pages, access log, sticky state, the keep-alive pool of target
+ * connections). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_http_init_listening(lb_listening_t *ls);
+
+/* Reopen the access log (SIGUSR1 in a worker). Does nothing when there
+ * is no access log. */
+void lb_http_log_reopen(void);
+
+#endif /* LB_HTTP_H */

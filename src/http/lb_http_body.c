@@ -1,0 +1,964 @@
+/* weir: moving a request and its response through the proxy. Both
+ * directions stream through fixed buffers: the client's bytes through
+ * cin, the target's through uin, the heads weir writes through out.
+ * Bytes are read from a side only while the buffer towards the other side
+ * has room, so a slow reader slows the writer down (backpressure) and no
+ * body is ever held whole.
+ *
+ * Bodies are checked as they pass: Content-Length counts down, chunked
+ * bodies go through the strict decoder (lb_http_chunked.h) and are passed
+ * on as received, except towards an HTTP/1.0 client, which gets the data
+ * only and a close at the end. What follows a request body in cin is the
+ * next request (pipelining): it stays there, and the client is not read
+ * again before the response is over.
+ *
+ * A head and the first body bytes go out in one writev(). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "lb_connection.h"
+#include "lb_event.h"
+#include "lb_event_openssl.h"
+#include "lb_event_timer.h"
+#include "lb_http_parse.h"
+#include "lb_http_session.h"
+#include "lb_log.h"
+#include "lb_time.h"
+
+static lb_int_t lb_http_proxy_up(lb_http_session_t *s, bool *progress);
+static lb_int_t lb_http_proxy_down(lb_http_session_t *s, bool *progress);
+static lb_int_t lb_http_response_head_done(lb_http_session_t *s);
+static lb_int_t lb_http_proxy_finish(lb_http_session_t *s);
+static void lb_http_proxy_timers(lb_http_session_t *s);
+static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+    lb_msec_t timeout);
+static lb_int_t lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
+    lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
+    unsigned *shut, bool *progress);
+static unsigned lb_http_error_level(int err);
+
+
+void
+lb_http_body_init(lb_http_body_t *body, const lb_http_msg_t *m,
+    lb_http_buf_t *b)
+{
+    body->type = m->body;
+    body->left = m->content_length;
+    body->ready = b->pos;
+    body->sent = 0;
+    body->dechunk = 0;
+    body->done = (m->body == LB_HTTP_BODY_NONE
+                  || (m->body == LB_HTTP_BODY_LENGTH
+                      && m->content_length == 0));
+
+    if (m->body == LB_HTTP_BODY_CHUNKED) {
+        lb_http_chunked_init(&body->chunked);
+    }
+}
+
+
+lb_int_t
+lb_http_body_parse(lb_http_body_t *body, lb_http_buf_t *b,
+    const char **reason)
+{
+    size_t                  n;
+    uint32_t                i;
+    lb_int_t                rc;
+    u_char                 *raw;
+    lb_http_span_t          spans[16];
+    lb_http_chunked_out_t   out;
+
+    if (body->done || body->ready >= b->last) {
+        return LB_OK;
+    }
+
+    switch (body->type) {
+
+    case LB_HTTP_BODY_LENGTH:
+        n = (size_t) lb_min((uint64_t) (b->last - body->ready), body->left);
+        body->ready += n;
+        body->left -= n;
+        body->done = (body->left == 0);
+        return LB_OK;
+
+    case LB_HTTP_BODY_CLOSE:
+    case LB_HTTP_BODY_TUNNEL:
+        body->ready = b->last;
+        return LB_OK;
+
+    case LB_HTTP_BODY_CHUNKED:
+        break;
+
+    default:
+        body->done = 1;
+        return LB_OK;
+    }
+
+    if (!body->dechunk) {
+        memset(&out, 0, sizeof(out));
+
+        rc = lb_http_chunked_parse(&body->chunked, body->ready, b->last,
+                                   &out);
+        body->ready += out.consumed;
+
+        if (rc == LB_ERROR) {
+            *reason = body->chunked.reason;
+            return LB_ERROR;
+        }
+
+        body->done = (rc == LB_DONE);
+        return LB_OK;
+    }
+
+    /* the data moves down over the framing it came in: [pos, ready)
+     * stays a run of data bytes to send */
+    raw = body->ready;
+
+    while (raw < b->last) {
+        memset(&out, 0, sizeof(out));
+        out.data = spans;
+        out.max_data = lb_nelems(spans);
+
+        rc = lb_http_chunked_parse(&body->chunked, raw, b->last, &out);
+
+        for (i = 0; i < out.ndata; i++) {
+            memmove(body->ready, raw + spans[i].off, spans[i].len);
+            body->ready += spans[i].len;
+        }
+
+        raw += out.consumed;
+
+        if (rc == LB_ERROR) {
+            *reason = body->chunked.reason;
+            return LB_ERROR;
+        }
+
+        if (rc == LB_DONE) {
+            body->done = 1;
+            break;
+        }
+    }
+
+    /* what followed the last chunk is dropped (the caller sees extra
+     * bytes only as a target that must not be reused) */
+    b->last = body->ready;
+
+    return LB_OK;
+}
+
+
+void
+lb_http_buf_compact(lb_http_buf_t *b, lb_http_body_t *body)
+{
+    size_t  n, shift;
+
+    if (b->pos == b->start) {
+        return;
+    }
+
+    n = (size_t) (b->last - b->pos);
+    shift = (size_t) (b->pos - b->start);
+
+    if (n) {
+        memmove(b->start, b->pos, n);
+    }
+
+    b->pos = b->start;
+    b->last = b->start + n;
+
+    if (body != NULL) {
+        body->ready -= shift;
+    }
+}
+
+
+lb_int_t
+lb_http_proxy(lb_http_session_t *s)
+{
+    bool      progress;
+    lb_int_t  rc;
+
+    for ( ;; ) {
+        progress = false;
+
+        rc = lb_http_proxy_up(s, &progress);
+        if (rc == LB_DONE) {
+            return LB_DONE;
+        }
+
+        rc = lb_http_proxy_down(s, &progress);
+        if (rc == LB_DONE) {
+            return LB_DONE;
+        }
+
+        if (s->phase == LB_HTTP_PH_TUNNEL) {
+            return lb_http_tunnel(s);
+        }
+
+        if (s->resp_head_sent && s->resp_body.done
+            && s->uin.pos == s->resp_body.ready)
+        {
+            return lb_http_proxy_finish(s);
+        }
+
+        if (!progress) {
+            break;
+        }
+    }
+
+    lb_http_proxy_timers(s);
+
+    return LB_OK;
+}
+
+
+/* the request head, then its body, from the client to the target */
+static lb_int_t
+lb_http_proxy_up(lb_http_session_t *s, bool *progress)
+{
+    int               err, niov;
+    size_t            head, m;
+    ssize_t           n;
+    const char       *reason;
+    struct iovec      iov[2];
+    lb_connection_t  *c, *u;
+
+    c = s->client;
+    u = s->upstream;
+
+    for ( ;; ) {
+        if (s->req_aborted) {
+            return LB_OK;
+        }
+
+        /* out holds the request head until it is sent */
+        head = s->req_head_sent ? 0 : (size_t) (s->out.last - s->out.pos);
+        niov = 0;
+
+        if (head) {
+            iov[niov].iov_base = s->out.pos;
+            iov[niov++].iov_len = head;
+        }
+
+        if (s->req_body.ready > s->cin.pos) {
+            iov[niov].iov_base = s->cin.pos;
+            iov[niov++].iov_len = (size_t) (s->req_body.ready - s->cin.pos);
+        }
+
+        if (niov && u->write->ready) {
+            n = lb_http_send(u, iov, niov, &err);
+
+            if (n == LB_ERROR) {
+                if (!s->resp_head_done && s->uin.last == s->uin.start) {
+                    lb_http_upstream_failed(s, err,
+                                            "sending to the target failed");
+                    return LB_DONE;
+                }
+
+                /* the target answered and stopped reading: its answer
+                 * goes on */
+                lb_http_log_error(s, LB_LOG_INFO, err,
+                                  "the target stopped reading the request");
+                s->req_aborted = 1;
+                s->upstream_bad = 1;
+                return LB_OK;
+            }
+
+            if (n > 0) {
+                *progress = true;
+                s->target_out += (uint64_t) n;
+                s->up_write_at = lb_current_msec;
+
+                m = lb_min((size_t) n, head);
+                s->out.pos += m;
+                n -= (ssize_t) m;
+
+                if (s->out.pos == s->out.last) {
+                    s->req_head_sent = 1;
+                }
+
+                s->cin.pos += n;
+                s->req_body.sent += (uint64_t) n;
+
+                if (s->cin.pos == s->cin.last) {
+                    /* everything went: start over at the front */
+                    s->cin.pos = s->cin.start;
+                    s->cin.last = s->cin.start;
+                    s->req_body.ready = s->cin.start;
+                }
+
+                continue;
+            }
+        }
+
+        if (s->req_body.done || !c->read->ready || s->client_eof) {
+            return LB_OK;
+        }
+
+        if (s->cin.last == s->cin.end) {
+            lb_http_buf_compact(&s->cin, &s->req_body);
+
+            if (s->cin.last == s->cin.end) {
+                /* full: the target reads slower than the client sends */
+                return LB_OK;
+            }
+        }
+
+        n = lb_http_recv(c, &s->cin, &err);
+
+        if (n == LB_AGAIN) {
+            return LB_OK;
+        }
+
+        if (n == 0 || n == LB_ERROR) {
+            lb_http_log_error(s, n == 0 ? LB_LOG_INFO
+                                        : lb_http_error_level(err),
+                              n == 0 ? 0 : err,
+                              "the client closed the connection while "
+                              "sending the request body");
+            lb_http_close(s);
+            return LB_DONE;
+        }
+
+        *progress = true;
+        s->client_read_at = lb_current_msec;
+
+        if (lb_http_body_parse(&s->req_body, &s->cin, &reason) != LB_OK) {
+            lb_http_log_error(s, LB_LOG_INFO, 0, reason);
+
+            if (!s->resp_head_sent) {
+                lb_http_error(s, 400, true);
+
+            } else {
+                lb_http_close(s);
+            }
+
+            return LB_DONE;
+        }
+    }
+}
+
+
+/* the response head, then its body, from the target to the client */
+static lb_int_t
+lb_http_proxy_down(lb_http_session_t *s, bool *progress)
+{
+    int               err, niov;
+    size_t            head, m;
+    ssize_t           n;
+    lb_int_t          rc;
+    const char       *reason;
+    struct iovec      iov[2];
+    lb_connection_t  *c, *u;
+
+    c = s->client;
+    u = s->upstream;
+
+    if (!s->req_head_sent) {
+        /* out is the request's until then */
+        return LB_OK;
+    }
+
+    for ( ;; ) {
+        head = (size_t) (s->out.last - s->out.pos);
+        niov = 0;
+
+        if (head) {
+            iov[niov].iov_base = s->out.pos;
+            iov[niov++].iov_len = head;
+        }
+
+        if (s->resp_head_done && s->resp_body.ready > s->uin.pos) {
+            iov[niov].iov_base = s->uin.pos;
+            iov[niov++].iov_len = (size_t) (s->resp_body.ready - s->uin.pos);
+        }
+
+        if (niov && c->write->ready) {
+            n = lb_http_send(c, iov, niov, &err);
+
+            if (n == LB_ERROR) {
+                lb_http_log_error(s, lb_http_error_level(err), err,
+                                  "sending the response to the client "
+                                  "failed");
+                lb_http_close(s);
+                return LB_DONE;
+            }
+
+            if (n > 0) {
+                *progress = true;
+                s->client_bytes += (uint64_t) n;
+                s->client_write_at = lb_current_msec;
+
+                m = lb_min((size_t) n, head);
+                s->out.pos += m;
+                n -= (ssize_t) m;
+
+                if (s->out.pos == s->out.last) {
+                    s->out.pos = s->out.start;
+                    s->out.last = s->out.start;
+
+                    if (s->resp_head_done) {
+                        s->resp_head_sent = 1;
+                    }
+                }
+
+                s->uin.pos += n;
+                s->resp_body.sent += (uint64_t) n;
+
+                if (s->resp_head_done && s->uin.pos == s->uin.last) {
+                    s->uin.pos = s->uin.start;
+                    s->uin.last = s->uin.start;
+                    s->resp_body.ready = s->uin.start;
+                }
+
+                continue;
+            }
+        }
+
+        if (s->phase == LB_HTTP_PH_TUNNEL) {
+            return LB_OK;
+        }
+
+        /* a head written for the client goes before the next one is
+         * looked at */
+        if (!s->resp_head_done && s->out.last > s->out.pos) {
+            return LB_OK;
+        }
+
+        if (s->resp_head_done && s->resp_body.done) {
+            return LB_OK;
+        }
+
+        if (!s->resp_head_done && s->uin.last > s->uin.start) {
+            /* bytes left after a 1xx: maybe a whole head already */
+            rc = lb_http_parse_response(&s->resp, s->req.method,
+                                        s->uin.start, s->uin.last);
+            if (rc == LB_OK) {
+                if (lb_http_response_head_done(s) == LB_DONE) {
+                    return LB_DONE;
+                }
+                *progress = true;
+                continue;
+            }
+
+            if (rc == LB_ERROR) {
+                lb_http_log_error(s, LB_LOG_ERR, 0, s->resp.reason);
+                s->upstream_bad = 1;
+                lb_http_error(s, 502, false);
+                return LB_DONE;
+            }
+        }
+
+        if (!u->read->ready) {
+            return LB_OK;
+        }
+
+        if (s->uin.last == s->uin.end) {
+            if (!s->resp_head_done) {
+                /* the parser's limit is the buffer: it said so first */
+                lb_http_error(s, 502, false);
+                return LB_DONE;
+            }
+
+            lb_http_buf_compact(&s->uin, &s->resp_body);
+
+            if (s->uin.last == s->uin.end) {
+                /* full: the client reads slower than the target sends */
+                return LB_OK;
+            }
+        }
+
+        n = lb_http_recv(u, &s->uin, &err);
+
+        if (n == LB_AGAIN) {
+            return LB_OK;
+        }
+
+        if (n == 0 || n == LB_ERROR) {
+            if (n == 0) {
+                err = 0;
+            }
+
+            if (!s->resp_head_done && s->uin.last == s->uin.start
+                && !s->got_interim)
+            {
+                lb_http_upstream_failed(s, n == 0 ? 0 : err,
+                                        n == 0 ? "the target closed the "
+                                                 "connection before "
+                                                 "responding"
+                                               : "reading from the target "
+                                                 "failed before a response");
+                return LB_DONE;
+            }
+
+            s->upstream_bad = 1;
+
+            if (!s->resp_head_done) {
+                lb_http_log_error(s, LB_LOG_ERR, err,
+                                  "the target closed the connection in "
+                                  "the response head");
+                lb_http_error(s, 502, false);
+                return LB_DONE;
+            }
+
+            if (n == 0 && s->resp_body.type == LB_HTTP_BODY_CLOSE) {
+                s->resp_body.done = 1;
+                *progress = true;
+                continue;
+            }
+
+            lb_http_log_error(s, LB_LOG_ERR, err,
+                              "the target closed the connection in the "
+                              "response body");
+            lb_http_close(s);
+            return LB_DONE;
+        }
+
+        *progress = true;
+        s->target_in += (uint64_t) n;
+        s->up_read_at = lb_current_msec;
+
+        if (s->resp_head_done) {
+            if (lb_http_body_parse(&s->resp_body, &s->uin, &reason) != LB_OK)
+            {
+                lb_http_log_error(s, LB_LOG_ERR, 0, reason);
+                lb_http_close(s);
+                return LB_DONE;
+            }
+
+            if (s->resp_body.done && s->uin.last > s->resp_body.ready) {
+                /* bytes after the response: not a target to reuse */
+                s->upstream_bad = 1;
+                s->uin.last = s->resp_body.ready;
+            }
+
+            continue;
+        }
+
+        rc = lb_http_parse_response(&s->resp, s->req.method, s->uin.start,
+                                    s->uin.last);
+
+        if (rc == LB_ERROR) {
+            lb_http_log_error(s, LB_LOG_ERR, 0, s->resp.reason);
+            s->upstream_bad = 1;
+            lb_http_error(s, 502, false);
+            return LB_DONE;
+        }
+
+        if (rc == LB_OK && lb_http_response_head_done(s) == LB_DONE) {
+            return LB_DONE;
+        }
+    }
+}
+
+
+/* A response head was parsed at the start of uin: an interim one goes
+ * to HTTP/1.1 clients and makes way for the next, a 101 opens the tunnel,
+ * a final one starts the response. */
+static lb_int_t
+lb_http_response_head_done(lb_http_session_t *s)
+{
+    size_t                  len, rest;
+    const char             *reason;
+    lb_http_resp_rewrite_t  rw;
+
+    len = s->resp.head_len;
+
+    if (s->responded == 0) {
+        s->responded = lb_current_msec;
+    }
+
+    memset(&rw, 0, sizeof(rw));
+    rw.client_version = s->req.version;
+
+    /* the request head in out went out whole before any response byte
+     * was looked at, and a retry is no longer possible: out is free */
+    s->out.pos = s->out.start;
+    s->out.last = s->out.start;
+
+    if (s->resp.code < 200 && s->resp.code != 101) {
+        s->got_interim = 1;
+
+        if (s->req.version == 11
+            && lb_http_response_head(&s->resp, s->uin.start, &rw, &s->out)
+               != LB_OK)
+        {
+            s->upstream_bad = 1;
+            lb_http_error(s, 502, false);
+            return LB_DONE;
+        }
+
+        rest = (size_t) (s->uin.last - (s->uin.start + len));
+        memmove(s->uin.start, s->uin.start + len, rest);
+        s->uin.last = s->uin.start + rest;
+
+        lb_http_msg_init(&s->resp, s->resp_headers, LB_HTTP_HEADERS,
+                         &s->limits);
+        return LB_OK;
+    }
+
+    if (s->resp.code == 101 && !s->req.upgrade) {
+        lb_http_log_error(s, LB_LOG_ERR, 0,
+                          "the target switched protocols unasked");
+        s->upstream_bad = 1;
+        lb_http_error(s, 502, false);
+        return LB_DONE;
+    }
+
+    s->status = s->resp.code;
+    s->resp_head_done = 1;
+
+    lb_http_sticky_learn(s);
+
+    if (s->resp.code == 101) {
+        rw.keep_alive = false;
+
+        if (lb_http_response_head(&s->resp, s->uin.start, &rw, &s->out)
+            != LB_OK)
+        {
+            s->upstream_bad = 1;
+            lb_http_error(s, 502, false);
+            return LB_DONE;
+        }
+
+        s->uin.pos = s->uin.start + len;
+        s->resp_body.ready = s->uin.pos;
+        s->phase = LB_HTTP_PH_TUNNEL;
+        s->upstream_bad = 1;
+        s->keep_client = 0;
+        s->tunnel_at = lb_current_msec;
+
+        /* bytes the client sent after its request head are the tunnel's
+         * first: cin.pos was left at them */
+        s->req_body.ready = s->cin.last;
+        return LB_OK;
+    }
+
+    lb_http_body_init(&s->resp_body, &s->resp, &s->uin);
+    s->uin.pos = s->uin.start + len;
+    s->resp_body.ready = s->uin.pos;
+
+    if (s->resp.chunked && s->req.version == 10) {
+        s->resp_body.dechunk = 1;
+    }
+
+    /* the client may send another request after this one when it asked
+     * to, its request is read to the end, and the response ends by its
+     * framing, not by a close */
+    s->keep_client = s->req.keep_alive && !s->client_eof
+                     && !lb_http_worker.quitting && s->req_body.done
+                     && s->resp_body.type != LB_HTTP_BODY_CLOSE
+                     && !s->resp_body.dechunk;
+
+    if (s->resp_body.type == LB_HTTP_BODY_CLOSE || !s->resp.keep_alive) {
+        s->upstream_bad = 1;
+    }
+
+    rw.keep_alive = s->keep_client;
+    rw.dechunk = s->resp_body.dechunk;
+
+    if (s->set_cookie_len) {
+        rw.set_cookie = s->set_cookie;
+        rw.set_cookie_len = s->set_cookie_len;
+    }
+
+    if (lb_http_response_head(&s->resp, s->uin.start, &rw, &s->out)
+        != LB_OK)
+    {
+        lb_http_log_error(s, LB_LOG_ERR, 0,
+                          "the response head does not fit with weir's "
+                          "fields");
+        s->upstream_bad = 1;
+        lb_http_error(s, 502, false);
+        return LB_DONE;
+    }
+
+    if (lb_http_body_parse(&s->resp_body, &s->uin, &reason) != LB_OK) {
+        lb_http_log_error(s, LB_LOG_ERR, 0, reason);
+        s->upstream_bad = 1;
+        lb_http_error(s, 502, false);
+        return LB_DONE;
+    }
+
+    if (s->resp_body.done && s->uin.last > s->resp_body.ready) {
+        s->upstream_bad = 1;
+        s->uin.last = s->resp_body.ready;
+    }
+
+    return LB_OK;
+}
+
+
+/* The whole response reached the client. */
+static lb_int_t
+lb_http_proxy_finish(lb_http_session_t *s)
+{
+    bool  keep;
+
+    keep = !s->upstream_bad && s->req_body.done && !s->req_aborted
+           && s->cin.pos == s->req_body.ready;
+
+    if (!s->req_body.done) {
+        s->keep_client = 0;
+    }
+
+    lb_http_upstream_finish(s, keep);
+    lb_http_request_done(s);
+
+    return LB_DONE;
+}
+
+
+/* which of the four directions wait, and for how long */
+static void
+lb_http_proxy_timers(lb_http_session_t *s)
+{
+    bool               to_client, to_target, from_client, from_target;
+    lb_listener_t     *l;
+    lb_connection_t   *c, *u;
+
+    l = s->listener;
+    c = s->client;
+    u = s->upstream;
+
+    to_client = (s->out.last > s->out.pos && s->req_head_sent)
+                || (s->resp_head_done && s->resp_body.ready > s->uin.pos);
+
+    to_target = (!s->req_head_sent && s->out.last > s->out.pos)
+                || s->req_body.ready > s->cin.pos;
+
+    from_client = !s->req_body.done && !to_target;
+
+    /* the target's time runs once the request is all sent (a long
+     * upload is the client's time), or once it started answering */
+    from_target = !s->resp_body.done
+                  && ((s->req_body.done && !to_target) || s->responded)
+                  && s->uin.last < s->uin.end;
+
+    lb_http_wait(c->write, to_client && !c->write->ready,
+                 s->client_write_at, l->timeout_client_data);
+    lb_http_wait(c->read, from_client, s->client_read_at,
+                 l->timeout_client_data);
+    lb_http_wait(u->write, to_target && !u->write->ready,
+                 s->up_write_at, l->timeout_member_data);
+    lb_http_wait(u->read, from_target && !to_client, s->up_read_at,
+                 l->timeout_member_data);
+}
+
+
+/* ev waits (or not) for something that last moved at `since`; a wait
+ * that starts now counts from now */
+static void
+lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+    lb_msec_t timeout)
+{
+    lb_msec_t  left;
+
+    if (!waiting) {
+        if (ev->timer_set) {
+            lb_event_del_timer(ev);
+        }
+        return;
+    }
+
+    if (!ev->timer_set && since + 50 < lb_current_msec) {
+        since = lb_current_msec;
+    }
+
+    left = (since + timeout > lb_current_msec)
+           ? since + timeout - lb_current_msec : 1;
+
+    lb_http_timer(ev, left);
+}
+
+
+lb_int_t
+lb_http_tunnel(lb_http_session_t *s)
+{
+    bool              progress;
+    lb_msec_t         idle;
+    lb_connection_t  *c, *u;
+
+    c = s->client;
+    u = s->upstream;
+
+    /* the 101 head goes first */
+    if (s->out.last > s->out.pos) {
+        progress = false;
+
+        if (lb_http_proxy_down(s, &progress) == LB_DONE) {
+            return LB_DONE;
+        }
+
+        if (s->out.last > s->out.pos) {
+            lb_http_wait(c->write, !c->write->ready, s->client_write_at,
+                         s->listener->timeout_client_data);
+            return LB_OK;
+        }
+    }
+
+    do {
+        progress = false;
+
+        if (lb_http_tunnel_pump(s, &s->cin, c, u, &s->up_eof_f,
+                                &s->up_shut_f, &progress) != LB_OK
+            || lb_http_tunnel_pump(s, &s->uin, u, c, &s->down_eof_f,
+                                   &s->down_shut_f, &progress) != LB_OK)
+        {
+            lb_http_close(s);
+            return LB_DONE;
+        }
+
+        if (progress) {
+            s->tunnel_at = lb_current_msec;
+        }
+
+    } while (progress);
+
+    if (s->up_shut_f && s->down_shut_f) {
+        lb_http_close(s);
+        return LB_DONE;
+    }
+
+    if (c->write->timer_set) {
+        lb_event_del_timer(c->write);
+    }
+
+    /* one idle timer for both ways, moved only when it fires */
+    if (!c->read->timer_set) {
+        idle = lb_current_msec - s->tunnel_at;
+        lb_event_add_timer(c->read,
+                           idle < s->listener->timeout_client_data
+                           ? s->listener->timeout_client_data - idle : 1);
+    }
+
+    if (u->read->timer_set) {
+        lb_event_del_timer(u->read);
+    }
+
+    if (u->write->timer_set) {
+        lb_event_del_timer(u->write);
+    }
+
+    return LB_OK;
+}
+
+
+/* Copy raw bytes from src to dst through b until neither can move; a
+ * FIN is passed on once b is empty. LB_OK or LB_ERROR (logged). */
+static lb_int_t
+lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
+    lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
+    unsigned *shut, bool *progress)
+{
+    int           err;
+    ssize_t       n;
+    struct iovec  iov[1];
+
+    for ( ;; ) {
+        if (b->last > b->pos && dst->write->ready) {
+            iov[0].iov_base = b->pos;
+            iov[0].iov_len = (size_t) (b->last - b->pos);
+
+            n = lb_http_send(dst, iov, 1, &err);
+
+            if (n == LB_ERROR) {
+                lb_http_log_error(s, lb_http_error_level(err), err,
+                                  "sending in the tunnel failed");
+                return LB_ERROR;
+            }
+
+            if (n > 0) {
+                *progress = true;
+                b->pos += n;
+
+                if (dst == s->client) {
+                    s->client_bytes += (uint64_t) n;
+
+                } else {
+                    s->target_out += (uint64_t) n;
+                }
+
+                if (b->pos == b->last) {
+                    b->pos = b->start;
+                    b->last = b->start;
+                }
+
+                continue;
+            }
+        }
+
+        if (*eof || !src->read->ready) {
+            break;
+        }
+
+        if (b->last == b->end) {
+            lb_http_buf_compact(b, NULL);
+
+            if (b->last == b->end) {
+                break;
+            }
+        }
+
+        n = lb_http_recv(src, b, &err);
+
+        if (n == LB_AGAIN) {
+            break;
+        }
+
+        if (n == LB_ERROR) {
+            lb_http_log_error(s, lb_http_error_level(err), err,
+                              "reading in the tunnel failed");
+            return LB_ERROR;
+        }
+
+        if (n == 0) {
+            *eof = 1;
+            break;
+        }
+
+        *progress = true;
+
+        if (src == s->upstream) {
+            s->target_in += (uint64_t) n;
+        }
+    }
+
+    if (*eof && !*shut && b->last == b->pos) {
+        if (dst->ssl != NULL) {
+            /* close_notify is TLS's half-close */
+            if (lb_ssl_shutdown(dst) == LB_AGAIN) {
+                return LB_OK;
+            }
+
+        } else if (shutdown(dst->fd, SHUT_WR) == -1) {
+            err = errno;
+            lb_http_log_error(s, lb_http_error_level(err), err,
+                              "shutdown() in the tunnel failed");
+            return LB_ERROR;
+        }
+
+        *shut = 1;
+    }
+
+    return LB_OK;
+}
+
+
+/* a peer that resets or vanishes is ordinary on the Internet: info */
+static unsigned
+lb_http_error_level(int err)
+{
+    switch (err) {
+    case 0:
+    case ECONNRESET:
+    case EPIPE:
+    case ENOTCONN:
+    case ETIMEDOUT:
+        return LB_LOG_INFO;
+    default:
+        return LB_LOG_ERR;
+    }
+}

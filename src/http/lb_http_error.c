@@ -1,0 +1,210 @@
+/* weir: the error pages of the L7 proxy. Every status weir answers by
+ * itself has a page: html/errors/STATUS.html under the prefix when that
+ * file exists (read once, when a worker starts), else a built-in one, so
+ * weir answers properly from any prefix. Pages are small (at most
+ * LB_HTTP_PAGE_MAX bytes): a page is written from memory with the head,
+ * in one writev(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lb_log.h"
+#include "lb_palloc.h"
+#include "lb_http_session.h"
+
+#define LB_HTTP_PAGE_MAX  (64 * 1024)
+
+/* X(status, reason, text of the built-in page) */
+#define LB_HTTP_PAGES(X)                                                     \
+    X(400, "Bad Request",                                                    \
+      "The request is malformed and was not forwarded.")                     \
+    X(404, "Not Found",                                                      \
+      "No target group serves this listener.")                               \
+    X(405, "Method Not Allowed",                                             \
+      "This method is not allowed here.")                                    \
+    X(408, "Request Timeout",                                                \
+      "The request did not arrive in time.")                                 \
+    X(414, "URI Too Long",                                                   \
+      "The request-line is too long.")                                       \
+    X(431, "Request Header Fields Too Large",                                \
+      "The request header section is too large.")                            \
+    X(500, "Internal Server Error",                                          \
+      "The load balancer could not handle the request.")                     \
+    X(501, "Not Implemented",                                                \
+      "The request uses something the load balancer does not support.")     \
+    X(502, "Bad Gateway",                                                    \
+      "The target failed to answer the request.")                            \
+    X(503, "Service Unavailable",                                            \
+      "No target is available to serve the request.")                        \
+    X(504, "Gateway Timeout",                                                \
+      "The target did not answer in time.")                                  \
+    X(505, "HTTP Version Not Supported",                                     \
+      "The HTTP version of the request is not supported.")
+
+#define LB_HTTP_PAGE_HTML(status, reason, text)                              \
+    "<!DOCTYPE html>\n<html>\n<head><title>" #status " " reason              \
+    "</title></head>\n<body>\n<h1>" #status " " reason "</h1>\n<p>" text     \
+    "</p>\n<hr><p>weir</p>\n</body>\n</html>\n"
+
+#define LB_HTTP_PAGE_ENTRY(status, reason, text)                             \
+    { status, reason, (const u_char *) LB_HTTP_PAGE_HTML(status, reason,     \
+                                                         text),              \
+      sizeof(LB_HTTP_PAGE_HTML(status, reason, text)) - 1 },
+
+static lb_int_t lb_http_page_read(lb_pool_t *pool, const char *path,
+    lb_http_page_t *page);
+
+/* the built-in pages, and the pages in use (built-in or from files) */
+static const lb_http_page_t  lb_http_builtin_pages[] = {
+    LB_HTTP_PAGES(LB_HTTP_PAGE_ENTRY)
+};
+
+static lb_http_page_t  lb_http_pages[lb_nelems(lb_http_builtin_pages)] = {
+    LB_HTTP_PAGES(LB_HTTP_PAGE_ENTRY)
+};
+
+
+const lb_http_page_t *
+lb_http_page(unsigned status)
+{
+    size_t  i;
+
+    for (i = 0; i < lb_nelems(lb_http_pages); i++) {
+        if (lb_http_pages[i].status == status) {
+            return &lb_http_pages[i];
+        }
+    }
+
+    return lb_http_page(500);
+}
+
+
+lb_int_t
+lb_http_pages_load(lb_pool_t *pool, const char *prefix)
+{
+    char    path[4096];
+    size_t  i;
+
+    for (i = 0; i < lb_nelems(lb_http_pages); i++) {
+        lb_http_pages[i] = lb_http_builtin_pages[i];
+
+        if (snprintf(path, sizeof(path), "%s/html/errors/%u.html", prefix,
+                     lb_http_pages[i].status)
+            >= (int) sizeof(path))
+        {
+            continue;
+        }
+
+        if (lb_http_page_read(pool, path, &lb_http_pages[i]) == LB_ERROR) {
+            return LB_ERROR;
+        }
+    }
+
+    return LB_OK;
+}
+
+
+/* LB_OK: read into page; LB_DECLINED: the built-in page stays; LB_ERROR:
+ * out of memory */
+static lb_int_t
+lb_http_page_read(lb_pool_t *pool, const char *path, lb_http_page_t *page)
+{
+    int           fd;
+    u_char       *body;
+    ssize_t       n;
+    size_t        got;
+    struct stat   st;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        if (errno != ENOENT) {
+            lb_log_error(LB_LOG_ERR, &lb_log, errno,
+                         "open() \"%s\" failed, the built-in page is used",
+                         path);
+        }
+        return LB_DECLINED;
+    }
+
+    if (fstat(fd, &st) == -1) {
+        lb_log_error(LB_LOG_ERR, &lb_log, errno, "fstat() \"%s\" failed",
+                     path);
+        close(fd);
+        return LB_DECLINED;
+    }
+
+    if (!S_ISREG(st.st_mode) || st.st_size > LB_HTTP_PAGE_MAX) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "\"%s\" is not a file of at most %d bytes, the "
+                     "built-in page is used", path, LB_HTTP_PAGE_MAX);
+        close(fd);
+        return LB_DECLINED;
+    }
+
+    body = lb_palloc(pool, (size_t) st.st_size + 1);
+    if (body == NULL) {
+        close(fd);
+        return LB_ERROR;
+    }
+
+    for (got = 0; got < (size_t) st.st_size; got += (size_t) n) {
+        n = read(fd, body + got, (size_t) st.st_size - got);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            lb_log_error(LB_LOG_ERR, &lb_log, n == 0 ? 0 : errno,
+                         "read() \"%s\" failed, the built-in page is used",
+                         path);
+            close(fd);
+            return LB_DECLINED;
+        }
+    }
+
+    close(fd);
+
+    page->body = body;
+    page->len = got;
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_http_page_head(const lb_http_page_t *page, unsigned version,
+    bool keep_alive, lb_http_buf_t *out)
+{
+    int         n;
+    size_t      room;
+    const char  *conn;
+
+    if (!keep_alive) {
+        conn = "Connection: close\r\n";
+
+    } else {
+        conn = version == 10 ? "Connection: keep-alive\r\n" : "";
+    }
+
+    room = (size_t) (out->end - out->last);
+
+    n = snprintf((char *) out->last, room,
+                 "HTTP/1.1 %u %s\r\n"
+                 "Content-Type: text/html\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "%s\r\n",
+                 page->status, page->reason, page->len, conn);
+
+    if (n < 0 || (size_t) n >= room) {
+        return LB_DECLINED;
+    }
+
+    out->last += n;
+
+    return LB_OK;
+}

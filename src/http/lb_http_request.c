@@ -1,0 +1,859 @@
+/* weir: the client side of the L7 proxy: a session per client connection,
+ * reading each request head, routing it, answering errors, keep-alive
+ * between requests and the timeouts of the client.
+ *
+ * Timeouts: the whole request head must arrive within the listener's
+ * timeout_client_header, counted from the connection (first request) or
+ * from the head's first byte (later ones), never moved by each byte that
+ * arrives, so a client sending a byte at a time is cut off too
+ * (slowloris); a request body, a client that does not read the response,
+ * and a connection idle between requests get timeout_client_data.
+ *
+ * A head that breaks a rule of lb_http_parse.h is answered with the
+ * parser's status (400, 414, 431, 501, 505) and the connection closed;
+ * nothing of it reaches a target. A CONNECT request is answered 405: a
+ * reverse proxy does not open tunnels to arbitrary places.
+ *
+ * Routing is one step, lb_http_route(): today the listener's default
+ * target group (none: 404); rule lists will replace it. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lb_connection.h"
+#include "lb_cycle.h"
+#include "lb_event.h"
+#include "lb_event_openssl.h"
+#include "lb_event_timer.h"
+#include "lb_http_parse.h"
+#include "lb_http_session.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+#include "lb_time.h"
+
+static void lb_http_client_handler(lb_event_t *ev);
+static void lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev);
+static void lb_http_request_init(lb_http_session_t *s);
+static void lb_http_read_head(lb_http_session_t *s);
+static void lb_http_request_start(lb_http_session_t *s);
+static lb_int_t lb_http_tried_init(lb_http_session_t *s);
+static lb_target_group_t *lb_http_route(lb_http_session_t *s);
+static lb_int_t lb_http_request_head_out(lb_http_session_t *s);
+static void lb_http_error_send(lb_http_session_t *s);
+static void lb_http_finish(lb_http_session_t *s);
+static void lb_http_linger(lb_http_session_t *s);
+static void lb_http_keepalive(lb_http_session_t *s);
+
+
+void
+lb_http_init_connection(lb_connection_t *c)
+{
+    lb_listener_t      *l;
+    lb_http_session_t  *s;
+
+    l = c->listening->listener;
+
+    s = lb_pcalloc(c->pool, sizeof(lb_http_session_t));
+    if (s == NULL) {
+        goto nomem;
+    }
+
+    s->cin.start = lb_palloc(c->pool, LB_HTTP_BUFFER_SIZE);
+    s->uin.start = lb_palloc(c->pool, LB_HTTP_BUFFER_SIZE);
+    s->out.start = lb_palloc(c->pool, LB_HTTP_OUT_SIZE);
+
+    if (s->cin.start == NULL || s->uin.start == NULL || s->out.start == NULL)
+    {
+        goto nomem;
+    }
+
+    s->cin.pos = s->cin.last = s->cin.start;
+    s->cin.end = s->cin.start + LB_HTTP_BUFFER_SIZE;
+    s->uin.pos = s->uin.last = s->uin.start;
+    s->uin.end = s->uin.start + LB_HTTP_BUFFER_SIZE;
+    s->out.pos = s->out.last = s->out.start;
+    s->out.end = s->out.start + LB_HTTP_OUT_SIZE;
+
+    /* a head fills at most one buffer */
+    s->limits.max_line = LB_HTTP_MAX_LINE;
+    s->limits.max_field = LB_HTTP_MAX_FIELD;
+    s->limits.max_head = LB_HTTP_BUFFER_SIZE;
+
+    s->client = c;
+    s->listener = l;
+    c->data = s;
+    c->read->handler = lb_http_client_handler;
+    c->write->handler = lb_http_client_handler;
+
+    lb_http_request_init(s);
+
+    /* the first head's time runs from the connection on */
+    s->phase = LB_HTTP_PH_HEAD;
+    s->start = lb_current_msec;
+    lb_event_add_timer(c->read, l->timeout_client_header);
+
+    if (lb_http_worker.quitting) {
+        s->keep_client = 0;
+    }
+
+    return;
+
+nomem:
+
+    lb_log_error(LB_LOG_CRIT, &lb_log, 0,
+                 "*%lu out of memory for an HTTP session, client closed",
+                 (unsigned long) c->number);
+    lb_close_connection(c);
+}
+
+
+/* Clean request state; cin keeps what the client sent after the last
+ * request. */
+static void
+lb_http_request_init(lb_http_session_t *s)
+{
+    lb_http_msg_init(&s->req, s->req_headers, LB_HTTP_HEADERS, &s->limits);
+    lb_http_msg_init(&s->resp, s->resp_headers, LB_HTTP_HEADERS,
+                     &s->limits);
+
+    memset(&s->req_body, 0, sizeof(lb_http_body_t));
+    memset(&s->resp_body, 0, sizeof(lb_http_body_t));
+
+    s->page = NULL;
+    s->page_len = 0;
+    s->group = NULL;
+    s->peer = NULL;
+    s->tries = 0;
+    s->last_err = 0;
+    s->status = 0;
+    s->set_cookie_len = 0;
+    s->app_key_len = 0;
+    s->start = 0;
+    s->connected = 0;
+    s->responded = 0;
+    s->client_bytes = 0;
+    s->target_in = 0;
+    s->target_out = 0;
+    s->line_len = 0;
+    s->target_text = NULL;
+
+    s->head_started = 0;
+    s->req_head_sent = 0;
+    s->resp_head_done = 0;
+    s->resp_head_sent = 0;
+    s->reused = 0;
+    s->keep_client = 0;
+    s->upstream_bad = 0;
+    s->req_aborted = 0;
+    s->close_after = 0;
+    s->got_interim = 0;
+
+    s->uin.pos = s->uin.last = s->uin.start;
+    s->out.pos = s->out.last = s->out.start;
+}
+
+
+static void
+lb_http_client_handler(lb_event_t *ev)
+{
+    lb_connection_t    *c;
+    lb_http_session_t  *s;
+
+    c = ev->data;
+    s = c->data;
+
+    if (c->close) {
+        lb_http_close(s);
+        return;
+    }
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+        lb_http_client_timeout(s, ev);
+        return;
+    }
+
+    lb_http_run(s);
+}
+
+
+void
+lb_http_run(lb_http_session_t *s)
+{
+    switch (s->phase) {
+
+    case LB_HTTP_PH_IDLE:
+    case LB_HTTP_PH_HEAD:
+        lb_http_read_head(s);
+        return;
+
+    case LB_HTTP_PH_CONNECT:
+        /* the client waits; what it sends stays in the socket */
+        return;
+
+    case LB_HTTP_PH_PROXY:
+        (void) lb_http_proxy(s);
+        return;
+
+    case LB_HTTP_PH_TUNNEL:
+        (void) lb_http_tunnel(s);
+        return;
+
+    case LB_HTTP_PH_ERROR:
+        lb_http_error_send(s);
+        return;
+
+    case LB_HTTP_PH_LINGER:
+        lb_http_linger(s);
+        return;
+    }
+}
+
+
+static void
+lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev)
+{
+    lb_msec_t  idle;
+
+    switch (s->phase) {
+
+    case LB_HTTP_PH_IDLE:
+        lb_log_debug(&lb_log, "*%lu keep-alive timeout",
+                     (unsigned long) s->client->number);
+        lb_http_close(s);
+        return;
+
+    case LB_HTTP_PH_HEAD:
+        lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT,
+                          "the request head did not arrive in time "
+                          "(timeout_client_header)");
+
+        if (s->head_started) {
+            lb_http_error(s, 408, true);
+
+        } else {
+            lb_http_close(s);
+        }
+        return;
+
+    case LB_HTTP_PH_TUNNEL:
+        idle = lb_current_msec - s->tunnel_at;
+
+        if (idle < s->listener->timeout_client_data) {
+            lb_event_add_timer(ev, s->listener->timeout_client_data - idle);
+            return;
+        }
+
+        lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT,
+                          "the tunnel was idle (timeout_client_data)");
+        lb_http_close(s);
+        return;
+
+    case LB_HTTP_PH_PROXY:
+        if (!ev->write && !s->resp_head_sent) {
+            lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT,
+                              "the request body did not arrive in time "
+                              "(timeout_client_data)");
+            lb_http_error(s, 408, true);
+            return;
+        }
+
+        lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT, ev->write
+                          ? "the client did not read the response in time "
+                            "(timeout_client_data)"
+                          : "the request body did not arrive in time "
+                            "(timeout_client_data)");
+        lb_http_close(s);
+        return;
+
+    case LB_HTTP_PH_ERROR:
+        lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT,
+                          "the client did not read the error response in "
+                          "time");
+        lb_http_close(s);
+        return;
+
+    case LB_HTTP_PH_LINGER:
+        lb_http_close(s);
+        return;
+
+    case LB_HTTP_PH_CONNECT:
+        return;
+    }
+}
+
+
+static void
+lb_http_read_head(lb_http_session_t *s)
+{
+    int               err;
+    ssize_t           n;
+    lb_int_t          rc;
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    for ( ;; ) {
+        if (s->cin.last > s->cin.start) {
+            rc = lb_http_parse_request(&s->req, s->cin.start, s->cin.last);
+
+            if (rc == LB_OK) {
+                lb_http_request_start(s);
+                return;
+            }
+
+            if (rc == LB_ERROR) {
+                lb_http_log_error(s, LB_LOG_INFO, 0, s->req.reason);
+                lb_http_error(s, s->req.status, true);
+                return;
+            }
+
+            if (s->cin.last == s->cin.end) {
+                /* the parser's limit is the buffer: cannot happen */
+                lb_http_error(s, 431, true);
+                return;
+            }
+        }
+
+        if (!c->read->ready) {
+            return;
+        }
+
+        n = lb_http_recv(c, &s->cin, &err);
+
+        if (n == LB_AGAIN) {
+            return;
+        }
+
+        if (n == 0 || n == LB_ERROR) {
+            if (s->cin.last > s->cin.start) {
+                lb_http_log_error(s, LB_LOG_INFO, n == 0 ? 0 : err,
+                                  "the client closed the connection in "
+                                  "the request head");
+            }
+
+            lb_http_close(s);
+            return;
+        }
+
+        if (!s->head_started) {
+            s->head_started = 1;
+
+            if (s->phase == LB_HTTP_PH_IDLE) {
+                /* a later request: its head's time runs from its first
+                 * byte */
+                if (s->in_idle_list) {
+                    lb_http_list_remove(&s->idle_link);
+                    s->in_idle_list = 0;
+                }
+
+                s->phase = LB_HTTP_PH_HEAD;
+                s->start = lb_current_msec;
+                lb_event_add_timer(c->read,
+                                   s->listener->timeout_client_header);
+            }
+        }
+    }
+}
+
+
+/* A complete request head is at the start of cin. */
+static void
+lb_http_request_start(lb_http_session_t *s)
+{
+    const char         *reason;
+    lb_connection_t    *c;
+    lb_target_group_t  *tg;
+
+    c = s->client;
+
+    s->head_started = 1;
+    s->line_len = lb_min(s->req.start_line.len, LB_HTTP_LOG_LINE);
+    memcpy(s->line, s->cin.start + s->req.start_line.off, s->line_len);
+
+    if (c->read->timer_set) {
+        lb_event_del_timer(c->read);
+    }
+
+    s->cin.pos = s->cin.start + s->req.head_len;
+    lb_http_body_init(&s->req_body, &s->req, &s->cin);
+
+    if (s->req.method == LB_HTTP_METHOD_CONNECT) {
+        lb_http_log_error(s, LB_LOG_INFO, 0, "CONNECT is not allowed");
+        lb_http_error(s, 405, true);
+        return;
+    }
+
+    if (lb_http_body_parse(&s->req_body, &s->cin, &reason) != LB_OK) {
+        lb_http_log_error(s, LB_LOG_INFO, 0, reason);
+        lb_http_error(s, 400, true);
+        return;
+    }
+
+    tg = lb_http_route(s);
+
+    if (tg == NULL) {
+        lb_http_log_error(s, LB_LOG_INFO, 0,
+                          "the listener has no target group");
+        lb_http_error(s, 404, false);
+        return;
+    }
+
+    s->group = lb_http_group(tg);
+
+    /* HTTPS targets get the request's host as their server name (no
+     * literal addresses: RFC 6066) */
+    s->sni[0] = '\0';
+    s->sni_hash = 0;
+
+    if (s->group->tls && s->req.host.len != 0
+        && s->req.host.len < sizeof(s->sni)
+        && s->cin.start[s->req.host.off] != '[')
+    {
+        memcpy(s->sni, s->cin.start + s->req.host.off, s->req.host.len);
+        s->sni[s->req.host.len] = '\0';
+        s->sni_hash = lb_zone_hash(LB_ZONE_HASH_INIT, s->sni,
+                                   s->req.host.len) | 1;
+    }
+
+    if (lb_http_tried_init(s) != LB_OK) {
+        lb_http_error(s, 500, true);
+        return;
+    }
+
+    s->breq.tried = &s->tried;
+    s->breq.client = (struct sockaddr *) &c->sockaddr;
+    s->breq.client_len = c->socklen;
+
+    if (lb_http_request_head_out(s) != LB_OK) {
+        lb_http_log_error(s, LB_LOG_INFO, 0,
+                          "the request head does not fit with the "
+                          "forwarded headers");
+        lb_http_error(s, 431, true);
+        return;
+    }
+
+    lb_http_upstream_start(s);
+}
+
+
+/* Nothing tried yet. Groups of more than 256 targets need bits from the
+ * pool: taken once per session at the largest size seen, so that a
+ * keep-alive connection does not grow its pool with every request. */
+static lb_int_t
+lb_http_tried_init(lb_http_session_t *s)
+{
+    size_t    n;
+    uint32_t  npeers;
+
+    npeers = s->group->bg->npeers;
+    n = (npeers + LB_BALANCER_BITS - 1) / LB_BALANCER_BITS;
+
+    if (n <= lb_nelems(s->tried.inline_bits)) {
+        return lb_balancer_tried_init(&s->tried, NULL, npeers);
+    }
+
+    if (n > s->tried_cap) {
+        s->tried_bits = lb_palloc(s->client->pool, n * sizeof(uintptr_t));
+        if (s->tried_bits == NULL) {
+            s->tried_cap = 0;
+            return LB_ERROR;
+        }
+        s->tried_cap = (uint32_t) n;
+    }
+
+    memset(s->tried_bits, 0, n * sizeof(uintptr_t));
+    s->tried.bits = s->tried_bits;
+    s->tried.ntried = 0;
+
+    return LB_OK;
+}
+
+
+/* the listener's default target group; L7 rules will come in here */
+static lb_target_group_t *
+lb_http_route(lb_http_session_t *s)
+{
+    return s->listener->target_group;
+}
+
+
+/* the head that goes to the target, into out */
+static lb_int_t
+lb_http_request_head_out(lb_http_session_t *s)
+{
+    char                    ip[64], host[80];
+    lb_listener_t          *l;
+    lb_http_req_rewrite_t   rw;
+
+    l = s->listener;
+
+    memset(&rw, 0, sizeof(rw));
+    rw.xff = l->x_forwarded_for;
+    rw.xfp = l->x_forwarded_proto;
+    rw.xfport = l->x_forwarded_port;
+    rw.https = (l->protocol == LB_LISTENER_HTTPS);
+    rw.port = l->protocol_port;
+
+    lb_http_addr_ip((struct sockaddr *) &s->client->sockaddr, ip,
+                    sizeof(ip));
+    rw.client_ip = ip;
+
+    if (s->req.first[LB_HTTP_HDR_HOST] == 0) {
+        /* the address the client reached */
+        lb_http_addr_ip((struct sockaddr *) &l->addr.sa, host,
+                        sizeof(host) - 8);
+        if (l->addr.sa.ss_family == AF_INET6) {
+            memmove(host + 1, host, strlen(host) + 1);
+            host[0] = '[';
+            strcat(host, "]");
+        }
+        snprintf(host + strlen(host), 8, ":%u", l->protocol_port);
+        rw.host = host;
+    }
+
+    if (s->group->sticky != NULL
+        && s->group->sticky->type == LB_PERSIST_HTTP_COOKIE)
+    {
+        rw.strip_cookie = (const u_char *) LB_HTTP_STICKY_COOKIE;
+        rw.strip_cookie_len = sizeof(LB_HTTP_STICKY_COOKIE) - 1;
+    }
+
+    s->out.pos = s->out.last = s->out.start;
+
+    return lb_http_request_head(&s->req, s->cin.start, &rw, &s->out);
+}
+
+
+void
+lb_http_error(lb_http_session_t *s, unsigned status, bool close_client)
+{
+    const lb_http_page_t  *page;
+
+    if (s->upstream != NULL || s->peer != NULL) {
+        s->upstream_bad = 1;
+        lb_http_upstream_finish(s, false);
+        s->peer = NULL;
+    }
+
+    if (s->resp_head_sent || (s->out.last > s->out.pos && s->req_head_sent))
+    {
+        /* part of a response went out already: only a close can tell */
+        lb_http_close(s);
+        return;
+    }
+
+    page = lb_http_page(status);
+
+    s->status = page->status;
+    s->phase = LB_HTTP_PH_ERROR;
+
+    /* another request may follow when this one was read to its end */
+    s->keep_client = !close_client && s->req.keep_alive && s->req_body.done
+                     && !s->client_eof && !lb_http_worker.quitting
+                     && s->req.err == LB_HTTP_ERR_NONE;
+
+    s->out.pos = s->out.last = s->out.start;
+
+    if (lb_http_page_head(page, s->req.version ? s->req.version : 11,
+                          s->keep_client, &s->out)
+        != LB_OK)
+    {
+        lb_http_close(s);
+        return;
+    }
+
+    if (s->req.method == LB_HTTP_METHOD_HEAD) {
+        s->page = NULL;
+        s->page_len = 0;
+
+    } else {
+        s->page = page->body;
+        s->page_len = page->len;
+    }
+
+    if (s->client->read->timer_set) {
+        lb_event_del_timer(s->client->read);
+    }
+
+    s->client_write_at = lb_current_msec;
+
+    lb_http_error_send(s);
+}
+
+
+static void
+lb_http_error_send(lb_http_session_t *s)
+{
+    int               err, niov;
+    size_t            m;
+    ssize_t           n;
+    struct iovec      iov[2];
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    while (s->out.last > s->out.pos || s->page_len) {
+        if (!c->write->ready) {
+            lb_http_timer(c->write, s->listener->timeout_client_data);
+            return;
+        }
+
+        niov = 0;
+
+        if (s->out.last > s->out.pos) {
+            iov[niov].iov_base = s->out.pos;
+            iov[niov++].iov_len = (size_t) (s->out.last - s->out.pos);
+        }
+
+        if (s->page_len) {
+            iov[niov].iov_base = (void *) s->page;
+            iov[niov++].iov_len = s->page_len;
+        }
+
+        n = lb_http_send(c, iov, niov, &err);
+
+        if (n == LB_ERROR) {
+            lb_http_log_error(s, LB_LOG_INFO, err,
+                              "sending an error response failed");
+            lb_http_close(s);
+            return;
+        }
+
+        if (n == LB_AGAIN) {
+            continue;
+        }
+
+        s->client_bytes += (uint64_t) n;
+
+        m = lb_min((size_t) n, (size_t) (s->out.last - s->out.pos));
+        s->out.pos += m;
+        n -= (ssize_t) m;
+        s->page += n;
+        s->page_len -= (size_t) n;
+    }
+
+    if (c->write->timer_set) {
+        lb_event_del_timer(c->write);
+    }
+
+    s->out.pos = s->out.last = s->out.start;
+
+    lb_http_finish(s);
+}
+
+
+void
+lb_http_request_done(lb_http_session_t *s)
+{
+    lb_http_finish(s);
+}
+
+
+/* the response is out: log it, then the next request or the end */
+static void
+lb_http_finish(lb_http_session_t *s)
+{
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    if (s->line_len) {
+        lb_http_log_request(s);
+        s->line_len = 0;
+    }
+
+    s->requests++;
+
+    if (c->write->timer_set) {
+        lb_event_del_timer(c->write);
+    }
+
+    if (s->keep_client && !lb_http_worker.quitting) {
+        lb_http_keepalive(s);
+        return;
+    }
+
+    if (!s->req_body.done || (s->status >= 400 && !s->resp_head_done)) {
+        /* the client may still be sending what weir did not read (a body
+         * the target did not wait for, or a request weir refused) */
+        lb_http_linger(s);
+        return;
+    }
+
+    lb_http_close(s);
+}
+
+
+/* wait for the next request; bytes already there are its start */
+static void
+lb_http_keepalive(lb_http_session_t *s)
+{
+    size_t            rest;
+    u_char           *from;
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    from = s->req_body.ready > s->cin.pos ? s->req_body.ready : s->cin.pos;
+
+    if (from < s->cin.start || from > s->cin.last) {
+        from = s->cin.last;
+    }
+
+    rest = (size_t) (s->cin.last - from);
+
+    if (rest) {
+        memmove(s->cin.start, from, rest);
+    }
+
+    s->cin.pos = s->cin.start;
+    s->cin.last = s->cin.start + rest;
+
+    lb_http_request_init(s);
+
+    if (rest) {
+        s->phase = LB_HTTP_PH_HEAD;
+        s->head_started = 1;
+        s->start = lb_current_msec;
+        lb_event_add_timer(c->read, s->listener->timeout_client_header);
+
+    } else {
+        s->phase = LB_HTTP_PH_IDLE;
+        lb_event_add_timer(c->read, s->listener->timeout_client_data);
+        lb_http_list_push(&lb_http_worker.idle_clients, &s->idle_link);
+        s->in_idle_list = 1;
+    }
+
+    if (rest || c->read->ready) {
+        /* on the next loop iteration: a client pipelining many requests
+         * must not recurse here */
+        lb_event_post(c->read);
+    }
+}
+
+
+/* Stop writing, then read and drop what the client still sends until it
+ * closes or LB_HTTP_LINGER_TIMEOUT passes: a close with unread bytes
+ * would reset the connection and could destroy the response in flight. */
+static void
+lb_http_linger(lb_http_session_t *s)
+{
+    int               err;
+    ssize_t           n;
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    if (s->phase != LB_HTTP_PH_LINGER) {
+        s->phase = LB_HTTP_PH_LINGER;
+
+        if (c->ssl != NULL) {
+            if (lb_ssl_shutdown(c) == LB_ERROR) {
+                lb_http_close(s);
+                return;
+            }
+
+        } else if (shutdown(c->fd, SHUT_WR) == -1) {
+            lb_http_close(s);
+            return;
+        }
+
+        if (c->read->timer_set) {
+            lb_event_del_timer(c->read);
+        }
+
+        lb_event_add_timer(c->read, LB_HTTP_LINGER_TIMEOUT);
+    }
+
+    while (c->read->ready) {
+        s->cin.pos = s->cin.last = s->cin.start;
+
+        n = lb_http_recv(c, &s->cin, &err);
+
+        if (n == LB_AGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            lb_http_close(s);
+            return;
+        }
+    }
+}
+
+
+void
+lb_http_close(lb_http_session_t *s)
+{
+    if (s->client == NULL) {
+        return;
+    }
+
+    if (s->in_idle_list) {
+        lb_http_list_remove(&s->idle_link);
+        s->in_idle_list = 0;
+    }
+
+    if (s->upstream != NULL || s->peer != NULL) {
+        s->upstream_bad = 1;
+        lb_http_upstream_finish(s, false);
+        s->peer = NULL;
+    }
+
+    if (s->line_len) {
+        /* a request that ended without a whole response */
+        lb_http_log_request(s);
+        s->line_len = 0;
+    }
+
+    lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
+                 (unsigned long) s->client->number, s->requests);
+
+    if (s->client->ssl != NULL && s->phase != LB_HTTP_PH_LINGER) {
+        /* close_notify, when the socket takes it now */
+        (void) lb_ssl_shutdown(s->client);
+    }
+
+    /* the pool (and s with it) is reset when the slot is reclaimed,
+     * after this loop iteration */
+    lb_close_connection(s->client);
+    s->client = NULL;
+}
+
+
+void
+lb_http_close_idle_clients(void)
+{
+    lb_http_session_t  *s;
+
+    while (!lb_http_list_empty(&lb_http_worker.idle_clients)) {
+        s = lb_http_list_data(lb_http_worker.idle_clients.next,
+                              lb_http_session_t, idle_link);
+        lb_http_close(s);
+    }
+}
+
+
+void
+lb_http_log_error(lb_http_session_t *s, unsigned level, int err,
+    const char *what)
+{
+    char  client[80];
+
+    if (level > lb_log.level) {
+        return;
+    }
+
+    lb_connection_addr_text((struct sockaddr *) &s->client->sockaddr,
+                            client, sizeof(client));
+
+    lb_log_error(level, &lb_log, err,
+                 "*%lu %s, client: %s, target: %s, listener: %s, "
+                 "request: \"%.*s\"",
+                 (unsigned long) s->client->number, what, client,
+                 s->peer != NULL ? s->peer->bp->target->addr.text : "-",
+                 s->listener->addr.text, (int) lb_min(s->line_len, 200),
+                 s->line);
+}

@@ -1,0 +1,498 @@
+/* weir: the L7 proxy's types, shared by its files only.
+ *
+ * A client connection has one session (allocated from its pool at accept,
+ * with three fixed buffers) that serves its requests one after the other.
+ * A request goes through: reading its head (lb_http_request.c), routing
+ * to a target group and choosing a target (sticky first,
+ * lb_http_sticky.c), getting a connection to it from the worker's
+ * keep-alive pool or connecting (lb_http_upstream.c), streaming the
+ * request and the response (lb_http_body.c) with the heads rewritten
+ * (lb_http_headers.c), then logging (lb_http_log.c) and either waiting
+ * for the next request or closing. Errors become pages of
+ * lb_http_error.c. */
+#ifndef LB_HTTP_SESSION_H
+#define LB_HTTP_SESSION_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "lb_balancer.h"
+#include "lb_conf_types.h"
+#include "lb_core_types.h"
+#include "lb_http.h"
+#include "lb_http_chunked.h"
+#include "lb_http_types.h"
+#include "lb_zone_table.h"
+
+/* request and response head limits: a head fills at most one buffer */
+#define LB_HTTP_MAX_LINE           8192
+#define LB_HTTP_MAX_FIELD          8192
+#define LB_HTTP_HEADERS            100
+
+/* room for what weir adds to a head (forwarded headers, Set-Cookie) */
+#define LB_HTTP_OUT_SIZE           (LB_HTTP_BUFFER_SIZE + 2048)
+
+/* targets tried for one request (connect failures, resets) */
+#define LB_HTTP_MAX_TRIES          3
+
+/* idle connections to targets kept per worker, in all and per target;
+ * an idle one is closed after LB_HTTP_IDLE_TIMEOUT ms, or as soon as
+ * the target closes it or sends anything */
+#define LB_HTTP_IDLE_MAX           1024
+#define LB_HTTP_IDLE_PER_TARGET    64
+#define LB_HTTP_IDLE_TIMEOUT       60000
+
+/* how long a closing connection is read (and the bytes dropped) after
+ * an error response, so that the client gets it rather than a reset */
+#define LB_HTTP_LINGER_TIMEOUT     2000
+
+/* the longest APP_COOKIE table key: "v" + a value, or "h" + SHA-256 */
+#define LB_HTTP_APP_KEY            128
+
+/* the request line kept for the access log (longer ones are cut) */
+#define LB_HTTP_LOG_LINE           1024
+
+/* a linear buffer: bytes [pos, last) are waiting; [last, end) is free */
+typedef struct {
+    u_char                 *start;
+    u_char                 *pos;
+    u_char                 *last;
+    u_char                 *end;
+} lb_http_buf_t;
+
+typedef struct lb_http_idle_s     lb_http_idle_t;
+typedef struct lb_http_peer_s     lb_http_peer_t;
+typedef struct lb_http_group_s    lb_http_group_t;
+typedef struct lb_http_session_s  lb_http_session_t;
+
+/* a link of a circular list with a sentinel */
+typedef struct lb_http_link_s  lb_http_link_t;
+
+struct lb_http_link_s {
+    lb_http_link_t         *prev;
+    lb_http_link_t         *next;
+};
+
+/* an idle connection to a target, kept for the next request */
+struct lb_http_idle_s {
+    lb_http_link_t          peer_link;    /* in its peer's list */
+    lb_http_link_t          lru_link;     /* in the worker's list */
+    lb_connection_t        *c;
+    lb_http_peer_t         *peer;
+    uint32_t                sni_hash;     /* TLS: the server name it was
+                                             opened with */
+};
+
+/* weir's view of one target of a group, beside the balancer's peer */
+struct lb_http_peer_s {
+    lb_balancer_peer_t     *bp;
+    lb_http_group_t        *group;
+    lb_http_link_t          idle;         /* lb_http_idle_t, newest first */
+    uint32_t                nidle;
+    u_char                  cookie[32];   /* HTTP_COOKIE value */
+    uint32_t                cookie_len;
+};
+
+/* weir's view of one target group */
+struct lb_http_group_s {
+    lb_balancer_group_t    *bg;
+    lb_target_group_t      *tg;
+    lb_http_peer_t         *peers;        /* bg->npeers */
+    lb_persistence_t       *sticky;       /* NULL: none (or SOURCE_IP,
+                                             which the balancer does) */
+    lb_zone_table_t        *app_table;    /* APP_COOKIE bindings */
+    uint32_t               *by_zone_id;   /* peer indexes sorted by their
+                                             zone record id (APP_COOKIE) */
+    uint32_t                nzone_ids;
+    unsigned                tls:1;        /* HTTPS target group */
+};
+
+/* the phases of a session */
+typedef enum {
+    LB_HTTP_PH_IDLE = 0,      /* keep-alive: waiting for a request */
+    LB_HTTP_PH_HEAD,          /* reading a request head */
+    LB_HTTP_PH_CONNECT,       /* connecting to a target */
+    LB_HTTP_PH_PROXY,         /* request and response under way */
+    LB_HTTP_PH_TUNNEL,        /* after a 101: raw bytes both ways */
+    LB_HTTP_PH_ERROR,         /* writing an error page */
+    LB_HTTP_PH_LINGER         /* response sent, reading until EOF */
+} lb_http_phase_e;
+
+/* how a body is read: its framing and how far it went */
+typedef struct {
+    lb_http_body_e          type;
+    uint64_t                left;         /* LENGTH: bytes still to come */
+    lb_http_chunked_t       chunked;
+    u_char                 *ready;        /* [buf.pos, ready): body bytes
+                                             checked, to be sent */
+    uint64_t                sent;         /* body bytes sent on */
+    unsigned                done:1;       /* every byte of it was read */
+    unsigned                dechunk:1;    /* send the data only (a chunked
+                                             response to HTTP/1.0) */
+} lb_http_body_t;
+
+struct lb_http_session_s {
+    lb_connection_t        *client;
+    lb_connection_t        *upstream;
+    lb_listener_t          *listener;
+    lb_http_phase_e         phase;
+
+    lb_http_buf_t           cin;          /* from the client */
+    lb_http_buf_t           uin;          /* from the target */
+    lb_http_buf_t           out;          /* heads weir writes */
+
+    /* the error page being written after out */
+    const u_char           *page;
+    size_t                  page_len;
+
+    /* the request */
+    lb_http_msg_t           req;
+    lb_http_header_t        req_headers[LB_HTTP_HEADERS];
+    lb_http_body_t          req_body;
+    lb_http_limits_t        limits;
+    unsigned                requests;     /* served on this connection */
+
+    /* the target */
+    lb_http_group_t        *group;
+    lb_http_peer_t         *peer;         /* picked, counted open */
+    lb_balancer_tried_t     tried;
+    uintptr_t              *tried_bits;   /* groups over 256 targets */
+    uint32_t                tried_cap;    /* words in tried_bits */
+    lb_balancer_request_t   breq;
+    unsigned                tries;
+    int                     last_err;     /* errno of the last failure */
+    char                    sni[256];     /* HTTPS target groups: the
+                                             request's host; "": none */
+    uint32_t                sni_hash;
+
+    /* the response */
+    lb_http_msg_t           resp;
+    lb_http_header_t        resp_headers[LB_HTTP_HEADERS];
+    lb_http_body_t          resp_body;
+    unsigned                status;       /* sent to the client, for logs */
+
+    /* sticky session: the cookie to set; the request's APP_COOKIE value
+     * as a table key (kept: cin may be reused by then) */
+    u_char                  set_cookie[96];
+    uint32_t                set_cookie_len;
+    u_char                  app_key[LB_HTTP_APP_KEY];
+    uint32_t                app_key_len;
+
+    /* accounting for the access log and the zone */
+    lb_msec_t               start;        /* first byte of the request */
+    lb_msec_t               connected;    /* 0: not yet */
+    lb_msec_t               responded;    /* response head, 0: none */
+    uint64_t                client_bytes; /* written to the client */
+    uint64_t                target_in;    /* read from targets */
+    uint64_t                target_out;   /* written to targets */
+    u_char                  line[LB_HTTP_LOG_LINE];
+    uint32_t                line_len;
+    const char             *target_text;  /* "-" until a target is chosen */
+
+    /* when each direction last moved, for its timeout */
+    lb_msec_t               client_read_at;
+    lb_msec_t               client_write_at;
+    lb_msec_t               up_read_at;
+    lb_msec_t               up_write_at;
+    lb_msec_t               tunnel_at;
+
+    /* the tunnel's half-closes (not bit-fields: passed by address) */
+    unsigned                up_eof_f;     /* client sent FIN */
+    unsigned                up_shut_f;    /* passed on to the target */
+    unsigned                down_eof_f;   /* target sent FIN */
+    unsigned                down_shut_f;
+
+    unsigned                head_started:1;   /* a byte of a head came */
+    unsigned                req_head_sent:1;  /* out was written to the
+                                                 target */
+    unsigned                resp_head_done:1; /* final head parsed */
+    unsigned                resp_head_sent:1; /* and written to client */
+    unsigned                reused:1;         /* upstream from the pool */
+    unsigned                keep_client:1;    /* after this response */
+    unsigned                client_eof:1;     /* client half-closed */
+    unsigned                upstream_bad:1;   /* not for the pool */
+    unsigned                req_aborted:1;    /* target stopped reading */
+    unsigned                close_after:1;    /* error page: then close */
+    unsigned                in_idle_list:1;
+    unsigned                got_interim:1;    /* a 1xx came */
+
+    lb_http_link_t          idle_link;    /* keep-alive clients */
+};
+
+/* the worker's shared state (lb_http.c) */
+typedef struct {
+    lb_cycle_t             *cycle;
+    lb_http_group_t       **groups;       /* [balancer][target group] */
+    lb_http_link_t          idle_clients; /* sessions in PH_IDLE */
+    lb_http_link_t          idle_lru;     /* lb_http_idle_t, newest
+                                             first */
+    lb_http_link_t          idle_free;
+    lb_http_idle_t         *idle;         /* LB_HTTP_IDLE_MAX records */
+    uint32_t                nidle;
+    u_char                  secret[32];   /* sticky cookie key */
+    unsigned                initialized:1;
+    unsigned                quitting:1;
+} lb_http_worker_t;
+
+extern lb_http_worker_t  lb_http_worker;
+
+/* --- lists --- */
+
+static inline void
+lb_http_list_init(lb_http_link_t *l)
+{
+    l->prev = l;
+    l->next = l;
+}
+
+static inline bool
+lb_http_list_empty(const lb_http_link_t *l)
+{
+    return l->next == l;
+}
+
+/* insert x first in list l */
+static inline void
+lb_http_list_push(lb_http_link_t *l, lb_http_link_t *x)
+{
+    x->next = l->next;
+    x->prev = l;
+    l->next->prev = x;
+    l->next = x;
+}
+
+static inline void
+lb_http_list_remove(lb_http_link_t *x)
+{
+    x->prev->next = x->next;
+    x->next->prev = x->prev;
+    x->prev = NULL;
+    x->next = NULL;
+}
+
+#define lb_http_list_data(link, type, field)                              \
+    ((type *) ((char *) (link) - offsetof(type, field)))
+
+/* --- lb_http.c: worker state, I/O --- */
+
+/* weir's group of tg. */
+lb_http_group_t *lb_http_group(const lb_target_group_t *tg);
+
+/* Read into [b->last, b->end) of c. Returns bytes (> 0), 0 at EOF,
+ * LB_AGAIN, or LB_ERROR with *err. Keeps c->read->ready as
+ * lb_stream_recv() does. */
+ssize_t lb_http_recv(lb_connection_t *c, lb_http_buf_t *b, int *err);
+
+/* Write the iovecs to c (MSG_NOSIGNAL). Bytes written, LB_AGAIN, or
+ * LB_ERROR with *err; clears c->write->ready on a short write. */
+ssize_t lb_http_send(lb_connection_t *c, struct iovec *iov, int niov,
+    int *err);
+
+/* Set ev's timer to ms from now, unless it is set already to within
+ * 50 ms of that (saves tree operations on every read). */
+void lb_http_timer(lb_event_t *ev, lb_msec_t ms);
+
+/* "127.0.0.1" or "::1" (no port) of a socket address into buf. */
+size_t lb_http_addr_ip(const struct sockaddr *sa, char *buf, size_t size);
+
+/* --- lb_http_request.c: the client side --- */
+
+/* The accept handler of HTTP listeners. Owns c from then on. */
+void lb_http_init_connection(lb_connection_t *c);
+
+/* Go on with the session: called whenever either connection may move. */
+void lb_http_run(lb_http_session_t *s);
+
+/* The request got its response (or failed): log it, then keep the client
+ * for the next request or close it. */
+void lb_http_request_done(lb_http_session_t *s);
+
+/* Answer the current request with the page of `status` (then close the
+ * client when close_client, or when the request cannot be followed by
+ * another). Releases the target first. */
+void lb_http_error(lb_http_session_t *s, unsigned status, bool close_client);
+
+/* Close the client and whatever belongs to the session. */
+void lb_http_close(lb_http_session_t *s);
+
+/* Close the client connections of this worker that wait between requests
+ * (graceful stop). */
+void lb_http_close_idle_clients(void);
+
+/* Log `what` about the session at level (with errno err). */
+void lb_http_log_error(lb_http_session_t *s, unsigned level, int err,
+    const char *what);
+
+/* --- lb_http_upstream.c: targets --- */
+
+/* Choose a target for the routed request and get a connection to it
+ * (pooled or new); on failure the request is answered with an error
+ * page. */
+void lb_http_upstream_start(lb_http_session_t *s);
+
+/* The connection to the target failed before a response byte (err: the
+ * errno, ETIMEDOUT for a timeout): retry another target when allowed,
+ * else answer 502 (504 for a timeout). */
+void lb_http_upstream_failed(lb_http_session_t *s, int err,
+    const char *what);
+
+/* The request is over on the target's side: keep the connection in the
+ * pool when it may be reused (keep), else close it; release the peer. */
+void lb_http_upstream_finish(lb_http_session_t *s, bool keep);
+
+/* Close every idle pooled connection (graceful stop). */
+void lb_http_upstream_close_idle(void);
+
+/* Put the worker's pool of idle records in place. LB_OK or LB_ERROR. */
+lb_int_t lb_http_upstream_init(lb_pool_t *pool);
+
+/* --- lb_http_body.c: moving bytes --- */
+
+/* Start reading a body of the message m whose head ended at b->pos. */
+void lb_http_body_init(lb_http_body_t *body, const lb_http_msg_t *m,
+    lb_http_buf_t *b);
+
+/* Check the bytes that came into b since the last call: move body->ready
+ * and done. LB_OK, or LB_ERROR (malformed chunked body: reason set). */
+lb_int_t lb_http_body_parse(lb_http_body_t *body, lb_http_buf_t *b,
+    const char **reason);
+
+/* Make room at the end of b by moving the waiting bytes to its start
+ * (ready moves with them). */
+void lb_http_buf_compact(lb_http_buf_t *b, lb_http_body_t *body);
+
+/* One step of the proxy: request head and body to the target, response
+ * head and body to the client. Returns LB_OK (wait for events), or
+ * LB_DONE when the session was finished or handed on (s must not be
+ * used then). */
+lb_int_t lb_http_proxy(lb_http_session_t *s);
+
+/* One step of a tunnel after a 101. LB_OK or LB_DONE, as above. */
+lb_int_t lb_http_tunnel(lb_http_session_t *s);
+
+/* --- lb_http_headers.c: pure head rewriting --- */
+
+/* What the head written to the target depends on besides the request. */
+typedef struct {
+    lb_xff_mode_e           xff;
+    bool                    xfp;          /* add X-Forwarded-Proto */
+    bool                    xfport;       /* add X-Forwarded-Port */
+    bool                    https;        /* the listener's scheme */
+    uint32_t                port;         /* the listener's port */
+    const char             *client_ip;
+    const char             *host;         /* Host when the request has
+                                             none (HTTP/1.0); NULL: none */
+    const u_char           *strip_cookie; /* drop this cookie from Cookie
+                                             (weir's own); NULL: none */
+    size_t                  strip_cookie_len;
+} lb_http_req_rewrite_t;
+
+/* What the head written to the client depends on besides the response. */
+typedef struct {
+    unsigned                client_version;  /* 10 | 11 */
+    bool                    keep_alive;   /* the client may send another
+                                             request */
+    bool                    dechunk;      /* the body goes without its
+                                             chunked framing (1.0) */
+    const u_char           *set_cookie;   /* a Set-Cookie value to add */
+    size_t                  set_cookie_len;
+} lb_http_resp_rewrite_t;
+
+/* Write the head of request m (bytes at start) as it goes to a target:
+ * HTTP/1.1, origin-form, hop-by-hop fields removed (Connection and the
+ * fields it names, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding
+ * which is written again for a chunked body, Upgrade unless m asks for
+ * an upgrade, then sent with "Connection: upgrade"), forwarded headers as
+ * rw says. Appends to out. LB_OK, or LB_DECLINED when it does not fit. */
+lb_int_t lb_http_request_head(const lb_http_msg_t *m, const u_char *start,
+    const lb_http_req_rewrite_t *rw, lb_http_buf_t *out);
+
+/* Write the head of response m (bytes at start) as it goes to the
+ * client: HTTP/1.1 status-line, hop-by-hop fields removed (Upgrade kept
+ * for a 101), then Connection as rw says and the Set-Cookie to add.
+ * Appends to out. LB_OK, or LB_DECLINED when it does not fit. */
+lb_int_t lb_http_response_head(const lb_http_msg_t *m, const u_char *start,
+    const lb_http_resp_rewrite_t *rw, lb_http_buf_t *out);
+
+/* true when the field name [name, name + len) of message m is named by a
+ * token of one of its Connection fields. */
+bool lb_http_connection_names(const lb_http_msg_t *m, const u_char *start,
+    const u_char *name, size_t len);
+
+/* --- lb_http_error.c: error pages --- */
+
+typedef struct {
+    unsigned                status;
+    const char             *reason;       /* "Bad Gateway" */
+    const u_char           *body;
+    size_t                  len;
+} lb_http_page_t;
+
+/* The page of status (a built-in one for a status without its own: 500). */
+const lb_http_page_t *lb_http_page(unsigned status);
+
+/* Load <prefix>/html/errors/STATUS.html for every status weir answers,
+ * keeping the built-in page where a file is missing (logged at info) or
+ * unreadable (logged). Pages are copied into pool. LB_OK or LB_ERROR (out
+ * of memory). */
+lb_int_t lb_http_pages_load(lb_pool_t *pool, const char *prefix);
+
+/* Write the head of an error response into out: status-line,
+ * Content-Type, Content-Length, Connection: close or keep-alive (1.0
+ * clients) as keep_alive says. LB_OK or LB_DECLINED (no room). */
+lb_int_t lb_http_page_head(const lb_http_page_t *page, unsigned version,
+    bool keep_alive, lb_http_buf_t *out);
+
+/* --- lb_http_sticky.c: cookie persistence --- */
+
+#define LB_HTTP_STICKY_COOKIE      "WEIRSTICKY"
+
+/* Compute the HTTP_COOKIE value of a target: hex of a keyed hash
+ * (HMAC-SHA-256 with secret) of the group id and the target address, so
+ * the address cannot be read back from it. out gets 24 characters;
+ * returns the length. */
+size_t lb_http_sticky_value(const u_char *secret, size_t secret_len,
+    const char *group_id, const char *target_addr, u_char *out);
+
+/* Set up sticky state of every HTTP cookie group (cookie values, APP_COOKIE
+ * tables in the zone). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_http_sticky_init(lb_http_group_t *g, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
+
+/* Get the shared cookie key from the zone (made by the first worker that
+ * asks). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_http_sticky_secret(lb_shm_zone_t *zone, u_char *secret,
+    size_t len);
+
+/* The peer the request's cookies stick it to, when it is usable; the
+ * peer is then counted open as lb_balancer_pick() would. NULL: choose
+ * afresh (then lb_http_sticky_chosen()). */
+lb_http_peer_t *lb_http_sticky_pick(lb_http_session_t *s);
+
+/* The balancer chose p: remember to send the cookie (HTTP_COOKIE), or
+ * rebind the request's APP_COOKIE value to p. */
+void lb_http_sticky_chosen(lb_http_session_t *s, lb_http_peer_t *p);
+
+/* Learn APP_COOKIE bindings from the Set-Cookie fields of the response. */
+void lb_http_sticky_learn(lb_http_session_t *s);
+
+/* Write the value of Cookie field [v, v + len) without the cookies
+ * named [name, name + nlen) into out (size bytes). Returns the new
+ * length (0: nothing left). Pairs are kept as received, joined by "; ". */
+size_t lb_http_cookie_strip(const u_char *v, size_t len, const u_char *name,
+    size_t nlen, u_char *out, size_t size);
+
+/* --- lb_http_log.c: the access log --- */
+
+/* Open the access log path (absolute) for this worker, start the flush
+ * timer and the graceful-stop watch. LB_OK or LB_ERROR (logged). */
+lb_int_t lb_http_log_init(const char *path);
+
+/* Write the access log line of the request that just ended. */
+void lb_http_log_request(lb_http_session_t *s);
+
+/* Format the line into buf (size bytes); returns its length (the line
+ * ends in LF; cut to fit). Pure, for tests. */
+size_t lb_http_log_format(lb_http_session_t *s, char *buf, size_t size);
+
+#endif /* LB_HTTP_SESSION_H */

@@ -1,0 +1,569 @@
+/* weir: the target side of the L7 proxy: choosing a target, connections
+ * from the worker's keep-alive pool or new ones, retries, and the pool.
+ *
+ * The pool keeps idle connections per target (newest first, at most
+ * LB_HTTP_IDLE_PER_TARGET each and LB_HTTP_IDLE_MAX in all: the oldest
+ * idle connection of the worker makes room). An idle connection is closed
+ * when the target closes it or sends anything, after LB_HTTP_IDLE_TIMEOUT
+ * ms, or when the worker stops.
+ *
+ * Retries (bounded by LB_HTTP_MAX_TRIES targets): a connect that fails or
+ * times out is always retried on another target, since nothing was sent.
+ * A connection that fails before any response byte is retried on another
+ * target when the request is idempotent (GET, HEAD, OPTIONS, PUT, DELETE,
+ * TRACE) and none of its body was sent. A pooled connection that turns
+ * out closed before any response byte is replaced by a new connection to
+ * the same target when none of the body was sent: the target never saw
+ * the request. When no try is left: 504 if the last failure was a
+ * timeout, else 502; 503 when the group has no usable target at all. */
+#include <errno.h>
+#include <string.h>
+
+#include "lb_connection.h"
+#include "lb_event.h"
+#include "lb_event_openssl.h"
+#include "lb_event_timer.h"
+#include "lb_http_parse.h"
+#include "lb_http_session.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+#include "lb_time.h"
+
+static void lb_http_upstream_connect(lb_http_session_t *s);
+static void lb_http_upstream_tls(lb_http_session_t *s);
+static void lb_http_upstream_tls_done(lb_connection_t *u, lb_int_t rc);
+static void lb_http_upstream_connected(lb_http_session_t *s);
+static void lb_http_upstream_handler(lb_event_t *ev);
+static void lb_http_upstream_timeout(lb_http_session_t *s, lb_event_t *ev);
+static lb_connection_t *lb_http_idle_get(lb_http_peer_t *p,
+    uint32_t sni_hash);
+static void lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u,
+    uint32_t sni_hash);
+static void lb_http_idle_handler(lb_event_t *ev);
+static void lb_http_idle_close(lb_http_idle_t *idle);
+static bool lb_http_idempotent(lb_http_method_e m);
+
+
+lb_int_t
+lb_http_upstream_init(lb_pool_t *pool)
+{
+    uint32_t  i;
+
+    lb_http_list_init(&lb_http_worker.idle_lru);
+    lb_http_list_init(&lb_http_worker.idle_free);
+
+    lb_http_worker.idle = lb_pcalloc(pool,
+                                     LB_HTTP_IDLE_MAX * sizeof(lb_http_idle_t));
+    if (lb_http_worker.idle == NULL) {
+        return LB_ERROR;
+    }
+
+    for (i = 0; i < LB_HTTP_IDLE_MAX; i++) {
+        lb_http_list_push(&lb_http_worker.idle_free,
+                          &lb_http_worker.idle[i].lru_link);
+    }
+
+    lb_http_worker.nidle = 0;
+
+    return LB_OK;
+}
+
+
+void
+lb_http_upstream_start(lb_http_session_t *s)
+{
+    lb_http_peer_t      *p;
+    lb_balancer_peer_t  *bp;
+
+    s->tries++;
+
+    p = lb_http_sticky_pick(s);
+
+    if (p == NULL) {
+        bp = lb_balancer_pick(s->group->bg, &s->breq);
+
+        if (bp == NULL) {
+            if (s->tries == 1) {
+                lb_http_log_error(s, LB_LOG_ERR, 0, "no usable target");
+                lb_http_error(s, 503, false);
+
+            } else {
+                lb_http_log_error(s, LB_LOG_ERR, 0,
+                                  "no other usable target to try");
+                lb_http_error(s, s->last_err == ETIMEDOUT ? 504 : 502,
+                              false);
+            }
+            return;
+        }
+
+        p = &s->group->peers[bp->index];
+        lb_http_sticky_chosen(s, p);
+    }
+
+    s->peer = p;
+    s->target_text = p->bp->target->addr.text;
+
+    s->upstream = lb_http_idle_get(p, s->sni_hash);
+
+    if (s->upstream != NULL) {
+        s->reused = 1;
+        s->connected = lb_current_msec;
+        lb_http_upstream_connected(s);
+        return;
+    }
+
+    lb_http_upstream_connect(s);
+}
+
+
+/* a new connection to s->peer */
+static void
+lb_http_upstream_connect(lb_http_session_t *s)
+{
+    int                err;
+    lb_int_t           rc;
+    lb_target_t       *t;
+    lb_connection_t   *u;
+
+    t = s->peer->bp->target;
+    s->reused = 0;
+
+    rc = lb_event_connect((struct sockaddr *) &t->addr.sa, t->addr.socklen,
+                          &u, &err);
+
+    if (rc == LB_DECLINED) {
+        lb_http_upstream_failed(s, err, "connect() failed");
+        return;
+    }
+
+    if (rc == LB_ERROR) {
+        /* no socket or slot left in this worker: no target would do */
+        lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_DONE);
+        s->peer = NULL;
+        lb_http_error(s, 502, false);
+        return;
+    }
+
+    s->upstream = u;
+    u->data = s;
+    u->read->handler = lb_http_upstream_handler;
+    u->write->handler = lb_http_upstream_handler;
+
+    s->phase = LB_HTTP_PH_CONNECT;
+
+    if (rc == LB_OK) {
+        u->write->ready = 1;
+        lb_http_upstream_tls(s);
+        return;
+    }
+
+    lb_event_add_timer(u->write, s->listener->timeout_member_connect);
+}
+
+
+/* connected: HTTPS target groups speak TLS first */
+static void
+lb_http_upstream_tls(lb_http_session_t *s)
+{
+    SSL_CTX          *ctx;
+    lb_connection_t  *u;
+
+    u = s->upstream;
+
+    if (u->write->timer_set) {
+        lb_event_del_timer(u->write);
+    }
+
+    if (!s->group->tls) {
+        s->connected = lb_current_msec;
+        lb_http_upstream_connected(s);
+        return;
+    }
+
+    ctx = lb_ssl_client_ctx(lb_http_worker.cycle);
+
+    if (ctx == NULL
+        || lb_ssl_client_start(ctx, u, s->sni[0] ? s->sni : NULL,
+                               s->listener->timeout_member_connect,
+                               lb_http_upstream_tls_done)
+           != LB_OK)
+    {
+        lb_http_upstream_failed(s, 0, "TLS with the target cannot start");
+    }
+}
+
+
+static void
+lb_http_upstream_tls_done(lb_connection_t *u, lb_int_t rc)
+{
+    lb_http_session_t  *s;
+
+    s = u->data;
+
+    if (u->close) {
+        lb_http_close(s);
+        return;
+    }
+
+    if (rc != LB_OK) {
+        lb_http_upstream_failed(s, u->read->timedout ? ETIMEDOUT : EPROTO,
+                                "the TLS handshake with the target failed");
+        return;
+    }
+
+    s->connected = lb_current_msec;
+    lb_http_upstream_connected(s);
+}
+
+
+static void
+lb_http_upstream_connected(lb_http_session_t *s)
+{
+    lb_connection_t  *u;
+
+    u = s->upstream;
+    u->data = s;
+    u->read->handler = lb_http_upstream_handler;
+    u->write->handler = lb_http_upstream_handler;
+
+    if (u->write->timer_set) {
+        lb_event_del_timer(u->write);
+    }
+
+    s->phase = LB_HTTP_PH_PROXY;
+    s->up_write_at = lb_current_msec;
+    s->up_read_at = lb_current_msec;
+    s->client_read_at = lb_current_msec;
+
+    if (lb_log.level >= LB_LOG_DEBUG) {
+        lb_http_log_error(s, LB_LOG_DEBUG, 0, s->reused
+                          ? "reusing a connection to the target"
+                          : "connected to the target");
+    }
+
+    (void) lb_http_proxy(s);
+}
+
+
+static void
+lb_http_upstream_handler(lb_event_t *ev)
+{
+    int                 err;
+    lb_connection_t    *u;
+    lb_http_session_t  *s;
+
+    u = ev->data;
+    s = u->data;
+
+    if (u->close) {
+        lb_http_close(s);
+        return;
+    }
+
+    if (s->phase == LB_HTTP_PH_CONNECT) {
+        /* only the write event (or its timer) tells the outcome */
+        if (!ev->write) {
+            return;
+        }
+
+        if (ev->timedout) {
+            ev->timedout = 0;
+            lb_http_upstream_failed(s, ETIMEDOUT, "connect() timed out");
+            return;
+        }
+
+        err = lb_event_connect_result(u);
+        if (err) {
+            lb_http_upstream_failed(s, err, "connect() failed");
+            return;
+        }
+
+        lb_http_upstream_tls(s);
+        return;
+    }
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+        lb_http_upstream_timeout(s, ev);
+        return;
+    }
+
+    lb_http_run(s);
+}
+
+
+/* the target did not read or did not answer for timeout_member_data */
+static void
+lb_http_upstream_timeout(lb_http_session_t *s, lb_event_t *ev)
+{
+    lb_http_log_error(s, LB_LOG_ERR, ETIMEDOUT, ev->write
+                      ? "the target did not read the request in time "
+                        "(timeout_member_data)"
+                      : "the target did not answer in time "
+                        "(timeout_member_data)");
+
+    s->upstream_bad = 1;
+
+    if (s->peer != NULL && s->peer->bp->zone != NULL) {
+        lb_zone_target_failure(s->peer->bp->zone);
+    }
+
+    if (!s->resp_head_sent) {
+        lb_http_error(s, 504, false);
+        return;
+    }
+
+    lb_http_close(s);
+}
+
+
+void
+lb_http_upstream_failed(lb_http_session_t *s, int err, const char *what)
+{
+    bool  retry;
+
+    lb_http_log_error(s, err == ETIMEDOUT || err == ECONNREFUSED
+                         ? LB_LOG_ERR : LB_LOG_WARN, err, what);
+
+    s->last_err = err;
+
+    if (s->upstream != NULL) {
+        lb_close_connection(s->upstream);
+        s->upstream = NULL;
+    }
+
+    /* a pooled connection the target had closed: it never saw this
+     * request, so a new connection to the same target is not a retry */
+    if (s->reused && s->req_body.sent == 0) {
+        s->reused = 0;
+        s->req_head_sent = 0;
+        s->out.pos = s->out.start;
+        lb_http_upstream_connect(s);
+        return;
+    }
+
+    /* nothing reached the target (the head goes first), or nothing
+     * that cannot be sent twice */
+    retry = (!s->req_head_sent && s->out.pos == s->out.start)
+            || (s->req_body.sent == 0 && lb_http_idempotent(s->req.method));
+
+    lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_FAILED);
+    s->peer = NULL;
+
+    if (!retry || s->tries >= LB_HTTP_MAX_TRIES) {
+        lb_http_error(s, err == ETIMEDOUT ? 504 : 502, false);
+        return;
+    }
+
+    /* the head in out goes again, to another target */
+    s->req_head_sent = 0;
+    s->out.pos = s->out.start;
+    s->uin.pos = s->uin.start;
+    s->uin.last = s->uin.start;
+    s->connected = 0;
+    s->responded = 0;
+    s->got_interim = 0;
+    lb_http_msg_init(&s->resp, s->resp_headers, LB_HTTP_HEADERS, &s->limits);
+
+    lb_http_upstream_start(s);
+}
+
+
+void
+lb_http_upstream_finish(lb_http_session_t *s, bool keep)
+{
+    lb_connection_t  *u;
+
+    u = s->upstream;
+    s->upstream = NULL;
+
+    if (s->peer != NULL) {
+        if (s->peer->bp->zone != NULL) {
+            lb_zone_target_bytes(s->peer->bp->zone, s->target_in,
+                                 s->target_out);
+        }
+
+        lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_DONE);
+    }
+
+    if (u == NULL) {
+        return;
+    }
+
+    if (keep && s->peer != NULL && !lb_http_worker.quitting
+        && !u->read->pending_eof && !u->read->error)
+    {
+        lb_http_idle_put(s->peer, u, s->sni_hash);
+        return;
+    }
+
+    lb_close_connection(u);
+}
+
+
+void
+lb_http_upstream_close_idle(void)
+{
+    lb_http_link_t  *l;
+
+    while (!lb_http_list_empty(&lb_http_worker.idle_lru)) {
+        l = lb_http_worker.idle_lru.next;
+        lb_http_idle_close(lb_http_list_data(l, lb_http_idle_t, lru_link));
+    }
+}
+
+
+/* the newest idle connection to p (opened with the same TLS server
+ * name) that still looks alive */
+static lb_connection_t *
+lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
+{
+    lb_http_link_t   *l, *next;
+    lb_connection_t  *u;
+    lb_http_idle_t   *idle;
+
+    for (l = p->idle.next; l != &p->idle; l = next) {
+        next = l->next;
+        idle = lb_http_list_data(l, lb_http_idle_t, peer_link);
+        u = idle->c;
+
+        if (u->read->pending_eof || u->read->error) {
+            lb_http_idle_close(idle);
+            continue;
+        }
+
+        if (idle->sni_hash != sni_hash) {
+            continue;
+        }
+
+        lb_http_list_remove(&idle->peer_link);
+        lb_http_list_remove(&idle->lru_link);
+        lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
+        p->nidle--;
+        lb_http_worker.nidle--;
+
+        if (u->read->timer_set) {
+            lb_event_del_timer(u->read);
+        }
+
+        return u;
+    }
+
+    return NULL;
+}
+
+
+static void
+lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
+{
+    lb_http_idle_t  *idle;
+
+    if (p->nidle >= LB_HTTP_IDLE_PER_TARGET) {
+        /* the oldest of this target makes room */
+        lb_http_idle_close(lb_http_list_data(p->idle.prev, lb_http_idle_t,
+                                             peer_link));
+    }
+
+    if (lb_http_list_empty(&lb_http_worker.idle_free)) {
+        /* the oldest of the worker makes room */
+        lb_http_idle_close(lb_http_list_data(lb_http_worker.idle_lru.prev,
+                                             lb_http_idle_t, lru_link));
+    }
+
+    idle = lb_http_list_data(lb_http_worker.idle_free.next, lb_http_idle_t,
+                             lru_link);
+    lb_http_list_remove(&idle->lru_link);
+
+    idle->c = u;
+    idle->peer = p;
+    idle->sni_hash = sni_hash;
+    lb_http_list_push(&p->idle, &idle->peer_link);
+    lb_http_list_push(&lb_http_worker.idle_lru, &idle->lru_link);
+    p->nidle++;
+    lb_http_worker.nidle++;
+
+    u->data = idle;
+    u->read->handler = lb_http_idle_handler;
+    u->write->handler = lb_http_idle_handler;
+
+    if (u->write->timer_set) {
+        lb_event_del_timer(u->write);
+    }
+
+    lb_event_add_timer(u->read, LB_HTTP_IDLE_TIMEOUT);
+}
+
+
+/* anything on an idle connection ends it: the target closed it, sent
+ * what nobody asked for, or it idled too long */
+static void
+lb_http_idle_handler(lb_event_t *ev)
+{
+    int               err;
+    u_char            scratch[512];
+    ssize_t           n;
+    lb_connection_t  *u;
+    lb_http_buf_t     b;
+    lb_http_idle_t   *idle;
+
+    u = ev->data;
+    idle = u->data;
+
+    if (ev->write && !ev->timedout && !u->close) {
+        /* writable: nothing to say */
+        return;
+    }
+
+    if (!u->close && !ev->timedout && u->ssl != NULL && !ev->error) {
+        /* TLS 1.3 servers send session tickets after the handshake:
+         * records without data leave the connection as it was */
+        b.start = b.pos = b.last = scratch;
+        b.end = scratch + sizeof(scratch);
+
+        n = lb_http_recv(u, &b, &err);
+
+        if (n == LB_AGAIN) {
+            return;
+        }
+    }
+
+    if (!u->close && !ev->timedout && !ev->pending_eof && !ev->error) {
+        /* readable without a FIN: bytes no request asked for */
+        lb_log_debug(&lb_log, "*%lu an idle target connection got data",
+                     (unsigned long) u->number);
+    }
+
+    lb_http_idle_close(idle);
+}
+
+
+static void
+lb_http_idle_close(lb_http_idle_t *idle)
+{
+    lb_http_list_remove(&idle->peer_link);
+    lb_http_list_remove(&idle->lru_link);
+    lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
+    idle->peer->nidle--;
+    lb_http_worker.nidle--;
+
+    lb_close_connection(idle->c);
+    idle->c = NULL;
+}
+
+
+/* RFC 9110 9.2.2 */
+static bool
+lb_http_idempotent(lb_http_method_e m)
+{
+    switch (m) {
+    case LB_HTTP_METHOD_GET:
+    case LB_HTTP_METHOD_HEAD:
+    case LB_HTTP_METHOD_OPTIONS:
+    case LB_HTTP_METHOD_PUT:
+    case LB_HTTP_METHOD_DELETE:
+    case LB_HTTP_METHOD_TRACE:
+        return true;
+    default:
+        return false;
+    }
+}

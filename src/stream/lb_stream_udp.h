@@ -1,0 +1,194 @@
+/* weir: UDP listeners. A worker reads datagrams from its own SO_REUSEPORT
+ * socket of each UDP listener and keeps one session per client address
+ * (and listening socket): the session owns one connected UDP socket to the
+ * target its balancer chose, so the kernel drops datagrams from anyone but
+ * that target; replies are sent back to the client from the listening
+ * socket, so their source is the listener's address. Datagram boundaries
+ * are kept both ways.
+ *
+ * A session ends after timeout_client_data ms without a datagram either
+ * way (the listener's idle timeout). The per-worker session table is
+ * bounded (LB_STREAM_UDP_MAX_SESSIONS): when it is full, the session idle
+ * for the longest time is evicted to make room for a new client, since UDP
+ * clients never say they are gone and a table full of dead sessions must
+ * not lock new clients out. An ICMP error from the target (ECONNREFUSED,
+ * unreachable) counts as a target failure; the session then picks another
+ * target for the client's next datagram.
+ *
+ * A session with a target counts as a client connection
+ * (lb_event_connections()), so a worker told to stop gracefully keeps
+ * passing replies to its clients until its sessions are idle (or the
+ * shutdown timeout ends them); their next datagrams already reach the
+ * next generation's worker, which shares the listening socket. */
+#ifndef LB_STREAM_UDP_H
+#define LB_STREAM_UDP_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "lb_balancer.h"
+#include "lb_core_types.h"
+#include "lb_event.h"
+
+/* The largest payload forwarded (the IPv4 limit); a longer datagram (IPv6
+ * allows 65527) is dropped and counted, never truncated. */
+#define LB_STREAM_UDP_MAX_DATAGRAM   65507
+
+/* Datagrams per recvmmsg()/sendmmsg(), and batches read from one socket
+ * per wakeup before other ready sockets get their turn (the rest is read
+ * on the next loop iteration). */
+#define LB_STREAM_UDP_BATCH          16
+#define LB_STREAM_UDP_READ_BATCHES   4
+
+/* Sessions per worker (each holds one socket and one connection slot). */
+#define LB_STREAM_UDP_MAX_SESSIONS   16384
+
+/* Why a datagram was dropped, counted per worker, and the level its log
+ * line (at most one a second per reason) has: what a peer can cause is
+ * info, what weir failed to do is a warning. */
+#define LB_STREAM_UDP_DROPS(X)                                            \
+    X(OVERSIZED,  "oversized datagram", INFO)                             \
+    X(ADDRESS,    "datagram from an unsupported address family", INFO)    \
+    X(FOREIGN,    "datagram from an unexpected source", INFO)             \
+    X(NO_TARGET,  "no usable target", WARN)                               \
+    X(RESOURCES,  "no socket or connection slot for a session", WARN)     \
+    X(SEND,       "datagram not sent", WARN)
+
+#define LB_ENUM_UDP_DROP(n, s, l)  LB_STREAM_UDP_DROP_##n,
+typedef enum {
+    LB_STREAM_UDP_DROPS(LB_ENUM_UDP_DROP)
+    LB_STREAM_UDP_DROP_N
+} lb_stream_udp_drop_e;
+#undef LB_ENUM_UDP_DROP
+
+/* NULL-terminated, indexed by lb_stream_udp_drop_e */
+extern const char *const  lb_stream_udp_drop_names[];
+
+/* this worker's counters since it started */
+typedef struct {
+    uint64_t            sessions;        /* created */
+    uint64_t            active;          /* in the table now */
+    uint64_t            expired;         /* ended by the idle timeout */
+    uint64_t            evicted;         /* pushed out of a full table */
+    uint64_t            failures;        /* target failures (ICMP, send) */
+    uint64_t            datagrams_in;    /* from clients, forwarded */
+    uint64_t            datagrams_out;   /* from targets, sent to clients */
+    uint64_t            bytes_in;
+    uint64_t            bytes_out;
+    uint64_t            drops[LB_STREAM_UDP_DROP_N];
+} lb_stream_udp_stats_t;
+
+/* a client or target address as received */
+typedef union {
+    struct sockaddr      sa;
+    struct sockaddr_in   sin;
+    struct sockaddr_in6  sin6;
+} lb_stream_udp_addr_t;
+
+/* the normalized key of a client address: no padding, no unset bytes */
+typedef struct {
+    uint16_t            family;
+    uint16_t            port;           /* network order */
+    uint32_t            scope_id;       /* AF_INET6 only */
+    uint8_t             addr[16];       /* AF_INET: the first 4 bytes */
+} lb_stream_udp_key_t;
+
+typedef struct lb_stream_udp_listen_s   lb_stream_udp_listen_t;
+typedef struct lb_stream_udp_session_s  lb_stream_udp_session_t;
+
+/* What a worker keeps for one UDP listening socket (ls->data). */
+struct lb_stream_udp_listen_s {
+    lb_listening_t           *listening;
+    lb_listener_t            *listener;
+    lb_balancer_group_t      *group;     /* NULL: no target group */
+    int                       fd;        /* a dup of the listening socket
+                                            for replies: they still go out
+                                            after lb_event_close_listening()
+                                            while the sessions drain */
+    lb_msec_t                 timeout;   /* idle limit, ms */
+};
+
+struct lb_stream_udp_session_s {
+    lb_stream_udp_session_t  *hnext;     /* hash chain */
+    lb_stream_udp_session_t  *newer;     /* use order (LRU) */
+    lb_stream_udp_session_t  *older;
+    uint32_t                  hash;
+    lb_listening_t           *listening; /* with key: the table's key */
+
+    lb_stream_udp_listen_t   *listen;
+    lb_stream_udp_key_t       key;
+    lb_stream_udp_addr_t      client;
+    socklen_t                 client_len;
+
+    lb_connection_t          *upstream;  /* NULL: pick a target first */
+    lb_balancer_peer_t       *peer;
+    lb_balancer_tried_t       tried;     /* failed targets: skipped */
+    lb_balancer_request_t     request;   /* client set: SOURCE_IP
+                                            stickiness in the pick */
+
+    lb_event_t                idle;      /* the idle timer */
+    lb_msec_t                 active;    /* last datagram either way */
+};
+
+/* The session table of a worker: fixed-size sessions in one array taken
+ * at start (its pages are touched only as sessions are first used), a
+ * free list, hash buckets and a use-ordered list for eviction. */
+typedef struct {
+    lb_stream_udp_session_t **buckets;
+    uint32_t                  mask;      /* nbuckets - 1 */
+    uint32_t                  capacity;
+    uint32_t                  nsessions;
+    uint32_t                  used;      /* array slots handed out so far */
+    size_t                    stride;    /* session + its tried bits */
+    char                     *mem;
+    lb_stream_udp_session_t  *free;
+    lb_stream_udp_session_t  *newest;
+    lb_stream_udp_session_t  *oldest;
+    uint64_t                  seed;      /* per process: hashes differ */
+} lb_stream_udp_table_t;
+
+/* In a worker: serve the UDP listening socket ls of cycle (add it to the
+ * loop with the datagram reader as its read handler; the first call also
+ * sets up this worker's session table and buffers). Memory is taken from
+ * cycle->pool and, for the table, from the heap once. LB_OK or LB_ERROR
+ * (logged): the worker cannot run. */
+lb_int_t lb_stream_udp_init_listening(lb_cycle_t *cycle, lb_listening_t *ls);
+
+/* A copy of this worker's counters. */
+void lb_stream_udp_stats(lb_stream_udp_stats_t *st);
+
+/* --- the session table (lb_stream_udp.c; exposed for tests) --- */
+
+/* Take memory for capacity sessions, each followed by extra bytes (tried
+ * bits of groups of over 256 targets). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_stream_udp_table_init(lb_stream_udp_table_t *t,
+    uint32_t capacity, size_t extra);
+
+/* Give the table's memory back (tests; a worker keeps it for life). */
+void lb_stream_udp_table_free(lb_stream_udp_table_t *t);
+
+/* The normalized key of sa into key and its hash for ls into *hash.
+ * LB_OK, or LB_DECLINED for a family other than AF_INET/AF_INET6 or a
+ * length too short for it. */
+lb_int_t lb_stream_udp_table_key(lb_stream_udp_table_t *t,
+    const lb_listening_t *ls, const struct sockaddr *sa, socklen_t len,
+    lb_stream_udp_key_t *key, uint32_t *hash);
+
+/* The session of (ls, key), or NULL. */
+lb_stream_udp_session_t *lb_stream_udp_table_find(lb_stream_udp_table_t *t,
+    const lb_listening_t *ls, const lb_stream_udp_key_t *key, uint32_t hash);
+
+/* A new session for (ls, key), zeroed, the newest in use order; NULL when
+ * the table is full. */
+lb_stream_udp_session_t *lb_stream_udp_table_add(lb_stream_udp_table_t *t,
+    const lb_listening_t *ls, const lb_stream_udp_key_t *key, uint32_t hash);
+
+/* Make s the newest in use order. */
+void lb_stream_udp_table_touch(lb_stream_udp_table_t *t,
+    lb_stream_udp_session_t *s);
+
+/* Unlink s and put it on the free list. */
+void lb_stream_udp_table_remove(lb_stream_udp_table_t *t,
+    lb_stream_udp_session_t *s);
+
+#endif /* LB_STREAM_UDP_H */

@@ -1,0 +1,417 @@
+/* weir: unit tests for SOURCE_IP (src/core/lb_balancer_source_ip.c), the
+ * Maglev table: one client keeps its target, removing one of 4 targets
+ * moves about a quarter of 10000 clients, weights shape the split, the
+ * member order does not matter, and unusable targets hand their clients
+ * to the others (and get them back). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lb_balancer.h"
+#include "lb_conf_types.h"
+#include "lb_log.h"
+#include "lb_palloc.h"
+
+#define MAXT      8
+#define CLIENTS   10000
+
+static lb_pool_t            *pool;
+static lb_target_group_t     tg;
+static lb_target_t           targets[MAXT];
+static lb_balancer_group_t   g;
+static struct sockaddr_in6   clients[CLIENTS];   /* v4 in the first ones */
+
+
+static uint64_t  rnd_state = 0x853c49e6748fea9bull;
+
+static uint32_t
+rnd(void)
+{
+    /* xorshift64*: the same "random" clients on every run */
+    rnd_state ^= rnd_state >> 12;
+    rnd_state ^= rnd_state << 25;
+    rnd_state ^= rnd_state >> 27;
+    return (uint32_t) ((rnd_state * 2685821657736338717ull) >> 32);
+}
+
+
+static int
+setup(void **state)
+{
+    uint32_t             i;
+    struct sockaddr_in  *sin;
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+    assert_non_null(pool);
+    memset(&tg, 0, sizeof(tg));
+    memset(targets, 0, sizeof(targets));
+    lb_balancer_healthy = NULL;
+
+    /* 10000 distinct random IPv4 clients (half of the tests), and IPv6 */
+    for (i = 0; i < CLIENTS; i++) {
+        memset(&clients[i], 0, sizeof(clients[i]));
+
+        if (i % 2 == 0) {
+            sin = (struct sockaddr_in *) &clients[i];
+            sin->sin_family = AF_INET;
+            sin->sin_addr.s_addr = htonl((rnd() & ~0xffu) | (i & 0xff));
+            sin->sin_port = htons(1024 + (rnd() & 0x7fff));
+
+        } else {
+            clients[i].sin6_family = AF_INET6;
+            clients[i].sin6_addr.s6_addr[0] = 0x20;
+            clients[i].sin6_addr.s6_addr[1] = 0x01;
+            *(uint32_t *) &clients[i].sin6_addr.s6_addr[8] = rnd();
+            *(uint32_t *) &clients[i].sin6_addr.s6_addr[12] = rnd() ^ i;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    lb_destroy_pool(pool);
+    return 0;
+}
+
+
+/* members named by their ports, in the order given */
+static void
+make_group(const unsigned *ports, const uint32_t *weights, uint32_t n)
+{
+    uint32_t             i;
+    struct sockaddr_in  *sin;
+
+    memset(targets, 0, sizeof(targets));
+    tg.name = "tg-sip";
+    tg.load_balancer_algorithm = LB_ALGO_SOURCE_IP;
+    tg.targets = targets;
+    tg.ntargets = n;
+
+    for (i = 0; i < n; i++) {
+        targets[i].weight = weights != NULL ? weights[i] : 1;
+        targets[i].index = i;
+        targets[i].group = &tg;
+        targets[i].protocol_port = ports[i];
+
+        sin = (struct sockaddr_in *) &targets[i].addr.sa;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(ports[i]);
+        sin->sin_addr.s_addr = htonl(0x0a000001 + ports[i] % 2);
+        targets[i].addr.socklen = sizeof(struct sockaddr_in);
+        snprintf(targets[i].addr.text, sizeof(targets[i].addr.text),
+                 "10.0.0.%u:%u", 1 + ports[i] % 2, ports[i]);
+    }
+
+    assert_int_equal(lb_balancer_group_init(&g, &tg, pool), LB_OK);
+    assert_ptr_equal(g.ops, &lb_balancer_source_ip_ops);
+}
+
+
+/* the port of the target client i goes to; 0: none */
+static unsigned
+target_of(uint32_t i, lb_balancer_tried_t *tried)
+{
+    lb_balancer_request_t   r;
+    lb_balancer_peer_t     *p;
+
+    memset(&r, 0, sizeof(r));
+    r.client = (struct sockaddr *) &clients[i];
+    r.client_len = sizeof(clients[i]);
+    r.tried = tried;
+
+    p = lb_balancer_pick(&g, &r);
+    if (p == NULL) {
+        return 0;
+    }
+    lb_balancer_release(&g, p, LB_BALANCER_DONE);
+
+    return p->target->protocol_port;
+}
+
+
+static void
+test_same_client_same_target(void **state)
+{
+    static const unsigned  ports[] = { 9001, 9002, 9003, 9004 };
+    uint32_t               i, k;
+    unsigned               t;
+
+    make_group(ports, NULL, 4);
+
+    for (i = 0; i < 500; i++) {
+        t = target_of(i, NULL);
+        assert_true(t != 0);
+
+        /* another port of the same address: the same target */
+        if (clients[i].sin6_family == AF_INET) {
+            ((struct sockaddr_in *) &clients[i])->sin_port ^= 0x5555;
+        }
+
+        for (k = 0; k < 5; k++) {
+            assert_int_equal(target_of(i, NULL), t);
+        }
+    }
+}
+
+
+/* removing one of 4 targets moves the clients it had (a quarter) and
+ * few others: at most 35 %, and not far under 25 % */
+static void
+test_remove_one_of_four(void **state)
+{
+    static const unsigned  four[] = { 9001, 9002, 9003, 9004 };
+    static const unsigned  three[] = { 9001, 9002, 9004 };
+    static unsigned        before[CLIENTS];
+    uint32_t               i, moved, on3, count[4] = { 0, 0, 0, 0 };
+    double                 share;
+
+    make_group(four, NULL, 4);
+
+    for (i = 0; i < CLIENTS; i++) {
+        before[i] = target_of(i, NULL);
+        assert_true(before[i] >= 9001 && before[i] <= 9004);
+        count[before[i] - 9001]++;
+    }
+
+    /* an even split to start with: each within 25 % +- 3 */
+    for (i = 0; i < 4; i++) {
+        assert_in_range(count[i], 2200, 2800);
+    }
+
+    make_group(three, NULL, 3);
+
+    moved = 0;
+    on3 = 0;
+    for (i = 0; i < CLIENTS; i++) {
+        if (target_of(i, NULL) != before[i]) {
+            moved++;
+        }
+        if (before[i] == 9003) {
+            on3++;
+        }
+    }
+
+    share = 100.0 * moved / CLIENTS;
+    print_message("  moved %u of %u clients (%.1f %%), %u were on the "
+                  "removed target\n", moved, CLIENTS, share, on3);
+
+    assert_true(moved >= on3);
+    assert_true(share <= 35.0);
+    assert_true(share >= 20.0);
+}
+
+
+/* adding a fifth moves about a fifth, all of them to the new one */
+static void
+test_add_one(void **state)
+{
+    static const unsigned  four[] = { 9001, 9002, 9003, 9004 };
+    static const unsigned  five[] = { 9001, 9002, 9003, 9004, 9005 };
+    static unsigned        before[CLIENTS];
+    uint32_t               i, moved, to_new;
+    unsigned               t;
+
+    make_group(four, NULL, 4);
+    for (i = 0; i < CLIENTS; i++) {
+        before[i] = target_of(i, NULL);
+    }
+
+    make_group(five, NULL, 5);
+    moved = 0;
+    to_new = 0;
+    for (i = 0; i < CLIENTS; i++) {
+        t = target_of(i, NULL);
+        if (t != before[i]) {
+            moved++;
+            to_new += (t == 9005);
+        }
+    }
+
+    assert_in_range(moved, 1500, 2800);
+    assert_true(to_new * 100 >= moved * 90);
+}
+
+
+/* the table depends on the member list, not its order */
+static void
+test_order_independent(void **state)
+{
+    static const unsigned  a[] = { 9001, 9002, 9003, 9004 };
+    static const unsigned  b[] = { 9004, 9002, 9001, 9003 };
+    static unsigned        first[CLIENTS];
+    uint32_t               i;
+
+    make_group(a, NULL, 4);
+    for (i = 0; i < CLIENTS; i++) {
+        first[i] = target_of(i, NULL);
+    }
+
+    make_group(b, NULL, 4);
+    for (i = 0; i < CLIENTS; i++) {
+        assert_int_equal(target_of(i, NULL), first[i]);
+    }
+}
+
+
+/* converted weights 25:75 (64 and 192) give a 25/75 split of clients;
+ * weight 0 gets none */
+static void
+test_weights(void **state)
+{
+    static const unsigned  ports[] = { 9001, 9002, 9003 };
+    static const uint32_t  w[] = { 64, 192, 0 };
+    uint32_t               i, count[3] = { 0, 0, 0 };
+
+    make_group(ports, w, 3);
+
+    for (i = 0; i < CLIENTS; i++) {
+        count[target_of(i, NULL) - 9001]++;
+    }
+
+    assert_in_range(count[0], 2200, 2800);
+    assert_in_range(count[1], 7200, 7800);
+    assert_int_equal(count[2], 0);
+}
+
+
+static bool  down[MAXT];
+
+static bool
+not_down(const lb_target_t *t)
+{
+    return !down[t->index];
+}
+
+
+/* an unusable target's clients spread over the others; the rest stay;
+ * when it is back they all return */
+static void
+test_unusable_fallback(void **state)
+{
+    static const unsigned  ports[] = { 9001, 9002, 9003, 9004 };
+    static unsigned        before[CLIENTS];
+    uint32_t               i, moved, count[4] = { 0, 0, 0, 0 };
+    unsigned               t;
+    lb_balancer_tried_t    tried;
+
+    make_group(ports, NULL, 4);
+    for (i = 0; i < CLIENTS; i++) {
+        before[i] = target_of(i, NULL);
+    }
+
+    memset(down, 0, sizeof(down));
+    down[1] = true;
+    lb_balancer_healthy = not_down;
+
+    moved = 0;
+    for (i = 0; i < CLIENTS; i++) {
+        t = target_of(i, NULL);
+        assert_true(t != 9002);
+        count[t - 9001]++;
+        if (before[i] != 9002) {
+            assert_int_equal(t, before[i]);
+        } else {
+            moved++;
+        }
+    }
+    assert_in_range(moved, 2200, 2800);
+    /* the moved ones are spread: each other target got some 800 */
+    for (i = 0; i < 4; i++) {
+        if (i != 1) {
+            assert_in_range(count[i], 2500 + 500, 2500 + 1100);
+        }
+    }
+
+    lb_balancer_healthy = NULL;
+    for (i = 0; i < CLIENTS; i++) {
+        assert_int_equal(target_of(i, NULL), before[i]);
+    }
+
+    /* a retry after a failed connect goes elsewhere, and never twice to
+     * one target */
+    for (i = 0; i < 100; i++) {
+        assert_int_equal(lb_balancer_tried_init(&tried, pool, 4), LB_OK);
+        t = target_of(i, &tried);
+        assert_int_equal(t, before[i]);
+        assert_true(target_of(i, &tried) != t);
+        assert_true(target_of(i, &tried) != 0);
+        assert_true(target_of(i, &tried) != 0);
+        assert_int_equal(target_of(i, &tried), 0);
+    }
+
+    /* all down: none */
+    memset(down, 1, sizeof(down));
+    lb_balancer_healthy = not_down;
+    assert_int_equal(target_of(0, NULL), 0);
+    lb_balancer_healthy = NULL;
+
+    /* all weight 0: none */
+    for (i = 0; i < 4; i++) {
+        lb_balancer_set_weight(&g, &g.peers[i], 0);
+    }
+    assert_int_equal(target_of(0, NULL), 0);
+    lb_balancer_set_weight(&g, &g.peers[2], 5);
+    assert_int_equal(target_of(0, NULL), 9003);
+}
+
+
+/* an IPv4-mapped IPv6 client is the same client as its IPv4 address */
+static void
+test_v4_mapped(void **state)
+{
+    static const unsigned  ports[] = { 9001, 9002, 9003, 9004 };
+    struct sockaddr_in    *sin;
+    uint32_t               i;
+    unsigned               t;
+
+    make_group(ports, NULL, 4);
+
+    for (i = 0; i < 200; i += 2) {
+        sin = (struct sockaddr_in *) &clients[i];
+        t = target_of(i, NULL);
+
+        memset(&clients[i + 1], 0, sizeof(clients[i + 1]));
+        clients[i + 1].sin6_family = AF_INET6;
+        clients[i + 1].sin6_addr.s6_addr[10] = 0xff;
+        clients[i + 1].sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&clients[i + 1].sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+
+        assert_int_equal(target_of(i + 1, NULL), t);
+    }
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test_setup_teardown(test_same_client_same_target, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_remove_one_of_four, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_add_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_independent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unusable_fallback, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_v4_mapped, setup, teardown),
+    };
+
+    lb_log.level = LB_LOG_ERR;
+
+    return cmocka_run_group_tests_name("lb_balancer_source_ip", tests,
+                                       NULL, NULL);
+}
