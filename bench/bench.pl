@@ -941,7 +941,12 @@ for my $round (1 .. $O{rounds}) {
     log_msg("round $round of $O{rounds}");
     for my $s (@SCENARIOS) {
         fix_rate() if $s->{kind} eq 'rate';
-        for my $srv (scenario_servers($s)) {
+        # interleaved, and the order turns each round (weir nginx
+        # haproxy, then nginx haproxy weir, ...) so no server always
+        # runs first after another scenario
+        my @order = scenario_servers($s);
+        push @order, shift @order for 1 .. ($round - 1) % @order;
+        for my $srv (@order) {
             my $r = run_one($s, $srv, $O{seconds});
             push @{ $RES{ $s->{id} }{$srv} }, $r;
             $r->{error} =~ s/\s+/ /g if $r->{error};
@@ -1198,13 +1203,15 @@ $md .= sprintf("Date: %s. Machine: %d x %s, Linux %s. Commit: %s.\n",
 $md .= "Peers: nginx $ver{nginx}, HAProxy $ver{haproxy}; load: wrk "
     . "$ver{wrk}, h2load $ver{h2load}; OpenSSL $ver{openssl}.\n";
 $md .= sprintf("Rounds: %d, %d s a run, interleaved weir/nginx/haproxy; "
-    . "%.0f s in all. Load average before: %s; after: %s.\n\n",
+    . "the order turns each round. %.0f s in all. Load average before: "
+    . "%s; after: %s.\n\n",
     $O{rounds}, $O{seconds}, $elapsed, join(' ', (split ' ', $load_before)[0 .. 2]),
     join(' ', (split ' ', $load_after)[0 .. 2]));
 
 my @cols = @SERVERS;
 my @head = ('scenario', 'unit', map({ "$_ median [min-max]" } @cols),
-            map({ "weir/$_" } @PEERS), 'target', 'met');
+            map({ "weir/$_" } @PEERS), 'target', 'met',
+            'syscalls/req ' . join('/', @cols));
 $md .= '| ' . join(' | ', @head) . " |\n";
 $md .= '|' . join('|', ('---') x @head) . "|\n";
 for my $row (@TABLE) {
@@ -1239,6 +1246,9 @@ for my $row (@TABLE) {
         $v ? ($v->{met} ? 'yes' : sprintf('no (%+.0f%%)',
                                           100 * ($v->{ratio} - 1)))
            : '-';
+    my $sc = $SYS{ $s->{id} };
+    push @c, $sc ? join(' / ', map { $sc->{$_}
+        ? sprintf('%.2f', $sc->{$_}{total}) : '-' } @cols) : '';
     $md .= '| ' . join(' | ', @c) . " |\n";
 }
 $md .= "\n`!`: some run of it reported errors (raw.tsv has them). "

@@ -7,6 +7,7 @@
  * a a b a c a a). */
 #include "lb_balancer.h"
 #include "lb_palloc.h"
+#include "lb_process.h"
 
 typedef struct {
     int64_t   current;
@@ -17,6 +18,8 @@ static lb_int_t lb_balancer_rr_init(lb_balancer_group_t *g, lb_pool_t *pool);
 static lb_balancer_peer_t *lb_balancer_rr_pick(lb_balancer_group_t *g,
     lb_balancer_request_t *r);
 static void lb_balancer_rr_update(lb_balancer_group_t *g);
+static void lb_balancer_rr_advance(lb_balancer_rr_peer_t *rr,
+    uint32_t npeers, uint32_t n);
 
 const lb_balancer_ops_t  lb_balancer_round_robin_ops = {
     "ROUND_ROBIN",
@@ -92,5 +95,44 @@ lb_balancer_rr_update(lb_balancer_group_t *g)
     for (i = 0; i < g->npeers; i++) {
         rr[i].current = 0;
         rr[i].effective = g->peers[i].effective;
+    }
+
+    /* each worker starts at a different point of the same sequence, so
+     * that N workers with a few connections each do not all begin with
+     * the first target */
+    lb_balancer_rr_advance(rr, g->npeers,
+                           lb_worker_slot % lb_max(g->npeers, 1));
+}
+
+
+/* Run the smooth weighted sequence n steps over all peers with a weight,
+ * without choosing anything. */
+static void
+lb_balancer_rr_advance(lb_balancer_rr_peer_t *rr, uint32_t npeers,
+    uint32_t n)
+{
+    uint32_t                i;
+    int64_t                 total;
+    lb_balancer_rr_peer_t  *best;
+
+    while (n-- > 0) {
+        best = NULL;
+        total = 0;
+
+        for (i = 0; i < npeers; i++) {
+            if (rr[i].effective == 0) {
+                continue;
+            }
+            rr[i].current += rr[i].effective;
+            total += rr[i].effective;
+            if (best == NULL || rr[i].current > best->current) {
+                best = &rr[i];
+            }
+        }
+
+        if (best == NULL) {
+            return;
+        }
+        best->current -= total;
     }
 }

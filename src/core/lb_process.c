@@ -21,6 +21,7 @@ lb_process_t    lb_processes[LB_MAX_PROCESSES];
 int             lb_last_process;
 lb_proc_type_e  lb_process_type;
 bool            lb_is_master;
+uint32_t        lb_worker_slot;
 
 volatile sig_atomic_t  lb_reap;
 volatile sig_atomic_t  lb_reconfigure;

@@ -41,6 +41,7 @@ extern lb_process_t  lb_processes[LB_MAX_PROCESSES];
 extern int           lb_last_process;     /* one past the last used slot */
 extern lb_proc_type_e  lb_process_type;   /* what this process is */
 extern bool          lb_is_master;
+extern uint32_t      lb_worker_slot;      /* in a worker: its slot */
 
 /* Signal flags, set by handlers, read by the loops. */
 extern volatile sig_atomic_t  lb_reap;

@@ -18,6 +18,7 @@
 #include "lb_process.h"
 #include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
+#include "lb_sticky.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 
@@ -224,6 +225,9 @@ lb_master_reload(lb_cycle_t **cyclep)
     }
 
     cycle->generation = lb_zone_generation(cycle->zone);
+
+    /* sticky tables of groups that are gone are freed by the zone reap */
+    (void) lb_sticky_retire_unused(cycle->zone, cycle->conf);
 
     if (lb_cycle_open_log(cycle) != LB_OK) {
         /* keep logging where we did */
@@ -504,6 +508,7 @@ lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
 
     conf = cycle->conf;
 
+    lb_worker_slot = slot;
     snprintf(name, sizeof(name), "worker %u", slot);
     lb_log_process = name;
 
