@@ -314,17 +314,20 @@ for my $t (qw(wrk h2load cc openssl curl)) {
 }
 @SERVERS = grep { $_ eq 'weir' || have($_) } @SERVERS;
 die "bench: $O{weir} is not built\n" unless -x $O{weir};
-# HAProxy refuses to start when maxconn needs more descriptors than it may
-# open (2 a connection); size it to the limit we have and the idle count.
+# Descriptors: the idle-connection scenario needs one per client in the
+# server (and in bench/idleconn.c, a process of its own). HAProxy sizes
+# its limit at 2 per maxconn and by default refuses to start when it
+# cannot raise it ('no strict-limits' makes that a warning: the idle
+# clients need one each, as in the others).
 my (undef, $NOFILE) = run_capture('sh', '-c', 'ulimit -n');
 $NOFILE = $NOFILE =~ /^(\d+)/ ? $1 : 1024;
-my $HAPROXY_MAXCONN = min(int(($NOFILE - 200) / 2), 40000);
-if ($O{idle} + 200 > $HAPROXY_MAXCONN) {
-    my $n = max(100, $HAPROXY_MAXCONN - 200);
-    log_msg("open-file limit $NOFILE: $n idle connections, not $O{idle} "
-        . '(bench/run.sh raises the limit)');
+if ($O{idle} > $NOFILE - 1000) {
+    my $n = max(100, $NOFILE - 1000);
+    log_msg("open-file limit $NOFILE: $n idle connections, not $O{idle}");
     $O{idle} = $n;
 }
+my $HAPROXY_MAXCONN = max(4000, $O{idle} + 2000);
+my $NGINX_CONNS = max(1024, $NOFILE - 100);
 
 my $HAVE_PERF = have('perf')
     && system('perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1')
@@ -380,8 +383,8 @@ worker_processes 1;
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 20000; }
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $NGINX_CONNS; }
 http {
     access_log off;
     keepalive_timeout 300s;
@@ -472,8 +475,8 @@ worker_processes $workers;
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 30000; }
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $NGINX_CONNS; }
 http {
     access_log off;
     keepalive_timeout 300s;
@@ -525,6 +528,7 @@ sub haproxy_config {
 global
     nbthread $workers
     maxconn $HAPROXY_MAXCONN
+    no strict-limits
     pidfile $d/haproxy.pid
 defaults
     mode http
@@ -675,8 +679,15 @@ sub load_udp {
     my %r = (raw => $out);
     if ($out =~ /sent=(\d+) received=(\d+) lost=(\d+) late=(\d+) .*pps=(\d+) loss_pct=([\d.]+)/) {
         @r{qw(sent requests lost late value loss)} = ($1, $2, $3, $4, $5, $6);
-        $r{error} = $r{loss} >= 0.1 ? "loss $r{loss}% >= 0.1%" : '';
         $r{note} = sprintf('loss %.3f%%', $r{loss});
+        $r{error} = '';
+        if ($r{loss} >= 0.1) {
+            # not a rate "at < 0.1% loss": kept out of the median (the
+            # smoke run keeps it: it checks that numbers come, not which)
+            $r{error} = "loss $r{loss}% >= 0.1%"
+                . ($SMOKE ? '' : ' (run not counted)');
+            $r{value} = undef unless $SMOKE;
+        }
     } else {
         $r{error} = "udpload failed (rc=$rc): $out";
     }

@@ -14,7 +14,7 @@ use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(start_http_backend http_connect http_request);
+use WeirHTTP qw(check_clean start_http_backend http_connect http_request);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -192,6 +192,6 @@ ok($served >= 1 && $fast, "other clients were served meanwhile ($served)");
 
 ok(wait_for(sub { $w->log_text =~ /timeout_client_header/ }),
    'the error log tells why');
-unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts in the log');
+check_clean($w);
 
 done_testing();

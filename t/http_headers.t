@@ -11,7 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port);
-use WeirHTTP qw(start_http_backend http_connect http_request
+use WeirHTTP qw(check_clean start_http_backend http_connect http_request
                 read_response);
 
 my $w = Weir->new;
@@ -144,6 +144,6 @@ like($r->{body}, qr/^GET \/echo HTTP\/1\.1\r\nHost: 127\.0\.0\.1:$port{plain}\r\
      'HTTP/1.0 without Host goes on as HTTP/1.1 with the listener as Host');
 close $s;
 
-unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts in the log');
+check_clean($w);
 
 done_testing();

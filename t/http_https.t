@@ -12,8 +12,8 @@ use lib 't/lib';
 use IO::Select;
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(start_http_backend http_connect http_request read_response
-                pattern_md5 pattern_block count_lines);
+use WeirHTTP qw(check_clean start_http_backend http_connect http_request
+                read_response pattern_md5 pattern_block count_lines);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -177,6 +177,6 @@ close $s;
 $got = `$curl https://127.0.0.1:$port{reenc}/download?$size | md5sum`;
 is((split ' ', $got)[0], $md5, '50 MB from an HTTPS target intact');
 
-unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts in the log');
+check_clean($w);
 
 done_testing();

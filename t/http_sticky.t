@@ -13,7 +13,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(start_http_backend http_connect http_request);
+use WeirHTTP qw(check_clean start_http_backend http_connect http_request);
 
 my $w = Weir->new;
 
@@ -172,6 +172,6 @@ ok(wait_for(sub { ($after) = req('long', '/', 'JSESSIONID=xyz');
 for (1 .. 10) { my ($x) = req('long', '/', 'JSESSIONID=xyz'); $seen{$x}++; }
 is(scalar keys %seen, 1, 'and is bound to the fresh choice');
 
-unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts in the log');
+check_clean($w);
 
 done_testing();

@@ -12,7 +12,8 @@ use IO::Select;
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(start_http_backend http_connect read_response count_lines);
+use WeirHTTP qw(check_clean start_http_backend http_connect read_response
+                count_lines);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -180,6 +181,6 @@ ok(wait_for(sub { count_lines("$dir/t.log", qr/^req/) >= 1 }),
 is(join(',', grep { /^req/ } WeirHTTP::log_lines("$dir/t.log")),
    'req GET /first', 'and nothing of the bad one');
 
-unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alerts in the log');
+check_clean($w);
 
 done_testing();

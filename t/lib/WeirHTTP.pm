@@ -18,7 +18,7 @@ use Weir qw(free_port);
 
 our @EXPORT_OK = qw(start_http_backend stop_http_backend http_connect
                     http_request read_response pattern_md5 pattern_block
-                    log_lines count_lines);
+                    log_lines count_lines check_clean);
 
 my @kids;
 my $owner = $$;
@@ -42,6 +42,22 @@ sub pattern_md5 {
         $n -= $k;
     }
     return $md5->hexdigest;
+}
+
+# The end of every L7 test: no alert, no crashed process, no sanitizer
+# report (a worker that dies is respawned: only the logs tell).
+sub check_clean {
+    my ($w) = @_;
+    Test::More::unlike($w->log_text,
+        qr/\[(alert|crit|emerg)\]|exited on signal|exited with code [1-9]/,
+        'no alerts and no crashed process in the error log');
+    my $err = '';
+    if (open(my $fh, '<', $w->dir . '/stderr.log')) {
+        local $/;
+        $err = <$fh> // '';
+    }
+    Test::More::unlike($err, qr/Sanitizer|runtime error/,
+                       'no sanitizer reports');
 }
 
 sub log_lines {

@@ -686,7 +686,7 @@ test_http_timeouts(void **state)
               "    listeners:\n"
               "      - { name: t, protocol: TCP, protocol_port: 1,"
               " timeout_client_header: 2000 }\n",
-              "6:74: load_balancers[net-lb].listeners[t]"
+              "6:76: load_balancers[net-lb].listeners[t]"
               ".timeout_client_header: not allowed here: only on HTTP and "
               "HTTPS listeners (protocol is TCP)");
 }
