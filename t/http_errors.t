@@ -5,7 +5,8 @@
 # in time, 431 for oversized request heads; a failed connect is retried on
 # another target; error pages come from html/errors/ under the prefix
 # when there, built in otherwise; a client sending its head a byte per
-# second is cut at timeout_client_header while others are served.
+# second is cut at timeout_client_header while others are served;
+# connection_limit closes connections over the limit.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -35,7 +36,7 @@ for (1 .. 4) {
 }
 
 my %port = map { $_ => free_port() }
-    qw(one none drained retry alldead hole slow);
+    qw(one none drained retry alldead hole slow limit);
 
 sub listener {
     my ($name, $tg, $extra) = @_;
@@ -77,6 +78,7 @@ $w->write_config("worker_processes: 1\n"
     . listener('alldead', 'pool-alldead')
     . listener('hole', 'pool-hole', "        timeout_member_connect: 1000\n")
     . listener('slow', 'pool-one', "        timeout_client_header: 2000\n")
+    . listener('limit', 'pool-one', "        connection_limit: 1\n")
     . "    target_groups:\n"
     . group('pool-one', [$a->{port}, 1])
     . group('pool-drained', [$a->{port}, 0])
@@ -189,6 +191,19 @@ ok(defined $cut && $cut > 1.5 && $cut < 4,
    sprintf('at timeout_client_header, 2 s (%.1f s)', $cut // -1));
 like($answer, qr/^HTTP\/1\.1 408 /, 'with a 408');
 ok($served >= 1 && $fast, "other clients were served meanwhile ($served)");
+
+# --- connection_limit ---
+my $first = http_connect($port{limit});
+$r = http_request($first, 'GET', '/');
+is($r && $r->{status}, 200, 'connection_limit 1: the first connection is served');
+my $second = http_connect($port{limit});
+$sel = IO::Select->new($second);
+my $n = $sel->can_read(5) ? sysread($second, my $buf, 100) : undef;
+is($n, 0, 'connection_limit 1: a second connection is closed at once');
+close $second;
+close $first;
+ok(wait_for(sub { my $x = get('limit', '/'); $x && $x->{status} == 200 }),
+   'connection_limit 1: served again once the first is gone');
 
 ok(wait_for(sub { $w->log_text =~ /timeout_client_header/ }),
    'the error log tells why');

@@ -27,8 +27,6 @@
 
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
 static lb_int_t lb_http_groups_init(lb_cycle_t *cycle);
-static void lb_http_accept(lb_connection_t *c);
-static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
 
 lb_http_worker_t  lb_http_worker;
 
@@ -63,7 +61,8 @@ lb_http_init_listening(lb_listening_t *ls)
                      "setsockopt(TCP_NODELAY) on %s failed", ls->addr.text);
     }
 
-    return lb_event_add_listening(ls, lb_http_accept, LB_HTTP_POOL_SIZE);
+    return lb_event_add_listening(ls, lb_http_init_connection,
+                                  LB_HTTP_POOL_SIZE);
 }
 
 
@@ -185,53 +184,6 @@ lb_http_group_t *
 lb_http_group(const lb_target_group_t *tg)
 {
     return &lb_http_worker.groups[tg->balancer->index][tg->index];
-}
-
-
-/* the accept handler: plain connections start at once, TLS ones after
- * their handshake */
-static void
-lb_http_accept(lb_connection_t *c)
-{
-    SSL_CTX        *ctx;
-    lb_listener_t  *l;
-
-    l = c->listening->listener;
-
-    if (l->protocol != LB_LISTENER_HTTPS) {
-        lb_http_init_connection(c);
-        return;
-    }
-
-    ctx = lb_ssl_listener_ctx(l);
-
-    if (ctx == NULL
-        || lb_ssl_create_connection(ctx, c, LB_SSL_SERVER) != LB_OK)
-    {
-        lb_close_connection(c);
-        return;
-    }
-
-    /* the handshake is part of the first head's time */
-    lb_ssl_handshake_run(c, l->timeout_client_header,
-                         lb_http_ssl_handshaked);
-}
-
-
-static void
-lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
-{
-    if (rc != LB_OK) {
-        lb_close_connection(c);
-        return;
-    }
-
-    lb_http_init_connection(c);
-
-    if (c->fd != -1 && c->data != NULL) {
-        /* bytes may already wait in OpenSSL's buffers: no edge will tell */
-        lb_event_post(c->read);
-    }
 }
 
 

@@ -30,8 +30,11 @@
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_stream.h"
 #include "lb_time.h"
+#include "lb_zone_gauge.h"
 
+static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
 static void lb_http_client_handler(lb_event_t *ev);
 static void lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev);
 static void lb_http_request_init(lb_http_session_t *s);
@@ -49,7 +52,9 @@ static void lb_http_keepalive(lb_http_session_t *s);
 void
 lb_http_init_connection(lb_connection_t *c)
 {
+    SSL_CTX            *ctx;
     lb_listener_t      *l;
+    lb_stream_limit_t  *limit;
     lb_http_session_t  *s;
 
     l = c->listening->listener;
@@ -88,15 +93,47 @@ lb_http_init_connection(lb_connection_t *c)
 
     lb_http_request_init(s);
 
-    /* the first head's time runs from the connection on */
+    /* the first head's time runs from the connection on, TLS handshake
+     * included */
     s->phase = LB_HTTP_PH_HEAD;
     s->start = lb_current_msec;
-    lb_event_add_timer(c->read, l->timeout_client_header);
 
-    if (lb_http_worker.quitting) {
-        s->keep_client = 0;
+    /* the listener's connection_limit, counted with its TCP and TLS
+     * siblings' in the shared zone (lb_stream.h) */
+    if (l->connection_limit > 0) {
+        limit = lb_stream_limit(l);
+
+        if (limit != NULL) {
+            if (!lb_zone_gauge_enter(limit->gauge, limit->slot,
+                                     l->connection_limit))
+            {
+                lb_http_log_error(s, LB_LOG_INFO, 0,
+                                  "connection_limit reached, client "
+                                  "closed");
+                lb_http_close(s);
+                return;
+            }
+
+            s->limit = limit;
+        }
     }
 
+    if (l->protocol != LB_LISTENER_HTTPS) {
+        lb_event_add_timer(c->read, l->timeout_client_header);
+        return;
+    }
+
+    ctx = lb_ssl_listener_ctx(l);
+
+    if (ctx == NULL
+        || lb_ssl_create_connection(ctx, c, LB_SSL_SERVER) != LB_OK)
+    {
+        lb_http_close(s);
+        return;
+    }
+
+    lb_ssl_handshake_run(c, l->timeout_client_header,
+                         lb_http_ssl_handshaked);
     return;
 
 nomem:
@@ -105,6 +142,36 @@ nomem:
                  "*%lu out of memory for an HTTP session, client closed",
                  (unsigned long) c->number);
     lb_close_connection(c);
+}
+
+
+static void
+lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
+{
+    lb_msec_t           spent;
+    lb_http_session_t  *s;
+
+    s = c->data;
+
+    if (rc != LB_OK) {
+        lb_http_close(s);
+        return;
+    }
+
+    c->read->handler = lb_http_client_handler;
+    c->write->handler = lb_http_client_handler;
+
+    spent = lb_current_msec - s->start;
+
+    if (spent >= s->listener->timeout_client_header) {
+        lb_http_close(s);
+        return;
+    }
+
+    lb_event_add_timer(c->read, s->listener->timeout_client_header - spent);
+
+    /* bytes may already wait in OpenSSL's buffers: no edge will tell */
+    lb_event_post(c->read);
 }
 
 
@@ -811,9 +878,16 @@ lb_http_close(lb_http_session_t *s)
     lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
                  (unsigned long) s->client->number, s->requests);
 
-    if (s->client->ssl != NULL && s->phase != LB_HTTP_PH_LINGER) {
+    if (s->client->ssl != NULL && s->client->ssl->handshaked
+        && s->phase != LB_HTTP_PH_LINGER)
+    {
         /* close_notify, when the socket takes it now */
         (void) lb_ssl_shutdown(s->client);
+    }
+
+    if (s->limit != NULL) {
+        lb_zone_gauge_leave(s->limit->gauge, s->limit->slot);
+        s->limit = NULL;
     }
 
     /* the pool (and s with it) is reset when the slot is reclaimed,

@@ -22,6 +22,7 @@
 #include "lb_http.h"
 #include "lb_http_chunked.h"
 #include "lb_http_types.h"
+#include "lb_stream.h"
 #include "lb_zone_table.h"
 
 /* request and response head limits: a head fills at most one buffer */
@@ -133,6 +134,7 @@ typedef struct {
 
 struct lb_http_session_s {
     lb_connection_t        *client;
+    lb_stream_limit_t      *limit;        /* connection_limit counted */
     lb_connection_t        *upstream;
     lb_listener_t          *listener;
     lb_http_phase_e         phase;
@@ -297,7 +299,8 @@ size_t lb_http_addr_ip(const struct sockaddr *sa, char *buf, size_t size);
 
 /* --- lb_http_request.c: the client side --- */
 
-/* The accept handler of HTTP listeners. Owns c from then on. */
+/* The accept handler of HTTP and HTTPS listeners (connection_limit, the
+ * TLS handshake, then requests). Owns c from then on. */
 void lb_http_init_connection(lb_connection_t *c);
 
 /* Go on with the session: called whenever either connection may move. */

@@ -521,10 +521,12 @@ sub read_response {
     my $r = { status => $status, headers => {%h}, raw_head => $head,
               interim => \@interim };
     my $body = '';
-    if ($status == 101 || $status == 204 || $status == 304
-        || $method eq 'HEAD') {
+    if ($status == 101) {
+        # the tunnel's first bytes
         $r->{rest} = $buf;
         $buf = '';
+    } elsif ($status == 204 || $status == 304 || $method eq 'HEAD') {
+        # no body: what follows is the next response
     } elsif (($h{'transfer-encoding'} // '') =~ /chunked/i) {
         while (1) {
             my $j;

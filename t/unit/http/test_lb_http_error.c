@@ -182,6 +182,54 @@ test_load(void **state)
 }
 
 
+/* the pages shipped in html/errors/ say what the built-in ones say */
+static void
+test_shipped(void **state)
+{
+    size_t       i;
+    char         prefix[256], *p, *builtin[lb_nelems(lbt_statuses)];
+    lb_pool_t   *pool;
+
+    (void) state;
+
+    /* __FILE__ is t/unit/http/test_lb_http_error.c from the tree's top */
+    snprintf(prefix, sizeof(prefix), "%s", __FILE__);
+    p = strstr(prefix, "t/unit/http/");
+    assert_non_null(p);
+    if (p == prefix) {
+        snprintf(prefix, sizeof(prefix), ".");
+    } else {
+        p[-1] = '\0';
+    }
+
+    pool = lb_create_pool(4096);
+    assert_non_null(pool);
+
+    assert_int_equal(lb_http_pages_load(pool, "/nonexistent"), LB_OK);
+    for (i = 0; i < lb_nelems(lbt_statuses); i++) {
+        builtin[i] = lb_pstrndup(pool,
+                                 (const char *) lb_http_page(lbt_statuses[i])
+                                 ->body,
+                                 lb_http_page(lbt_statuses[i])->len);
+    }
+
+    assert_int_equal(lb_http_pages_load(pool, prefix), LB_OK);
+    for (i = 0; i < lb_nelems(lbt_statuses); i++) {
+        if (lb_http_page(lbt_statuses[i])->body == (const u_char *) builtin[i]
+            || lb_http_page(lbt_statuses[i])->len != strlen(builtin[i])
+            || memcmp(lb_http_page(lbt_statuses[i])->body, builtin[i],
+                      strlen(builtin[i])) != 0)
+        {
+            print_error("%s/html/errors/%u.html differs from the built-in "
+                        "page\n", prefix, lbt_statuses[i]);
+            fail();
+        }
+    }
+
+    lb_destroy_pool(pool);
+}
+
+
 int
 main(void)
 {
@@ -189,6 +237,7 @@ main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_shipped),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
