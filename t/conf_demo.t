@@ -121,10 +121,19 @@ load_balancers:
 EOF
 write_file("$dir/spec.yaml", $spec);
 
-($rc, $dump, $err) = run('-T', '-c', "$dir/spec.yaml");
+# -t loads certificates: make the example's conf/cert.pem and conf/key.pem
+# under a prefix of our own
+mkdir "$dir/conf";
+system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+       'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=weir.test',
+       '-days', '2', '-keyout', "$dir/conf/key.pem",
+       '-out', "$dir/conf/cert.pem") == 0 || die "openssl req failed\n"
+    if !-e "$dir/conf/cert.pem";
+
+($rc, $dump, $err) = run('-T', '-p', $dir, '-c', "$dir/spec.yaml");
 is($rc, 0, 'the SPEC.md example passes') or diag($err);
 write_file("$dir/spec-dump.yaml", $dump);
-($rc, $again, $err) = run('-T', '-c', "$dir/spec-dump.yaml");
+($rc, $again, $err) = run('-T', '-p', $dir, '-c', "$dir/spec-dump.yaml");
 is($rc, 0, 'its dump passes') or diag($err);
 is($again, $dump, 'its dump of the dump is the same text');
 like($dump, qr/^          X-Forwarded-For: "true"$/m,

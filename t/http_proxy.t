@@ -218,6 +218,34 @@ like(`cat $dir/logs/access.log`,
      'access log line: client, time, listener, request, status, bytes, '
      . 'target, timings');
 
+# --- the access log follows a rotation on SIGUSR1 ---
+rename("$dir/logs/access.log", "$dir/logs/access.log.1") or die $!;
+$w->signal('USR1');
+ok(wait_for(sub {
+       my $c = http_connect($port{rr});
+       http_request($c, 'GET', '/after-rotation');
+       close $c;
+       return -s "$dir/logs/access.log"
+              && `cat $dir/logs/access.log` =~ m{"GET /after-rotation };
+   }, 10), 'after SIGUSR1 lines go to a new access.log');
+like(`cat $dir/logs/access.log.1`, qr{"GET /ws HTTP/1.1" 101 },
+   'the rotated file keeps what was written before');
+
+# --- a graceful stop does not wait for idle keep-alive clients ---
+my @old = $w->workers;
+$s = http_connect($port{rr});
+$r = http_request($s, 'GET', '/');
+is($r && $r->{status}, 200, 'a keep-alive client, idle after a request');
+$w->signal('HUP');
+ok(wait_for(sub {
+       my @now = $w->workers;
+       return @now && !grep { my $o = $_; grep { $_ == $o } @now } @old;
+   }, 10), 'after a reload the old worker exits at once');
+$sel = IO::Select->new($s);
+is($sel->can_read(5) ? sysread($s, my $eof, 10) : undef, 0,
+   'the idle client connection was closed');
+close $s;
+
 check_clean($w);
 
 done_testing();

@@ -37,7 +37,7 @@ lb_full_name(lb_pool_t *pool, const char *prefix, const char *name)
 
 lb_cycle_t *
 lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
-    bool open_sockets)
+    unsigned mode)
 {
     size_t           i;
     lb_pool_t       *pool;
@@ -76,7 +76,7 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         goto failed;
     }
 
-    if (lb_ssl_init_cycle(cycle) != LB_OK) {
+    if ((mode & LB_CYCLE_CHECK) && lb_ssl_init_cycle(cycle) != LB_OK) {
         goto failed;
     }
 
@@ -90,7 +90,7 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         cycle->zone = old->zone;
     }
 
-    if (open_sockets) {
+    if (mode == LB_CYCLE_RUN) {
         if (lb_cycle_open_listening(cycle, old) != LB_OK) {
             goto failed;
         }

@@ -41,9 +41,13 @@ extern lb_cycle_t  *lb_cycle;
 
 /* Parse conf_file into a new cycle and open (or take over from `old`) the
  * listening sockets. On error: log each problem and return NULL; `old`
- * keeps running untouched. open_sockets false: parse only (-t). */
+ * keeps running untouched. mode: LB_CYCLE_PARSE, _CHECK or _RUN. */
+#define LB_CYCLE_PARSE   0x0   /* the file only (-s: find the pid file) */
+#define LB_CYCLE_CHECK   0x1   /* + load certificates and keys (-t) */
+#define LB_CYCLE_RUN     0x3   /* + open the listening sockets */
+
 lb_cycle_t *lb_init_cycle(lb_cycle_t *old, const char *prefix,
-    const char *conf_file, bool open_sockets);
+    const char *conf_file, unsigned mode);
 
 /* Close the listening sockets of `old` that `cycle` did not take over,
  * then free `old`. */

@@ -206,7 +206,7 @@ lb_master_reload(lb_cycle_t **cyclep)
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reconfiguring from \"%s\"",
                  old->conf_file);
 
-    cycle = lb_init_cycle(old, old->prefix, old->conf_file, true);
+    cycle = lb_init_cycle(old, old->prefix, old->conf_file, LB_CYCLE_RUN);
     if (cycle == NULL) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
                      "reload failed: still running configuration "

@@ -95,7 +95,7 @@ main(int argc, char **argv)
     shown = o.conf_file ? o.conf_file : conf_file;
 
     if (o.signal != NULL) {
-        cycle = lb_init_cycle(NULL, prefix, conf_file, false);
+        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_PARSE);
         if (cycle == NULL) {
             return 1;
         }
@@ -106,7 +106,7 @@ main(int argc, char **argv)
     }
 
     if (o.test || o.dump) {
-        cycle = lb_init_cycle(NULL, prefix, conf_file, false);
+        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_CHECK);
         if (cycle == NULL) {
             fprintf(stderr, "configuration file %s test failed\n", shown);
             lb_free_options(&o, conf_file);
@@ -127,7 +127,7 @@ main(int argc, char **argv)
     lb_init_setproctitle(argc, argv);
     lb_raise_nofile();
 
-    cycle = lb_init_cycle(NULL, prefix, conf_file, true);
+    cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_RUN);
     if (cycle == NULL) {
         fprintf(stderr, "weir: configuration file %s: not started\n", shown);
         return 1;

@@ -17,9 +17,10 @@
  * fit in its first block, which the slot keeps for the next connection. */
 #define LB_STREAM_POOL_SIZE        (2 * LB_STREAM_BUFFER_SIZE + 4096)
 
-/* In a worker: serve the TCP listening socket ls (set TCP_NODELAY, which
- * accepted sockets inherit, and add it to the loop with the TCP proxy as
- * its handler). LB_OK or LB_ERROR (logged). */
+/* In a worker: serve the TCP or TLS listening socket ls (set TCP_NODELAY,
+ * which accepted sockets inherit, and add it to the loop with the TCP
+ * proxy as its handler, after the handshake for TLS). LB_OK or LB_ERROR
+ * (logged). */
 lb_int_t lb_stream_init_listening(lb_listening_t *ls);
 
 /* A listener's open connections, counted across every worker and

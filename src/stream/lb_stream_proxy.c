@@ -551,6 +551,12 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
     }
 
     if (p->eof && b->len == 0 && !p->shut && can_write) {
+        /* a TLS peer expects close_notify before the FIN; if the socket
+         * is full it goes without it (never wait here) */
+        if (dst->ssl != NULL && lb_ssl_shutdown(dst) == LB_ERROR) {
+            lb_stream_proxy_log(s, LB_LOG_INFO, 0,
+                                "close_notify towards the client failed");
+        }
         if (shutdown(dst->fd, SHUT_WR) == -1) {
             err = errno;
             snprintf(what, sizeof(what), "shutdown() towards the %s failed",
@@ -778,6 +784,7 @@ lb_stream_error_level(int err)
     case EPIPE:
     case ENOTCONN:
     case ETIMEDOUT:
+    case EPROTO:        /* TLS error: the TLS layer logged its reason */
         return LB_LOG_INFO;
     default:
         return LB_LOG_ERR;

@@ -807,7 +807,7 @@ path_setup(void **state)
         tgt2_port, tgt1_port, tgt2_port, port_v6, tgt1_port);
     assert_int_equal(fclose(f), 0);
 
-    cycle = lb_init_cycle(NULL, dir, "weir.yaml", true);
+    cycle = lb_init_cycle(NULL, dir, "weir.yaml", LB_CYCLE_RUN);
     assert_non_null(cycle);
 
     cycle->zone = lb_zone_create(4 * 1024 * 1024);
