@@ -418,18 +418,57 @@ lb_ssl_send(lb_connection_t *c, const char *buf, size_t size)
 ssize_t
 lb_ssl_writev(lb_connection_t *c, const struct iovec *iov, int n)
 {
-    int      i;
-    size_t   total;
-    ssize_t  rc;
+    /* Small pieces (a response head, then its body) are gathered into one
+     * record: one SSL_write() and one write() instead of one per piece.
+     * A retry after LB_AGAIN gathers the same bytes again (the caller has
+     * consumed nothing), which SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows;
+     * OpenSSL has already sealed the pending record by then. */
+    static char  gather[LB_SSL_RECORD_SIZE];
+
+    int          i, j;
+    size_t       total, len, off, joff, take;
+    ssize_t      rc;
+    const char  *buf;
 
     total = 0;
+    i = 0;
+    off = 0;
 
-    for (i = 0; i < n; i++) {
-        if (iov[i].iov_len == 0) {
+    while (i < n) {
+        if (iov[i].iov_len - off >= LB_SSL_RECORD_SIZE || i == n - 1) {
+            /* a full record's worth, or the last piece: no copy */
+            buf = (const char *) iov[i].iov_base + off;
+            len = iov[i].iov_len - off;
+            j = i + 1;
+            joff = 0;
+
+        } else {
+            len = 0;
+            j = i;
+            joff = off;
+
+            while (j < n && len < LB_SSL_RECORD_SIZE) {
+                take = lb_min(iov[j].iov_len - joff,
+                              LB_SSL_RECORD_SIZE - len);
+                memcpy(gather + len, (const char *) iov[j].iov_base + joff,
+                       take);
+                len += take;
+                joff += take;
+                if (joff == iov[j].iov_len) {
+                    j++;
+                    joff = 0;
+                }
+            }
+            buf = gather;
+        }
+
+        if (len == 0) {
+            i = j;
+            off = joff;
             continue;
         }
 
-        rc = lb_ssl_send(c, iov[i].iov_base, iov[i].iov_len);
+        rc = lb_ssl_send(c, buf, len);
 
         if (rc < 0) {
             return total ? (ssize_t) total : rc;
@@ -437,9 +476,12 @@ lb_ssl_writev(lb_connection_t *c, const struct iovec *iov, int n)
 
         total += (size_t) rc;
 
-        if ((size_t) rc < iov[i].iov_len) {
+        if ((size_t) rc < len) {
             break;
         }
+
+        i = j;
+        off = joff;
     }
 
     return (ssize_t) total;
