@@ -44,8 +44,8 @@ my $NET = 'load_balancers[net-lb]';
 my @cases = (
     [ 'unknown top-level field', "workers: 4\n",
       [ '1:1: workers: unknown field "workers"; allowed: worker_processes, '
-        . 'daemon, user, error_log, log_level, pid_file, shutdown_timeout, '
-        . 'admin, load_balancers' ] ],
+        . 'daemon, user, error_log, log_level, pid_file, access_log, '
+        . 'shutdown_timeout, admin, load_balancers' ] ],
 
     [ 'worker_processes out of range', "worker_processes: 65\n",
       [ '1:19: worker_processes: 65 is out of range; allowed: auto or '

@@ -95,6 +95,7 @@ static void lb_conf_listener_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_member_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
+static void lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 
 static const char *lb_conf_char(lb_conf_cx_t *cx, char c);
 static const char *lb_conf_str(const lb_conf_obj_t *obj,
@@ -395,6 +396,21 @@ const lb_conf_object_t  lb_conf_target_group_object = {
 };
 
 
+static const lb_conf_field_t  lb_conf_check_ip_fields[] = {
+    { LB_F("subnet_id", LB_CONF_STRING, lb_health_check_ip_t, subnet_id),
+      .max = 255 },
+    { LB_F("address", LB_CONF_STRING, lb_health_check_ip_t, address),
+      .required = 1, .max = 64, .check = lb_conf_check_ip,
+      .allowed = "an IPv4 or IPv6 address" },
+    { NULL }
+};
+
+static const lb_conf_object_t  lb_conf_check_ip_object = {
+    "health check address", sizeof(lb_health_check_ip_t),
+    lb_conf_check_ip_fields, NULL, lb_conf_check_ip_rule, LB_CONF_NO_POS
+};
+
+
 static const lb_conf_field_t  lb_conf_balancer_fields[] = {
     LB_F_ID(lb_balancer_t),
     { LB_F("name", LB_CONF_STRING, lb_balancer_t, name),
@@ -415,6 +431,10 @@ static const lb_conf_field_t  lb_conf_balancer_fields[] = {
     { LB_F("target_groups", LB_CONF_LIST, lb_balancer_t, target_groups),
       .count_off = offsetof(lb_balancer_t, ntarget_groups),
       .object = &lb_conf_target_group_object },
+    { LB_F("health_check_ips", LB_CONF_LIST, lb_balancer_t,
+           health_check_ips),
+      .count_off = offsetof(lb_balancer_t, nhealth_check_ips),
+      .object = &lb_conf_check_ip_object },
     { NULL }
 };
 
@@ -1179,6 +1199,21 @@ lb_conf_member_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
         && lb_conf_parse_ip(t->address, &t->addr) == LB_OK)
     {
         lb_conf_sockaddr_set_port(&t->addr, t->protocol_port);
+    }
+}
+
+
+static void
+lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
+{
+    lb_health_check_ip_t  *ip;
+
+    ip = obj->data;
+
+    if (lb_conf_ok(obj, "address")
+        && lb_conf_parse_ip(ip->address, &ip->addr) == LB_OK)
+    {
+        lb_conf_sockaddr_set_port(&ip->addr, 0);
     }
 }
 

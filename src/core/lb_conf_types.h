@@ -206,6 +206,13 @@ struct lb_listener_s {
     lb_conf_pos_t          pos;
 };
 
+/* a health-check source address (SPEC 6, health_check_ips, per subnet) */
+typedef struct {
+    char                  *subnet_id;      /* NULL: targets of any subnet */
+    char                  *address;        /* as written */
+    lb_sockaddr_t          addr;           /* port 0 */
+} lb_health_check_ip_t;
+
 struct lb_balancer_s {
     char                  *id;
     char                  *name;
@@ -217,6 +224,8 @@ struct lb_balancer_s {
     uint32_t               nlisteners;
     lb_target_group_t     *target_groups;
     uint32_t               ntarget_groups;
+    lb_health_check_ip_t  *health_check_ips;  /* checks leave from these */
+    uint32_t               nhealth_check_ips;
 
     uint32_t               index;
     lb_conf_pos_t          pos;

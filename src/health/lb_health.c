@@ -361,8 +361,9 @@ lb_health_init_check(lb_health_check_t *hc, lb_health_group_t *hg,
         lb_health_inet |= hm->type == LB_CHECK_PING;
     }
 
-    /* no configuration field names source addresses yet */
-    hc->source = lb_health_pick_source(NULL, 0, t);
+    hc->source = lb_health_pick_source(t->group->balancer->health_check_ips,
+                                       t->group->balancer->nhealth_check_ips,
+                                       t);
 
     switch (hm->type) {
 

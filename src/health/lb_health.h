@@ -25,16 +25,12 @@ void lb_health_process_cycle(lb_cycle_t *cycle, void *data)
 /* A health-check source address of a balancer (SPEC.md section 6,
  * health_check_ips, listed per subnet): checks of its targets in subnet_id
  * leave from addr (port 0). subnet_id NULL: for targets of any subnet. */
-typedef struct {
-    const char           *subnet_id;
-    lb_sockaddr_t         addr;
-} lb_health_source_t;
+typedef lb_health_check_ip_t  lb_health_source_t;
 
 /* The address checks of target t leave from, chosen from its balancer's
  * sources[0..n): the first of t's address family for t's subnet_id, else
  * the first of that family for any subnet; NULL (the system's choice)
- * when none fits. The configuration has no field for the list yet: the
- * checker passes n = 0. */
+ * when none fits. */
 const lb_sockaddr_t *lb_health_pick_source(const lb_health_source_t *sources,
     uint32_t n, const lb_target_t *t);
 
