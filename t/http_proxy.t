@@ -114,6 +114,29 @@ $new = $accepts->() - $base_acc;
 ok($new <= 4, "50 client connections reached the targets on $new "
               . "connections");
 
+# a target that closes an idle connection, or says Connection: close:
+# the pool lets it go, and the next request gets a new connection
+for my $path ('/close-later', '/close') {
+    my %drops = map { $_ => count_lines("$dir/$_.log", qr/^bytes/) } qw(a b);
+    my $c = http_connect($port{rr});
+    my $r1 = http_request($c, 'GET', $path);
+    my $who = $r1 ? $r1->{headers}{'x-backend'} : '';
+    my $log = $who eq 'A' ? "$dir/a.log" : "$dir/b.log";
+    my $drops = $drops{lc $who || 'a'};
+    # the target's side ends: it logs the connection's bytes then
+    ok(wait_for(sub { count_lines($log, qr/^bytes/) > $drops }),
+       "$path: the target closed its connection");
+    my $before = count_lines($log, qr/^accept/);
+    my ($r2, $r3) = (http_request($c, 'GET', '/'), http_request($c, 'GET', '/'));
+    my $r4 = http_request($c, 'GET', '/');
+    ok($r1 && $r1->{status} == 200 && $r2 && $r2->{status} == 200
+       && $r3 && $r3->{status} == 200 && $r4 && $r4->{status} == 200,
+       "$path: the requests after it are answered");
+    ok(wait_for(sub { count_lines($log, qr/^accept/) == $before + 1 }),
+       "$path: $who got one new connection");
+    close $c;
+}
+
 # --- 50 MB bodies both ways ---
 my $size = 50 * 1024 * 1024;
 my $md5 = pattern_md5($size);

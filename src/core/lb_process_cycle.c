@@ -14,6 +14,7 @@
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_health.h"
+#include "lb_http.h"
 #include "lb_log.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
@@ -487,6 +488,7 @@ lb_worker_process_cycle(lb_cycle_t *cycle, void *data)
                 lb_log_error(LB_LOG_ALERT, &lb_log, errno,
                              "reopening \"%s\" failed", lb_log.path);
             }
+            lb_http_log_reopen();
         }
 
         wait = LB_WORKER_TICK;

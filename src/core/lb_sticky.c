@@ -12,14 +12,12 @@
 #include "lb_zone.h"
 #include "lb_zone_table.h"
 
-#define LB_STICKY_PREFIX  "sticky:"
 
 /* tables retired per pass of lb_sticky_retire_unused() */
 #define LB_STICKY_RETIRE_BATCH  64
 
-static void lb_sticky_table_name(const lb_target_group_t *tg, char *name,
-    size_t size);
-static bool lb_sticky_table_wanted(const lb_conf_t *conf, const char *name);
+static bool lb_sticky_table_unwanted(const lb_conf_t *conf,
+    const char *name);
 
 
 lb_int_t
@@ -54,7 +52,7 @@ lb_sticky_init(lb_sticky_t *st, lb_balancer_group_t *g, lb_shm_zone_t *z,
         (void) lb_zone_addr_set(&st->values[i], &g->peers[i].target->addr);
     }
 
-    lb_sticky_table_name(tg, name, sizeof(name));
+    lb_sticky_table_name(tg, LB_STICKY_PREFIX, name, sizeof(name));
 
     /* every worker asks; the first one (under the zone lock) creates */
     st->table = lb_zone_table_get(z, name, LB_STICKY_KEY_SIZE,
@@ -68,10 +66,9 @@ lb_sticky_init(lb_sticky_t *st, lb_balancer_group_t *g, lb_shm_zone_t *z,
 }
 
 
-/* "sticky:<group id>"; a name that does not fit (a group without an id,
- * named at length) is replaced by its hash */
-static void
-lb_sticky_table_name(const lb_target_group_t *tg, char *name, size_t size)
+void
+lb_sticky_table_name(const lb_target_group_t *tg, const char *prefix,
+    char *name, size_t size)
 {
     size_t       len;
     const char  *id;
@@ -79,12 +76,12 @@ lb_sticky_table_name(const lb_target_group_t *tg, char *name, size_t size)
     id = tg->id != NULL ? tg->id : tg->name;
     len = strlen(id);
 
-    if (sizeof(LB_STICKY_PREFIX) - 1 + len < size) {
-        snprintf(name, size, LB_STICKY_PREFIX "%s", id);
+    if (strlen(prefix) + len < size) {
+        snprintf(name, size, "%s%s", prefix, id);
         return;
     }
 
-    snprintf(name, size, LB_STICKY_PREFIX "#%08x-%zu",
+    snprintf(name, size, "%s#%08x-%zu", prefix,
              lb_zone_hash(LB_ZONE_HASH_INIT, id, len), len);
 }
 
@@ -221,9 +218,7 @@ lb_sticky_retire_unused(lb_shm_zone_t *z, const lb_conf_t *conf)
         {
             t = lb_shm_ptr(z, off);
 
-            if (strncmp(t->name, LB_STICKY_PREFIX,
-                        sizeof(LB_STICKY_PREFIX) - 1) == 0
-                && !lb_sticky_table_wanted(conf, t->name))
+            if (lb_sticky_table_unwanted(conf, t->name))
             {
                 unused[n++] = t;
             }
@@ -246,32 +241,48 @@ lb_sticky_retire_unused(lb_shm_zone_t *z, const lb_conf_t *conf)
 }
 
 
-/* Whether a target group of conf with SOURCE_IP persistence has the table
- * called name. */
+/* Whether name is a binding table (SOURCE_IP "sticky:", APP_COOKIE
+ * "app:") that no target group of conf with that persistence type has. */
 static bool
-lb_sticky_table_wanted(const lb_conf_t *conf, const char *name)
+lb_sticky_table_unwanted(const lb_conf_t *conf, const char *name)
 {
     uint32_t            b, t;
+    const char         *prefix;
+    lb_persistence_e    type;
     lb_target_group_t  *tg;
     char                want[LB_ZONE_TABLE_NAME_LEN + 1];
+
+    if (strncmp(name, LB_STICKY_PREFIX, sizeof(LB_STICKY_PREFIX) - 1) == 0) {
+        prefix = LB_STICKY_PREFIX;
+        type = LB_PERSIST_SOURCE_IP;
+
+    } else if (strncmp(name, LB_STICKY_APP_PREFIX,
+                       sizeof(LB_STICKY_APP_PREFIX) - 1) == 0)
+    {
+        prefix = LB_STICKY_APP_PREFIX;
+        type = LB_PERSIST_APP_COOKIE;
+
+    } else {
+        return false;
+    }
 
     for (b = 0; b < conf->nbalancers; b++) {
         for (t = 0; t < conf->balancers[b].ntarget_groups; t++) {
             tg = &conf->balancers[b].target_groups[t];
 
             if (tg->session_persistence == NULL
-                || tg->session_persistence->type != LB_PERSIST_SOURCE_IP)
+                || tg->session_persistence->type != type)
             {
                 continue;
             }
 
-            lb_sticky_table_name(tg, want, sizeof(want));
+            lb_sticky_table_name(tg, prefix, want, sizeof(want));
 
             if (strcmp(want, name) == 0) {
-                return true;
+                return false;
             }
         }
     }
 
-    return false;
+    return true;
 }

@@ -84,4 +84,13 @@ lb_int_t lb_sticky_bind(lb_balancer_group_t *g,
  * retired. */
 uint32_t lb_sticky_retire_unused(lb_shm_zone_t *z, const lb_conf_t *conf);
 
+/* The shared binding table of a target group: SOURCE_IP bindings live in
+ * "sticky:<group id>", APP_COOKIE ones in "app:<group id>"; an id that
+ * does not fit is replaced by its hash. */
+#define LB_STICKY_PREFIX      "sticky:"
+#define LB_STICKY_APP_PREFIX  "app:"
+
+void lb_sticky_table_name(const lb_target_group_t *tg, const char *prefix,
+    char *name, size_t size);
+
 #endif /* LB_STICKY_H */

@@ -5,10 +5,23 @@
  * Decisions where SPEC.md is silent (each is explained where it is made):
  *  - a listener without a target group answers 404, a target group
  *    without a usable target 503, a target that fails 502, one that does
- *    not answer in time 504 (lb_http_request.c, lb_http_upstream.c);
- *  - weir's sticky cookie is called WEIRSTICKY (lb_http_sticky.c);
+ *    not answer or connect in time 504, CONNECT 405 (lb_http_request.c,
+ *    lb_http_upstream.c);
+ *  - a failed connect is retried on another target, a failure before any
+ *    response byte too when the request is idempotent and none of its
+ *    body was sent; at most 3 targets per request (lb_http_upstream.c);
+ *  - request and response heads fit in LB_HTTP_BUFFER_SIZE (16 KiB) with
+ *    lines of at most 8 KiB and 100 fields (431 or 414 beyond);
+ *  - listener timeouts: timeout_client_header (weir's, 10 s: the whole
+ *    request head, slowloris-proof), timeout_client_data (request bodies,
+ *    clients that do not read, keep-alive idle), Octavia's
+ *    timeout_member_connect (5 s) and timeout_member_data (50 s);
+ *  - targets get HTTP/1.1 whatever the client speaks; an HTTP/1.0 client
+ *    gets chunked responses without their framing, then a close;
+ *  - weir's sticky cookie is called WEIRSTICKY; its value is a keyed hash,
+ *    not the address (lb_http_sticky.c);
  *  - the access log is one file for every HTTP(S) listener, the top-level
- *    `access_log` path (lb_http_log.c);
+ *    `access_log` path (lb_http_log.c has the line format);
  *  - error pages are html/errors/CODE.html under the prefix, with a
  *    built-in page for each missing file (lb_http_error.c). */
 #ifndef LB_HTTP_H

@@ -86,6 +86,8 @@ sub count_lines {
 #   /login       200 with Set-Cookie: JSESSIONID=abc; Path=/
 #   /cookie?v    200 with Set-Cookie: JSESSIONID=v; Path=/
 #   /slow?ms     answers after ms milliseconds
+#   /close-later 200 (keep-alive), then the connection is closed 0.2 s
+#                after, while idle
 #   /reset       closes the connection without an answer
 #   /close       200 with Connection: close
 #   /bad         an invalid response
@@ -148,8 +150,9 @@ sub serve {
         my $wait = 0.5;
         for my $s (values %c) {
             $wait = 0 if $s->{ssl_pending};
-            next unless $s->{due};
-            my $d = $s->{due} - $now;
+            my $due = $s->{due} || $s->{close_at};
+            next unless $due;
+            my $d = $due - $now;
             $wait = $d < $wait ? ($d < 0 ? 0 : $d) : $wait;
         }
         my ($r, $wr) = IO::Select->select($sel, IO::Select->new(@w), undef,
@@ -203,6 +206,8 @@ sub serve {
         }
         for my $s (values %c) {
             progress($s, $name, $logfh) if $s->{due} && $s->{due} <= time;
+            $s->{dead} = 1 if $s->{close_at} && $s->{close_at} <= time
+                              && !length $s->{out};
             flush($s);
             if ($s->{dead} || ($s->{eof} && !length $s->{out}
                                && !$s->{gen_left})
@@ -401,6 +406,10 @@ sub respond {
                              length("$name\n")) . "$name\n";
         $s->{close_after} = 1 if $close;
         return;
+    } elsif ($p eq '/close-later') {
+        # answered keep-alive, then closed while idle
+        $body = "$name\n";
+        $s->{close_at} = time + 0.2;
     } elsif ($p eq '/reset') {
         $s->{dead} = 1;
         return;
