@@ -35,9 +35,12 @@
  * response); bodies stream through them. */
 #define LB_HTTP_BUFFER_SIZE        (16 * 1024)
 
-/* The pool of an accepted HTTP connection: the session and its buffers
- * fit in its first block, which the slot keeps for the next connection. */
-#define LB_HTTP_POOL_SIZE          (80 * 1024)
+/* The pool of an accepted HTTP connection: only what the connection
+ * keeps while it waits for a request (and its TLS state). The session and
+ * its three buffers come from a per-worker free list while a request is
+ * under way and go back to it when the connection is idle, as nginx
+ * does, so an idle keep-alive connection costs its slot and this. */
+#define LB_HTTP_POOL_SIZE          256
 
 /* In a worker: serve the HTTP or HTTPS listening socket ls. The first
  * call of a worker also sets up what every HTTP listener shares (error

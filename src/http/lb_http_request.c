@@ -18,6 +18,7 @@
  * target group (none: 404); rule lists will replace it. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -35,6 +36,12 @@
 #include "lb_zone_gauge.h"
 
 static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
+static void lb_http_idle_handler(lb_event_t *ev);
+static lb_http_session_t *lb_http_session_take(lb_http_conn_t *hc);
+static void lb_http_session_give(lb_http_session_t *s);
+static void lb_http_conn_close(lb_http_conn_t *hc);
+static void lb_http_conn_log(lb_http_conn_t *hc, unsigned level, int err,
+    const char *what);
 static void lb_http_client_handler(lb_event_t *ev);
 static void lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev);
 static void lb_http_request_init(lb_http_session_t *s);
@@ -54,49 +61,30 @@ lb_http_init_connection(lb_connection_t *c)
 {
     SSL_CTX            *ctx;
     lb_listener_t      *l;
+    lb_http_conn_t     *hc;
     lb_stream_limit_t  *limit;
-    lb_http_session_t  *s;
 
     l = c->listening->listener;
 
-    s = lb_pcalloc(c->pool, sizeof(lb_http_session_t));
-    if (s == NULL) {
-        goto nomem;
+    hc = lb_pcalloc(c->pool, sizeof(lb_http_conn_t));
+    if (hc == NULL) {
+        lb_log_error(LB_LOG_CRIT, &lb_log, 0,
+                     "*%lu out of memory for an HTTP connection, client "
+                     "closed", (unsigned long) c->number);
+        lb_close_connection(c);
+        return;
     }
 
-    s->cin.start = lb_palloc(c->pool, LB_HTTP_BUFFER_SIZE);
-    s->uin.start = lb_palloc(c->pool, LB_HTTP_BUFFER_SIZE);
-    s->out.start = lb_palloc(c->pool, LB_HTTP_OUT_SIZE);
-
-    if (s->cin.start == NULL || s->uin.start == NULL || s->out.start == NULL)
-    {
-        goto nomem;
-    }
-
-    s->cin.pos = s->cin.last = s->cin.start;
-    s->cin.end = s->cin.start + LB_HTTP_BUFFER_SIZE;
-    s->uin.pos = s->uin.last = s->uin.start;
-    s->uin.end = s->uin.start + LB_HTTP_BUFFER_SIZE;
-    s->out.pos = s->out.last = s->out.start;
-    s->out.end = s->out.start + LB_HTTP_OUT_SIZE;
-
-    /* a head fills at most one buffer */
-    s->limits.max_line = LB_HTTP_MAX_LINE;
-    s->limits.max_field = LB_HTTP_MAX_FIELD;
-    s->limits.max_head = LB_HTTP_BUFFER_SIZE;
-
-    s->client = c;
-    s->listener = l;
-    c->data = s;
-    c->read->handler = lb_http_client_handler;
-    c->write->handler = lb_http_client_handler;
-
-    lb_http_request_init(s);
+    hc->client = c;
+    hc->listener = l;
 
     /* the first head's time runs from the connection on, TLS handshake
      * included */
-    s->phase = LB_HTTP_PH_HEAD;
-    s->start = lb_current_msec;
+    hc->start = lb_current_msec;
+
+    c->data = hc;
+    c->read->handler = lb_http_idle_handler;
+    c->write->handler = lb_http_idle_handler;
 
     /* the listener's connection_limit, counted with its TCP and TLS
      * siblings' in the shared zone (lb_stream.h) */
@@ -107,14 +95,13 @@ lb_http_init_connection(lb_connection_t *c)
             if (!lb_zone_gauge_enter(limit->gauge, limit->slot,
                                      l->connection_limit))
             {
-                lb_http_log_error(s, LB_LOG_INFO, 0,
-                                  "connection_limit reached, client "
-                                  "closed");
-                lb_http_close(s);
+                lb_http_conn_log(hc, LB_LOG_INFO, 0,
+                                 "connection_limit reached, client closed");
+                lb_http_conn_close(hc);
                 return;
             }
 
-            s->limit = limit;
+            hc->limit = limit;
         }
     }
 
@@ -128,50 +115,217 @@ lb_http_init_connection(lb_connection_t *c)
     if (ctx == NULL
         || lb_ssl_create_connection(ctx, c, LB_SSL_SERVER) != LB_OK)
     {
-        lb_http_close(s);
+        lb_http_conn_close(hc);
         return;
     }
 
     lb_ssl_handshake_run(c, l->timeout_client_header,
                          lb_http_ssl_handshaked);
-    return;
-
-nomem:
-
-    lb_log_error(LB_LOG_CRIT, &lb_log, 0,
-                 "*%lu out of memory for an HTTP session, client closed",
-                 (unsigned long) c->number);
-    lb_close_connection(c);
 }
 
 
 static void
 lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
 {
-    lb_msec_t           spent;
-    lb_http_session_t  *s;
+    lb_msec_t        spent;
+    lb_http_conn_t  *hc;
 
-    s = c->data;
+    hc = c->data;
 
     if (rc != LB_OK) {
-        lb_http_close(s);
+        lb_http_conn_close(hc);
         return;
     }
 
-    c->read->handler = lb_http_client_handler;
-    c->write->handler = lb_http_client_handler;
+    c->read->handler = lb_http_idle_handler;
+    c->write->handler = lb_http_idle_handler;
 
-    spent = lb_current_msec - s->start;
+    spent = lb_current_msec - hc->start;
 
-    if (spent >= s->listener->timeout_client_header) {
-        lb_http_close(s);
+    if (spent >= hc->listener->timeout_client_header) {
+        lb_http_conn_close(hc);
         return;
     }
 
-    lb_event_add_timer(c->read, s->listener->timeout_client_header - spent);
+    lb_event_add_timer(c->read, hc->listener->timeout_client_header - spent);
 
     /* bytes may already wait in OpenSSL's buffers: no edge will tell */
     lb_event_post(c->read);
+}
+
+
+/* A connection without a session: before its first request or between
+ * two. Buffers are taken only when bytes come: the session is taken and
+ * read into, and given back when the read finds nothing after all. */
+static void
+lb_http_idle_handler(lb_event_t *ev)
+{
+    int                 err;
+    ssize_t             n;
+    lb_connection_t    *c;
+    lb_http_conn_t     *hc;
+    lb_http_session_t  *s;
+
+    c = ev->data;
+    hc = c->data;
+
+    if (c->close) {
+        lb_http_conn_close(hc);
+        return;
+    }
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        if (hc->served) {
+            lb_log_debug(&lb_log, "*%lu keep-alive timeout",
+                         (unsigned long) c->number);
+
+        } else {
+            lb_http_conn_log(hc, LB_LOG_INFO, ETIMEDOUT,
+                             "the request head did not arrive in time "
+                             "(timeout_client_header)");
+        }
+
+        lb_http_conn_close(hc);
+        return;
+    }
+
+    if (ev->write || !c->read->ready) {
+        return;
+    }
+
+    s = lb_http_session_take(hc);
+    if (s == NULL) {
+        lb_http_conn_close(hc);
+        return;
+    }
+
+    n = lb_http_recv(c, &s->cin, &err);
+
+    if (n == LB_AGAIN) {
+        lb_http_session_give(s);
+        return;
+    }
+
+    if (n == 0 || n == LB_ERROR) {
+        /* nothing of a request came: no log */
+        lb_http_close(s);
+        return;
+    }
+
+    if (hc->in_idle_list) {
+        lb_http_list_remove(&hc->idle_link);
+        hc->in_idle_list = 0;
+    }
+
+    s->head_started = 1;
+
+    if (hc->served) {
+        /* a later request: its head's time runs from its first byte */
+        s->start = lb_current_msec;
+        lb_event_add_timer(c->read, hc->listener->timeout_client_header);
+
+    } else {
+        /* the first one's from the connection: its timer runs already */
+        s->start = hc->start;
+    }
+
+    lb_http_read_head(s);
+}
+
+
+/* A session for hc, from the free list (or allocated, when every one is
+ * in use: the list grows to the peak and is reused), with empty buffers;
+ * c->data is the session then. NULL when out of memory (logged). */
+static lb_http_session_t *
+lb_http_session_take(lb_http_conn_t *hc)
+{
+    u_char             *p;
+    lb_connection_t    *c;
+    lb_http_session_t  *s;
+
+    c = hc->client;
+    s = lb_http_worker.free_sessions;
+
+    if (s != NULL) {
+        lb_http_worker.free_sessions = s->next_free;
+        p = s->cin.start;
+
+    } else {
+        s = malloc(sizeof(lb_http_session_t) + 2 * LB_HTTP_BUFFER_SIZE
+                   + LB_HTTP_OUT_SIZE);
+        if (s == NULL) {
+            lb_log_error(LB_LOG_CRIT, &lb_log, errno,
+                         "*%lu malloc() of an HTTP session failed, client "
+                         "closed", (unsigned long) c->number);
+            return NULL;
+        }
+
+        lb_http_worker.nsessions++;
+        p = (u_char *) (s + 1);
+    }
+
+    memset(s, 0, sizeof(lb_http_session_t));
+
+    s->cin.start = s->cin.pos = s->cin.last = p;
+    s->cin.end = p + LB_HTTP_BUFFER_SIZE;
+    p += LB_HTTP_BUFFER_SIZE;
+    s->uin.start = s->uin.pos = s->uin.last = p;
+    s->uin.end = p + LB_HTTP_BUFFER_SIZE;
+    p += LB_HTTP_BUFFER_SIZE;
+    s->out.start = s->out.pos = s->out.last = p;
+    s->out.end = p + LB_HTTP_OUT_SIZE;
+
+    /* a head fills at most one buffer */
+    s->limits.max_line = LB_HTTP_MAX_LINE;
+    s->limits.max_field = LB_HTTP_MAX_FIELD;
+    s->limits.max_head = LB_HTTP_BUFFER_SIZE;
+
+    s->client = c;
+    s->listener = hc->listener;
+    s->conn = hc;
+    s->requests = hc->requests;
+    s->tried_bits = hc->tried_bits;
+    s->tried_cap = hc->tried_cap;
+
+    lb_http_request_init(s);
+    s->phase = LB_HTTP_PH_HEAD;
+
+    hc->session = s;
+    c->data = s;
+    c->read->handler = lb_http_client_handler;
+    c->write->handler = lb_http_client_handler;
+
+    return s;
+}
+
+
+/* The connection waits with no session: s goes back to the free list
+ * (its memory stays readable, as the slot's did). */
+static void
+lb_http_session_give(lb_http_session_t *s)
+{
+    lb_http_conn_t  *hc;
+
+    hc = s->conn;
+
+    if (hc != NULL) {
+        hc->requests = s->requests;
+        hc->tried_bits = s->tried_bits;
+        hc->tried_cap = s->tried_cap;
+        hc->session = NULL;
+
+        if (s->client != NULL) {
+            s->client->data = hc;
+            s->client->read->handler = lb_http_idle_handler;
+            s->client->write->handler = lb_http_idle_handler;
+        }
+    }
+
+    s->conn = NULL;
+    s->next_free = lb_http_worker.free_sessions;
+    lb_http_worker.free_sessions = s;
 }
 
 
@@ -404,23 +558,7 @@ lb_http_read_head(lb_http_session_t *s)
             return;
         }
 
-        if (!s->head_started) {
-            s->head_started = 1;
-
-            if (s->phase == LB_HTTP_PH_IDLE) {
-                /* a later request: its head's time runs from its first
-                 * byte */
-                if (s->in_idle_list) {
-                    lb_http_list_remove(&s->idle_link);
-                    s->in_idle_list = 0;
-                }
-
-                s->phase = LB_HTTP_PH_HEAD;
-                s->start = lb_current_msec;
-                lb_event_add_timer(c->read,
-                                   s->listener->timeout_client_header);
-            }
-        }
+        s->head_started = 1;
     }
 }
 
@@ -759,6 +897,7 @@ lb_http_keepalive(lb_http_session_t *s)
 {
     size_t            rest;
     u_char           *from;
+    lb_http_conn_t   *hc;
     lb_connection_t  *c;
 
     c = s->client;
@@ -778,19 +917,23 @@ lb_http_keepalive(lb_http_session_t *s)
     s->cin.pos = s->cin.start;
     s->cin.last = s->cin.start + rest;
 
-    lb_http_request_init(s);
+    hc = s->conn;
+    hc->served = 1;
 
-    if (rest) {
+    if (rest || s->upstream != NULL || s->peer != NULL) {
+        /* pipelined bytes: the session keeps them */
+        lb_http_request_init(s);
         s->phase = LB_HTTP_PH_HEAD;
-        s->head_started = 1;
+        s->head_started = rest != 0;
         s->start = lb_current_msec;
         lb_event_add_timer(c->read, s->listener->timeout_client_header);
 
     } else {
-        s->phase = LB_HTTP_PH_IDLE;
-        lb_event_add_timer(c->read, s->listener->timeout_client_data);
-        lb_http_list_push(&lb_http_worker.idle_clients, &s->idle_link);
-        s->in_idle_list = 1;
+        /* idle: no buffers until the next request's bytes come */
+        lb_http_session_give(s);
+        lb_event_add_timer(c->read, hc->listener->timeout_client_data);
+        lb_http_list_push(&lb_http_worker.idle_clients, &hc->idle_link);
+        hc->in_idle_list = 1;
     }
 
     if (rest || c->read->ready) {
@@ -854,13 +997,10 @@ lb_http_linger(lb_http_session_t *s)
 void
 lb_http_close(lb_http_session_t *s)
 {
+    lb_http_conn_t  *hc;
+
     if (s->client == NULL) {
         return;
-    }
-
-    if (s->in_idle_list) {
-        lb_http_list_remove(&s->idle_link);
-        s->in_idle_list = 0;
     }
 
     if (s->upstream != NULL || s->peer != NULL) {
@@ -875,8 +1015,8 @@ lb_http_close(lb_http_session_t *s)
         s->line_len = 0;
     }
 
-    lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
-                 (unsigned long) s->client->number, s->requests);
+    hc = s->conn;
+    hc->requests = s->requests;
 
     if (s->client->ssl != NULL && s->client->ssl->handshaked
         && s->phase != LB_HTTP_PH_LINGER)
@@ -885,28 +1025,79 @@ lb_http_close(lb_http_session_t *s)
         (void) lb_ssl_shutdown(s->client);
     }
 
-    if (s->limit != NULL) {
-        lb_zone_gauge_leave(s->limit->gauge, s->limit->slot);
-        s->limit = NULL;
+    /* the session goes back to the free list; its memory stays readable
+     * for the code finishing with it (s->client is NULL then) */
+    s->client = NULL;
+    lb_http_session_give(s);
+
+    hc->served = 0;
+    lb_http_conn_close(hc);
+}
+
+
+/* Close a client connection (its session, if any, is closed already). */
+static void
+lb_http_conn_close(lb_http_conn_t *hc)
+{
+    lb_connection_t  *c;
+
+    c = hc->client;
+
+    if (hc->in_idle_list) {
+        lb_http_list_remove(&hc->idle_link);
+        hc->in_idle_list = 0;
     }
 
-    /* the pool (and s with it) is reset when the slot is reclaimed,
+    lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
+                 (unsigned long) c->number, hc->requests);
+
+    if (hc->served && c->ssl != NULL && c->ssl->handshaked) {
+        /* an idle connection: close_notify, when the socket takes it */
+        (void) lb_ssl_shutdown(c);
+    }
+
+    if (hc->limit != NULL) {
+        lb_zone_gauge_leave(hc->limit->gauge, hc->limit->slot);
+        hc->limit = NULL;
+    }
+
+    /* the pool (and hc with it) is reset when the slot is reclaimed,
      * after this loop iteration */
-    lb_close_connection(s->client);
-    s->client = NULL;
+    lb_close_connection(c);
 }
 
 
 void
 lb_http_close_idle_clients(void)
 {
-    lb_http_session_t  *s;
+    lb_http_conn_t  *hc;
 
     while (!lb_http_list_empty(&lb_http_worker.idle_clients)) {
-        s = lb_http_list_data(lb_http_worker.idle_clients.next,
-                              lb_http_session_t, idle_link);
-        lb_http_close(s);
+        hc = lb_http_list_data(lb_http_worker.idle_clients.next,
+                               lb_http_conn_t, idle_link);
+        lb_http_conn_close(hc);
     }
+}
+
+
+/* lb_http_log_error() for a connection without a request */
+static void
+lb_http_conn_log(lb_http_conn_t *hc, unsigned level, int err,
+    const char *what)
+{
+    char  client[80];
+
+    if (level > lb_log.level) {
+        return;
+    }
+
+    lb_connection_addr_text((struct sockaddr *) &hc->client->sockaddr,
+                            client, sizeof(client));
+
+    lb_log_error(level, &lb_log, err,
+                 "*%lu %s, client: %s, target: -, listener: %s, "
+                 "request: \"\"", (unsigned long) hc->client->number, what,
+                 client, hc->listener->addr.text);
 }
 
 

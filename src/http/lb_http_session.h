@@ -65,6 +65,7 @@ typedef struct lb_http_idle_s     lb_http_idle_t;
 typedef struct lb_http_peer_s     lb_http_peer_t;
 typedef struct lb_http_group_s    lb_http_group_t;
 typedef struct lb_http_session_s  lb_http_session_t;
+typedef struct lb_http_conn_s     lb_http_conn_t;
 
 /* a link of a circular list with a sentinel */
 typedef struct lb_http_link_s  lb_http_link_t;
@@ -110,7 +111,8 @@ struct lb_http_group_s {
 
 /* the phases of a session */
 typedef enum {
-    LB_HTTP_PH_IDLE = 0,      /* keep-alive: waiting for a request */
+    LB_HTTP_PH_IDLE = 0,      /* not used by a session: an idle
+                                 connection has none (lb_http_conn_t) */
     LB_HTTP_PH_HEAD,          /* reading a request head */
     LB_HTTP_PH_CONNECT,       /* connecting to a target */
     LB_HTTP_PH_PROXY,         /* request and response under way */
@@ -134,7 +136,6 @@ typedef struct {
 
 struct lb_http_session_s {
     lb_connection_t        *client;
-    lb_stream_limit_t      *limit;        /* connection_limit counted */
     lb_connection_t        *upstream;
     lb_listener_t          *listener;
     lb_http_phase_e         phase;
@@ -152,7 +153,8 @@ struct lb_http_session_s {
     lb_http_header_t        req_headers[LB_HTTP_HEADERS];
     lb_http_body_t          req_body;
     lb_http_limits_t        limits;
-    unsigned                requests;     /* served on this connection */
+    unsigned                requests;     /* served on this connection
+                                             (kept in conn when idle) */
 
     /* the target */
     lb_http_group_t        *group;
@@ -215,17 +217,40 @@ struct lb_http_session_s {
     unsigned                upstream_bad:1;   /* not for the pool */
     unsigned                req_aborted:1;    /* target stopped reading */
     unsigned                close_after:1;    /* error page: then close */
-    unsigned                in_idle_list:1;
     unsigned                got_interim:1;    /* a 1xx came */
 
+    lb_http_conn_t         *conn;         /* what outlives the session */
+    lb_http_session_t      *next_free;    /* in the worker's free list */
+};
+
+/* What a client connection keeps while it waits for a request (between
+ * requests, and before the first byte): a few bytes in its pool and no
+ * buffers. The session, with its buffers, comes from the worker's free
+ * list when bytes arrive and goes back to it when the connection is idle
+ * again (lb_http_request.c); c->data is the session while there is one,
+ * else this. */
+struct lb_http_conn_s {
+    lb_connection_t        *client;
+    lb_listener_t          *listener;
+    lb_stream_limit_t      *limit;        /* connection_limit counted */
+    lb_http_session_t      *session;      /* NULL: idle */
+    uintptr_t              *tried_bits;   /* from the pool: see s */
+    uint32_t                tried_cap;
+    unsigned                requests;     /* served on this connection */
+    lb_msec_t               start;        /* the connection came */
     lb_http_link_t          idle_link;    /* keep-alive clients */
+    unsigned                in_idle_list:1;
+    unsigned                served:1;     /* a request came before */
 };
 
 /* the worker's shared state (lb_http.c) */
 typedef struct {
     lb_cycle_t             *cycle;
     lb_http_group_t       **groups;       /* [balancer][target group] */
-    lb_http_link_t          idle_clients; /* sessions in PH_IDLE */
+    lb_http_link_t          idle_clients; /* lb_http_conn_t without a
+                                             session */
+    lb_http_session_t      *free_sessions;  /* each with its buffers */
+    uint32_t                nsessions;    /* allocated: the peak */
     lb_http_link_t          idle_lru;     /* lb_http_idle_t, newest
                                              first */
     lb_http_link_t          idle_free;
@@ -318,7 +343,7 @@ void lb_http_error(lb_http_session_t *s, unsigned status, bool close_client);
 /* Close the client and whatever belongs to the session. */
 void lb_http_close(lb_http_session_t *s);
 
-/* Close the client connections of this worker that wait between requests
+/* Close the client connections of this worker that wait for a request
  * (graceful stop). */
 void lb_http_close_idle_clients(void);
 

@@ -53,7 +53,6 @@ static bool lb_http_sticky_cookie(lb_http_session_t *s, const char *name,
 static size_t lb_http_app_key(const u_char *v, size_t len, u_char *key);
 static lb_http_peer_t *lb_http_peer_by_zone_id(lb_http_group_t *g,
     uint32_t id);
-static void lb_http_sticky_take(lb_http_session_t *s, lb_http_peer_t *p);
 static int lb_http_zone_id_cmp(const void *a, const void *b, void *g);
 
 
@@ -265,7 +264,10 @@ lb_http_sticky_pick(lb_http_session_t *s)
         return NULL;
     }
 
-    lb_http_sticky_take(s, p);
+    /* counted as lb_balancer_pick() counts its own choices, so that
+     * lb_balancer_release() undoes it */
+    s->breq.tried = &s->tried;
+    lb_balancer_take(g->bg, p->bp, &s->breq);
 
     return p;
 }
@@ -505,19 +507,4 @@ lb_http_peer_by_zone_id(lb_http_group_t *g, uint32_t id)
     }
 
     return NULL;
-}
-
-
-/* count a sticky choice as lb_balancer_pick() counts its own, so that
- * lb_balancer_release() undoes it */
-static void
-lb_http_sticky_take(lb_http_session_t *s, lb_http_peer_t *p)
-{
-    p->bp->conns++;
-
-    if (p->bp->zone != NULL) {
-        lb_zone_target_conn_start(p->bp->zone);
-    }
-
-    lb_balancer_tried_add(&s->tried, p->bp->index);
 }
