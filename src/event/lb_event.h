@@ -120,6 +120,13 @@ void lb_event_accept(lb_event_t *ev);
 lb_int_t lb_event_connect(const struct sockaddr *sa, socklen_t socklen,
     lb_connection_t **cp, int *err);
 
+/* lb_event_connect() from the source address src (port 0: chosen at
+ * connect time) when src is not NULL; a failed bind() is LB_DECLINED
+ * with its errno in *err. */
+lb_int_t lb_event_connect_from(const struct sockaddr *sa, socklen_t socklen,
+    const struct sockaddr *src, socklen_t srclen, lb_connection_t **cp,
+    int *err);
+
 /* For a connection that lb_event_connect() left in progress, once its
  * write event fired: 0 when connected, else the errno of the failure. */
 int lb_event_connect_result(lb_connection_t *c);

@@ -14,6 +14,15 @@ lb_int_t
 lb_event_connect(const struct sockaddr *sa, socklen_t socklen,
     lb_connection_t **cp, int *err)
 {
+    return lb_event_connect_from(sa, socklen, NULL, 0, cp, err);
+}
+
+
+lb_int_t
+lb_event_connect_from(const struct sockaddr *sa, socklen_t socklen,
+    const struct sockaddr *src, socklen_t srclen, lb_connection_t **cp,
+    int *err)
+{
     int               fd, rc, one;
     lb_connection_t  *c;
 
@@ -32,6 +41,23 @@ lb_event_connect(const struct sockaddr *sa, socklen_t socklen,
         /* slower, not broken: go on */
         lb_log_error(LB_LOG_ALERT, &lb_log, errno,
                      "setsockopt(TCP_NODELAY) failed");
+    }
+
+    if (src != NULL) {
+        /* the port is picked by connect(), per destination: a source
+         * address does not use up a port of its own for every connect */
+        if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                       sizeof(one)) == -1)
+        {
+            lb_log_error(LB_LOG_WARN, &lb_log, errno,
+                         "setsockopt(IP_BIND_ADDRESS_NO_PORT) failed");
+        }
+
+        if (bind(fd, src, srclen) == -1) {
+            *err = errno;
+            close(fd);
+            return LB_DECLINED;
+        }
     }
 
     c = lb_get_connection(fd);

@@ -28,61 +28,7 @@ lb_health_connect(const struct sockaddr *sa, socklen_t socklen,
     const struct sockaddr *src, socklen_t srclen, lb_connection_t **cp,
     int *err)
 {
-    int               fd, rc, one;
-    lb_connection_t  *c;
-
-    if (src == NULL) {
-        return lb_event_connect(sa, socklen, cp, err);
-    }
-
-    *cp = NULL;
-    *err = 0;
-
-    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        *err = errno;
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "socket() failed");
-        return LB_ERROR;
-    }
-
-    /* the port is picked by connect(), per destination: a source address
-     * does not use up a port of its own for every check */
-    one = 1;
-    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-                   sizeof(one)) == -1)
-    {
-        lb_log_error(LB_LOG_WARN, &lb_log, errno,
-                     "setsockopt(IP_BIND_ADDRESS_NO_PORT) failed");
-    }
-
-    if (bind(fd, src, srclen) == -1) {
-        *err = errno;
-        close(fd);
-        return LB_DECLINED;
-    }
-
-    c = lb_get_connection(fd);
-    if (c == NULL) {
-        close(fd);
-        return LB_ERROR;
-    }
-
-    rc = connect(fd, sa, socklen);
-
-    if (rc == -1 && errno != EINPROGRESS) {
-        *err = errno;
-        lb_close_connection(c);
-        return LB_DECLINED;
-    }
-
-    if (lb_event_add_connection(c) != LB_OK) {
-        lb_close_connection(c);
-        return LB_ERROR;
-    }
-
-    *cp = c;
-
-    return (rc == 0) ? LB_OK : LB_AGAIN;
+    return lb_event_connect_from(sa, socklen, src, srclen, cp, err);
 }
 
 
