@@ -35,8 +35,13 @@ unit-asan: build-asan
 	$(MAKE) -f $(OA)/Makefile unit
 	@sh t/unit/run.sh $(OA)
 
+# The benchmark smoke test loads both cores: it runs alone, after the rest,
+# so that it neither disturbs nor is disturbed by timing-sensitive tests.
+T_PARALLEL = $(filter-out t/bench_smoke.t,$(wildcard t/*.t))
+
 integration: build
-	prove -j$(PROVE_JOBS) t/
+	prove -j$(PROVE_JOBS) $(T_PARALLEL)
+	prove t/bench_smoke.t
 
 # The whole integration suite once more against the ASan/UBSan binary.
 # Leak checks stay with the unit tests (daemons exit without freeing);
@@ -46,7 +51,7 @@ integration-asan: build-asan
 	WEIR_BINARY=$(OA)/weir \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(OA)/san/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(OA)/san/ubsan \
-	    prove -j$(PROVE_JOBS) t/
+	    prove -j$(PROVE_JOBS) $(T_PARALLEL)
 	@if ls $(OA)/san/* >/dev/null 2>&1; then cat $(OA)/san/*; \
 	    echo "sanitizer reports above"; exit 1; fi
 	@echo "integration under ASan/UBSan: no sanitizer reports"

@@ -125,6 +125,9 @@ sub spawn {
     }
     my $pid = fork // die "fork: $!\n";
     if ($pid == 0) {
+        # a group of its own: a server that signals its process group
+        # (some do, on a failed start) must not take this script along
+        setpgrp(0, 0);
         if ($hold_stdin) {
             close $w;
             open(STDIN, '<&', $r);

@@ -18,8 +18,8 @@
  * target group (none: 404); rule lists will replace it. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "lb_connection.h"
@@ -34,6 +34,12 @@
 #include "lb_stream.h"
 #include "lb_time.h"
 #include "lb_zone_gauge.h"
+
+/* a session and its three buffers in one mapping */
+#define LB_HTTP_SESSION_SIZE                                              \
+    lb_align(sizeof(lb_http_session_t), 64)
+#define LB_HTTP_SESSION_MAP                                               \
+    (LB_HTTP_SESSION_SIZE + 2 * LB_HTTP_BUFFER_SIZE + LB_HTTP_OUT_SIZE)
 
 static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
 static void lb_http_idle_handler(lb_event_t *ev);
@@ -252,18 +258,23 @@ lb_http_session_take(lb_http_conn_t *hc)
         lb_http_worker.free_sessions = s->next_free;
         p = s->cin.start;
 
+        lb_http_worker.nfree--;
+
     } else {
-        s = malloc(sizeof(lb_http_session_t) + 2 * LB_HTTP_BUFFER_SIZE
-                   + LB_HTTP_OUT_SIZE);
-        if (s == NULL) {
+        /* mapped, not malloc()ed: a session given up after a burst goes
+         * back to the system at once, wherever it lies */
+        p = mmap(NULL, LB_HTTP_SESSION_MAP, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
             lb_log_error(LB_LOG_CRIT, &lb_log, errno,
-                         "*%lu malloc() of an HTTP session failed, client "
+                         "*%lu mmap() of an HTTP session failed, client "
                          "closed", (unsigned long) c->number);
             return NULL;
         }
 
         lb_http_worker.nsessions++;
-        p = (u_char *) (s + 1);
+        s = (lb_http_session_t *) p;
+        p += LB_HTTP_SESSION_SIZE;
     }
 
     memset(s, 0, sizeof(lb_http_session_t));
@@ -306,7 +317,8 @@ lb_http_session_take(lb_http_conn_t *hc)
 static void
 lb_http_session_give(lb_http_session_t *s)
 {
-    lb_http_conn_t  *hc;
+    lb_http_conn_t     *hc;
+    lb_http_session_t  *victim;
 
     hc = s->conn;
 
@@ -326,6 +338,24 @@ lb_http_session_give(lb_http_session_t *s)
     s->conn = NULL;
     s->next_free = lb_http_worker.free_sessions;
     lb_http_worker.free_sessions = s;
+    lb_http_worker.nfree++;
+
+    /* no more free than in use, beyond the few always kept: the ones
+     * after s go (s itself stays readable, see lb_http_close()) */
+    while (lb_http_worker.nfree > LB_HTTP_SESSIONS_KEEP
+           && lb_http_worker.nfree
+              > lb_http_worker.nsessions - lb_http_worker.nfree)
+    {
+        victim = s->next_free;
+        s->next_free = victim->next_free;
+
+        lb_http_worker.nfree--;
+        lb_http_worker.nsessions--;
+
+        if (munmap(victim, LB_HTTP_SESSION_MAP) == -1) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, errno, "munmap() failed");
+        }
+    }
 }
 
 
@@ -920,7 +950,7 @@ lb_http_keepalive(lb_http_session_t *s)
     hc = s->conn;
     hc->served = 1;
 
-    if (rest || s->upstream != NULL || s->peer != NULL) {
+    if (rest || s->upstream != NULL) {
         /* pipelined bytes: the session keeps them */
         lb_http_request_init(s);
         s->phase = LB_HTTP_PH_HEAD;

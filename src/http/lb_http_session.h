@@ -50,6 +50,11 @@
 /* the longest APP_COOKIE table key: "v" + a value, or "h" + SHA-256 */
 #define LB_HTTP_APP_KEY            128
 
+/* sessions (each with its buffers) a worker keeps free in any case;
+ * beyond this, no more are kept free than are in use, so the memory of a
+ * burst of requests goes back to the system when the burst is over */
+#define LB_HTTP_SESSIONS_KEEP      32
+
 /* the request line kept for the access log (longer ones are cut) */
 #define LB_HTTP_LOG_LINE           1024
 
@@ -250,7 +255,8 @@ typedef struct {
     lb_http_link_t          idle_clients; /* lb_http_conn_t without a
                                              session */
     lb_http_session_t      *free_sessions;  /* each with its buffers */
-    uint32_t                nsessions;    /* allocated: the peak */
+    uint32_t                nsessions;    /* mapped, in use or free */
+    uint32_t                nfree;        /* in free_sessions */
     lb_http_link_t          idle_lru;     /* lb_http_idle_t, newest
                                              first */
     lb_http_link_t          idle_free;
