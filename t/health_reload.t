@@ -126,9 +126,10 @@ $t0 = time;
 $w->signal('HUP');
 ok($w->wait_log(qr/configuration generation 3 is running/, 10),
    'reloaded with a new monitor port for B and a new target C');
-like($w->log_text, qr/target 127\.0\.0\.1:$bb->{port} of group pool: check (?x)
-                      settings\ changed,\ re-evaluating/,
-     'the change of B\'s settings was noticed');
+# the new checker logs it once it has read the zone: wait for it
+ok($w->wait_log(qr/target 127\.0\.0\.1:$bb->{port} of group pool: check (?x)
+                   settings\ changed,\ re-evaluating/, 5),
+   'the change of B\'s settings was noticed');
 ok($w->wait_log(qr/$b_up \(1 success in a row\)/, 5),
    'B is UP on its first passing check, not after max_retries (5)');
 ok($w->wait_log(qr/$c_up \(1 success in a row\)/, 5),
