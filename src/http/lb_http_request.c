@@ -14,6 +14,15 @@
  * nothing of it reaches a target. A CONNECT request is answered 405: a
  * reverse proxy does not open tunnels to arbitrary places.
  *
+ * Memory: a connection waiting for a request (before its first byte or
+ * between requests) holds only an lb_http_conn_t in its small pool. Its
+ * session, with the three buffers, is taken from the worker's free list
+ * when bytes come (lb_http_idle_handler() reads into it, and gives it back
+ * when the read finds nothing) and given back when the response is out
+ * and no pipelined bytes wait (lb_http_keepalive()). The free list keeps
+ * LB_HTTP_SESSIONS_KEEP sessions, or as many as are in use, so the pages
+ * of a burst go back to the system when it ends.
+ *
  * Routing is one step, lb_http_route(): today the listener's default
  * target group (none: 404); rule lists will replace it. */
 #include <errno.h>
@@ -1048,11 +1057,9 @@ lb_http_close(lb_http_session_t *s)
     hc = s->conn;
     hc->requests = s->requests;
 
-    if (s->client->ssl != NULL && s->client->ssl->handshaked
-        && s->phase != LB_HTTP_PH_LINGER)
-    {
-        /* close_notify, when the socket takes it now */
-        (void) lb_ssl_shutdown(s->client);
+    if (s->phase == LB_HTTP_PH_LINGER) {
+        /* close_notify went when lingering began */
+        hc->shut = 1;
     }
 
     /* the session goes back to the free list; its memory stays readable
@@ -1060,7 +1067,6 @@ lb_http_close(lb_http_session_t *s)
     s->client = NULL;
     lb_http_session_give(s);
 
-    hc->served = 0;
     lb_http_conn_close(hc);
 }
 
@@ -1081,8 +1087,8 @@ lb_http_conn_close(lb_http_conn_t *hc)
     lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
                  (unsigned long) c->number, hc->requests);
 
-    if (hc->served && c->ssl != NULL && c->ssl->handshaked) {
-        /* an idle connection: close_notify, when the socket takes it */
+    if (c->ssl != NULL && c->ssl->handshaked && !hc->shut) {
+        /* close_notify, when the socket takes it now */
         (void) lb_ssl_shutdown(c);
     }
 

@@ -246,6 +246,7 @@ struct lb_http_conn_s {
     lb_http_link_t          idle_link;    /* keep-alive clients */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
+    unsigned                shut:1;       /* TLS close_notify sent */
 };
 
 /* the worker's shared state (lb_http.c) */
