@@ -96,6 +96,13 @@ sub settle {
     }, 10);
 }
 
+# start() probed each listener once: those connections reach a target
+# (and its log) a moment later; count from after them
+wait_for(sub {
+    my $sum = 0;
+    $sum += lines($_) for qw(a b c d e);
+    $sum >= scalar(keys %port);
+}, 5);
 my %base = map { $_ => lines($_) } qw(a b c d e);
 
 # --- 64:192 -> 25:75 over 4000 connections ---

@@ -371,8 +371,11 @@ lb_ssl_common_ctx(SSL_CTX *ctx)
                              | SSL_OP_IGNORE_UNEXPECTED_EOF
                              | SSL_OP_NO_COMPRESSION);
 
+    /* an idle keep-alive connection gives its 16-34 KB of record buffers
+     * back until its next record */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
-                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+                          | SSL_MODE_RELEASE_BUFFERS);
 
     SSL_CTX_set_read_ahead(ctx, 1);
 }

@@ -38,6 +38,7 @@
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_sticky.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 
@@ -183,13 +184,9 @@ lb_http_sticky_init(lb_http_group_t *g, lb_shm_zone_t *zone, lb_pool_t *pool)
         return LB_OK;
     }
 
-    if (strlen(id) + 4 <= LB_ZONE_TABLE_NAME_LEN) {
-        snprintf(name, sizeof(name), "app:%s", id);
-
-    } else {
-        snprintf(name, sizeof(name), "app:%08x",
-                 lb_zone_hash(LB_ZONE_HASH_INIT, id, strlen(id)));
-    }
+    /* the same name the master looks for when it retires the tables of
+     * groups a reload removed */
+    lb_sticky_table_name(g->tg, LB_STICKY_APP_PREFIX, name, sizeof(name));
 
     g->app_table = lb_zone_table_get(zone, name, LB_HTTP_APP_KEY,
                                      sizeof(uint32_t), LB_HTTP_APP_CAPACITY,
