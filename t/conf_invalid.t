@@ -134,6 +134,20 @@ EOF
       [ "8:24: $NET.listeners[tcp].protocol_port: 65536 is out of range; "
         . 'allowed: 1..65535' ] ],
 
+    [ 'health_check_ips address not an IP', $NLB . <<'EOF',
+    health_check_ips:
+      - { subnet_id: subnet-a, address: checker.local }
+EOF
+      [ "6:41: $NET.health_check_ips[0].address: \"checker.local\" is not an "
+        . 'IPv4 or IPv6 address; allowed: an address such as 127.0.0.1 or '
+        . '::1 (not a host name)' ] ],
+
+    [ 'health_check_ips entry without address', $NLB . <<'EOF',
+    health_check_ips:
+      - { subnet_id: subnet-a }
+EOF
+      [ "6:9: $NET.health_check_ips[0].address: missing; required" ] ],
+
     [ 'listener target group missing', $NLB . <<'EOF',
     listeners:
       - name: tcp
