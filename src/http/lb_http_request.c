@@ -77,7 +77,7 @@ lb_http_init_connection(lb_connection_t *c)
     SSL_CTX            *ctx;
     lb_listener_t      *l;
     lb_http_conn_t     *hc;
-    lb_stream_limit_t  *limit;
+    bool                refused;
 
     l = c->listening->listener;
 
@@ -103,21 +103,13 @@ lb_http_init_connection(lb_connection_t *c)
 
     /* the listener's connection_limit, counted with its TCP and TLS
      * siblings' in the shared zone (lb_stream.h) */
-    if (l->connection_limit > 0) {
-        limit = lb_stream_limit(l);
+    hc->limit = lb_stream_limit_enter(l, &refused);
 
-        if (limit != NULL) {
-            if (!lb_zone_gauge_enter(limit->gauge, limit->slot,
-                                     l->connection_limit))
-            {
-                lb_http_conn_log(hc, LB_LOG_INFO, 0,
-                                 "connection_limit reached, client closed");
-                lb_http_conn_close(hc);
-                return;
-            }
-
-            hc->limit = limit;
-        }
+    if (refused) {
+        lb_http_conn_log(hc, LB_LOG_INFO, 0,
+                         "connection_limit reached, client closed");
+        lb_http_conn_close(hc);
+        return;
     }
 
     if (l->protocol != LB_LISTENER_HTTPS) {

@@ -100,6 +100,30 @@ static size_t              lb_stream_limits_used;
 
 
 lb_stream_limit_t *
+lb_stream_limit_enter(const lb_listener_t *lst, bool *refused)
+{
+    lb_stream_limit_t  *l;
+
+    *refused = false;
+
+    if (lst->connection_limit <= 0) {
+        return NULL;
+    }
+
+    l = lb_stream_limit(lst);
+
+    if (l != NULL
+        && !lb_zone_gauge_enter(l->gauge, l->slot, lst->connection_limit))
+    {
+        *refused = true;
+        return NULL;
+    }
+
+    return l;
+}
+
+
+lb_stream_limit_t *
 lb_stream_limit(const lb_listener_t *lst)
 {
     size_t              i, k, size;

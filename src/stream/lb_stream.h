@@ -37,6 +37,13 @@ typedef struct {
  * no room for it or there is no zone: the limit is then not enforced. */
 lb_stream_limit_t *lb_stream_limit(const lb_listener_t *lst);
 
+/* Admit one more client of lst under its connection_limit. Returns the
+ * count to leave (lb_zone_gauge_leave()) when the client goes, or NULL
+ * when lst has no limit (or it cannot be enforced); *refused is set when
+ * the limit is reached: the caller closes the client. */
+lb_stream_limit_t *lb_stream_limit_enter(const lb_listener_t *lst,
+    bool *refused);
+
 /* The accept handler of TCP listeners: proxy c to a target of its
  * listener's target group (lb_stream_proxy.c). Owns c from then on. */
 void lb_stream_proxy_init_connection(lb_connection_t *c);

@@ -100,7 +100,7 @@ void
 lb_stream_proxy_init_connection(lb_connection_t *c)
 {
     lb_listener_t        *lst;
-    lb_stream_limit_t    *l;
+    bool                  refused;
     lb_stream_session_t  *s;
     char                  what[80];
 
@@ -117,25 +117,16 @@ lb_stream_proxy_init_connection(lb_connection_t *c)
     c->read->handler = lb_stream_proxy_client_handler;
     c->write->handler = lb_stream_proxy_client_handler;
 
-    if (lst->connection_limit > 0) {
-        l = lb_stream_limit(lst);
+    s->limit = lb_stream_limit_enter(lst, &refused);
 
-        if (l != NULL) {
-            if (!lb_zone_gauge_enter(l->gauge, l->slot,
-                                     lst->connection_limit))
-            {
-                if (lb_log.level >= LB_LOG_INFO) {
-                    snprintf(what, sizeof(what), "connection_limit (%lld) "
-                             "reached, client closed",
-                             (long long) lst->connection_limit);
-                    lb_stream_proxy_log(s, LB_LOG_INFO, 0, what);
-                }
-                lb_stream_proxy_finalize(s);
-                return;
-            }
-
-            s->limit = l;
+    if (refused) {
+        if (lb_log.level >= LB_LOG_INFO) {
+            snprintf(what, sizeof(what), "connection_limit (%lld) reached, "
+                     "client closed", (long long) lst->connection_limit);
+            lb_stream_proxy_log(s, LB_LOG_INFO, 0, what);
         }
+        lb_stream_proxy_finalize(s);
+        return;
     }
 
     if (lst->target_group == NULL) {
