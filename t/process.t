@@ -58,6 +58,22 @@ my $ok = 0;
 $ok += (tcp_exchange($port, "x$_\n") // '') eq "x$_\n" ? 1 : 0 for 1 .. 50;
 is($ok, 50, 'service continues after the respawn');
 
+# Connections queued in the kernel when a reload removes their worker
+# slot: both workers are stopped, clients connect (SO_REUSEPORT spreads
+# them over both slots' queues), the reload goes to one worker, and the
+# old workers, let go, must serve what was queued on their sockets before
+# closing them - slot 1's socket has no worker in the new generation.
+my @old = $w->workers;
+kill 'STOP', @old;
+my @queued;
+for my $i (1 .. 20) {
+    my $q = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    syswrite($q, "queued $i\n");
+    shutdown($q, 1);
+    push @queued, $q;
+}
+
 # -s reload through the pid file
 my $dir = $w->dir;
 $w->write_config(config(1));
@@ -65,7 +81,23 @@ is(system(Weir::binary(), '-p', $dir, '-c', "$dir/weir.yaml", '-s', 'reload'),
    0, '-s reload exits 0');
 ok($w->wait_log(qr/configuration generation 2 is running/),
    '-s reload reloads');
+kill 'CONT', @old;
 ok(wait_for(sub { scalar($w->workers) == 1 }), 'worker count follows reload');
+
+my $served = 0;
+for my $i (1 .. 20) {
+    my $q = $queued[$i - 1];
+    my $sel = IO::Select->new($q);
+    my $got = '';
+    while ($sel->can_read(5)) {
+        my $n = sysread($q, my $buf, 100);
+        last unless $n;
+        $got .= $buf;
+    }
+    $served++ if $got eq "queued $i\n";
+    close $q;
+}
+is($served, 20, 'connections queued on a slot the reload removed are served');
 
 # USR1 (-s reopen): the log was rotated away, a new file appears; workers
 # reopen too (their next line lands in the new file)

@@ -341,7 +341,7 @@ lb_event_delete_posted(lb_event_t *ev)
 void
 lb_event_close_listening(lb_cycle_t *cycle)
 {
-    size_t            i;
+    size_t            i, k;
     lb_listening_t   *ls;
     lb_connection_t  *c;
 
@@ -351,6 +351,23 @@ lb_event_close_listening(lb_cycle_t *cycle)
 
         if (c == NULL) {
             continue;
+        }
+
+        /* connections the kernel has already queued on this socket are
+         * taken now and served before we exit: when the next generation
+         * has no worker for this slot (fewer workers after a reload), the
+         * socket closes with us and would reset them */
+        if (c->accept_handler != NULL) {
+            for (k = 0; k < LB_EVENT_DRAIN_BATCHES && !c->read->timer_set;
+                 k++)
+            {
+                c->read->ready = 1;
+                lb_event_accept(c->read);
+                if (!c->read->ready) {
+                    break;
+                }
+            }
+            lb_event_delete_posted(c->read);
         }
 
         /* the master and the next generation's worker hold the same

@@ -48,6 +48,9 @@ struct lb_event_s {
 /* Connections taken from one listening socket per wakeup before other
  * ready events get their turn (the rest is posted). */
 #define LB_EVENT_ACCEPT_BATCH   64
+/* accept batches taken from a listening socket's queue before it closes
+ * (lb_event_close_listening): up to the listen backlog */
+#define LB_EVENT_DRAIN_BATCHES  8
 
 /* How long accepting pauses when the process is out of descriptors. */
 #define LB_EVENT_ACCEPT_PAUSE   500
