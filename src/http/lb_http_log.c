@@ -51,7 +51,6 @@ static void lb_http_log_ms(char *buf, size_t size, lb_msec_t from,
 
 static const char  *lb_http_log_path;
 static int          lb_http_log_fd = -1;
-static int          lb_http_error_log_fd = -1;
 static char        *lb_http_log_buf;
 static size_t       lb_http_log_len;
 static lb_event_t   lb_http_tick_event;
@@ -63,7 +62,6 @@ lb_int_t
 lb_http_log_init(const char *path)
 {
     lb_http_log_path = path;
-    lb_http_error_log_fd = lb_log.fd;
 
     if (path != NULL) {
         lb_http_log_buf = malloc(LB_HTTP_LOG_BUFFER);
@@ -275,13 +273,6 @@ lb_http_tick(lb_event_t *ev)
     ev->timedout = 0;
 
     lb_http_log_flush();
-
-    /* the worker loop reopens the error log on SIGUSR1 (which changes its
-     * descriptor) and does not tell this module yet: follow it */
-    if (lb_log.fd != lb_http_error_log_fd) {
-        lb_http_error_log_fd = lb_log.fd;
-        lb_http_log_reopen();
-    }
 
     if (lb_quit && !lb_http_worker.quitting) {
         lb_http_worker.quitting = 1;
