@@ -9,9 +9,6 @@
 /* Bytes buffered per direction of a proxied connection. */
 #define LB_STREAM_BUFFER_SIZE      (16 * 1024)
 
-/* How long connecting to one target may take before the next is tried,
- * ms. A constant until the configuration has a field for it. */
-#define LB_STREAM_CONNECT_TIMEOUT  5000
 
 /* The pool of an accepted TCP connection: the session and both buffers
  * fit in its first block, which the slot keeps for the next connection. */

@@ -8,9 +8,9 @@
  *
  * A connect that fails or times out is retried on the next usable
  * target; each target is tried at most once per client (the request's
- * tried set), so a client waits at most LB_STREAM_CONNECT_TIMEOUT per
- * target, and is closed at once when no target is left. A listener's
- * connection_limit counts its open client connections across every
+ * tried set), so a client waits at most the listener's
+ * timeout_member_connect per target, and is closed at once when no
+ * target is left. A listener's connection_limit counts its open client connections across every
  * worker and generation (a gauge in the shared zone); a client over the
  * limit is closed at once. PROXY target groups get a PROXY protocol
  * header (v1, or v2 with proxy_protocol_version: 2) with the client's
@@ -320,7 +320,7 @@ lb_stream_proxy_connect(lb_stream_session_t *s)
             return;
         }
 
-        lb_event_add_timer(u->write, LB_STREAM_CONNECT_TIMEOUT);
+        lb_event_add_timer(u->write, s->listener->timeout_member_connect);
         return;
     }
 }
