@@ -28,7 +28,8 @@ lb_time_update(void)
         localtime_r(&now, &tm);
         snprintf(lb_log_time, sizeof(lb_log_time), 
                  "%04d/%02d/%02d %02d:%02d:%02d",
-                 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+                 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+                 tm.tm_mday % 100,
                  tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
         lb_log_time_sec = now;
     }
