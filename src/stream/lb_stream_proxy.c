@@ -14,8 +14,8 @@
  * connections across every worker and generation (a gauge in the shared
  * zone); a client over the limit is closed at once. PROXY target groups
  * get a PROXY protocol header (v1, or v2 with proxy_protocol_version: 2)
- * with the client's
- * and the listener's addresses, ahead of the client's bytes. Traffic is
+ * with the client's and the listener's addresses, ahead of the client's
+ * bytes. Traffic is
  * counted in the target's zone record: connections (by the balancer),
  * bytes each way and failed connects. */
 #include <arpa/inet.h>
