@@ -273,6 +273,7 @@ lb_http_tick(lb_event_t *ev)
     ev->timedout = 0;
 
     lb_http_log_flush();
+    lb_http_sessions_trim();
 
     if (lb_quit && !lb_http_worker.quitting) {
         lb_http_worker.quitting = 1;

@@ -19,9 +19,12 @@
  * session, with the three buffers, is taken from the worker's free list
  * when bytes come (lb_http_idle_handler() reads into it, and gives it back
  * when the read finds nothing) and given back when the response is out
- * and no pipelined bytes wait (lb_http_keepalive()). The free list keeps
- * LB_HTTP_SESSIONS_KEEP sessions, or as many as are in use, so the pages
- * of a burst go back to the system when it ends.
+ * and no pipelined bytes wait (lb_http_keepalive()). Taking and giving
+ * never map or unmap: with many keep-alive clients each between two
+ * requests for a moment, a list trimmed on every give would map and unmap
+ * a session every few requests. The worker's tick trims it instead
+ * (lb_http_sessions_trim()): what a burst leaves over goes back to the
+ * system within seconds, at a bounded rate.
  *
  * Routing is one step, lb_http_route(): today the listener's default
  * target group (none: 404); rule lists will replace it. */
@@ -261,8 +264,12 @@ lb_http_session_take(lb_http_conn_t *hc)
 
         lb_http_worker.nfree--;
 
+        if (lb_http_worker.nfree < lb_http_worker.nfree_low) {
+            lb_http_worker.nfree_low = lb_http_worker.nfree;
+        }
+
     } else {
-        /* mapped, not malloc()ed: a session given up after a burst goes
+        /* mapped, not malloc()ed: a session trimmed after a burst goes
          * back to the system at once, wherever it lies */
         p = mmap(NULL, LB_HTTP_SESSION_MAP, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -314,12 +321,11 @@ lb_http_session_take(lb_http_conn_t *hc)
 
 
 /* The connection waits with no session: s goes back to the free list
- * (its memory stays readable, as the slot's did). */
+ * (its memory stays readable until the tick trims the list). */
 static void
 lb_http_session_give(lb_http_session_t *s)
 {
-    lb_http_conn_t     *hc;
-    lb_http_session_t  *victim;
+    lb_http_conn_t  *hc;
 
     hc = s->conn;
 
@@ -340,23 +346,55 @@ lb_http_session_give(lb_http_session_t *s)
     s->next_free = lb_http_worker.free_sessions;
     lb_http_worker.free_sessions = s;
     lb_http_worker.nfree++;
+}
 
-    /* no more free than in use, beyond the few always kept: the ones
-     * after s go (s itself stays readable, see lb_http_close()) */
-    while (lb_http_worker.nfree > LB_HTTP_SESSIONS_KEEP
-           && lb_http_worker.nfree
-              > lb_http_worker.nsessions - lb_http_worker.nfree)
-    {
+
+/* The free list is LIFO, so the sessions that no request took during the
+ * last tick are its last nfree_low ones (the list's low watermark): those
+ * beyond LB_HTTP_SESSIONS_KEEP are unmapped, at most LB_HTTP_TRIM_MAX a
+ * tick so that a large burst's end costs the loop little at a time. Runs
+ * from the tick, between loop iterations: no handler is using a free
+ * session then. */
+void
+lb_http_sessions_trim(void)
+{
+    uint32_t            n, keep, i;
+    lb_http_session_t  *s, *victim;
+
+    n = 0;
+
+    if (lb_http_worker.nfree_low > LB_HTTP_SESSIONS_KEEP) {
+        n = lb_min(lb_http_worker.nfree_low - LB_HTTP_SESSIONS_KEEP,
+                   LB_HTTP_TRIM_MAX);
+    }
+
+    if (n != 0) {
+        /* the newest stay: their pages are warm (keep >= KEEP >= 1) */
+        keep = lb_http_worker.nfree - n;
+        s = lb_http_worker.free_sessions;
+
+        for (i = 1; i < keep; i++) {
+            s = s->next_free;
+        }
+
         victim = s->next_free;
-        s->next_free = victim->next_free;
+        s->next_free = NULL;
 
-        lb_http_worker.nfree--;
-        lb_http_worker.nsessions--;
+        lb_http_worker.nfree -= n;
+        lb_http_worker.nsessions -= n;
 
-        if (munmap(victim, LB_HTTP_SESSION_MAP) == -1) {
-            lb_log_error(LB_LOG_ALERT, &lb_log, errno, "munmap() failed");
+        while (victim != NULL) {
+            s = victim;
+            victim = victim->next_free;
+
+            if (munmap(s, LB_HTTP_SESSION_MAP) == -1) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "munmap() failed");
+            }
         }
     }
+
+    lb_http_worker.nfree_low = lb_http_worker.nfree;
 }
 
 

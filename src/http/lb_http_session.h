@@ -54,6 +54,8 @@
  * beyond this, no more are kept free than are in use, so the memory of a
  * burst of requests goes back to the system when the burst is over */
 #define LB_HTTP_SESSIONS_KEEP      32
+/* the most free sessions unmapped by one tick (lb_http_sessions_trim()) */
+#define LB_HTTP_TRIM_MAX           256
 
 /* the request line kept for the access log (longer ones are cut) */
 #define LB_HTTP_LOG_LINE           1024
@@ -258,6 +260,8 @@ typedef struct {
     lb_http_session_t      *free_sessions;  /* each with its buffers */
     uint32_t                nsessions;    /* mapped, in use or free */
     uint32_t                nfree;        /* in free_sessions */
+    uint32_t                nfree_low;    /* least nfree since the last
+                                             trim */
     lb_http_link_t          idle_lru;     /* lb_http_idle_t, newest
                                              first */
     lb_http_link_t          idle_free;
@@ -353,6 +357,11 @@ void lb_http_close(lb_http_session_t *s);
 /* Close the client connections of this worker that wait for a request
  * (graceful stop). */
 void lb_http_close_idle_clients(void);
+
+/* From the worker's tick: unmap the free sessions no request took since
+ * the last call, beyond a few kept (LB_HTTP_SESSIONS_KEEP), at most
+ * LB_HTTP_TRIM_MAX a call. */
+void lb_http_sessions_trim(void);
 
 /* Log `what` about the session at level (with errno err). */
 void lb_http_log_error(lb_http_session_t *s, unsigned level, int err,
