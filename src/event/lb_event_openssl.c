@@ -363,7 +363,13 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
 /* What both sides share: no renegotiation (TLS 1.2), partial writes of
  * one record at a time from a buffer that may move between retries,
  * reading ahead to need one recv() per burst instead of two per record,
- * and a FIN without close_notify read as the end of the stream. */
+ * and a FIN without close_notify read as the end of the stream.
+ *
+ * The record buffers are kept while a connection is busy:
+ * SSL_MODE_RELEASE_BUFFERS would free and allocate them around every
+ * record, a malloc() per request. Connections idle a while give them
+ * back from a tick instead (lb_ssl_free_buffers(): HTTP clients between
+ * requests, pooled target connections). */
 static void
 lb_ssl_common_ctx(SSL_CTX *ctx)
 {
@@ -371,11 +377,8 @@ lb_ssl_common_ctx(SSL_CTX *ctx)
                              | SSL_OP_IGNORE_UNEXPECTED_EOF
                              | SSL_OP_NO_COMPRESSION);
 
-    /* an idle keep-alive connection gives its 16-34 KB of record buffers
-     * back until its next record */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
-                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                          | SSL_MODE_RELEASE_BUFFERS);
+                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     SSL_CTX_set_read_ahead(ctx, 1);
 }

@@ -142,6 +142,11 @@ ssize_t lb_ssl_writev(lb_connection_t *c, const struct iovec *iov, int n);
  * writable, or just close), LB_ERROR. Never blocks. */
 lb_int_t lb_ssl_shutdown(lb_connection_t *c);
 
+/* Give back c's record buffers (up to 34 KB) while it waits: the next
+ * record allocates them again. For a connection idle a while, from a tick,
+ * never per record. Nothing when bytes are still buffered. */
+void lb_ssl_free_buffers(lb_connection_t *c);
+
 /* Free the TLS state of c (from lb_close_connection()). A session that
  * ended without an error stays resumable. */
 void lb_ssl_free_connection(lb_connection_t *c);

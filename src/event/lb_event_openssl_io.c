@@ -488,6 +488,16 @@ lb_ssl_writev(lb_connection_t *c, const struct iovec *iov, int n)
 }
 
 
+void
+lb_ssl_free_buffers(lb_connection_t *c)
+{
+    if (c->ssl != NULL && c->ssl->ssl != NULL) {
+        /* 0: data pending, the buffers stay */
+        (void) SSL_free_buffers(c->ssl->ssl);
+    }
+}
+
+
 lb_int_t
 lb_ssl_shutdown(lb_connection_t *c)
 {

@@ -274,6 +274,8 @@ lb_http_tick(lb_event_t *ev)
 
     lb_http_log_flush();
     lb_http_sessions_trim();
+    lb_http_idle_clients_settle();
+    lb_http_upstream_settle();
 
     if (lb_quit && !lb_http_worker.quitting) {
         lb_http_worker.quitting = 1;

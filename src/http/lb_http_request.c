@@ -1003,6 +1003,7 @@ lb_http_keepalive(lb_http_session_t *s)
         lb_event_add_timer(c->read, hc->listener->timeout_client_data);
         lb_http_list_push(&lb_http_worker.idle_clients, &hc->idle_link);
         hc->in_idle_list = 1;
+        hc->idle_since = lb_current_msec;
     }
 
     if (rest || c->read->ready) {
@@ -1142,6 +1143,36 @@ lb_http_close_idle_clients(void)
         hc = lb_http_list_data(lb_http_worker.idle_clients.next,
                                lb_http_conn_t, idle_link);
         lb_http_conn_close(hc);
+    }
+
+    while (!lb_http_list_empty(&lb_http_worker.idle_settled)) {
+        hc = lb_http_list_data(lb_http_worker.idle_settled.next,
+                               lb_http_conn_t, idle_link);
+        lb_http_conn_close(hc);
+    }
+}
+
+
+/* idle_clients is newest first: walk from its oldest end while they have
+ * waited a whole tick, moving each to idle_settled (so that no later tick
+ * walks it again) */
+void
+lb_http_idle_clients_settle(void)
+{
+    lb_http_link_t  *l;
+    lb_http_conn_t  *hc;
+
+    while (!lb_http_list_empty(&lb_http_worker.idle_clients)) {
+        l = lb_http_worker.idle_clients.prev;
+        hc = lb_http_list_data(l, lb_http_conn_t, idle_link);
+
+        if (lb_current_msec - hc->idle_since < LB_HTTP_SETTLE) {
+            break;
+        }
+
+        lb_http_list_remove(l);
+        lb_http_list_push(&lb_http_worker.idle_settled, l);
+        lb_ssl_free_buffers(hc->client);
     }
 }
 

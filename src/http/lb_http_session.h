@@ -56,6 +56,8 @@
 #define LB_HTTP_SESSIONS_KEEP      32
 /* the most free sessions unmapped by one tick (lb_http_sessions_trim()) */
 #define LB_HTTP_TRIM_MAX           256
+/* ms a connection waits before its TLS buffers are freed (by the tick) */
+#define LB_HTTP_SETTLE             1000
 
 /* the request line kept for the access log (longer ones are cut) */
 #define LB_HTTP_LOG_LINE           1024
@@ -88,8 +90,10 @@ struct lb_http_idle_s {
     lb_http_link_t          lru_link;     /* in the worker's list */
     lb_connection_t        *c;
     lb_http_peer_t         *peer;
+    lb_msec_t               since;        /* put in the pool */
     uint32_t                sni_hash;     /* TLS: the server name it was
                                              opened with */
+    unsigned                settled:1;    /* TLS buffers freed */
 };
 
 /* weir's view of one target of a group, beside the balancer's peer */
@@ -245,6 +249,7 @@ struct lb_http_conn_s {
     uint32_t                tried_cap;
     unsigned                requests;     /* served on this connection */
     lb_msec_t               start;        /* the connection came */
+    lb_msec_t               idle_since;   /* in idle_clients since */
     lb_http_link_t          idle_link;    /* keep-alive clients */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
@@ -256,7 +261,9 @@ typedef struct {
     lb_cycle_t             *cycle;
     lb_http_group_t       **groups;       /* [balancer][target group] */
     lb_http_link_t          idle_clients; /* lb_http_conn_t without a
-                                             session */
+                                             session, newest first */
+    lb_http_link_t          idle_settled; /* the same, idle for a tick
+                                             or more: TLS buffers freed */
     lb_http_session_t      *free_sessions;  /* each with its buffers */
     uint32_t                nsessions;    /* mapped, in use or free */
     uint32_t                nfree;        /* in free_sessions */
@@ -362,6 +369,14 @@ void lb_http_close_idle_clients(void);
  * the last call, beyond a few kept (LB_HTTP_SESSIONS_KEEP), at most
  * LB_HTTP_TRIM_MAX a call. */
 void lb_http_sessions_trim(void);
+
+/* From the worker's tick: free the TLS buffers of the client connections
+ * that waited for a request through a whole tick. */
+void lb_http_idle_clients_settle(void);
+
+/* From the worker's tick: free the TLS buffers of the pooled target
+ * connections idle through a whole tick. */
+void lb_http_upstream_settle(void);
 
 /* Log `what` about the session at level (with errno err). */
 void lb_http_log_error(lb_http_session_t *s, unsigned level, int err,

@@ -413,6 +413,32 @@ lb_http_upstream_close_idle(void)
 }
 
 
+/* The pool is newest first: from its oldest end, the connections idle
+ * through a whole tick give back their TLS buffers (at most
+ * LB_HTTP_IDLE_MAX of them to walk). */
+void
+lb_http_upstream_settle(void)
+{
+    lb_http_link_t  *l;
+    lb_http_idle_t  *idle;
+
+    for (l = lb_http_worker.idle_lru.prev; l != &lb_http_worker.idle_lru;
+         l = l->prev)
+    {
+        idle = lb_http_list_data(l, lb_http_idle_t, lru_link);
+
+        if (lb_current_msec - idle->since < LB_HTTP_SETTLE) {
+            break;
+        }
+
+        if (!idle->settled) {
+            idle->settled = 1;
+            lb_ssl_free_buffers(idle->c);
+        }
+    }
+}
+
+
 /* the newest idle connection to p (opened with the same TLS server
  * name) that still looks alive */
 static lb_connection_t *
@@ -477,6 +503,8 @@ lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
     idle->c = u;
     idle->peer = p;
     idle->sni_hash = sni_hash;
+    idle->since = lb_current_msec;
+    idle->settled = 0;
     lb_http_list_push(&p->idle, &idle->peer_link);
     lb_http_list_push(&lb_http_worker.idle_lru, &idle->lru_link);
     p->nidle++;
