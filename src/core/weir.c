@@ -18,6 +18,9 @@
 
 #define LB_VERSION       "0.1.0"
 #define LB_DEFAULT_CONF  "conf/weir.yaml"
+/* descriptors: a worker's connection table (LB_EVENT_CONNECTIONS, 65536)
+ * and room for listening sockets and logs */
+#define LB_NOFILE_WANT   (65536 + 4096)
 
 typedef struct {
     char     *conf_file;
@@ -273,13 +276,31 @@ lb_free_options(lb_options_t *o, char *conf_file)
 }
 
 
-/* Each connection is a descriptor or two: take the hard limit. */
+/* Each connection is a descriptor or two, and a worker's table holds
+ * LB_NOFILE_WANT of them: raise both limits that far when allowed (root),
+ * else take the hard limit. */
 static void
 lb_raise_nofile(void)
 {
     struct rlimit  rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        return;
+    }
+
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < LB_NOFILE_WANT) {
+        rl.rlim_cur = rl.rlim_max = LB_NOFILE_WANT;
+
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            return;
+        }
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+            return;
+        }
+    }
+
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         (void) setrlimit(RLIMIT_NOFILE, &rl);
     }

@@ -36,11 +36,15 @@
 /* targets tried for one request (connect failures, resets) */
 #define LB_HTTP_MAX_TRIES          3
 
-/* idle connections to targets kept per worker, in all and per target;
- * an idle one is closed after LB_HTTP_IDLE_TIMEOUT ms, or as soon as
- * the target closes it or sends anything */
-#define LB_HTTP_IDLE_MAX           1024
-#define LB_HTTP_IDLE_PER_TARGET    64
+/* idle connections to targets kept per worker, in all and per target:
+ * as many as many clients need at once, so that a thousand keep-alive
+ * clients do not cost a connect() and a close() per request (HAProxy's
+ * http-reuse keeps them likewise). The worker's tick closes those idle
+ * for LB_HTTP_IDLE_TIMEOUT ms, oldest first, at most LB_HTTP_TRIM_MAX a
+ * tick (no timer per connection); one is closed at once when the target
+ * closes it or sends anything. */
+#define LB_HTTP_IDLE_MAX           8192
+#define LB_HTTP_IDLE_PER_TARGET    4096
 #define LB_HTTP_IDLE_TIMEOUT       60000
 
 /* how long a closing connection is read (and the bytes dropped) after
@@ -374,8 +378,9 @@ void lb_http_sessions_trim(void);
  * that waited for a request through a whole tick. */
 void lb_http_idle_clients_settle(void);
 
-/* From the worker's tick: free the TLS buffers of the pooled target
- * connections idle through a whole tick. */
+/* From the worker's tick: close the pooled target connections idle for
+ * LB_HTTP_IDLE_TIMEOUT, free the TLS buffers of those idle through a
+ * whole tick. */
 void lb_http_upstream_settle(void);
 
 /* Log `what` about the session at level (with errno err). */

@@ -414,21 +414,35 @@ lb_http_upstream_close_idle(void)
 
 
 /* The pool is newest first: from its oldest end, the connections idle
- * through a whole tick give back their TLS buffers (at most
- * LB_HTTP_IDLE_MAX of them to walk). */
+ * for LB_HTTP_IDLE_TIMEOUT are closed (at most LB_HTTP_TRIM_MAX a tick),
+ * and those idle through a whole tick give back their TLS buffers. */
 void
 lb_http_upstream_settle(void)
 {
-    lb_http_link_t  *l;
+    lb_uint_t        closed;
+    lb_http_link_t  *l, *prev;
     lb_http_idle_t  *idle;
 
+    closed = 0;
+
     for (l = lb_http_worker.idle_lru.prev; l != &lb_http_worker.idle_lru;
-         l = l->prev)
+         l = prev)
     {
+        prev = l->prev;
         idle = lb_http_list_data(l, lb_http_idle_t, lru_link);
 
         if (lb_current_msec - idle->since < LB_HTTP_SETTLE) {
             break;
+        }
+
+        if (lb_current_msec - idle->since >= LB_HTTP_IDLE_TIMEOUT
+            && closed < LB_HTTP_TRIM_MAX)
+        {
+            lb_log_debug(&lb_log, "*%lu an idle target connection timed out",
+                         (unsigned long) idle->c->number);
+            lb_http_idle_close(idle);
+            closed++;
+            continue;
         }
 
         if (!idle->settled) {
@@ -514,11 +528,14 @@ lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
     u->read->handler = lb_http_idle_handler;
     u->write->handler = lb_http_idle_handler;
 
+    /* the tick times it out (lb_http_upstream_settle()) */
     if (u->write->timer_set) {
         lb_event_del_timer(u->write);
     }
 
-    lb_event_add_timer(u->read, LB_HTTP_IDLE_TIMEOUT);
+    if (u->read->timer_set) {
+        lb_event_del_timer(u->read);
+    }
 }
 
 
