@@ -1,19 +1,12 @@
-/* weir: what the master and each worker do for their whole life. */
+/* weir: what the master does for its whole life, and the set-up steps its
+ * children share. */
 #ifndef LB_PROCESS_CYCLE_H
 #define LB_PROCESS_CYCLE_H
 
 #include "lb_core_types.h"
 
-/* exit status of a child that must not be respawned (broken setup) */
-#define LB_EXIT_FATAL  2
-
 /* The master: spawn children, act on signals, reload, never return. */
 void lb_master_process_cycle(lb_cycle_t *cycle) __attribute__((noreturn));
-
-/* Worker body, run in the child by lb_spawn_process(); data is the slot
- * number cast to a pointer. */
-void lb_worker_process_cycle(lb_cycle_t *cycle, void *data)
-    __attribute__((noreturn));
 
 /* In a child: switch to conf->user (when set and running as root).
  * LB_OK, or LB_ERROR (logged) when the user is unknown or the switch
