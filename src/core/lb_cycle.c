@@ -169,7 +169,7 @@ lb_sockaddr_equal(const lb_sockaddr_t *a, const lb_sockaddr_t *b)
  * the same address, type and slot is taken over (its fd moves here and
  * the old entry is marked -1), so reload never closes a listening socket
  * that is still wanted and never loses a queued connection. The first
- * module that serves a socket sets its init. */
+ * module that serves a socket's protocol gives it its init. */
 static lb_int_t
 lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     const lb_module_t *modules)
@@ -205,8 +205,8 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                 ls->listener = lsn;
 
                 for (m = modules; m && m->name && ls->init == NULL; m++) {
-                    if (m->init_listening != NULL) {
-                        m->init_listening(ls);
+                    if (m->protocols & LB_LISTENER_BIT(lsn->protocol)) {
+                        ls->init = m->init_listening;
                     }
                 }
 

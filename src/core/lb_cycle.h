@@ -60,21 +60,26 @@ struct lb_cycle_s {
  * the only layer that knows every part; a cycle walks the table it is
  * given and names no module. A table ends with a NULL name. */
 typedef struct {
-    const char   *name;
+    const char            *name;
 
     /* LB_CYCLE_CHECK and up, once the file is parsed: load what the
      * configuration names (certificates, keys). LB_OK, or LB_ERROR
      * (logged): the cycle fails. NULL: nothing to load. */
-    lb_int_t    (*init_conf)(lb_cycle_t *cycle);
+    lb_int_t             (*init_conf)(lb_cycle_t *cycle);
 
-    /* LB_CYCLE_RUN, for each listening socket that no earlier module
-     * took: set ls->init when this module serves ls. NULL: none. */
-    void        (*init_listening)(lb_listening_t *ls);
+    /* The listener protocols it serves (LB_LISTENER_BIT(LB_LISTENER_TCP)
+     * | ...) and, in a worker, the set-up of each of their listening
+     * sockets: LB_CYCLE_RUN sets ls->init of a socket of one of them
+     * (the first module that serves it takes it). 0, NULL: none. */
+    uint32_t               protocols;
+    lb_listening_init_pt   init_listening;
 
     /* In a child, on SIGUSR1: reopen the files this module opened in
      * this process (nothing when it opened none). NULL: none. */
-    void        (*reopen)(void);
+    void                 (*reopen)(void);
 } lb_module_t;
+
+#define LB_LISTENER_BIT(proto)  (1u << (proto))
 
 /* The cycle this process runs. */
 extern lb_cycle_t  *lb_cycle;

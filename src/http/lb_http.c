@@ -31,21 +31,6 @@ static lb_int_t lb_http_groups_init(lb_cycle_t *cycle);
 lb_http_worker_t  lb_http_worker;
 
 
-void
-lb_http_module_listening(lb_listening_t *ls)
-{
-    lb_listener_proto_e  proto;
-
-    proto = ls->listener->protocol;
-
-    if (ls->type == SOCK_STREAM
-        && (proto == LB_LISTENER_HTTP || proto == LB_LISTENER_HTTPS))
-    {
-        ls->init = lb_http_init_listening;
-    }
-}
-
-
 lb_int_t
 lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 {

@@ -42,10 +42,6 @@
  * does, so an idle keep-alive connection costs its slot and this. */
 #define LB_HTTP_POOL_SIZE          256
 
-/* The HTTP module's part of a new cycle (lb_module_t.init_listening): an
- * HTTP or HTTPS listener's socket is served by lb_http_init_listening(). */
-void lb_http_module_listening(lb_listening_t *ls);
-
 /* In a worker: serve the HTTP or HTTPS listening socket ls of cycle. The
  * first call of a worker also sets up what every HTTP listener shares
  * (error pages, access log, sticky state, the keep-alive pool of target

@@ -1,5 +1,4 @@
-/* weir: the stream (L4) module: which listening sockets it serves, and
- * their per-worker set-up. */
+/* weir: per-worker set-up of stream (L4) listening sockets. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,21 +14,6 @@
 
 static void lb_stream_tls_init_connection(lb_connection_t *c);
 static void lb_stream_tls_handshaked(lb_connection_t *c, lb_int_t rc);
-
-
-void
-lb_stream_module_listening(lb_listening_t *ls)
-{
-    lb_listener_proto_e  proto;
-
-    proto = ls->listener->protocol;
-
-    if (ls->type == SOCK_STREAM
-        && (proto == LB_LISTENER_TCP || proto == LB_LISTENER_TLS))
-    {
-        ls->init = lb_stream_init_listening;
-    }
-}
 
 
 lb_int_t

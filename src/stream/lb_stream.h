@@ -13,10 +13,6 @@
  * fit in its first block, which the slot keeps for the next connection. */
 #define LB_STREAM_POOL_SIZE        (2 * LB_STREAM_BUFFER_SIZE + 4096)
 
-/* The stream module's part of a new cycle (lb_module_t.init_listening):
- * a TCP or TLS listener's socket is served by lb_stream_init_listening(). */
-void lb_stream_module_listening(lb_listening_t *ls);
-
 /* In a worker: serve the TCP or TLS listening socket ls (set TCP_NODELAY,
  * which accepted sockets inherit, and add it to the loop with the TCP
  * proxy as its handler, after the handshake for TLS). LB_OK or LB_ERROR

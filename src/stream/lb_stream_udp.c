@@ -113,16 +113,6 @@ static struct mmsghdr          lb_stream_udp_out[LB_STREAM_UDP_BATCH];
 static struct iovec            lb_stream_udp_out_iov[LB_STREAM_UDP_BATCH];
 
 
-void
-lb_stream_udp_module_listening(lb_listening_t *ls)
-{
-    if (ls->type == SOCK_DGRAM && ls->listener->protocol == LB_LISTENER_UDP)
-    {
-        ls->init = lb_stream_udp_init_listening;
-    }
-}
-
-
 lb_int_t
 lb_stream_udp_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 {

@@ -147,10 +147,6 @@ typedef struct {
     uint64_t                  seed;      /* per process: hashes differ */
 } lb_stream_udp_table_t;
 
-/* The UDP module's part of a new cycle (lb_module_t.init_listening): a
- * UDP listener's socket is served by lb_stream_udp_init_listening(). */
-void lb_stream_udp_module_listening(lb_listening_t *ls);
-
 /* In a worker: serve the UDP listening socket ls of cycle (add it to the
  * loop with the datagram reader as its read handler; the first call also
  * sets up this worker's session table and buffers). Memory is taken from

@@ -746,8 +746,9 @@ path_setup(void **state)
 {
     /* the UDP module alone claims the listening sockets */
     static const lb_module_t  modules[] = {
-        { "udp", NULL, lb_stream_udp_module_listening, NULL },
-        { NULL, NULL, NULL, NULL }
+        { "udp", NULL, LB_LISTENER_BIT(LB_LISTENER_UDP),
+          lb_stream_udp_init_listening, NULL },
+        { NULL, NULL, 0, NULL, NULL }
     };
     FILE  *f;
     char   file[128];
