@@ -1,6 +1,8 @@
 /* weir: the table of process kinds and the one child skeleton
  * (lb_child.h). */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,6 @@
 #include "lb_log.h"
 #include "lb_module.h"
 #include "lb_process.h"
-#include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
 #include "lb_spawn.h"
 #include "lb_time.h"
@@ -22,6 +23,7 @@
 
 static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
     uint32_t slot);
+static lb_int_t lb_child_drop_privileges(const lb_conf_t *conf);
 
 /* Indexed by lb_proc_type_e. LB_PROC_ADMIN has no row yet: the admin
  * process is one more row (its hooks in src/admin/). */
@@ -60,7 +62,9 @@ lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
     lb_msec_t               wait;
     const lb_child_kind_t  *k;
 
+    /* a kind without its row (LB_PROC_ADMIN for now) cannot run */
     if ((size_t) type >= lb_nelems(lb_child_kinds)
+        || lb_child_kinds[type].kind != type
         || lb_child_kinds[type].init == NULL)
     {
         lb_log_error(LB_LOG_EMERG, &lb_log, 0, "no %s in this build",
@@ -142,7 +146,7 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
      * connections nobody accepts) by a process that does not serve it */
     lb_cycle_close_listening(cycle, k->listening ? slot : LB_CYCLE_NO_SLOT);
 
-    if (!k->as_root && lb_drop_privileges(cycle->conf) != LB_OK) {
+    if (!k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
         exit(LB_EXIT_FATAL);
     }
 
@@ -156,7 +160,7 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
         exit(LB_EXIT_FATAL);
     }
 
-    if (k->as_root && lb_drop_privileges(cycle->conf) != LB_OK) {
+    if (k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
         exit(LB_EXIT_FATAL);
     }
 
@@ -169,4 +173,42 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
         /* the master died before PR_SET_PDEATHSIG was in place */
         exit(0);
     }
+}
+
+
+/* Switch to conf->user (when set and running as root). LB_OK, or
+ * LB_ERROR (logged) when the user is unknown or the switch failed. */
+static lb_int_t
+lb_child_drop_privileges(const lb_conf_t *conf)
+{
+    struct passwd  *pw;
+
+    if (conf->user == NULL) {
+        return LB_OK;
+    }
+
+    if (geteuid() != 0) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "\"user\" needs the master to run as root: ignored");
+        return LB_OK;
+    }
+
+    errno = 0;
+    pw = getpwnam(conf->user);
+    if (pw == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "getpwnam(\"%s\") failed", conf->user);
+        return LB_ERROR;
+    }
+
+    if (setgid(pw->pw_gid) == -1
+        || initgroups(conf->user, pw->pw_gid) == -1
+        || setuid(pw->pw_uid) == -1)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "dropping privileges to \"%s\" failed", conf->user);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
 }

@@ -1,7 +1,5 @@
 /* weir: the master loop (signals, children, reload). */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,42 +373,6 @@ lb_cycle_open_log(lb_cycle_t *cycle)
     if (lb_log_open(&lb_log, cycle->error_log) != LB_OK) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
                      cycle->error_log);
-        return LB_ERROR;
-    }
-
-    return LB_OK;
-}
-
-
-lb_int_t
-lb_drop_privileges(const lb_conf_t *conf)
-{
-    struct passwd  *pw;
-
-    if (conf->user == NULL) {
-        return LB_OK;
-    }
-
-    if (geteuid() != 0) {
-        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
-                     "\"user\" needs the master to run as root: ignored");
-        return LB_OK;
-    }
-
-    errno = 0;
-    pw = getpwnam(conf->user);
-    if (pw == NULL) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "getpwnam(\"%s\") failed", conf->user);
-        return LB_ERROR;
-    }
-
-    if (setgid(pw->pw_gid) == -1
-        || initgroups(conf->user, pw->pw_gid) == -1
-        || setuid(pw->pw_uid) == -1)
-    {
-        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "dropping privileges to \"%s\" failed", conf->user);
         return LB_ERROR;
     }
 
