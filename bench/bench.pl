@@ -1160,7 +1160,7 @@ sub profile_weir {
     my @self = perf_report($data, '--no-children', '--sort', 'dso,sym',
                            '--percent-limit', '0.8');
     my $top = qr/\b(lb_master_process_cycle|lb_spawn_process|lb_start_workers
-        |lb_worker_process_cycle|main|__libc_start_\w+|_start)\b/x;
+        |lb_child_run|main|__libc_start_\w+|_start)\b/x;
     my @incl = grep { !/$top/ } perf_report($data, '--children',
         '--sort', 'sym', '--percent-limit', '3');
     @self = @self[0 .. min($#self, 19)];

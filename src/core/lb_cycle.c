@@ -10,13 +10,13 @@
 #include "lb_array.h"
 #include "lb_conf.h"
 #include "lb_cycle.h"
-#include "lb_event_openssl.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 
 #define LB_LISTEN_BACKLOG  511
 
-static lb_int_t lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old);
+static lb_int_t lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
+    const lb_module_t *modules);
 static int lb_open_listening_socket(const lb_sockaddr_t *addr, int type);
 static void lb_cycle_report_errors(lb_array_t *errors);
 static void lb_cycle_give_back(lb_cycle_t *cycle);
@@ -37,13 +37,14 @@ lb_full_name(lb_pool_t *pool, const char *prefix, const char *name)
 
 lb_cycle_t *
 lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
-    unsigned mode)
+    unsigned mode, const lb_module_t *modules)
 {
-    size_t           i;
-    lb_pool_t       *pool;
-    lb_cycle_t      *cycle;
-    lb_array_t       errors;
-    lb_listening_t  *ls;
+    size_t              i;
+    lb_pool_t          *pool;
+    lb_cycle_t         *cycle;
+    lb_array_t          errors;
+    lb_listening_t     *ls;
+    const lb_module_t  *m;
 
     pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
     if (pool == NULL) {
@@ -76,8 +77,10 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         goto failed;
     }
 
-    if ((mode & LB_CYCLE_CHECK) && lb_ssl_init_cycle(cycle) != LB_OK) {
-        goto failed;
+    for (m = modules; (mode & LB_CYCLE_CHECK) && m && m->name; m++) {
+        if (m->init_conf != NULL && m->init_conf(cycle) != LB_OK) {
+            goto failed;
+        }
     }
 
     cycle->error_log = lb_full_name(pool, prefix, cycle->conf->error_log);
@@ -91,7 +94,7 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
     }
 
     if (mode == LB_CYCLE_RUN) {
-        if (lb_cycle_open_listening(cycle, old) != LB_OK) {
+        if (lb_cycle_open_listening(cycle, old, modules) != LB_OK) {
             goto failed;
         }
     }
@@ -165,16 +168,19 @@ lb_sockaddr_equal(const lb_sockaddr_t *a, const lb_sockaddr_t *b)
 /* One socket per listener per worker slot. A socket of the old cycle with
  * the same address, type and slot is taken over (its fd moves here and
  * the old entry is marked -1), so reload never closes a listening socket
- * that is still wanted and never loses a queued connection. */
+ * that is still wanted and never loses a queued connection. The first
+ * module that serves a socket's protocol gives it its init. */
 static lb_int_t
-lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old)
+lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
+    const lb_module_t *modules)
 {
-    uint32_t         b, l, slot;
-    size_t           i;
-    int              type;
-    lb_conf_t       *conf;
-    lb_listener_t   *lsn;
-    lb_listening_t  *ls, *ols;
+    uint32_t            b, l, slot;
+    size_t              i;
+    int                 type;
+    lb_conf_t          *conf;
+    lb_listener_t      *lsn;
+    lb_listening_t     *ls, *ols;
+    const lb_module_t  *m;
 
     conf = cycle->conf;
 
@@ -197,6 +203,12 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old)
                 ls->slot = slot;
                 ls->addr = lsn->addr;
                 ls->listener = lsn;
+
+                for (m = modules; m && m->name && ls->init == NULL; m++) {
+                    if (m->protocols & LB_LISTENER_BIT(lsn->protocol)) {
+                        ls->init = m->init_listening;
+                    }
+                }
 
                 ols = NULL;
                 if (old != NULL) {
@@ -274,6 +286,29 @@ lb_open_listening_socket(const lb_sockaddr_t *addr, int type)
     }
 
     return fd;
+}
+
+
+void
+lb_cycle_close_listening(lb_cycle_t *cycle, uint32_t keep_slot)
+{
+    size_t           i;
+    lb_listening_t  *ls;
+
+    ls = cycle->listening.elts;
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i].fd == LB_INVALID_FD || ls[i].slot == keep_slot) {
+            continue;
+        }
+
+        if (close(ls[i].fd) == -1) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                         "close() of listening socket %s failed",
+                         ls[i].addr.text);
+        }
+
+        ls[i].fd = LB_INVALID_FD;
+    }
 }
 
 

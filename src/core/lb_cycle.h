@@ -8,6 +8,21 @@
 #include "lb_array.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_zone_gauge.h"
+
+/* In a worker: serve the listening socket ls (add it to the loop with the
+ * handler of its protocol). LB_OK, or LB_ERROR (logged): the worker cannot
+ * run. */
+typedef lb_int_t (*lb_listening_init_pt)(lb_cycle_t *cycle,
+    lb_listening_t *ls);
+
+/* A worker's share of its listener's connection_limit gauge in the zone
+ * (src/event/lb_event_limit.c), looked up at the first client. */
+typedef struct {
+    lb_zone_gauge_t     *gauge;       /* NULL: the limit is not enforced */
+    uint32_t             slot;        /* this worker's slot in it */
+    unsigned             looked_up:1;
+} lb_listening_limit_t;
 
 /* One SO_REUSEPORT socket of one listener for one worker slot. Worker i of
  * every generation uses the sockets whose slot is i. */
@@ -17,8 +32,12 @@ struct lb_listening_s {
     uint32_t             slot;
     lb_sockaddr_t        addr;
     lb_listener_t       *listener;    /* config of this cycle */
+    lb_listening_init_pt init;        /* set by the module that serves
+                                         it as the cycle is built; NULL:
+                                         none does */
     lb_connection_t     *connection;  /* in a worker, once added */
     void                *data;        /* for the protocol module */
+    lb_listening_limit_t limit;       /* in a worker: connection_limit */
     lb_listening_t      *from;        /* taken over from the old cycle;
                                          only valid during lb_init_cycle */
 };
@@ -36,18 +55,46 @@ struct lb_cycle_s {
                                          lb_zone_sync() accepted it */
 };
 
+/* What a module (a protocol, the TLS layer) plugs into the cycle. The
+ * table of modules belongs to process control (src/proc/lb_module.c),
+ * the only layer that knows every part; a cycle walks the table it is
+ * given and names no module. A table ends with a NULL name. */
+typedef struct {
+    const char            *name;
+
+    /* LB_CYCLE_CHECK and up, once the file is parsed: load what the
+     * configuration names (certificates, keys). LB_OK, or LB_ERROR
+     * (logged): the cycle fails. NULL: nothing to load. */
+    lb_int_t             (*init_conf)(lb_cycle_t *cycle);
+
+    /* The listener protocols it serves (LB_LISTENER_BIT(LB_LISTENER_TCP)
+     * | ...) and, in a worker, the set-up of each of their listening
+     * sockets: LB_CYCLE_RUN sets ls->init of a socket of one of them
+     * (the first module that serves it takes it). 0, NULL: none. */
+    uint32_t               protocols;
+    lb_listening_init_pt   init_listening;
+
+    /* In a child, on SIGUSR1: reopen the files this module opened in
+     * this process (nothing when it opened none). NULL: none. */
+    void                 (*reopen)(void);
+} lb_module_t;
+
+#define LB_LISTENER_BIT(proto)  (1u << (proto))
+
 /* The cycle this process runs. */
 extern lb_cycle_t  *lb_cycle;
 
 /* Parse conf_file into a new cycle and open (or take over from `old`) the
- * listening sockets. On error: log each problem and return NULL; `old`
- * keeps running untouched. mode: LB_CYCLE_PARSE, _CHECK or _RUN. */
+ * listening sockets; modules (a table, may be NULL) load what the file
+ * names and claim the sockets they serve. On error: log each problem and
+ * return NULL; `old` keeps running untouched. mode: LB_CYCLE_PARSE,
+ * _CHECK or _RUN. */
 #define LB_CYCLE_PARSE   0x0   /* the file only (-s: find the pid file) */
 #define LB_CYCLE_CHECK   0x1   /* + load certificates and keys (-t) */
 #define LB_CYCLE_RUN     0x3   /* + open the listening sockets */
 
 lb_cycle_t *lb_init_cycle(lb_cycle_t *old, const char *prefix,
-    const char *conf_file, unsigned mode);
+    const char *conf_file, unsigned mode, const lb_module_t *modules);
 
 /* Close the listening sockets of `old` that `cycle` did not take over,
  * then free `old`. */
@@ -56,6 +103,13 @@ void lb_release_cycle(lb_cycle_t *old, lb_cycle_t *cycle);
 /* Undo a cycle that never ran: sockets it took over go back to `old`
  * (which keeps serving), the rest are closed, the cycle is freed. */
 void lb_release_cycle_failed(lb_cycle_t *cycle, lb_cycle_t *old);
+
+/* Close this process's copies of cycle's listening sockets: all of them
+ * (keep_slot LB_CYCLE_NO_SLOT), or all but those of worker slot
+ * keep_slot. */
+#define LB_CYCLE_NO_SLOT  UINT32_MAX
+
+void lb_cycle_close_listening(lb_cycle_t *cycle, uint32_t keep_slot);
 
 /* An absolute path for name: itself when it starts with '/', else
  * prefix/name. Allocated from pool. */

@@ -11,16 +11,12 @@
 #include <unistd.h>
 
 #include "lb_array.h"
-#include "lb_balancer.h"
 #include "lb_conf_types.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_timer.h"
-#include "lb_http.h"
 #include "lb_log.h"
-#include "lb_stream.h"
-#include "lb_stream_udp.h"
 #include "lb_time.h"
 
 #define lb_event_queue_empty(q)  ((q)->next == (q))
@@ -38,12 +34,8 @@ static lb_event_queue_t     lb_event_posted = {
 
 
 lb_int_t
-lb_event_init(lb_cycle_t *cycle, uint32_t slot)
+lb_event_init(void)
 {
-    size_t           i;
-    lb_listening_t  *ls;
-    lb_listener_t   *lst;
-
     lb_time_update();
     lb_event_timer_init();
 
@@ -56,13 +48,15 @@ lb_event_init(lb_cycle_t *cycle, uint32_t slot)
         return LB_ERROR;
     }
 
-    if (lb_connection_init(LB_EVENT_CONNECTIONS) != LB_OK) {
-        return LB_ERROR;
-    }
+    return lb_connection_init(LB_EVENT_CONNECTIONS);
+}
 
-    if (lb_balancer_init_cycle(cycle, cycle->pool) != LB_OK) {
-        return LB_ERROR;
-    }
+
+lb_int_t
+lb_event_init_listening(lb_cycle_t *cycle, uint32_t slot)
+{
+    size_t           i;
+    lb_listening_t  *ls;
 
     for (i = 0; i < cycle->listening.nelts; i++) {
         ls = lb_array_at(&cycle->listening, lb_listening_t, i);
@@ -71,38 +65,16 @@ lb_event_init(lb_cycle_t *cycle, uint32_t slot)
             continue;
         }
 
-        lst = ls->listener;
-
-        if ((lst->protocol == LB_LISTENER_TCP
-             || lst->protocol == LB_LISTENER_TLS)
-            && ls->type == SOCK_STREAM)
-        {
-            if (lb_stream_init_listening(ls) != LB_OK) {
-                return LB_ERROR;
-            }
+        if (ls->init == NULL) {
+            lb_log_debug(&lb_log, "listener %s on %s: %s is not served yet",
+                         ls->listener->name, ls->addr.text,
+                         lb_listener_proto_names[ls->listener->protocol]);
             continue;
         }
 
-        if ((lst->protocol == LB_LISTENER_HTTP
-             || lst->protocol == LB_LISTENER_HTTPS)
-            && ls->type == SOCK_STREAM)
-        {
-            if (lb_http_init_listening(ls) != LB_OK) {
-                return LB_ERROR;
-            }
-            continue;
+        if (ls->init(cycle, ls) != LB_OK) {
+            return LB_ERROR;
         }
-
-        if (lst->protocol == LB_LISTENER_UDP && ls->type == SOCK_DGRAM) {
-            if (lb_stream_udp_init_listening(cycle, ls) != LB_OK) {
-                return LB_ERROR;
-            }
-            continue;
-        }
-
-        lb_log_debug(&lb_log, "listener %s on %s: %s is not served yet",
-                     lst->name, ls->addr.text,
-                     lb_listener_proto_names[lst->protocol]);
     }
 
     return LB_OK;

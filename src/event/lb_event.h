@@ -66,12 +66,18 @@ typedef void (*lb_connection_handler_pt)(lb_connection_t *c);
 
 /* --- the worker-facing API --- */
 
-/* In a freshly forked worker: create the epoll instance, the connection
- * table, the timers and the balancer state of every target group, then add
- * every listening socket of cycle->listening whose slot is `slot` with the
- * accept handler of its protocol. LB_OK, or LB_ERROR (logged) when the
- * worker cannot run. */
-lb_int_t lb_event_init(lb_cycle_t *cycle, uint32_t slot);
+/* In a freshly forked child: create the epoll instance, the connection
+ * table and the timers. LB_OK, or LB_ERROR (logged) when the process
+ * cannot run. */
+lb_int_t lb_event_init(void);
+
+/* In a worker, once lb_event_init() and what its protocols share (the
+ * balancer groups) are ready: serve every listening socket of
+ * cycle->listening whose slot is `slot` by calling its ls->init, set by
+ * the module that serves it when the cycle was built (a socket no module
+ * serves is left alone). LB_OK, or LB_ERROR (logged) when the worker
+ * cannot run. */
+lb_int_t lb_event_init_listening(lb_cycle_t *cycle, uint32_t slot);
 
 /* One loop iteration: wait for events at most min(next timer, max_wait) ms
  * (max_wait LB_EVENT_NO_WAIT_LIMIT: no limit), update the cached time, run

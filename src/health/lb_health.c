@@ -1,11 +1,9 @@
 /* weir: the health checker process and its scheduler. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,17 +17,10 @@
 #include "lb_health_state.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
-#include "lb_process.h"
-#include "lb_process_cycle.h"
-#include "lb_setproctitle.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_table.h"
 
-/* the checker serves no listening slot */
-#define LB_HEALTH_NO_SLOT        UINT32_MAX
-/* the loop wakes at least this often to look at its signal flags */
-#define LB_HEALTH_TICK           500
 /* the first checks are spread over this many ms */
 #define LB_HEALTH_SPREAD         1000
 /* the next check comes up to delay/10, at most this many ms, early */
@@ -43,8 +34,6 @@
 #define LB_HEALTH_TABLE_TTL      ((lb_msec_t) 1 << 50)
 #define LB_HEALTH_SETTINGS_TAG   ((uint64_t) 1 << 32)
 
-static void lb_health_init_process(lb_cycle_t *cycle);
-static void lb_health_close_listening(lb_cycle_t *cycle);
 static lb_int_t lb_health_build(lb_cycle_t *cycle);
 static lb_int_t lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
     lb_zone_table_t *settings);
@@ -71,91 +60,29 @@ static bool                lb_health_inet;
 static bool                lb_health_inet6;
 
 
-void
-lb_health_process_cycle(lb_cycle_t *cycle, void *data)
+lb_int_t
+lb_health_init(lb_cycle_t *cycle, uint32_t slot)
 {
-    lb_unused(data);
-
-    lb_health_init_process(cycle);
-
-    for ( ;; ) {
-        if (lb_terminate || lb_quit) {
-            lb_log_error(LB_LOG_INFO, &lb_log, 0, "exiting");
-            exit(0);
-        }
-
-        if (lb_reopen) {
-            lb_reopen = 0;
-            if (lb_log_reopen(&lb_log) != LB_OK) {
-                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                             "reopening \"%s\" failed", lb_log.path);
-            }
-        }
-
-        lb_event_process(LB_HEALTH_TICK);
-    }
-}
-
-
-static void
-lb_health_init_process(lb_cycle_t *cycle)
-{
-    sigset_t  set;
-
-    lb_log_process = "health checker";
-    lb_cycle = cycle;
-
-    /* flags copied from the master at fork mean nothing here */
-    lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
-    lb_reopen = lb_sigalrm = 0;
-
-    lb_setproctitle("weir: health checker");
-
-    /* a master killed outright must not leave the checker behind */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1) {
-        lb_log_error(LB_LOG_WARN, &lb_log, errno,
-                     "prctl(PR_SET_PDEATHSIG) failed");
-    }
-
-    lb_health_close_listening(cycle);
-
-    lb_time_update();
-
-    if (lb_event_init(cycle, LB_HEALTH_NO_SLOT) != LB_OK) {
-        exit(LB_EXIT_FATAL);
-    }
+    lb_unused(slot);
 
     lb_health_pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
     if (lb_health_pool == NULL) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno,
                      "out of memory for the health checks");
-        exit(LB_EXIT_FATAL);
+        return LB_ERROR;
     }
 
     lb_health_rand = ((uint64_t) getpid() << 32) ^ lb_health_wall_msec()
                      ^ 0x9e3779b97f4a7c15ull;
 
     if (lb_health_build(cycle) != LB_OK) {
-        exit(LB_EXIT_FATAL);
+        return LB_ERROR;
     }
 
-    /* the ICMP sockets may need root (a raw socket): open them first */
+    /* the ICMP sockets may need root (a raw socket): the skeleton drops
+     * privileges after this (lb_child.c, as_root) */
     if (lb_health_inet || lb_health_inet6) {
         (void) lb_check_ping_init(lb_health_inet, lb_health_inet6);
-    }
-
-    if (lb_drop_privileges(cycle->conf) != LB_OK) {
-        exit(LB_EXIT_FATAL);
-    }
-
-    sigemptyset(&set);
-    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
-    }
-
-    if (getppid() == 1) {
-        /* the master died before PR_SET_PDEATHSIG was in place */
-        exit(0);
     }
 
     lb_health_schedule_first();
@@ -164,31 +91,21 @@ lb_health_init_process(lb_cycle_t *cycle)
                  "checking %u target%s of %u target group%s",
                  lb_health_nchecks, lb_health_nchecks == 1 ? "" : "s",
                  lb_health_ngroups, lb_health_ngroups == 1 ? "" : "s");
+
+    return LB_OK;
 }
 
 
-/* The checker accepts nothing: holding a listening socket would keep a
- * listener that a reload removed queueing connections nobody takes. */
-static void
-lb_health_close_listening(lb_cycle_t *cycle)
+lb_int_t
+lb_health_quit(lb_cycle_t *cycle, bool fast)
 {
-    size_t           i;
-    lb_listening_t  *ls;
+    lb_unused(cycle);
+    lb_unused(fast);
 
-    for (i = 0; i < cycle->listening.nelts; i++) {
-        ls = lb_array_at(&cycle->listening, lb_listening_t, i);
+    /* no connection of a check is worth waiting for */
+    lb_log_error(LB_LOG_INFO, &lb_log, 0, "exiting");
 
-        if (ls->fd == LB_INVALID_FD) {
-            continue;
-        }
-
-        if (close(ls->fd) == -1) {
-            lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                         "close() of listening socket %d failed", ls->fd);
-        }
-
-        ls->fd = LB_INVALID_FD;
-    }
+    return LB_DONE;
 }
 
 

@@ -16,11 +16,18 @@
 #include "lb_core_types.h"
 #include "lb_health_types.h"
 
-/* The checker's body, run in the child by lb_spawn_process() (data is
- * unused). Never returns: exits 0 on SIGQUIT/SIGTERM, LB_EXIT_FATAL when
- * it cannot run at all. Its title is "weir: health checker". */
-void lb_health_process_cycle(lb_cycle_t *cycle, void *data)
-    __attribute__((noreturn));
+/* the checker wakes at least this often to look at its signal flags */
+#define LB_HEALTH_TICK           500
+
+/* The health checker's hooks in the child skeleton (src/proc/lb_child.c),
+ * which runs them in the checker's process: init, with the event loop up
+ * and still as root, builds one check per target of every monitored
+ * group (and marks the targets of the others healthy), opens the ICMP
+ * sockets and schedules the first checks; LB_OK, or LB_ERROR (logged)
+ * when the checker cannot run. quit (fast or not) logs and returns
+ * LB_DONE: the checker exits at once. */
+lb_int_t lb_health_init(lb_cycle_t *cycle, uint32_t slot);
+lb_int_t lb_health_quit(lb_cycle_t *cycle, bool fast);
 
 /* A health-check source address of a balancer (SPEC.md section 6,
  * health_check_ips, listed per subnet): checks of its targets in subnet_id

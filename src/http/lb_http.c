@@ -32,12 +32,12 @@ lb_http_worker_t  lb_http_worker;
 
 
 lb_int_t
-lb_http_init_listening(lb_listening_t *ls)
+lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 {
     int  one;
 
     if (!lb_http_worker.initialized) {
-        if (lb_http_worker_init(lb_cycle) != LB_OK) {
+        if (lb_http_worker_init(cycle) != LB_OK) {
             return LB_ERROR;
         }
     }

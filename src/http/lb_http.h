@@ -42,11 +42,11 @@
  * does, so an idle keep-alive connection costs its slot and this. */
 #define LB_HTTP_POOL_SIZE          256
 
-/* In a worker: serve the HTTP or HTTPS listening socket ls. The first
- * call of a worker also sets up what every HTTP listener shares (error
- * pages, access log, sticky state, the keep-alive pool of target
+/* In a worker: serve the HTTP or HTTPS listening socket ls of cycle. The
+ * first call of a worker also sets up what every HTTP listener shares
+ * (error pages, access log, sticky state, the keep-alive pool of target
  * connections). LB_OK or LB_ERROR (logged). */
-lb_int_t lb_http_init_listening(lb_listening_t *ls);
+lb_int_t lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls);
 
 /* Reopen the access log (SIGUSR1 in a worker). Does nothing when there
  * is no access log. */

@@ -37,13 +37,13 @@
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_limit.h"
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
-#include "lb_stream.h"
 #include "lb_time.h"
 #include "lb_zone_gauge.h"
 
@@ -105,8 +105,8 @@ lb_http_init_connection(lb_connection_t *c)
     c->write->handler = lb_http_idle_handler;
 
     /* the listener's connection_limit, counted with its TCP and TLS
-     * siblings' in the shared zone (lb_stream.h) */
-    hc->limit = lb_stream_limit_enter(l, &refused);
+     * siblings' in the shared zone (lb_event_limit.h) */
+    hc->limit = lb_event_limit_enter(c->listening, &refused);
 
     if (refused) {
         lb_http_conn_log(hc, LB_LOG_INFO, 0,
@@ -1124,7 +1124,7 @@ lb_http_conn_close(lb_http_conn_t *hc)
     }
 
     if (hc->limit != NULL) {
-        lb_zone_gauge_leave(hc->limit->gauge, hc->limit->slot);
+        lb_event_limit_leave(hc->limit);
         hc->limit = NULL;
     }
 

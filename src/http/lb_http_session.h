@@ -19,10 +19,10 @@
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_cycle.h"
 #include "lb_http.h"
 #include "lb_http_chunked.h"
 #include "lb_http_types.h"
-#include "lb_stream.h"
 #include "lb_zone_table.h"
 
 /* request and response head limits: a head fills at most one buffer */
@@ -247,7 +247,7 @@ struct lb_http_session_s {
 struct lb_http_conn_s {
     lb_connection_t        *client;
     lb_listener_t          *listener;
-    lb_stream_limit_t      *limit;        /* connection_limit counted */
+    lb_listening_limit_t   *limit;        /* connection_limit counted */
     lb_http_session_t      *session;      /* NULL: idle */
     uintptr_t              *tried_bits;   /* from the pool: see s */
     uint32_t                tried_cap;

@@ -32,6 +32,7 @@
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_limit.h"
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_log.h"
@@ -68,7 +69,7 @@ typedef struct {
     lb_balancer_peer_t     *peer;
     lb_balancer_tried_t     tried;
     lb_balancer_request_t   request;
-    lb_stream_limit_t      *limit;      /* counted in; NULL: not */
+    lb_listening_limit_t   *limit;      /* counted in; NULL: not */
     lb_stream_pipe_t        up;         /* client -> target */
     lb_stream_pipe_t        down;       /* target -> client */
     lb_msec_t               active;     /* last transfer either way */
@@ -118,7 +119,7 @@ lb_stream_proxy_init_connection(lb_connection_t *c)
     c->read->handler = lb_stream_proxy_client_handler;
     c->write->handler = lb_stream_proxy_client_handler;
 
-    s->limit = lb_stream_limit_enter(lst, &refused);
+    s->limit = lb_event_limit_enter(c->listening, &refused);
 
     if (refused) {
         if (lb_log.level >= LB_LOG_INFO) {
@@ -717,7 +718,7 @@ static void
 lb_stream_proxy_finalize(lb_stream_session_t *s)
 {
     if (s->limit != NULL) {
-        lb_zone_gauge_leave(s->limit->gauge, s->limit->slot);
+        lb_event_limit_leave(s->limit);
         s->limit = NULL;
     }
 

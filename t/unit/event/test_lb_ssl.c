@@ -238,7 +238,7 @@ group_setup(void **state)
     }
 
     /* the loop (epoll, timers) and the connection table */
-    return lb_event_init(&cycle, 0) == LB_OK ? 0 : -1;
+    return lb_event_init() == LB_OK ? 0 : -1;
 }
 
 

@@ -345,7 +345,7 @@ test_connect_source(void **state)
     cycle.conf = &conf;
     assert_int_equal(lb_array_init(&cycle.listening, pool, 1,
                                    sizeof(lb_listening_t)), LB_OK);
-    assert_int_equal(lb_event_init(&cycle, UINT32_MAX), LB_OK);
+    assert_int_equal(lb_event_init(), LB_OK);
 
     ls = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(ls != -1);

@@ -169,7 +169,7 @@ main(void)
     if (cycle.pool == NULL
         || lb_array_init(&cycle.listening, cycle.pool, 1,
                          sizeof(lb_listening_t)) != LB_OK
-        || lb_event_init(&cycle, LB_HEALTH_NO_SLOT) != LB_OK)
+        || lb_event_init() != LB_OK)
     {
         return 1;
     }

@@ -744,6 +744,12 @@ peer_of(lb_balancer_group_t *g, uint16_t port)
 static int
 path_setup(void **state)
 {
+    /* the UDP module alone claims the listening sockets */
+    static const lb_module_t  modules[] = {
+        { "udp", NULL, LB_LISTENER_BIT(LB_LISTENER_UDP),
+          lb_stream_udp_init_listening, NULL },
+        { NULL, NULL, 0, NULL, NULL }
+    };
     FILE  *f;
     char   file[128];
 
@@ -807,14 +813,17 @@ path_setup(void **state)
         tgt2_port, tgt1_port, tgt2_port, port_v6, tgt1_port);
     assert_int_equal(fclose(f), 0);
 
-    cycle = lb_init_cycle(NULL, dir, "weir.yaml", LB_CYCLE_RUN);
+    cycle = lb_init_cycle(NULL, dir, "weir.yaml", LB_CYCLE_RUN, modules);
     assert_non_null(cycle);
 
     cycle->zone = lb_zone_create(4 * 1024 * 1024);
     assert_non_null(cycle->zone);
     assert_int_equal(lb_zone_sync(cycle->zone, cycle->conf), LB_OK);
 
-    assert_int_equal(lb_event_init(cycle, 0), LB_OK);
+    /* what a worker does (src/proc/lb_worker.c, lb_child.c) */
+    assert_int_equal(lb_event_init(), LB_OK);
+    assert_int_equal(lb_balancer_init_cycle(cycle, cycle->pool), LB_OK);
+    assert_int_equal(lb_event_init_listening(cycle, 0), LB_OK);
     assert_true(lb_stream_udp_ready);
     assert_int_equal(lb_stream_udp_table.capacity,
                      LB_STREAM_UDP_MAX_SESSIONS);

@@ -1,7 +1,5 @@
-/* weir: the master loop (signals, children, reload) and the worker loop. */
+/* weir: the master loop (signals, children, reload). */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +10,18 @@
 #include <unistd.h>
 
 #include "lb_cycle.h"
-#include "lb_event.h"
-#include "lb_health.h"
-#include "lb_http.h"
 #include "lb_log.h"
+#include "lb_module.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
+#include "lb_spawn.h"
 #include "lb_sticky.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 
 /* how long TERM may take before the master sends KILL */
 #define LB_TERMINATE_TIMEOUT  5000
-/* a worker wakes at least this often to look at its signal flags */
-#define LB_WORKER_TICK        1000
 
 static void lb_start_workers(lb_cycle_t *cycle);
 static void lb_start_health(lb_cycle_t *cycle);
@@ -37,9 +32,6 @@ static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
 static void lb_set_alarm(lb_msec_t ms);
 static bool lb_is_old_generation(lb_process_t *p, void *arg);
 static void lb_zone_collect(lb_cycle_t *cycle);
-static void lb_worker_init(lb_cycle_t *cycle, uint32_t slot);
-static void lb_close_listening(lb_cycle_t *cycle, bool other_slots_only,
-    uint32_t slot);
 
 
 void
@@ -116,7 +108,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
                 lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                              "gracefully shutting down");
                 lb_signal_children(SIGQUIT, NULL, NULL);
-                lb_close_listening(cycle, false, 0);
+                lb_cycle_close_listening(cycle, LB_CYCLE_NO_SLOT);
             }
             continue;
         }
@@ -143,21 +135,9 @@ static void
 lb_start_workers(lb_cycle_t *cycle)
 {
     uint32_t  slot;
-    pid_t     pid;
-    int       i;
 
     for (slot = 0; slot < cycle->conf->worker_processes; slot++) {
-        pid = lb_spawn_process(cycle, lb_worker_process_cycle,
-                               (void *) (uintptr_t) slot, LB_PROC_WORKER,
-                               slot);
-        if (pid == -1) {
-            continue;
-        }
-        for (i = 0; i < lb_last_process; i++) {
-            if (lb_processes[i].pid == pid) {
-                lb_processes[i].generation = cycle->generation;
-            }
-        }
+        (void) lb_spawn_process(cycle, LB_PROC_WORKER, slot);
     }
 }
 
@@ -168,20 +148,7 @@ lb_start_workers(lb_cycle_t *cycle)
 static void
 lb_start_health(lb_cycle_t *cycle)
 {
-    pid_t  pid;
-    int    i;
-
-    pid = lb_spawn_process(cycle, lb_health_process_cycle, NULL,
-                           LB_PROC_HEALTH, 0);
-    if (pid == -1) {
-        return;
-    }
-
-    for (i = 0; i < lb_last_process; i++) {
-        if (lb_processes[i].pid == pid) {
-            lb_processes[i].generation = cycle->generation;
-        }
-    }
+    (void) lb_spawn_process(cycle, LB_PROC_HEALTH, 0);
 }
 
 
@@ -207,7 +174,8 @@ lb_master_reload(lb_cycle_t **cyclep)
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reconfiguring from \"%s\"",
                  old->conf_file);
 
-    cycle = lb_init_cycle(old, old->prefix, old->conf_file, LB_CYCLE_RUN);
+    cycle = lb_init_cycle(old, old->prefix, old->conf_file, LB_CYCLE_RUN,
+                          lb_modules);
     if (cycle == NULL) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
                      "reload failed: still running configuration "
@@ -337,14 +305,7 @@ lb_reap_children(lb_cycle_t *cycle, bool respawn)
             continue;
         }
 
-        pid = lb_spawn_process(cycle, p->proc, p->data, p->type, p->slot);
-        if (pid != -1) {
-            for (i = 0; i < lb_last_process; i++) {
-                if (lb_processes[i].pid == pid) {
-                    lb_processes[i].generation = cycle->generation;
-                }
-            }
-        }
+        (void) lb_spawn_process(cycle, p->type, p->slot);
     }
 }
 
@@ -412,164 +373,6 @@ lb_cycle_open_log(lb_cycle_t *cycle)
     if (lb_log_open(&lb_log, cycle->error_log) != LB_OK) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
                      cycle->error_log);
-        return LB_ERROR;
-    }
-
-    return LB_OK;
-}
-
-
-/* Close listening sockets in this process: all of them, or only those of
- * the slots a worker does not serve. */
-static void
-lb_close_listening(lb_cycle_t *cycle, bool other_slots_only, uint32_t slot)
-{
-    size_t           i;
-    lb_listening_t  *ls;
-
-    ls = cycle->listening.elts;
-    for (i = 0; i < cycle->listening.nelts; i++) {
-        if (ls[i].fd == LB_INVALID_FD
-            || (other_slots_only && ls[i].slot == slot))
-        {
-            continue;
-        }
-        close(ls[i].fd);
-        ls[i].fd = LB_INVALID_FD;
-    }
-}
-
-
-void
-lb_worker_process_cycle(lb_cycle_t *cycle, void *data)
-{
-    uint32_t   slot;
-    bool       exiting;
-    lb_msec_t  deadline, wait;
-
-    slot = (uint32_t) (uintptr_t) data;
-
-    lb_worker_init(cycle, slot);
-
-    exiting = false;
-    deadline = 0;
-
-    for ( ;; ) {
-        if (lb_terminate) {
-            lb_event_close_all();
-            exit(0);
-        }
-
-        if (lb_quit && !exiting) {
-            exiting = true;
-            deadline = lb_current_msec + cycle->conf->shutdown_timeout;
-            lb_log_error(LB_LOG_INFO, &lb_log, 0,
-                         "gracefully shutting down, %lu connections left",
-                         (unsigned long) lb_event_connections());
-            lb_event_close_listening(cycle);
-        }
-
-        if (exiting) {
-            if (lb_event_connections() == 0) {
-                exit(0);
-            }
-            if (lb_current_msec >= deadline) {
-                lb_log_error(LB_LOG_WARN, &lb_log, 0,
-                             "shutdown timeout: closing %lu connections",
-                             (unsigned long) lb_event_connections());
-                lb_event_close_all();
-                exit(0);
-            }
-        }
-
-        if (lb_reopen) {
-            lb_reopen = 0;
-            if (lb_log_reopen(&lb_log) != LB_OK) {
-                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                             "reopening \"%s\" failed", lb_log.path);
-            }
-            lb_http_log_reopen();
-        }
-
-        wait = LB_WORKER_TICK;
-        if (exiting && deadline - lb_current_msec < wait) {
-            wait = deadline - lb_current_msec;
-        }
-
-        lb_event_process(wait);
-    }
-}
-
-
-static void
-lb_worker_init(lb_cycle_t *cycle, uint32_t slot)
-{
-    static char      name[32];
-    sigset_t         set;
-    lb_conf_t       *conf;
-
-    conf = cycle->conf;
-
-    lb_worker_slot = slot;
-    snprintf(name, sizeof(name), "worker %u", slot);
-    lb_log_process = name;
-
-    /* flags copied from the master at fork mean nothing here */
-    lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
-    lb_reopen = lb_sigalrm = 0;
-
-    lb_setproctitle("weir: worker process");
-
-    /* keep only this slot's sockets: a slot removed by a later reload must
-     * not be held open by unrelated workers */
-    lb_close_listening(cycle, true, slot);
-
-    if (lb_drop_privileges(conf) != LB_OK) {
-        exit(LB_EXIT_FATAL);
-    }
-
-    lb_time_update();
-
-    if (lb_event_init(cycle, slot) != LB_OK) {
-        exit(LB_EXIT_FATAL);
-    }
-
-    sigemptyset(&set);
-    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
-    }
-}
-
-
-lb_int_t
-lb_drop_privileges(const lb_conf_t *conf)
-{
-    struct passwd  *pw;
-
-    if (conf->user == NULL) {
-        return LB_OK;
-    }
-
-    if (geteuid() != 0) {
-        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
-                     "\"user\" needs the master to run as root: ignored");
-        return LB_OK;
-    }
-
-    errno = 0;
-    pw = getpwnam(conf->user);
-    if (pw == NULL) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "getpwnam(\"%s\") failed", conf->user);
-        return LB_ERROR;
-    }
-
-    if (setgid(pw->pw_gid) == -1
-        || initgroups(conf->user, pw->pw_gid) == -1
-        || setuid(pw->pw_uid) == -1)
-    {
-        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "dropping privileges to \"%s\" failed", conf->user);
         return LB_ERROR;
     }
 

@@ -10,6 +10,7 @@
 #include "lb_conf.h"
 #include "lb_cycle.h"
 #include "lb_log.h"
+#include "lb_module.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
@@ -98,7 +99,8 @@ main(int argc, char **argv)
     shown = o.conf_file ? o.conf_file : conf_file;
 
     if (o.signal != NULL) {
-        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_PARSE);
+        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_PARSE,
+                              lb_modules);
         if (cycle == NULL) {
             return 1;
         }
@@ -109,7 +111,8 @@ main(int argc, char **argv)
     }
 
     if (o.test || o.dump) {
-        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_CHECK);
+        cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_CHECK,
+                              lb_modules);
         if (cycle == NULL) {
             fprintf(stderr, "configuration file %s test failed\n", shown);
             lb_free_options(&o, conf_file);
@@ -130,7 +133,8 @@ main(int argc, char **argv)
     lb_init_setproctitle(argc, argv);
     lb_raise_nofile();
 
-    cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_RUN);
+    cycle = lb_init_cycle(NULL, prefix, conf_file, LB_CYCLE_RUN,
+                          lb_modules);
     if (cycle == NULL) {
         fprintf(stderr, "weir: configuration file %s: not started\n", shown);
         return 1;

@@ -1,0 +1,30 @@
+/* weir: connection_limit admission, for every protocol that accepts
+ * connections. A listener's open connections are counted across every
+ * worker and generation in a gauge of the shared zone ("conn:<listener
+ * id>"); each worker keeps its share on the listening socket of its slot,
+ * so the count of a listener is found from the connection's listening
+ * socket without a lookup. */
+#ifndef LB_EVENT_LIMIT_H
+#define LB_EVENT_LIMIT_H
+
+#include "lb_core_types.h"
+#include "lb_cycle.h"
+#include "lb_zone_gauge.h"
+
+/* Admit one more client accepted on ls under its listener's
+ * connection_limit. Returns the share to leave (lb_event_limit_leave())
+ * when the client goes, or NULL when the listener has no limit or it
+ * cannot be enforced (no zone, no room in it: logged once); *refused is
+ * set when the limit is reached: the caller closes the client. The first
+ * call for ls looks its gauge up (taking the zone lock once). */
+lb_listening_limit_t *lb_event_limit_enter(lb_listening_t *ls,
+    bool *refused);
+
+/* One client counted by lb_event_limit_enter() has gone. */
+static inline void
+lb_event_limit_leave(lb_listening_limit_t *l)
+{
+    lb_zone_gauge_leave(l->gauge, l->slot);
+}
+
+#endif /* LB_EVENT_LIMIT_H */

@@ -1,0 +1,214 @@
+/* weir: the table of process kinds and the one child skeleton
+ * (lb_child.h). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "lb_child.h"
+#include "lb_cycle.h"
+#include "lb_event.h"
+#include "lb_health.h"
+#include "lb_log.h"
+#include "lb_module.h"
+#include "lb_process.h"
+#include "lb_setproctitle.h"
+#include "lb_spawn.h"
+#include "lb_time.h"
+#include "lb_worker.h"
+
+static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
+    uint32_t slot);
+static lb_int_t lb_child_drop_privileges(const lb_conf_t *conf);
+
+/* Indexed by lb_proc_type_e. LB_PROC_ADMIN has no row yet: the admin
+ * process is one more row (its hooks in src/admin/). */
+static const lb_child_kind_t  lb_child_kinds[] = {
+
+    [LB_PROC_WORKER] = {
+        .kind = LB_PROC_WORKER,
+        .title = "weir: worker process",
+        .name = "worker",
+        .listening = 1,
+        .tick = LB_WORKER_TICK,
+        .init = lb_worker_init,
+        .loop = lb_worker_loop,
+        .quit = lb_worker_quit,
+    },
+
+    [LB_PROC_HEALTH] = {
+        .kind = LB_PROC_HEALTH,
+        .title = "weir: health checker",
+        .name = "health checker",
+        /* the ICMP sockets may need root (a raw socket) */
+        .as_root = 1,
+        /* a master killed outright must not leave the checker behind */
+        .parent_death = SIGTERM,
+        .tick = LB_HEALTH_TICK,
+        .init = lb_health_init,
+        .quit = lb_health_quit,
+    },
+};
+
+
+void
+lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
+{
+    bool                    quitting;
+    lb_msec_t               wait;
+    const lb_child_kind_t  *k;
+
+    /* a kind without its row (LB_PROC_ADMIN for now) cannot run */
+    if ((size_t) type >= lb_nelems(lb_child_kinds)
+        || lb_child_kinds[type].kind != type
+        || lb_child_kinds[type].init == NULL)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "no %s in this build",
+                     lb_proc_type_names[type]);
+        exit(LB_EXIT_FATAL);
+    }
+
+    k = &lb_child_kinds[type];
+
+    lb_child_init(cycle, k, slot);
+
+    quitting = false;
+
+    for ( ;; ) {
+        if (lb_terminate) {
+            if (k->quit != NULL) {
+                (void) k->quit(cycle, true);
+            }
+            exit(0);
+        }
+
+        if (lb_quit && !quitting) {
+            quitting = true;
+            if (k->quit == NULL || k->quit(cycle, false) == LB_DONE) {
+                exit(0);
+            }
+        }
+
+        wait = k->tick;
+
+        if (k->loop != NULL && k->loop(cycle, &wait) == LB_DONE) {
+            exit(0);
+        }
+
+        if (lb_reopen) {
+            lb_reopen = 0;
+            if (lb_log_reopen(&lb_log) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "reopening \"%s\" failed", lb_log.path);
+            }
+            lb_modules_reopen();
+        }
+
+        lb_event_process(wait);
+    }
+}
+
+
+static void
+lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
+{
+    static char  name[48];
+    sigset_t     set;
+
+    lb_cycle = cycle;
+    lb_worker_slot = slot;
+
+    if (k->listening) {
+        snprintf(name, sizeof(name), "%s %u", k->name, slot);
+        lb_log_process = name;
+    } else {
+        lb_log_process = k->name;
+    }
+
+    /* flags copied from the master at fork mean nothing here */
+    lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
+    lb_reopen = lb_sigalrm = 0;
+
+    lb_setproctitle(k->title);
+
+    if (k->parent_death != 0
+        && prctl(PR_SET_PDEATHSIG, k->parent_death) == -1)
+    {
+        lb_log_error(LB_LOG_WARN, &lb_log, errno,
+                     "prctl(PR_SET_PDEATHSIG) failed");
+    }
+
+    /* a socket a later reload removes must not be held open (and fed
+     * connections nobody accepts) by a process that does not serve it */
+    lb_cycle_close_listening(cycle, k->listening ? slot : LB_CYCLE_NO_SLOT);
+
+    if (!k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    lb_time_update();
+
+    if (lb_event_init() != LB_OK || k->init(cycle, slot) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    if (k->listening && lb_event_init_listening(cycle, slot) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    if (k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
+        exit(LB_EXIT_FATAL);
+    }
+
+    sigemptyset(&set);
+    if (sigprocmask(SIG_SETMASK, &set, NULL) == -1) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
+    }
+
+    if (k->parent_death != 0 && getppid() == 1) {
+        /* the master died before PR_SET_PDEATHSIG was in place */
+        exit(0);
+    }
+}
+
+
+/* Switch to conf->user (when set and running as root). LB_OK, or
+ * LB_ERROR (logged) when the user is unknown or the switch failed. */
+static lb_int_t
+lb_child_drop_privileges(const lb_conf_t *conf)
+{
+    struct passwd  *pw;
+
+    if (conf->user == NULL) {
+        return LB_OK;
+    }
+
+    if (geteuid() != 0) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "\"user\" needs the master to run as root: ignored");
+        return LB_OK;
+    }
+
+    errno = 0;
+    pw = getpwnam(conf->user);
+    if (pw == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "getpwnam(\"%s\") failed", conf->user);
+        return LB_ERROR;
+    }
+
+    if (setgid(pw->pw_gid) == -1
+        || initgroups(conf->user, pw->pw_gid) == -1
+        || setuid(pw->pw_uid) == -1)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "dropping privileges to \"%s\" failed", conf->user);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}

@@ -1,0 +1,48 @@
+/* weir: the table of modules (lb_module.h). A new protocol is one row:
+ * the listener protocols it serves, the worker-side set-up of their
+ * listening sockets and, when it keeps files open, their reopen. */
+#include <stddef.h>
+
+#include "lb_conf_types.h"
+#include "lb_cycle.h"
+#include "lb_event_openssl.h"
+#include "lb_http.h"
+#include "lb_module.h"
+#include "lb_stream.h"
+#include "lb_stream_udp.h"
+
+#define LB_BIT  LB_LISTENER_BIT
+
+const lb_module_t  lb_modules[] = {
+
+    { .name = "tls",
+      .init_conf = lb_ssl_init_cycle },
+
+    { .name = "stream",
+      .protocols = LB_BIT(LB_LISTENER_TCP) | LB_BIT(LB_LISTENER_TLS),
+      .init_listening = lb_stream_init_listening },
+
+    { .name = "udp",
+      .protocols = LB_BIT(LB_LISTENER_UDP),
+      .init_listening = lb_stream_udp_init_listening },
+
+    { .name = "http",
+      .protocols = LB_BIT(LB_LISTENER_HTTP) | LB_BIT(LB_LISTENER_HTTPS),
+      .init_listening = lb_http_init_listening,
+      .reopen = lb_http_log_reopen },
+
+    { .name = NULL }
+};
+
+
+void
+lb_modules_reopen(void)
+{
+    const lb_module_t  *m;
+
+    for (m = lb_modules; m->name != NULL; m++) {
+        if (m->reopen != NULL) {
+            m->reopen();
+        }
+    }
+}
