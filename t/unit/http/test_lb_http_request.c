@@ -119,13 +119,14 @@ test_take_give(void **state)
 }
 
 
-/* a burst of LBT_CONNS sessions: all of them while in use, then no more
- * free ones than LB_HTTP_SESSIONS_KEEP once they are all idle */
+/* a burst of LBT_CONNS sessions: all of them while in use; given back,
+ * they stay mapped (no munmap on the request path); the tick trims the
+ * ones no request took through a whole tick, down to the few kept */
 static void
 test_burst(void **state)
 {
     int                 i;
-    lb_http_session_t  *s[LBT_CONNS];
+    lb_http_session_t  *s[LBT_CONNS], *t;
 
     (void) state;
 
@@ -139,17 +140,32 @@ test_burst(void **state)
 
     for (i = 0; i < LBT_CONNS; i++) {
         lb_http_session_give(s[i]);
-
-        /* never more free than in use beyond the few kept */
-        assert_true(lb_http_worker.nfree <= LB_HTTP_SESSIONS_KEEP
-                    || lb_http_worker.nfree
-                       <= lb_http_worker.nsessions - lb_http_worker.nfree);
     }
 
+    assert_int_equal(lb_http_worker.nfree, LBT_CONNS);
+    assert_int_equal(lb_http_worker.nsessions, LBT_CONNS);
+
+    /* the tick that saw the burst: every session was taken during it */
+    lb_http_sessions_trim();
+    assert_int_equal(lb_http_worker.nsessions, LBT_CONNS);
+
+    /* a tick in which one session was taken and given back: all but one
+     * stayed on the list, the surplus goes beyond that one and the kept */
+    t = lb_http_session_take(lbt_hc[0]);
+    lb_http_session_give(t);
+    lb_http_sessions_trim();
+    assert_int_equal(lb_http_worker.nsessions, LB_HTTP_SESSIONS_KEEP + 1);
+    assert_int_equal(lb_http_worker.nfree, LB_HTTP_SESSIONS_KEEP + 1);
+
+    /* the one taken is the newest and stays (warm pages) */
+    assert_ptr_equal(lb_http_worker.free_sessions, t);
+
+    /* a quiet tick: down to the kept */
+    lb_http_sessions_trim();
     assert_int_equal(lb_http_worker.nfree, LB_HTTP_SESSIONS_KEEP);
     assert_int_equal(lb_http_worker.nsessions, LB_HTTP_SESSIONS_KEEP);
 
-    /* what is left is usable: taken and given without growing */
+/* what is left is usable: taken and given without growing */
     for (i = 0; i < LB_HTTP_SESSIONS_KEEP; i++) {
         s[i] = lb_http_session_take(lbt_hc[i]);
         assert_non_null(s[i]);
