@@ -14,6 +14,7 @@
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_openssl.h"
+#include "lb_hash.h"
 #include "lb_log.h"
 #include "lb_stream.h"
 #include "lb_zone.h"
@@ -216,14 +217,9 @@ lb_stream_limit(const lb_listener_t *lst)
 static size_t
 lb_stream_limit_hash(const lb_listener_t *lst)
 {
-    uintptr_t  h;
-
-    h = (uintptr_t) lst;
-    h ^= h >> 17;
-    h *= 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
-
-    return (size_t) h;
+    /* the listener's address in memory, which no client chooses: a mixer
+     * is enough, no key needed */
+    return (size_t) lb_hash_fmix64((uint64_t) (uintptr_t) lst);
 }
 
 
@@ -237,8 +233,9 @@ lb_stream_limit_name(const lb_listener_t *lst, char *name, size_t size)
         return;
     }
 
+    /* stable: the workers of every generation share the gauge */
     snprintf(name, size, "conn:%08x:%.40s",
-             lb_zone_hash(LB_ZONE_HASH_INIT, lst->addr.text,
-                          strlen(lst->addr.text)),
+             (uint32_t) lb_hash_stable64(0, lst->addr.text,
+                                         strlen(lst->addr.text)),
              lst->addr.text);
 }
