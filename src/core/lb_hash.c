@@ -17,6 +17,7 @@
 
 #define LB_ROTL64(x, b)  (((x) << (b)) | ((x) >> (64 - (b))))
 
+static inline void lb_sip_compress(uint64_t v[4], uint64_t m);
 static inline void lb_sip_round(uint64_t v[4]);
 static inline uint64_t lb_load64_le(const uint8_t *p);
 
@@ -95,11 +96,7 @@ lb_hash_keyed(const lb_hash_key_t *key, const void *data, size_t len)
     p = data;
 
     for (i = 0; i + 8 <= len; i += 8) {
-        m = lb_load64_le(p + i);
-        v[3] ^= m;
-        lb_sip_round(v);
-        lb_sip_round(v);
-        v[0] ^= m;
+        lb_sip_compress(v, lb_load64_le(p + i));
     }
 
     /* the last word: the 0..7 bytes left, little-endian, with the length
@@ -112,10 +109,7 @@ lb_hash_keyed(const lb_hash_key_t *key, const void *data, size_t len)
         m |= (uint64_t) p[i + tail] << (8 * tail);
     }
 
-    v[3] ^= m;
-    lb_sip_round(v);
-    lb_sip_round(v);
-    v[0] ^= m;
+    lb_sip_compress(v, m);
 
     v[2] ^= 0xff;
     lb_sip_round(v);
@@ -187,6 +181,17 @@ lb_hash_stable128_final(lb_hash128_t *h)
     h->hi ^= lb_hash_fmix64(h->lo);
     h->lo ^= lb_hash_fmix64(h->hi);
     h->hi ^= lb_hash_fmix64(h->lo);
+}
+
+
+/* one word of input: c = 2 rounds */
+static inline void
+lb_sip_compress(uint64_t v[4], uint64_t m)
+{
+    v[3] ^= m;
+    lb_sip_round(v);
+    lb_sip_round(v);
+    v[0] ^= m;
 }
 
 
