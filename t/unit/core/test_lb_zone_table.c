@@ -19,22 +19,9 @@
 #include "lb_slab.h"
 #include "lb_zone.h"
 #include "lb_zone_table.c"
+#include "../lb_test.h"
 
 static lb_shm_zone_t  *z;
-
-
-static void
-quiet(bool on)
-{
-    static int  devnull = -1;
-
-    if (devnull == -1) {
-        devnull = open("/dev/null", O_WRONLY);
-        assert_true(devnull != -1);
-    }
-
-    lb_log.fd = on ? devnull : 2;
-}
 
 
 static int
@@ -51,17 +38,6 @@ teardown(void **state)
 {
     lb_zone_destroy(z);
     return 0;
-}
-
-
-static int
-wait_ok(pid_t pid)
-{
-    int  status;
-
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
 }
 
 
@@ -114,7 +90,7 @@ test_get(void **state)
     assert_ptr_equal(lb_zone_table_get(z, "sticky:g1", 32, 4, 100, true), t);
     assert_true(lb_zone_table_get(z, "sticky:g2", 32, 4, 100, true) != t);
 
-    quiet(true);
+    lb_test_quiet(true);
     /* same name, other shape */
     assert_null(lb_zone_table_get(z, "sticky:g1", 16, 4, 100, true));
     assert_null(lb_zone_table_get(z, "sticky:g1", 32, 8, 100, true));
@@ -128,7 +104,7 @@ test_get(void **state)
     /* bigger than the zone */
     assert_null(lb_zone_table_get(z, "huge", 1000, 1000,
                                   LB_ZONE_TABLE_MAX_ENTRIES, true));
-    quiet(false);
+    lb_test_quiet(false);
 }
 
 
@@ -339,7 +315,7 @@ test_fork(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
     for (i = 0; i < 50; i++) {
         assert_int_equal(look(t, i, 1500, 0), i);
@@ -411,11 +387,11 @@ test_owner_died(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(look(t, 1, 1001, 0), -1);
-    quiet(false);
+    lb_test_quiet(false);
 
     lb_zone_table_stats(t, &st);
     assert_int_equal(st.clears, 1);
