@@ -10,12 +10,12 @@
 #include "lb_log.h"
 
 /* FNV offset bases and primes (64-bit; 128-bit is 2^88 + 0x13b) */
-#define LB_FNV64_BASIS    14695981039346656037ULL
-#define LB_FNV64_PRIME    1099511628211ULL
+#define LB_FNV64_BASIS      14695981039346656037ULL
+#define LB_FNV64_PRIME      1099511628211ULL
 #define LB_FNV128_BASIS_HI  0x6c62272e07bb0142ULL
 #define LB_FNV128_BASIS_LO  0x62b821756295c58dULL
 
-#define LB_ROTL64(x, b)  (((x) << (b)) | ((x) >> (64 - (b))))
+#define LB_ROTL64(x, b)     (((x) << (b)) | ((x) >> (64 - (b))))
 
 static inline void lb_sip_compress(uint64_t v[4], uint64_t m);
 static inline void lb_sip_round(uint64_t v[4]);

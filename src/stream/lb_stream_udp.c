@@ -364,10 +364,10 @@ static uint32_t
 lb_stream_udp_hash(const lb_hash_key_t *hk, const lb_listening_t *ls,
     const lb_stream_udp_key_t *key)
 {
-    uint8_t  k[sizeof(uintptr_t) + sizeof(lb_stream_udp_key_t)];
+    uint8_t  k[sizeof(ls) + sizeof(lb_stream_udp_key_t)];
 
-    memcpy(k, &ls, sizeof(uintptr_t));
-    memcpy(k + sizeof(uintptr_t), key, sizeof(lb_stream_udp_key_t));
+    memcpy(k, &ls, sizeof(ls));
+    memcpy(k + sizeof(ls), key, sizeof(lb_stream_udp_key_t));
 
     return (uint32_t) lb_hash_keyed(hk, k, sizeof(k));
 }
