@@ -10,7 +10,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Weir qw(free_port wait_for tcp_exchange start_backend stop_backend);
+use Weir qw(free_port wait_for tcp_exchange start_backend stop_server);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -76,7 +76,7 @@ ok($seen{A} && $seen{B} && !$seen{failed},
 
 # --- kill A: out within 5 s, no client request fails meanwhile ---
 my $t0 = time;
-stop_backend($ba);
+stop_server($ba);
 
 my ($fail, $asked, $toa) = (0, 0, 0);
 my $down = down_re($ba->{port}, 'pool');

@@ -4,10 +4,8 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use IO::Socket::INET;
-use POSIX ();
 use Test::More;
-use Weir qw(free_port wait_for);
+use Weir qw(free_port wait_for spawn_server stop_server);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -15,24 +13,20 @@ my $dir = $w->dir;
 # a TCP target that writes the source address of every connection it gets
 sub recorder {
     my ($file) = @_;
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                    Listen => 64, ReuseAddr => 1) or die $!;
-    my $pid = fork // die;
-    if ($pid == 0) {
-        $SIG{TERM} = sub { POSIX::_exit(0) };
+    return spawn_server(listen => 64, what => 'recorder', serve => sub {
+        my ($srv) = @_;
         while (my $c = $srv->accept) {
             open(my $fh, '>>', $file) or die;
             print $fh $c->peerhost, "\n";
             close $fh;
             close $c;
         }
-        POSIX::_exit(0);
-    }
-    return ($pid, $srv->sockport);
+    });
 }
 
-my ($pa, $porta) = recorder("$dir/a.log");
-my ($pb, $portb) = recorder("$dir/b.log");
+my $ra = recorder("$dir/a.log");
+my $rb = recorder("$dir/b.log");
+my ($porta, $portb) = ($ra->{port}, $rb->{port});
 my $port = free_port();
 
 $w->write_config(<<"EOF");
@@ -72,6 +66,5 @@ is_deeply([sources("$dir/b.log")], ['127.0.0.7'],
           'another subnet falls back to the address for any subnet');
 
 $w->stop;
-kill 'TERM', $pa, $pb;
-waitpid($_, 0) for $pa, $pb;
+stop_server($_) for $ra, $rb;
 done_testing();

@@ -8,11 +8,10 @@ use strict;
 use warnings;
 use lib 't/lib';
 use IO::Select;
-use IO::Socket::INET;
 use POSIX qw(_exit);
 use Test::More;
 use Time::HiRes qw(time);
-use Weir qw(free_port wait_for tcp_exchange start_backend);
+use Weir qw(free_port wait_for tcp_exchange start_backend spawn_server);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -30,16 +29,13 @@ my %port = map { $_ => free_port() } qw(lc rr);
 # back and closes. Logs "accept" per connection.
 sub slow_backend {
     my ($hold, $log) = @_;
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-        Listen => 1024, ReuseAddr => 1, Proto => 'tcp')
-        or die "slow backend: $!";
-    my $port = $srv->sockport;
-    my $pid = fork // die "fork: $!";
-    if ($pid) {
-        close $srv;
-        return { pid => $pid, port => $port };
-    }
-    $SIG{TERM} = sub { _exit(0) };
+    return spawn_server(what => 'slow backend', serve => sub {
+        slow_serve($_[0], $hold, $log);
+    });
+}
+
+sub slow_serve {
+    my ($srv, $hold, $log) = @_;
     open(my $lfh, '>>', $log) or die "$log: $!";
     $lfh->autoflush(1);
     $srv->blocking(0);
@@ -80,8 +76,6 @@ sub slow_backend {
         $data{_eof} = [ grep { defined $since{$_} } @{ $data{_eof} // [] } ];
     }
 }
-
-END { kill 'TERM', $_->{pid} for grep { $_ } $slow, $slow2; }
 
 sub member {
     my ($name, $p) = @_;

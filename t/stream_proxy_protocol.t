@@ -8,12 +8,10 @@ use strict;
 use warnings;
 use lib 't/lib';
 use IO::Select;
-use IO::Socket::INET;
 use IO::Socket::IP;
-use POSIX qw(_exit);
 use Socket qw(inet_pton AF_INET AF_INET6);
 use Test::More;
-use Weir qw(free_port wait_for);
+use Weir qw(free_port wait_for spawn_server);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -23,16 +21,12 @@ my $dir = $w->dir;
 # at a time is all the test needs.
 sub recorder {
     my ($name, $host) = @_;
-    my $srv = IO::Socket::IP->new(LocalHost => $host, LocalPort => 0,
-        Listen => 64, ReuseAddr => 1, Proto => 'tcp')
-        or die "recorder on $host: $@";
-    my $port = $srv->sockport;
-    my $pid = fork // die "fork: $!";
-    if ($pid) {
-        close $srv;
-        return { pid => $pid, port => $port };
-    }
-    $SIG{TERM} = sub { _exit(0) };
+    return spawn_server(host => $host, listen => 64, what => 'recorder',
+                        serve => sub { record($_[0], $name) });
+}
+
+sub record {
+    my ($srv, $name) = @_;
     my $n = 0;
     while (my $c = $srv->accept) {
         $n++;
@@ -51,14 +45,12 @@ sub recorder {
         syswrite($c, "ok");
         close $c;
     }
-    _exit(0);
 }
 
 my %rec = (v1 => recorder('v1', '127.0.0.1'),
            v2 => recorder('v2', '127.0.0.1'),
            v1six => recorder('v1six', '::1'),
            v2six => recorder('v2six', '::1'));
-END { kill 'TERM', $_->{pid} for values %rec; }
 
 my %port = map { $_ => free_port() } qw(v1 v2 v1six v2six);
 

@@ -17,38 +17,28 @@ use lib 't/lib';
 use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::IP;
-use POSIX ();
 use Socket qw(AF_INET AF_INET6 inet_aton inet_ntoa sockaddr_family
               pack_sockaddr_in unpack_sockaddr_in unpack_sockaddr_in6
               inet_ntop);
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Weir qw(free_port wait_for);
-
-my @udp_backends;
-my $owner = $$;
-
-END {
-    return unless $$ == $owner;
-    for my $pid (@udp_backends) { kill 'TERM', $pid; waitpid($pid, 0); }
-}
+use Weir qw(free_port wait_for spawn_server);
 
 # A UDP echo target in a child process: each datagram P is answered
 # "NAME:P" to its sender, or "NAME:len=N" when P is too long to echo with
 # the prefix.
 sub udp_backend {
     my ($name) = @_;
-    my $port = free_port();
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                  LocalPort => $port, Proto => 'udp')
-        or die "udp backend $name: $!\n";
-    my $pid = fork // die "fork: $!\n";
-    if ($pid) {
-        close $s;
-        push @udp_backends, $pid;
-        return { name => $name, port => $port, pid => $pid };
-    }
-    $SIG{TERM} = sub { POSIX::_exit(0) };
+    my $b = spawn_server(proto => 'udp', port => free_port(),
+                         what => "udp backend $name", serve => sub {
+        my ($s) = @_;
+        udp_echo($s, $name);
+    });
+    return { %$b, name => $name };
+}
+
+sub udp_echo {
+    my ($s, $name) = @_;
     while (1) {
         my $peer = recv($s, my $buf, 70000, 0);
         next unless defined $peer;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "lb_balancer.h"
+#include "lb_hash.h"
 #include "lb_palloc.h"
 
 #define LB_SIP_NONE    UINT32_MAX
@@ -46,8 +47,6 @@ static lb_balancer_peer_t *lb_balancer_sip_pick(lb_balancer_group_t *g,
     lb_balancer_request_t *r);
 static void lb_balancer_sip_update(lb_balancer_group_t *g);
 static uint32_t lb_balancer_sip_size(uint32_t npeers);
-static uint64_t lb_balancer_sip_hash(uint64_t seed, const void *data,
-    size_t len);
 
 const lb_balancer_ops_t  lb_balancer_source_ip_ops = {
     "SOURCE_IP",
@@ -116,31 +115,6 @@ lb_balancer_sip_size(uint32_t npeers)
 }
 
 
-/* FNV-1a over the bytes, then the MurmurHash3 finalizer so that every
- * output bit depends on every input bit (FNV alone leaves the low bits,
- * which the modulo uses, weak for short keys). */
-static uint64_t
-lb_balancer_sip_hash(uint64_t seed, const void *data, size_t len)
-{
-    uint64_t        h;
-    const uint8_t  *p;
-
-    h = 14695981039346656037ull ^ seed;
-
-    for (p = data; len != 0; len--, p++) {
-        h = (h ^ *p) * 1099511628211ull;
-    }
-
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-
-    return h;
-}
-
-
 static int
 lb_balancer_sip_cmp(const void *a, const void *b)
 {
@@ -187,8 +161,10 @@ lb_balancer_sip_update(lb_balancer_group_t *g)
 
         text = p->target->addr.text;
         len = strlen(text);
-        h1 = lb_balancer_sip_hash(0, text, len);
-        h2 = lb_balancer_sip_hash(0x9e3779b97f4a7c15ull, text, len);
+        /* stable, not keyed: two nodes with the same targets must build
+         * the same table */
+        h1 = lb_hash_stable64(0, text, len);
+        h2 = lb_hash_stable64(0x9e3779b97f4a7c15ull, text, len);
 
         s->pos[i] = (uint32_t) (h1 % m);
         s->skip[i] = (uint32_t) (h2 % (m - 1)) + 1;
@@ -286,7 +262,9 @@ lb_balancer_sip_pick(lb_balancer_group_t *g, lb_balancer_request_t *r)
         len = 1;
     }
 
-    h = lb_balancer_sip_hash(0, key, len);
+    /* stable, not keyed, although the client chooses its address: every
+     * node must send it to the same target; it fills no chained table */
+    h = lb_hash_stable64(0, key, len);
     e = (uint32_t) (h % m);
     step = (uint32_t) ((h >> 32) % (m - 1)) + 1;
 

@@ -4,17 +4,18 @@
  * values that were already reported invalid, so one mistake gives one
  * message.
  *
- * Ids: an object without an `id` gets one derived from what names it (FNV-1a
- * 128-bit over the object kind, the balancer name and the object name; for
- * a member the group id and address:port), written as a version 8 UUID. It
- * is the same on every parse of the same file, does not change when other
- * objects are added, and survives a rename once the API has written it into
- * the file. A derived id never takes an id written in the file: it is then
- * derived again with a counter. */
+ * Ids: an object without an `id` gets one derived from what names it (the
+ * stable 128-bit hash of lb_hash.h over the object kind, the balancer name
+ * and the object name; for a member the group id and address:port), written
+ * as a version 8 UUID. It is the same on every parse of the same file, does
+ * not change when other objects are added, and survives a rename once the
+ * API has written it into the file. A derived id never takes an id written
+ * in the file: it is then derived again with a counter. */
 #include <stdio.h>
 #include <string.h>
 
 #include "lb_conf_schema.h"
+#include "lb_hash.h"
 #include "lb_palloc.h"
 
 typedef struct {
@@ -48,8 +49,6 @@ static char *lb_conf_ids_make(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
     const char *b);
 static void lb_conf_uuid(char *out, const char *kind, const char *a,
     const char *b, unsigned salt);
-static uint64_t lb_conf_fmix64(uint64_t k);
-static uint32_t lb_conf_hash32(const char *s);
 static const char *lb_conf_name_of(const lb_conf_obj_t *obj);
 
 
@@ -645,8 +644,9 @@ lb_conf_ids_add(lb_conf_cx_t *cx, lb_conf_ids_t *ids, const char *id,
         return LB_ERROR;
     }
 
-    for (k = lb_conf_hash32(id) & (ids->size - 1);
-         ids->slots[k].id != NULL;
+    k = (uint32_t) lb_hash_stable64(0, id, strlen(id));
+
+    for (k &= ids->size - 1; ids->slots[k].id != NULL;
          k = (k + 1) & (ids->size - 1))
     {
         s = &ids->slots[k];
@@ -694,59 +694,33 @@ lb_conf_ids_make(lb_conf_cx_t *cx, lb_conf_ids_t *ids,
 }
 
 
-/* FNV-1a with the 128-bit parameters (prime 2^88 + 0x13b), parts joined by
- * NUL bytes so that ("ab", "c") and ("a", "bc") differ; formatted as a
- * version 8 (custom) RFC 9562 UUID */
+/* lb_hash_stable128() over the parts, each with its NUL byte so that
+ * ("ab", "c") and ("a", "bc") differ; formatted as a version 8 (custom)
+ * RFC 9562 UUID */
 static void
 lb_conf_uuid(char *out, const char *kind, const char *a, const char *b,
     unsigned salt)
 {
-    int           part;
-    char          sbuf[16];
-    uint8_t       u[16];
-    uint64_t      hi, lo, nl, carry, x, y;
-    unsigned      i;
-    const char   *s;
+    char           sbuf[16];
+    uint8_t        u[16];
+    unsigned       i;
+    lb_hash128_t   h;
 
-    hi = 0x6c62272e07bb0142ULL;
-    lo = 0x62b821756295c58dULL;
+    lb_hash_stable128_init(&h);
+    lb_hash_stable128_add(&h, kind, strlen(kind) + 1);
+    lb_hash_stable128_add(&h, a, strlen(a) + 1);
+    lb_hash_stable128_add(&h, b, strlen(b) + 1);
 
-    snprintf(sbuf, sizeof(sbuf), "%u", salt);
-
-    for (part = 0; part < 4; part++) {
-        s = (part == 0) ? kind : (part == 1) ? a : (part == 2) ? b : sbuf;
-
-        if (part == 3 && salt == 0) {
-            break;
-        }
-
-        for (i = 0; ; i++) {
-            lo ^= (uint8_t) s[i];
-
-            /* (hi, lo) *= 2^88 + 0x13b, modulo 2^128 */
-            x = (lo & 0xffffffffULL) * 0x13b;
-            y = (lo >> 32) * 0x13b;
-            carry = (y + (x >> 32)) >> 32;
-            nl = lo * 0x13b;
-            hi = hi * 0x13b + carry + (lo << 24);
-            lo = nl;
-
-            if (s[i] == '\0') {
-                break;
-            }
-        }
+    if (salt != 0) {
+        snprintf(sbuf, sizeof(sbuf), "%u", salt);
+        lb_hash_stable128_add(&h, sbuf, strlen(sbuf) + 1);
     }
 
-    /* FNV spreads the last bytes poorly: without this, ids of members
-     * 127.0.0.1:9001 and :9002 would differ in a few digits only. Each step
-     * is invertible, so no two hashes become one. */
-    hi ^= lb_conf_fmix64(lo);
-    lo ^= lb_conf_fmix64(hi);
-    hi ^= lb_conf_fmix64(lo);
+    lb_hash_stable128_final(&h);
 
     for (i = 0; i < 8; i++) {
-        u[i] = (uint8_t) (hi >> (56 - 8 * i));
-        u[8 + i] = (uint8_t) (lo >> (56 - 8 * i));
+        u[i] = (uint8_t) (h.hi >> (56 - 8 * i));
+        u[8 + i] = (uint8_t) (h.lo >> (56 - 8 * i));
     }
 
     u[6] = (uint8_t) ((u[6] & 0x0f) | 0x80);
@@ -756,34 +730,6 @@ lb_conf_uuid(char *out, const char *kind, const char *a, const char *b,
              "%02x%02x%02x%02x%02x%02x",
              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
              u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-
-/* the 64-bit finalizer of MurmurHash3: every input bit flips about half
- * of the output bits */
-static uint64_t
-lb_conf_fmix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-
-    return k;
-}
-
-
-static uint32_t
-lb_conf_hash32(const char *s)
-{
-    uint32_t  h;
-
-    for (h = 2166136261u; *s != '\0'; s++) {
-        h = (h ^ (uint8_t) *s) * 16777619u;
-    }
-
-    return h;
 }
 
 

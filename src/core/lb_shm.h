@@ -10,7 +10,7 @@
 #include "lb_core_types.h"
 
 #define LB_SHM_MAGIC       0x52494557u   /* "WEIR" little-endian */
-#define LB_SHM_VERSION     1             /* bump on any layout change */
+#define LB_SHM_VERSION     2             /* bump on any layout change */
 
 /* the unit the zone is sized in */
 #define LB_SHM_PAGE_SIZE   4096

@@ -6,6 +6,7 @@
 
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
+#include "lb_hash.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_sticky.h"
@@ -81,8 +82,9 @@ lb_sticky_table_name(const lb_target_group_t *tg, const char *prefix,
         return;
     }
 
+    /* stable: every process and every reload must find the same table */
     snprintf(name, size, "%s#%08x-%zu", prefix,
-             lb_zone_hash(LB_ZONE_HASH_INIT, id, len), len);
+             (uint32_t) lb_hash_stable64(0, id, len), len);
 }
 
 

@@ -14,8 +14,9 @@
 /* tries before lb_zone_target_health_get() gives up on a writer */
 #define LB_ZONE_HEALTH_TRIES  100
 
-static lb_int_t lb_zone_key(const char *group_id, const lb_sockaddr_t *addr,
-    lb_zone_addr_t *key, size_t *len, uint32_t *hash);
+static lb_int_t lb_zone_key(lb_shm_zone_t *z, const char *group_id,
+    const lb_sockaddr_t *addr, lb_zone_addr_t *key, size_t *len,
+    uint32_t *hash);
 static lb_zone_target_t *lb_zone_find_locked(lb_shm_zone_t *z,
     const char *group_id, size_t len, const lb_zone_addr_t *key,
     uint32_t hash);
@@ -94,6 +95,12 @@ lb_zone_create(size_t size)
     if (root == NULL || buckets == NULL || ids == NULL) {
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
                      "shared zone of %zu bytes is too small", size);
+        goto failed;
+    }
+
+    /* before any fork: every process of every generation keys its
+     * lookups of the shared tables with this one key */
+    if (lb_hash_key_init(&root->hash_key) != LB_OK) {
         goto failed;
     }
 
@@ -202,9 +209,12 @@ lb_zone_addr_set(lb_zone_addr_t *key, const lb_sockaddr_t *addr)
 
 /* Check and normalize a key; logs what is wrong with it. */
 static lb_int_t
-lb_zone_key(const char *group_id, const lb_sockaddr_t *addr,
-    lb_zone_addr_t *key, size_t *len, uint32_t *hash)
+lb_zone_key(lb_shm_zone_t *z, const char *group_id,
+    const lb_sockaddr_t *addr, lb_zone_addr_t *key, size_t *len,
+    uint32_t *hash)
 {
+    uint8_t  k[sizeof(lb_zone_addr_t) + LB_ZONE_GROUP_ID_LEN];
+
     *len = strlen(group_id);
 
     if (*len == 0 || *len > LB_ZONE_GROUP_ID_LEN) {
@@ -222,8 +232,11 @@ lb_zone_key(const char *group_id, const lb_sockaddr_t *addr,
         return LB_ERROR;
     }
 
-    *hash = lb_zone_hash(lb_zone_hash(LB_ZONE_HASH_INIT, group_id, *len + 1),
-                         key, sizeof(lb_zone_addr_t));
+    /* keyed: ids and addresses may come from the management API */
+    memcpy(k, key, sizeof(lb_zone_addr_t));
+    memcpy(k + sizeof(lb_zone_addr_t), group_id, *len);
+    *hash = (uint32_t) lb_hash_keyed(lb_zone_hash_key(z), k,
+                                     sizeof(lb_zone_addr_t) + *len);
 
     return LB_OK;
 }
@@ -311,7 +324,7 @@ lb_zone_target_get(lb_shm_zone_t *z, const char *group_id,
     lb_zone_addr_t     key;
     lb_zone_target_t  *t;
 
-    if (lb_zone_key(group_id, addr, &key, &len, &hash) != LB_OK) {
+    if (lb_zone_key(z, group_id, addr, &key, &len, &hash) != LB_OK) {
         return NULL;
     }
 
@@ -450,7 +463,9 @@ lb_zone_sync(lb_shm_zone_t *z, const lb_conf_t *conf)
             for (k = 0; k < g->ntargets; k++) {
                 tg = &g->targets[k];
 
-                if (lb_zone_key(id, &tg->addr, &key, &len, &hash) != LB_OK) {
+                if (lb_zone_key(z, id, &tg->addr, &key, &len, &hash)
+                    != LB_OK)
+                {
                     goto failed;
                 }
 

@@ -20,6 +20,7 @@
 
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_hash.h"
 #include "lb_shm.h"
 #include "lb_shmtx.h"
 #include "lb_slab.h"
@@ -109,6 +110,7 @@ typedef struct {
     lb_shm_off_t        retired;      /* retired records, via next */
     lb_shm_off_t        tables;       /* lb_zone_table_t list */
     lb_shm_off_t        retired_tables;
+    lb_hash_key_t       hash_key;     /* see lb_zone_hash_key() */
 } lb_zone_root_t;
 
 /* Map a new zone of `size` bytes (0: LB_ZONE_DEFAULT_SIZE; rounded up to a
@@ -212,20 +214,14 @@ lb_zone_root(lb_shm_zone_t *z)
     return (lb_zone_root_t *) lb_shm_ptr(z, z->root);
 }
 
-/* FNV-1a over len bytes, continuing from h (start with
- * LB_ZONE_HASH_INIT) */
-#define LB_ZONE_HASH_INIT  2166136261u
-
-static inline uint32_t
-lb_zone_hash(uint32_t h, const void *data, size_t len)
+/* The key of every keyed hash over the zone's shared tables: random,
+ * made once with the zone, so it is the same in every process and lasts
+ * as long as the tables it keys (across reloads). Read-only after
+ * lb_zone_create(). */
+static inline const lb_hash_key_t *
+lb_zone_hash_key(lb_shm_zone_t *z)
 {
-    const uint8_t  *p;
-
-    for (p = data; len != 0; len--, p++) {
-        h = (h ^ *p) * 16777619u;
-    }
-
-    return h;
+    return &lb_zone_root(z)->hash_key;
 }
 
 /* counters: lock-free, from any process */

@@ -1,6 +1,7 @@
 /* weir: bounded key-value tables with LRU and expiry in the shared zone. */
 #include <string.h>
 
+#include "lb_hash.h"
 #include "lb_log.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
@@ -22,6 +23,8 @@ static lb_zone_entry_t *lb_zone_entry(lb_zone_table_t *t, uint32_t n);
 static uint32_t *lb_zone_table_buckets(lb_zone_table_t *t);
 static void lb_zone_table_clear_locked(lb_zone_table_t *t);
 static lb_int_t lb_zone_table_lock(lb_zone_table_t *t);
+static uint32_t lb_zone_table_hash(lb_zone_table_t *t, const void *key,
+    size_t len);
 static uint32_t lb_zone_table_find(lb_zone_table_t *t, const void *key,
     size_t len, uint32_t hash);
 static void lb_zone_lru_unlink(lb_zone_table_t *t, uint32_t n);
@@ -113,6 +116,7 @@ lb_zone_table_get(lb_shm_zone_t *z, const char *name, size_t key_size,
     t->value_size = (uint32_t) value_size;
     t->capacity = capacity;
     t->nbuckets = nbuckets;
+    t->hash_key = *lb_zone_hash_key(z);
     t->entry_size = (uint32_t) esize;
     t->buckets = hdr;
     t->entries = hdr + lb_align((uint64_t) nbuckets * sizeof(uint32_t),
@@ -237,6 +241,13 @@ lb_zone_table_lock(lb_zone_table_t *t)
 
 
 static uint32_t
+lb_zone_table_hash(lb_zone_table_t *t, const void *key, size_t len)
+{
+    return (uint32_t) lb_hash_keyed(&t->hash_key, key, len);
+}
+
+
+static uint32_t
 lb_zone_table_find(lb_zone_table_t *t, const void *key, size_t len,
     uint32_t hash)
 {
@@ -342,7 +353,7 @@ lb_zone_table_lookup(lb_zone_table_t *t, const void *key, size_t len,
         return LB_ERROR;
     }
 
-    hash = lb_zone_hash(LB_ZONE_HASH_INIT, key, len);
+    hash = lb_zone_table_hash(t, key, len);
 
     if (lb_zone_table_lock(t) != LB_OK) {
         return LB_ERROR;
@@ -398,7 +409,7 @@ lb_zone_table_set(lb_zone_table_t *t, const void *key, size_t len,
         return LB_ERROR;
     }
 
-    hash = lb_zone_hash(LB_ZONE_HASH_INIT, key, len);
+    hash = lb_zone_table_hash(t, key, len);
 
     if (lb_zone_table_lock(t) != LB_OK) {
         return LB_ERROR;
@@ -460,8 +471,7 @@ lb_zone_table_delete(lb_zone_table_t *t, const void *key, size_t len)
         return LB_ERROR;
     }
 
-    n = lb_zone_table_find(t, key, len,
-                           lb_zone_hash(LB_ZONE_HASH_INIT, key, len));
+    n = lb_zone_table_find(t, key, len, lb_zone_table_hash(t, key, len));
     if (n != 0) {
         lb_zone_table_remove(t, n);
     }

@@ -5,11 +5,14 @@
  * value_size bytes; every entry expires `ttl` ms after its last use, and
  * when the table is full the least recently used entry makes room. All the
  * memory is taken when the table is made; no operation allocates. Each
- * table has its own lock, held only for one lookup or update. */
+ * table has its own lock, held only for one lookup or update. Keys are
+ * hashed with the zone's secret key (lb_zone_hash_key()): clients choose
+ * them and must not be able to fill one chain. */
 #ifndef LB_ZONE_TABLE_H
 #define LB_ZONE_TABLE_H
 
 #include "lb_core_types.h"
+#include "lb_hash.h"
 #include "lb_shm.h"
 #include "lb_shmtx.h"
 #include "lb_zone.h"
@@ -41,6 +44,7 @@ struct lb_zone_table_s {
     uint64_t            evictions;    /* still valid, pushed out when full */
     uint64_t            expirations;
     uint32_t            clears;       /* emptied after a holder died */
+    lb_hash_key_t       hash_key;     /* the zone's, copied when made */
     lb_shmtx_t          mutex;
 };
 

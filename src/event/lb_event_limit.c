@@ -6,6 +6,7 @@
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
 #include "lb_event_limit.h"
+#include "lb_hash.h"
 #include "lb_log.h"
 #include "lb_zone.h"
 #include "lb_zone_gauge.h"
@@ -92,8 +93,9 @@ lb_event_limit_name(const lb_listener_t *lst, char *name, size_t size)
         return;
     }
 
+    /* stable: the workers of every generation share the gauge */
     snprintf(name, size, "conn:%08x:%.40s",
-             lb_zone_hash(LB_ZONE_HASH_INIT, lst->addr.text,
-                          strlen(lst->addr.text)),
+             (uint32_t) lb_hash_stable64(0, lst->addr.text,
+                                         strlen(lst->addr.text)),
              lst->addr.text);
 }

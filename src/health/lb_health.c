@@ -12,6 +12,7 @@
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_timer.h"
+#include "lb_hash.h"
 #include "lb_health.h"
 #include "lb_health_check.h"
 #include "lb_health_state.h"
@@ -354,7 +355,8 @@ lb_health_settings(lb_health_check_t *hc, lb_zone_table_t *settings)
 static uint32_t
 lb_health_settings_hash(const lb_health_check_t *hc)
 {
-    uint32_t              h, v[3];
+    uint32_t              v[3];
+    uint64_t              h;
     lb_health_monitor_t  *hm;
 
     hm = hc->group->hm;
@@ -363,17 +365,20 @@ lb_health_settings_hash(const lb_health_check_t *hc)
     v[1] = hc->target->monitor_port;
     v[2] = hm->timeout;
 
-    h = lb_zone_hash(LB_ZONE_HASH_INIT, v, sizeof(v));
+    /* stable: a checker started after a reload compares with what its
+     * predecessor stored; each part's hash seeds the next */
+    h = lb_hash_stable64(0, v, sizeof(v));
 
     if (hm->type == LB_CHECK_HTTP || hm->type == LB_CHECK_HTTPS) {
         v[0] = (uint32_t) hm->http_method;
-        h = lb_zone_hash(h, v, sizeof(v[0]));
-        h = lb_zone_hash(h, hm->http_version, strlen(hm->http_version) + 1);
-        h = lb_zone_hash(h, hm->url_path, strlen(hm->url_path) + 1);
-        h = lb_zone_hash(h, hm->codes, sizeof(hm->codes));
+        h = lb_hash_stable64(h, v, sizeof(v[0]));
+        h = lb_hash_stable64(h, hm->http_version,
+                             strlen(hm->http_version) + 1);
+        h = lb_hash_stable64(h, hm->url_path, strlen(hm->url_path) + 1);
+        h = lb_hash_stable64(h, hm->codes, sizeof(hm->codes));
     }
 
-    return h;
+    return (uint32_t) h;
 }
 
 

@@ -40,6 +40,7 @@
 #include "lb_event_limit.h"
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
+#include "lb_hash.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -687,8 +688,9 @@ lb_http_request_start(lb_http_session_t *s)
     {
         memcpy(s->sni, s->cin.start + s->req.host.off, s->req.host.len);
         s->sni[s->req.host.len] = '\0';
-        s->sni_hash = lb_zone_hash(LB_ZONE_HASH_INIT, s->sni,
-                                   s->req.host.len) | 1;
+        /* keyed: the client chooses the name */
+        s->sni_hash = (uint32_t) lb_hash_keyed(lb_hash_process_key(),
+                                               s->sni, s->req.host.len) | 1;
     }
 
     if (lb_http_tried_init(s) != LB_OK) {

@@ -18,10 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lb_balancer.h"
@@ -30,6 +28,7 @@
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_timer.h"
+#include "lb_hash.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_stream_udp.h"
@@ -51,8 +50,8 @@
 
 static lb_int_t lb_stream_udp_init_worker(uint32_t capacity, size_t extra);
 static size_t lb_stream_udp_tried_extra(const lb_conf_t *conf);
-static uint32_t lb_stream_udp_hash(uint64_t seed, const lb_listening_t *ls,
-    const lb_stream_udp_key_t *key);
+static uint32_t lb_stream_udp_hash(const lb_hash_key_t *hk,
+    const lb_listening_t *ls, const lb_stream_udp_key_t *key);
 static void lb_stream_udp_read_client(lb_event_t *ev);
 static void lb_stream_udp_forward(lb_stream_udp_listen_t *lu,
     struct mmsghdr *m);
@@ -292,13 +291,11 @@ lb_stream_udp_table_init(lb_stream_udp_table_t *t, uint32_t capacity,
     t->mask = nbuckets - 1;
     t->capacity = capacity;
 
-    /* a client picks its source port: a seed it cannot know keeps it
-     * from aiming many addresses at one chain */
-    if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK)
-        != (ssize_t) sizeof(t->seed))
-    {
-        t->seed = ((uint64_t) time(NULL) << 32) ^ (uint64_t) getpid()
-                  ^ (uint64_t) (uintptr_t) t->mem;
+    /* a client picks its source address and port: a key it cannot know
+     * keeps it from aiming many of them at one chain */
+    if (lb_hash_key_init(&t->key) != LB_OK) {
+        lb_stream_udp_table_free(t);
+        return LB_ERROR;
     }
 
     return LB_OK;
@@ -355,33 +352,24 @@ lb_stream_udp_table_key(lb_stream_udp_table_t *t, const lb_listening_t *ls,
         return LB_DECLINED;
     }
 
-    *hash = lb_stream_udp_hash(t->seed, ls, key);
+    *hash = lb_stream_udp_hash(&t->key, ls, key);
 
     return LB_OK;
 }
 
 
-/* Mix the key's three words with the seed and the listening socket. */
+/* SipHash of (listening socket, client address and port) under the
+ * table's own key. */
 static uint32_t
-lb_stream_udp_hash(uint64_t seed, const lb_listening_t *ls,
+lb_stream_udp_hash(const lb_hash_key_t *hk, const lb_listening_t *ls,
     const lb_stream_udp_key_t *key)
 {
-    size_t    i;
-    uint64_t  w[3], h;
+    uint8_t  k[sizeof(ls) + sizeof(lb_stream_udp_key_t)];
 
-    memcpy(w, key, sizeof(w));
+    memcpy(k, &ls, sizeof(ls));
+    memcpy(k + sizeof(ls), key, sizeof(lb_stream_udp_key_t));
 
-    h = seed ^ (uint64_t) (uintptr_t) ls;
-
-    for (i = 0; i < lb_nelems(w); i++) {
-        h ^= w[i];
-        h *= 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 29;
-    }
-
-    h *= 0xbf58476d1ce4e5b9ULL;
-
-    return (uint32_t) (h >> 32);
+    return (uint32_t) lb_hash_keyed(hk, k, sizeof(k));
 }
 
 

@@ -29,6 +29,7 @@
 #include "lb_balancer.h"
 #include "lb_core_types.h"
 #include "lb_event.h"
+#include "lb_hash.h"
 
 /* The largest payload forwarded (the IPv4 limit); a longer datagram (IPv6
  * allows 65527) is dropped and counted, never truncated. */
@@ -144,7 +145,7 @@ typedef struct {
     lb_stream_udp_session_t  *free;
     lb_stream_udp_session_t  *newest;
     lb_stream_udp_session_t  *oldest;
-    uint64_t                  seed;      /* per process: hashes differ */
+    lb_hash_key_t             key;       /* per process: hashes differ */
 } lb_stream_udp_table_t;
 
 /* In a worker: serve the UDP listening socket ls of cycle (add it to the

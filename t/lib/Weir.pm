@@ -10,13 +10,14 @@ use Exporter 'import';
 use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::INET;
+use IO::Socket::IP;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(free_port wait_for tcp_exchange start_backend
-                    stop_backend binary);
+                    spawn_server stop_server binary);
 
-my @backends;
+my @servers;        # pids of spawn_server() children still running
 my $owner = $$;     # forked children must not run our END or DESTROY
 
 sub binary { $ENV{WEIR_BINARY} // 'objs/weir' }
@@ -81,28 +82,67 @@ sub tcp_exchange {
     return $reply;
 }
 
+# Every server a test needs, in a child process: bind a socket, fork, and
+# run $o{serve}->($socket, $port) in the child until SIGTERM (or until it
+# returns). The socket is made before the fork, so the server accepts as
+# soon as this returns. Options:
+#   serve   the child's code (required)
+#   host    address to bind (default 127.0.0.1; '::1' works too)
+#   port    (default: one the kernel picks)
+#   proto   'tcp' (default, listening with a backlog of `listen`, 1024
+#           by default) or 'udp'
+#   what    names the server in the error when the bind fails
+# Returns { pid, port }. Stop it with stop_server(); those still running
+# when the test ends are stopped then.
+sub spawn_server {
+    my (%o) = @_;
+    my $host = $o{host} // '127.0.0.1';
+    my $proto = $o{proto} // 'tcp';
+    my $what = $o{what} // 'server';
+    my $sock = IO::Socket::IP->new(LocalHost => $host,
+        LocalPort => $o{port} // 0, Proto => $proto, ReuseAddr => 1,
+        $proto eq 'tcp' ? (Listen => $o{listen} // 1024) : ())
+        or die "$what listen $host:" . ($o{port} // 0) . ": $@\n";
+    my $port = $sock->sockport;
+    my $pid = fork // die "fork: $!\n";
+    if ($pid) {
+        close $sock;
+        push @servers, $pid;
+        return { pid => $pid, port => $port };
+    }
+    $SIG{TERM} = sub { POSIX::_exit(0) };
+    $o{serve}->($sock, $port);
+    POSIX::_exit(0);
+}
+
+# Stop a server of spawn_server() (anything with its pid) and reap it.
+sub stop_server {
+    my ($s) = @_;
+    kill 'TERM', $s->{pid};
+    waitpid($s->{pid}, 0);
+    @servers = grep { $_ != $s->{pid} } @servers;
+}
+
 # A loopback TCP backend in a child process, one select loop, no fork per
 # connection. mode 'echo': bytes back as they come; 'tag': every line L is
 # answered "NAME L"; 'refuse': not started (the port stays closed).
 # Each accepted connection is logged as a line in $log (if given).
 sub start_backend {
     my (%o) = @_;
-    my $port = $o{port} // free_port();
-    my $name = $o{name} // "b$port";
     my $mode = $o{mode} // 'echo';
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-        LocalPort => $port, Listen => 1024, ReuseAddr => 1, Proto => 'tcp')
-        or die "backend listen 127.0.0.1:$port: $!\n";
-    my $pid = fork // die "fork: $!\n";
-    if ($pid) {
-        close $srv;
-        push @backends, $pid;
-        return { pid => $pid, port => $port, name => $name };
-    }
-    $SIG{TERM} = sub { POSIX::_exit(0) };
+    my $s = spawn_server(port => $o{port}, what => 'backend', serve => sub {
+        my ($srv, $port) = @_;
+        echo_serve($srv, $o{name} // "b$port", $mode, $o{log});
+    });
+    return { %$s, name => $o{name} // "b$s->{port}" };
+}
+
+# the loop of start_backend()
+sub echo_serve {
+    my ($srv, $name, $mode, $log) = @_;
     my $logfh;
-    if ($o{log}) {
-        open($logfh, '>>', $o{log}) or die "$o{log}: $!";
+    if ($log) {
+        open($logfh, '>>', $log) or die "$log: $!";
         $logfh->autoflush(1);
     }
     $srv->blocking(0);
@@ -146,13 +186,6 @@ sub start_backend {
             }
         }
     }
-}
-
-sub stop_backend {
-    my ($b) = @_;
-    kill 'TERM', $b->{pid};
-    waitpid($b->{pid}, 0);
-    @backends = grep { $_ != $b->{pid} } @backends;
 }
 
 sub new {
@@ -284,7 +317,7 @@ sub DESTROY {
 
 END {
     return unless $$ == $owner;
-    for my $b (@backends) { kill 'TERM', $b; waitpid($b, 0); }
+    for my $pid (@servers) { kill 'TERM', $pid; waitpid($pid, 0); }
 }
 
 1;

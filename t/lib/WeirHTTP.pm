@@ -12,16 +12,12 @@ use Digest::MD5;
 use Exporter 'import';
 use IO::Select;
 use IO::Socket::INET;
-use POSIX ();
 use Time::HiRes qw(time);
-use Weir qw(free_port);
+use Weir qw(spawn_server);
 
-our @EXPORT_OK = qw(start_http_backend stop_http_backend http_connect
+our @EXPORT_OK = qw(start_http_backend http_connect
                     http_request read_response pattern_md5 pattern_block
                     log_lines count_lines check_clean);
-
-my @kids;
-my $owner = $$;
 
 # 64 KiB of bytes that are not all alike: bodies are this block repeated
 sub pattern_block {
@@ -73,9 +69,10 @@ sub count_lines {
     return scalar grep { !$re || $_ =~ $re } log_lines($file);
 }
 
-# Start a target in a child process. Options: name, port, log (file: one
-# line per accepted connection "accept", per request "req METHOD PATH",
-# per byte count "bytes N" when a connection ends), tls => { cert, key }.
+# Start a target in a child process (Weir::spawn_server(); stop it with
+# Weir::stop_server()). Options: name, port, log (file: one line per
+# accepted connection "accept", per request "req METHOD PATH", per byte
+# count "bytes N" when a connection ends), tls => { cert, key }.
 # Paths:
 #   /            200, body "NAME\n" (keep-alive)
 #   /echo        200, body: the request head as received
@@ -96,44 +93,24 @@ sub count_lines {
 #   /head-big    a 200 with a 20 KiB header field
 sub start_http_backend {
     my (%o) = @_;
-    my $port = $o{port} // free_port();
-    my $name = $o{name} // "b$port";
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-        LocalPort => $port, Listen => 1024, ReuseAddr => 1, Proto => 'tcp')
-        or die "backend listen 127.0.0.1:$port: $!\n";
-    my $pid = fork // die "fork: $!\n";
-    if ($pid) {
-        close $srv;
-        push @kids, $pid;
-        return { pid => $pid, port => $port, name => $name };
-    }
-    $SIG{TERM} = sub { POSIX::_exit(0) };
-    $SIG{PIPE} = 'IGNORE';
-    my $logfh;
-    if ($o{log}) {
-        open($logfh, '>>', $o{log}) or die "$o{log}: $!";
-        $logfh->autoflush(1);
-    }
-    my $ssl_opts;
-    if ($o{tls}) {
-        require IO::Socket::SSL;
-        $ssl_opts = { SSL_server => 1, SSL_cert_file => $o{tls}{cert},
-                      SSL_key_file => $o{tls}{key}, SSL_startHandshake => 0 };
-    }
-    serve($srv, $name, $logfh, $ssl_opts);
-    POSIX::_exit(0);
-}
-
-sub stop_http_backend {
-    my ($b) = @_;
-    kill 'TERM', $b->{pid};
-    waitpid($b->{pid}, 0);
-    @kids = grep { $_ != $b->{pid} } @kids;
-}
-
-END {
-    return unless $$ == $owner;
-    for my $k (@kids) { kill 'TERM', $k; waitpid($k, 0); }
+    my $s = spawn_server(port => $o{port}, what => 'backend', serve => sub {
+        my ($srv, $port) = @_;
+        $SIG{PIPE} = 'IGNORE';
+        my $logfh;
+        if ($o{log}) {
+            open($logfh, '>>', $o{log}) or die "$o{log}: $!";
+            $logfh->autoflush(1);
+        }
+        my $ssl_opts;
+        if ($o{tls}) {
+            require IO::Socket::SSL;
+            $ssl_opts = { SSL_server => 1, SSL_cert_file => $o{tls}{cert},
+                          SSL_key_file => $o{tls}{key},
+                          SSL_startHandshake => 0 };
+        }
+        serve($srv, $o{name} // "b$port", $logfh, $ssl_opts);
+    });
+    return { %$s, name => $o{name} // "b$s->{port}" };
 }
 
 # --- the target: one select loop, no fork per connection ---

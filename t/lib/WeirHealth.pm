@@ -9,18 +9,14 @@ use warnings;
 
 use Exporter 'import';
 use IO::Select;
-use IO::Socket::INET;
-use POSIX ();
 use Time::HiRes qw(time);
-use Weir qw(free_port tcp_exchange);
+use Weir qw(spawn_server tcp_exchange);
 
-our @EXPORT_OK = qw(http_target stop_target set_status http_ask
+our @EXPORT_OK = qw(http_target set_status http_ask
                     make_cert checker_pid requests);
 
-my @targets;
-my $owner = $$;
-
-# Start an HTTP target on 127.0.0.1 in a child process:
+# Start an HTTP target on 127.0.0.1 in a child process
+# (Weir::spawn_server(); stop it with Weir::stop_server()):
 #   name    what the body says ("NAME\n")
 #   port    (default: a free one)
 #   dir     where NAME.status (the status to answer, default 200) and
@@ -29,26 +25,19 @@ my $owner = $$;
 # Connections are served one at a time, each for at most 2 s.
 sub http_target {
     my (%o) = @_;
-    my $port = $o{port} // free_port();
-    my $name = $o{name} // "t$port";
     my $dir = $o{dir} // die "http_target: dir needed\n";
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-        LocalPort => $port, Listen => 128, ReuseAddr => 1, Proto => 'tcp')
-        or die "http_target listen 127.0.0.1:$port: $!\n";
-    my $pid = fork // die "fork: $!\n";
-    if ($pid) {
-        close $srv;
-        push @targets, $pid;
-        return { pid => $pid, port => $port, name => $name, dir => $dir };
-    }
-    $SIG{TERM} = sub { POSIX::_exit(0) };
-    if ($o{tls}) {
-        require IO::Socket::SSL;
-    }
-    while (1) {
-        my $c = $srv->accept or next;
-        serve($c, $name, $dir, $o{tls});
-    }
+    my $s = spawn_server(port => $o{port}, listen => 128,
+                         what => 'http_target', serve => sub {
+        my ($srv, $port) = @_;
+        if ($o{tls}) {
+            require IO::Socket::SSL;
+        }
+        while (1) {
+            my $c = $srv->accept or next;
+            serve($c, $o{name} // "t$port", $dir, $o{tls});
+        }
+    });
+    return { %$s, name => $o{name} // "t$s->{port}", dir => $dir };
 }
 
 sub serve {
@@ -100,13 +89,6 @@ sub serve {
     }
 }
 
-sub stop_target {
-    my ($t) = @_;
-    kill 'TERM', $t->{pid};
-    waitpid($t->{pid}, 0);
-    @targets = grep { $_ != $t->{pid} } @targets;
-}
-
 # Make target $t answer $status from now on.
 sub set_status {
     my ($t, $status) = @_;
@@ -155,11 +137,6 @@ sub checker_pid {
     my ($w) = @_;
     my @p = $w->children(qr/health checker/);
     return @p == 1 ? $p[0] : undef;
-}
-
-END {
-    return unless $$ == $owner;
-    for my $p (@targets) { kill 'TERM', $p; waitpid($p, 0); }
 }
 
 1;

@@ -20,6 +20,7 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_zone.h"
+#include "../lb_test.h"
 
 #define MAXT  8
 
@@ -34,14 +35,9 @@ static lb_balancer_group_t   g;
 static int
 setup(void **state)
 {
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-    assert_non_null(pool);
-    z = lb_zone_create(LB_ZONE_MIN_SIZE * 4);
-    assert_non_null(z);
-    memset(&tg, 0, sizeof(tg));
+    lb_test_group_setup(&pool, &z, LB_ZONE_MIN_SIZE * 4, &tg, targets,
+                        MAXT);
     memset(&hm, 0, sizeof(hm));
-    memset(targets, 0, sizeof(targets));
-    lb_balancer_healthy = NULL;
     return 0;
 }
 
@@ -49,24 +45,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    lb_zone_destroy(z);
-    lb_destroy_pool(pool);
+    lb_test_group_teardown(pool, z);
     return 0;
-}
-
-
-static void
-set_addr(lb_sockaddr_t *a, const char *ip, unsigned port)
-{
-    struct sockaddr_in  *sin;
-
-    memset(a, 0, sizeof(lb_sockaddr_t));
-    sin = (struct sockaddr_in *) &a->sa;
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
-    a->socklen = sizeof(struct sockaddr_in);
-    snprintf(a->text, sizeof(a->text), "%s:%u", ip, port);
 }
 
 
@@ -85,20 +65,10 @@ make_group(const uint32_t *weights, uint32_t n, bool monitored)
     tg.ntargets = n;
 
     for (i = 0; i < n; i++) {
-        targets[i].weight = weights[i];
-        targets[i].index = i;
-        targets[i].group = &tg;
-        set_addr(&targets[i].addr, "127.0.0.1", 9001 + i);
-        assert_non_null(lb_zone_target_get(z, tg.id, &targets[i].addr,
-                                           true));
+        lb_test_target(&tg, i, weights[i], "127.0.0.1", 9001 + i);
     }
 
-    assert_int_equal(lb_balancer_group_init(&g, &tg, pool), LB_OK);
-    assert_int_equal(lb_balancer_group_attach(&g, z, pool), LB_OK);
-
-    for (i = 0; i < n; i++) {
-        assert_non_null(g.peers[i].zone);
-    }
+    lb_test_group(&g, &tg, pool, z);
 }
 
 
@@ -116,17 +86,11 @@ set_state(uint32_t i, lb_zone_health_e state)
 static int
 pick(void)
 {
-    lb_balancer_request_t   r;
-    lb_balancer_peer_t     *p;
+    lb_balancer_peer_t  *p;
 
-    memset(&r, 0, sizeof(r));
-    p = lb_balancer_pick(&g, &r);
-    if (p == NULL) {
-        return -1;
-    }
-    lb_balancer_release(&g, p, LB_BALANCER_DONE);
+    p = lb_test_pick(&g, NULL, 0, NULL);
 
-    return (int) p->index;
+    return p == NULL ? -1 : (int) p->index;
 }
 
 

@@ -18,6 +18,7 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_zone.h"
+#include "../lb_test.h"
 
 #define MAXT  8
 
@@ -31,13 +32,8 @@ static lb_balancer_group_t   g;
 static int
 setup(void **state)
 {
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-    assert_non_null(pool);
-    z = lb_zone_create(LB_ZONE_MIN_SIZE * 4);
-    assert_non_null(z);
-    memset(&tg, 0, sizeof(tg));
-    memset(targets, 0, sizeof(targets));
-    lb_balancer_healthy = NULL;
+    lb_test_group_setup(&pool, &z, LB_ZONE_MIN_SIZE * 4, &tg, targets,
+                        MAXT);
     return 0;
 }
 
@@ -45,8 +41,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    lb_zone_destroy(z);
-    lb_destroy_pool(pool);
+    lb_test_group_teardown(pool, z);
     return 0;
 }
 
@@ -56,8 +51,7 @@ teardown(void **state)
 static void
 make_group(const uint32_t *weights, const uint64_t *active, uint32_t n)
 {
-    uint32_t             i;
-    struct sockaddr_in  *sin;
+    uint32_t  i;
 
     tg.id = "5d1e0c1a-0000-4000-8000-000000000002";
     tg.name = "tg-lc";
@@ -66,28 +60,13 @@ make_group(const uint32_t *weights, const uint64_t *active, uint32_t n)
     tg.ntargets = n;
 
     for (i = 0; i < n; i++) {
-        targets[i].weight = weights[i];
-        targets[i].index = i;
-        targets[i].group = &tg;
-
-        sin = (struct sockaddr_in *) &targets[i].addr.sa;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(9100 + i);
-        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        targets[i].addr.socklen = sizeof(struct sockaddr_in);
-        snprintf(targets[i].addr.text, sizeof(targets[i].addr.text),
-                 "127.0.0.1:%u", 9100 + i);
-
-        assert_non_null(lb_zone_target_get(z, tg.id, &targets[i].addr,
-                                           true));
+        lb_test_target(&tg, i, weights[i], "127.0.0.1", 9100 + i);
     }
 
-    assert_int_equal(lb_balancer_group_init(&g, &tg, pool), LB_OK);
+    lb_test_group(&g, &tg, pool, z);
     assert_ptr_equal(g.ops, &lb_balancer_least_conn_ops);
-    assert_int_equal(lb_balancer_group_attach(&g, z, pool), LB_OK);
 
     for (i = 0; i < n; i++) {
-        assert_non_null(g.peers[i].zone);
         lb_zone_counter_add(&g.peers[i].zone->active, active[i]);
     }
 }

@@ -11,6 +11,7 @@
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
 #include "lb_palloc.h"
+#include "../lb_test.h"
 
 #define MAXT  300
 
@@ -23,11 +24,7 @@ static lb_balancer_group_t   g;
 static int
 setup(void **state)
 {
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-    assert_non_null(pool);
-    memset(&tg, 0, sizeof(tg));
-    memset(targets, 0, sizeof(targets));
-    lb_balancer_healthy = NULL;
+    lb_test_group_setup(&pool, NULL, 0, &tg, targets, MAXT);
     return 0;
 }
 
@@ -35,8 +32,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    lb_destroy_pool(pool);
-    lb_balancer_healthy = NULL;
+    lb_test_group_teardown(pool, NULL);
     return 0;
 }
 
@@ -52,14 +48,11 @@ make_group(const uint32_t *weights, uint32_t n)
     tg.ntargets = n;
 
     for (i = 0; i < n; i++) {
-        targets[i].weight = weights[i];
-        targets[i].index = i;
-        targets[i].group = &tg;
+        lb_test_target(&tg, i, weights[i], NULL, 0);
     }
 
-    assert_int_equal(lb_balancer_group_init(&g, &tg, pool), LB_OK);
+    lb_test_group(&g, &tg, pool, NULL);
     assert_ptr_equal(g.ops, &lb_balancer_round_robin_ops);
-    assert_int_equal(g.npeers, n);
 }
 
 

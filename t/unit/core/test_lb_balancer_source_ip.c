@@ -19,6 +19,7 @@
 #include "lb_conf_types.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "../lb_test.h"
 
 #define MAXT      8
 #define CLIENTS   10000
@@ -30,30 +31,13 @@ static lb_balancer_group_t   g;
 static struct sockaddr_in6   clients[CLIENTS];   /* v4 in the first ones */
 
 
-static uint64_t  rnd_state = 0x853c49e6748fea9bull;
-
-static uint32_t
-rnd(void)
-{
-    /* xorshift64*: the same "random" clients on every run */
-    rnd_state ^= rnd_state >> 12;
-    rnd_state ^= rnd_state << 25;
-    rnd_state ^= rnd_state >> 27;
-    return (uint32_t) ((rnd_state * 2685821657736338717ull) >> 32);
-}
-
-
 static int
 setup(void **state)
 {
     uint32_t             i;
     struct sockaddr_in  *sin;
 
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-    assert_non_null(pool);
-    memset(&tg, 0, sizeof(tg));
-    memset(targets, 0, sizeof(targets));
-    lb_balancer_healthy = NULL;
+    lb_test_group_setup(&pool, NULL, 0, &tg, targets, MAXT);
 
     /* 10000 distinct random IPv4 clients (half of the tests), and IPv6 */
     for (i = 0; i < CLIENTS; i++) {
@@ -62,15 +46,17 @@ setup(void **state)
         if (i % 2 == 0) {
             sin = (struct sockaddr_in *) &clients[i];
             sin->sin_family = AF_INET;
-            sin->sin_addr.s_addr = htonl((rnd() & ~0xffu) | (i & 0xff));
-            sin->sin_port = htons(1024 + (rnd() & 0x7fff));
+            sin->sin_addr.s_addr = htonl((lb_test_rand32() & ~0xffu)
+                                         | (i & 0xff));
+            sin->sin_port = htons(1024 + (lb_test_rand32() & 0x7fff));
 
         } else {
             clients[i].sin6_family = AF_INET6;
             clients[i].sin6_addr.s6_addr[0] = 0x20;
             clients[i].sin6_addr.s6_addr[1] = 0x01;
-            *(uint32_t *) &clients[i].sin6_addr.s6_addr[8] = rnd();
-            *(uint32_t *) &clients[i].sin6_addr.s6_addr[12] = rnd() ^ i;
+            *(uint32_t *) &clients[i].sin6_addr.s6_addr[8] = lb_test_rand32();
+            *(uint32_t *) &clients[i].sin6_addr.s6_addr[12] =
+                lb_test_rand32() ^ i;
         }
     }
 
@@ -81,7 +67,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    lb_destroy_pool(pool);
+    lb_test_group_teardown(pool, NULL);
     return 0;
 }
 
@@ -90,8 +76,8 @@ teardown(void **state)
 static void
 make_group(const unsigned *ports, const uint32_t *weights, uint32_t n)
 {
-    uint32_t             i;
-    struct sockaddr_in  *sin;
+    uint32_t  i;
+    char      ip[16];
 
     memset(targets, 0, sizeof(targets));
     tg.name = "tg-sip";
@@ -100,21 +86,12 @@ make_group(const unsigned *ports, const uint32_t *weights, uint32_t n)
     tg.ntargets = n;
 
     for (i = 0; i < n; i++) {
-        targets[i].weight = weights != NULL ? weights[i] : 1;
-        targets[i].index = i;
-        targets[i].group = &tg;
-        targets[i].protocol_port = ports[i];
-
-        sin = (struct sockaddr_in *) &targets[i].addr.sa;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(ports[i]);
-        sin->sin_addr.s_addr = htonl(0x0a000001 + ports[i] % 2);
-        targets[i].addr.socklen = sizeof(struct sockaddr_in);
-        snprintf(targets[i].addr.text, sizeof(targets[i].addr.text),
-                 "10.0.0.%u:%u", 1 + ports[i] % 2, ports[i]);
+        snprintf(ip, sizeof(ip), "10.0.0.%u", 1 + ports[i] % 2);
+        lb_test_target(&tg, i, weights != NULL ? weights[i] : 1, ip,
+                       ports[i]);
     }
 
-    assert_int_equal(lb_balancer_group_init(&g, &tg, pool), LB_OK);
+    lb_test_group(&g, &tg, pool, NULL);
     assert_ptr_equal(g.ops, &lb_balancer_source_ip_ops);
 }
 
@@ -123,21 +100,12 @@ make_group(const unsigned *ports, const uint32_t *weights, uint32_t n)
 static unsigned
 target_of(uint32_t i, lb_balancer_tried_t *tried)
 {
-    lb_balancer_request_t   r;
-    lb_balancer_peer_t     *p;
+    lb_balancer_peer_t  *p;
 
-    memset(&r, 0, sizeof(r));
-    r.client = (struct sockaddr *) &clients[i];
-    r.client_len = sizeof(clients[i]);
-    r.tried = tried;
+    p = lb_test_pick(&g, (struct sockaddr *) &clients[i], sizeof(clients[i]),
+                     tried);
 
-    p = lb_balancer_pick(&g, &r);
-    if (p == NULL) {
-        return 0;
-    }
-    lb_balancer_release(&g, p, LB_BALANCER_DONE);
-
-    return p->target->protocol_port;
+    return p == NULL ? 0 : p->target->protocol_port;
 }
 
 
@@ -409,6 +377,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_v4_mapped, setup, teardown),
     };
+
+    lb_test_srand(0x853c49e6748fea9bull);
 
     lb_log.level = LB_LOG_ERR;
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "lb_rbtree.h"
+#include "../lb_test.h"
 
 #define N  20000
 
@@ -18,17 +19,6 @@ typedef struct {
 
 static item_t     items[N];
 static uint64_t   sorted[N];
-static uint64_t   seed = 88172645463325252ULL;
-
-static uint64_t
-rnd(void)
-{
-    /* xorshift64: reproducible without touching libc's rand() state */
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 
 static int
@@ -150,7 +140,7 @@ test_random_insert_delete(void **state)
 
     /* small key range: many duplicates */
     for (i = 0; i < N; i++) {
-        items[i].node.key = rnd() % (N / 4);
+        items[i].node.key = lb_test_rand() % (N / 4);
         items[i].in = 1;
         lb_rbtree_insert(&t, &items[i].node);
         if (i % 997 == 0) {
@@ -163,7 +153,7 @@ test_random_insert_delete(void **state)
 
     /* delete about half, at random positions (root, leaves, inner) */
     for (k = 0; k < N / 2; k++) {
-        i = rnd() % N;
+        i = lb_test_rand() % N;
         if (!items[i].in) {
             continue;
         }
@@ -180,7 +170,7 @@ test_random_insert_delete(void **state)
     /* reinsert the deleted ones with big keys, then drain by minimum */
     for (i = 0; i < N; i++) {
         if (!items[i].in) {
-            items[i].node.key = rnd();
+            items[i].node.key = lb_test_rand();
             items[i].in = 1;
             lb_rbtree_insert(&t, &items[i].node);
             n++;
@@ -269,6 +259,8 @@ main(void)
         cmocka_unit_test(test_ascending_descending),
         cmocka_unit_test(test_equal_keys_in_insertion_order),
     };
+
+    lb_test_srand(88172645463325252ULL);
 
     return cmocka_run_group_tests_name("lb_rbtree", tests, NULL, NULL);
 }

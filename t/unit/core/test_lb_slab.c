@@ -14,6 +14,7 @@
 
 #include "lb_log.h"
 #include "lb_slab.h"
+#include "../lb_test.h"
 
 #define AREA  (4 * 1024 * 1024)
 #define MAXP  4096
@@ -27,17 +28,6 @@ typedef struct {
 static void            *area;
 static lb_slab_pool_t  *pool;
 static alloc_t          allocs[MAXP];
-static uint64_t         seed = 88172645463325252ULL;
-
-
-static uint64_t
-rnd(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 
 static int
@@ -57,20 +47,6 @@ teardown(void **state)
 {
     munmap(area, AREA);
     return 0;
-}
-
-
-static void
-quiet(bool on)
-{
-    static int  devnull = -1;
-
-    if (devnull == -1) {
-        devnull = open("/dev/null", O_WRONLY);
-        assert_true(devnull != -1);
-    }
-
-    lb_log.fd = on ? devnull : 2;
 }
 
 
@@ -145,24 +121,24 @@ test_init(void **state)
     assert_empty();
 
     /* too small for a page */
-    quiet(true);
+    lb_test_quiet(true);
     assert_null(lb_slab_init(area, 4096));
-    quiet(false);
+    lb_test_quiet(false);
 }
 
 
 static size_t
 random_size(void)
 {
-    switch (rnd() % 4) {
+    switch (lb_test_rand() % 4) {
     case 0:
-        return 1 + rnd() % 64;
+        return 1 + lb_test_rand() % 64;
     case 1:
-        return 1 + rnd() % 512;
+        return 1 + lb_test_rand() % 512;
     case 2:
-        return 1 + rnd() % LB_SLAB_MAX_CHUNK;
+        return 1 + lb_test_rand() % LB_SLAB_MAX_CHUNK;
     default:
-        return 1 + rnd() % (5 * LB_SLAB_PAGE_SIZE);
+        return 1 + lb_test_rand() % (5 * LB_SLAB_PAGE_SIZE);
     }
 }
 
@@ -405,20 +381,20 @@ test_bad_free(void **state)
     q = lb_slab_alloc(pool, 2 * LB_SLAB_PAGE_SIZE);
     lb_slab_stats(pool, &a);
 
-    quiet(true);
+    lb_test_quiet(true);
     lb_slab_free(pool, p + 8);
     lb_slab_free(pool, q + LB_SLAB_PAGE_SIZE);
     lb_slab_free(pool, &local);
     lb_slab_free(pool, (char *) pool + 8);
-    quiet(false);
+    lb_test_quiet(false);
 
     lb_slab_stats(pool, &b);
     assert_memory_equal(&a, &b, sizeof(a));
 
     lb_slab_free(pool, p);
-    quiet(true);
+    lb_test_quiet(true);
     lb_slab_free(pool, p);
-    quiet(false);
+    lb_test_quiet(false);
     lb_slab_free(pool, q);
 
     assert_empty();
@@ -511,11 +487,11 @@ test_repair_same(void **state)
 
     lb_slab_stats(pool, &a);
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_slab_lock(pool), LB_OK);
     assert_int_equal(lb_slab_repair_locked(pool), LB_OK);
     lb_slab_unlock(pool);
-    quiet(false);
+    lb_test_quiet(false);
 
     lb_slab_stats(pool, &b);
     same_counts(&a, &b);
@@ -573,9 +549,9 @@ test_owner_died_repair(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_int_equal(WEXITSTATUS(status), 0);
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_slab_lock(pool), LB_SHMTX_OWNER_DEAD);
-    quiet(false);
+    lb_test_quiet(false);
     lb_slab_unlock(pool);
 
     lb_slab_stats(pool, &b);
@@ -612,13 +588,13 @@ test_repair_broken(void **state)
     d = (lb_slab_page_t *) ((char *) pool + pool->descs);
     d[0].npages = pool->npages + 5;
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_slab_lock(pool), LB_OK);
     assert_int_equal(lb_slab_repair_locked(pool), LB_ERROR);
     lb_slab_unlock(pool);
     assert_null(lb_slab_alloc(pool, 10));
     assert_null(lb_slab_alloc(pool, 10000));
-    quiet(false);
+    lb_test_quiet(false);
 
     lb_slab_stats(pool, &st);
     assert_true(st.broken);
@@ -645,6 +621,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_repair_broken, setup,
                                         teardown),
     };
+
+    lb_test_srand(88172645463325252ULL);
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

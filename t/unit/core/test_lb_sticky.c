@@ -23,6 +23,7 @@
 #include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_table.h"
+#include "../lb_test.h"
 
 #define MAXT  8
 #define TTL   2000      /* persistence_timeout 2 s */
@@ -40,15 +41,8 @@ static lb_balancer_group_t   g, g2;
 static int
 setup(void **state)
 {
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-    assert_non_null(pool);
-    z = lb_zone_create(0);
-    assert_non_null(z);
-
-    memset(&tg, 0, sizeof(tg));
+    lb_test_group_setup(&pool, &z, 0, &tg, targets, MAXT);
     memset(&sp, 0, sizeof(sp));
-    memset(targets, 0, sizeof(targets));
-    lb_balancer_healthy = NULL;
 
     sp.type = LB_PERSIST_SOURCE_IP;
     sp.persistence_timeout = TTL / 1000;
@@ -63,25 +57,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    lb_zone_destroy(z);
-    lb_destroy_pool(pool);
+    lb_test_group_teardown(pool, z);
     return 0;
-}
-
-
-static void
-target_addr(lb_target_t *t, unsigned port)
-{
-    struct sockaddr_in  *sin;
-
-    memset(&t->addr, 0, sizeof(t->addr));
-    sin = (struct sockaddr_in *) &t->addr.sa;
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    t->addr.socklen = sizeof(struct sockaddr_in);
-    snprintf(t->addr.text, sizeof(t->addr.text), "127.0.0.1:%u", port);
-    t->protocol_port = port;
 }
 
 
@@ -101,31 +78,11 @@ make_group(lb_balancer_group_t *gp, const unsigned *ports, uint32_t n)
     tg.ntargets = n;
 
     for (i = 0; i < n; i++) {
-        targets[i].weight = 1;
-        targets[i].index = i;
-        targets[i].group = &tg;
-        target_addr(&targets[i], ports[i]);
-        assert_non_null(lb_zone_target_get(z, tg.id, &targets[i].addr,
-                                           true));
+        lb_test_target(&tg, i, 1, "127.0.0.1", ports[i]);
     }
 
-    assert_int_equal(lb_balancer_group_init(gp, &tg, pool), LB_OK);
-    assert_int_equal(lb_balancer_group_attach(gp, z, pool), LB_OK);
+    lb_test_group(gp, &tg, pool, z);
     assert_non_null(gp->sticky);
-}
-
-
-static struct sockaddr_in
-v4(const char *ip, unsigned port)
-{
-    struct sockaddr_in  sin;
-
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-
-    return sin;
 }
 
 
@@ -135,22 +92,13 @@ static unsigned
 connect_at(lb_balancer_group_t *gp, struct sockaddr_in *client,
     lb_msec_t now)
 {
-    lb_balancer_request_t   r;
-    lb_balancer_peer_t     *p;
+    lb_balancer_peer_t  *p;
 
     lb_current_msec = now;
 
-    memset(&r, 0, sizeof(r));
-    r.client = (struct sockaddr *) client;
-    r.client_len = sizeof(*client);
+    p = lb_test_pick(gp, (struct sockaddr *) client, sizeof(*client), NULL);
 
-    p = lb_balancer_pick(gp, &r);
-    if (p == NULL) {
-        return 0;
-    }
-    lb_balancer_release(gp, p, LB_BALANCER_DONE);
-
-    return p->target->protocol_port;
+    return p == NULL ? 0 : p->target->protocol_port;
 }
 
 
@@ -161,8 +109,8 @@ test_bind_lookup(void **state)
     struct sockaddr_in     a, b;
 
     make_group(&g, ports, 3);
-    a = v4("192.0.2.10", 40000);
-    b = v4("192.0.2.11", 40001);
+    a = lb_test_v4("192.0.2.10", 40000);
+    b = lb_test_v4("192.0.2.11", 40001);
 
     assert_int_equal(lb_sticky_lookup(&g, (struct sockaddr *) &a, NULL, T0),
                      -1);
@@ -197,7 +145,7 @@ test_expiry(void **state)
     struct sockaddr_in     a;
 
     make_group(&g, ports, 2);
-    a = v4("192.0.2.20", 40000);
+    a = lb_test_v4("192.0.2.20", 40000);
 
     assert_int_equal(lb_sticky_bind(&g, (struct sockaddr *) &a, &g.peers[1],
                                     T0), LB_OK);
@@ -228,9 +176,9 @@ test_granularity_mask(void **state)
     memset(sp.mask, 0xff, 3);
 
     make_group(&g, ports, 3);
-    a1 = v4("127.0.1.5", 1);
-    a2 = v4("127.0.1.250", 2);
-    b1 = v4("127.0.2.5", 3);
+    a1 = lb_test_v4("127.0.1.5", 1);
+    a2 = lb_test_v4("127.0.1.250", 2);
+    b1 = lb_test_v4("127.0.2.5", 3);
 
     n1 = lb_sticky_key(g.sticky, (struct sockaddr *) &a1, k1);
     n2 = lb_sticky_key(g.sticky, (struct sockaddr *) &a2, k2);
@@ -264,7 +212,7 @@ test_keys(void **state)
 
     make_group(&g, ports, 1);
 
-    a = v4("10.1.2.3", 5);
+    a = lb_test_v4("10.1.2.3", 5);
     assert_int_equal(lb_sticky_key(g.sticky, (struct sockaddr *) &a, k), 5);
     assert_memory_equal(k, "\x04\x0a\x01\x02\x03", 5);
 
@@ -311,8 +259,8 @@ test_pick_sticks(void **state)
     int                    i;
 
     make_group(&g, ports, 3);
-    a = v4("198.51.100.1", 1000);
-    b = v4("198.51.100.2", 1000);
+    a = lb_test_v4("198.51.100.1", 1000);
+    b = lb_test_v4("198.51.100.2", 1000);
 
     ta = connect_at(&g, &a, T0);
     tb = connect_at(&g, &b, T0);
@@ -359,7 +307,7 @@ test_unusable_replaced(void **state)
         lb_zone_target_health_set(g.peers[i].zone, &h);
     }
 
-    a = v4("203.0.113.7", 1);
+    a = lb_test_v4("203.0.113.7", 1);
     t = connect_at(&g, &a, T0);
     assert_true(t != 0);
     p = &g.peers[t - 9001];
@@ -415,7 +363,7 @@ test_shared_and_reload(void **state)
     assert_ptr_equal(g.sticky->table, g2.sticky->table);
     table = g.sticky->table;
 
-    a = v4("192.0.2.99", 7);
+    a = lb_test_v4("192.0.2.99", 7);
     t = connect_at(&g, &a, T0);
     for (i = 0; i < 20; i++) {
         assert_int_equal(connect_at(i % 2 ? &g : &g2, &a, T0 + i), t);
@@ -436,7 +384,7 @@ test_tried_not_returned(void **state)
     lb_balancer_tried_t     tried;
 
     make_group(&g, ports, 2);
-    a = v4("192.0.2.1", 7);
+    a = lb_test_v4("192.0.2.1", 7);
 
     assert_int_equal(lb_sticky_bind(&g, (struct sockaddr *) &a, &g.peers[0],
                                     T0), LB_OK);

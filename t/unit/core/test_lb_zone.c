@@ -23,6 +23,7 @@
 #include "lb_shm.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
+#include "../lb_test.h"
 
 #define MAXB  2
 #define MAXG  4
@@ -34,20 +35,6 @@ static lb_balancer_t      bals[MAXB];
 static lb_target_group_t  groups[MAXB][MAXG];
 static lb_target_t        targets[MAXB][MAXG][MAXT];
 static lb_shm_zone_t     *z;
-
-
-static void
-quiet(bool on)
-{
-    static int  devnull = -1;
-
-    if (devnull == -1) {
-        devnull = open("/dev/null", O_WRONLY);
-        assert_true(devnull != -1);
-    }
-
-    lb_log.fd = on ? devnull : 2;
-}
 
 
 static void
@@ -160,17 +147,6 @@ teardown(void **state)
 {
     lb_zone_destroy(z);
     return 0;
-}
-
-
-static int
-wait_ok(pid_t pid)
-{
-    int  status;
-
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
 }
 
 
@@ -308,7 +284,7 @@ test_bad_keys(void **state)
     id[LB_ZONE_GROUP_ID_LEN] = 'x';
     id[LB_ZONE_GROUP_ID_LEN + 1] = '\0';
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_null(lb_zone_target_get(z, id, addr("127.0.0.1", 1), true));
     assert_null(lb_zone_target_get(z, "", addr("127.0.0.1", 1), true));
 
@@ -316,7 +292,7 @@ test_bad_keys(void **state)
     s.sa.ss_family = AF_UNIX;
     strcpy(s.text, "unix:/tmp/x");
     assert_null(lb_zone_target_get(z, "g", &s, true));
-    quiet(false);
+    lb_test_quiet(false);
 
     assert_int_equal(lb_zone_target_count(z), 1);
 }
@@ -421,7 +397,7 @@ test_health_across_fork(void **state)
                          r.rise % 2 ? LB_ZONE_HEALTHY : LB_ZONE_UNHEALTHY);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
     assert_int_equal(lb_zone_target_health_get(t, &r), LB_OK);
     assert_int_equal(r.rise, N);
@@ -480,8 +456,8 @@ test_counters_across_fork(void **state)
         bump_counters(N);
     }
 
-    assert_int_equal(wait_ok(a), 0);
-    assert_int_equal(wait_ok(b), 0);
+    assert_int_equal(lb_test_wait_ok(a), 0);
+    assert_int_equal(lb_test_wait_ok(b), 0);
 
     assert_int_equal(lb_zone_target_active(t), 1);
     assert_int_equal(lb_zone_counter_get(&t->total), 2 * N + 1);
@@ -658,13 +634,13 @@ test_sync_full(void **state)
     assert_non_null(z);
 
     /* the capacity of this zone in records */
-    quiet(true);
+    lb_test_quiet(true);
     for (cap = 0; lb_zone_target_get(z, "fill", addr("10.0.0.1", cap + 1),
                                      true) != NULL; cap++)
     {
         /* void */
     }
-    quiet(false);
+    lb_test_quiet(false);
 
     assert_true(cap > 50);
     assert_int_equal(lb_zone_target_count(z), cap);
@@ -681,9 +657,9 @@ test_sync_full(void **state)
     for (i = 0; i < cap; i++) {
         conf_target(g, "127.0.0.1", 1000 + i);
     }
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_sync(z, &conf), LB_ERROR);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(lb_zone_generation(z), 1);
     assert_int_equal(lb_zone_target_count(z), 0);
 
@@ -698,9 +674,9 @@ test_sync_full(void **state)
 
     /* one more target than fits: refused, and the zone is as before */
     conf_target(g, "127.0.0.1", 999);
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_sync(z, &conf), LB_ERROR);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(lb_zone_generation(z), 2);
     assert_int_equal(lb_zone_target_count(z), cap);
     assert_int_equal(records_used(), used);
@@ -713,9 +689,9 @@ test_sync_full(void **state)
     for (i = 0; i < cap; i++) {
         conf_target(g, "127.0.0.1", 1000 + cap / 2 + i);
     }
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_sync(z, &conf), LB_ERROR);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(lb_zone_target_count(z), cap);
 
     /* ...and a later sync after a failed one still retires correctly */
@@ -751,9 +727,9 @@ test_sync_bad_conf(void **state)
 
     /* neither: refused, nothing changes */
     g->name = NULL;
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_sync(z, &conf), LB_ERROR);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(lb_zone_generation(z), 2);
     assert_ptr_equal(get("named", "127.0.0.1", 7000), t);
 
@@ -761,9 +737,9 @@ test_sync_bad_conf(void **state)
     memset(id, 'x', sizeof(id) - 1);
     id[sizeof(id) - 1] = '\0';
     g->id = id;
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_sync(z, &conf), LB_ERROR);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(lb_zone_generation(z), 2);
     assert_int_equal(lb_zone_target_count(z), 4);
 }
@@ -832,7 +808,7 @@ test_generation(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
     assert_int_equal(lb_zone_generation(z), 2);
 
     conf_a();
@@ -859,7 +835,7 @@ test_records_across_fork(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
     t = get("child", "::1", 8080);
     assert_non_null(t);
@@ -893,11 +869,11 @@ test_owner_died(void **state)
     if (pid == 0) {
         _exit(lb_zone_lock(z) == LB_OK ? 0 : 1);
     }
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
-    quiet(true);
+    lb_test_quiet(true);
     t = get("g1", "127.0.0.1", 9001);
-    quiet(false);
+    lb_test_quiet(false);
     assert_non_null(t);
     assert_int_equal(lb_zone_target_count(z), 3);
     lb_slab_stats(lb_zone_slab(z), &st);
@@ -918,11 +894,11 @@ test_owner_died(void **state)
         t->id_next = 0;
         _exit(0);
     }
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(lb_zone_target_count(z), 3);
-    quiet(false);
+    lb_test_quiet(false);
     assert_int_equal(t->next, 0);
     assert_ptr_equal(lb_shm_ptr(z, buckets[bucket]), t);
 

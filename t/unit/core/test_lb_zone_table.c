@@ -1,5 +1,6 @@
 /* weir: unit tests for src/core/lb_zone_table.c: bounded shared tables
- * with LRU and expiry (sticky bindings). */
+ * with LRU and expiry (sticky bindings). The file under test is included
+ * to measure its hash chains. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,23 +18,10 @@
 #include "lb_shm.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
-#include "lb_zone_table.h"
+#include "lb_zone_table.c"
+#include "../lb_test.h"
 
 static lb_shm_zone_t  *z;
-
-
-static void
-quiet(bool on)
-{
-    static int  devnull = -1;
-
-    if (devnull == -1) {
-        devnull = open("/dev/null", O_WRONLY);
-        assert_true(devnull != -1);
-    }
-
-    lb_log.fd = on ? devnull : 2;
-}
 
 
 static int
@@ -50,17 +38,6 @@ teardown(void **state)
 {
     lb_zone_destroy(z);
     return 0;
-}
-
-
-static int
-wait_ok(pid_t pid)
-{
-    int  status;
-
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
 }
 
 
@@ -113,7 +90,7 @@ test_get(void **state)
     assert_ptr_equal(lb_zone_table_get(z, "sticky:g1", 32, 4, 100, true), t);
     assert_true(lb_zone_table_get(z, "sticky:g2", 32, 4, 100, true) != t);
 
-    quiet(true);
+    lb_test_quiet(true);
     /* same name, other shape */
     assert_null(lb_zone_table_get(z, "sticky:g1", 16, 4, 100, true));
     assert_null(lb_zone_table_get(z, "sticky:g1", 32, 8, 100, true));
@@ -127,7 +104,7 @@ test_get(void **state)
     /* bigger than the zone */
     assert_null(lb_zone_table_get(z, "huge", 1000, 1000,
                                   LB_ZONE_TABLE_MAX_ENTRIES, true));
-    quiet(false);
+    lb_test_quiet(false);
 }
 
 
@@ -338,7 +315,7 @@ test_fork(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
     for (i = 0; i < 50; i++) {
         assert_int_equal(look(t, i, 1500, 0), i);
@@ -410,11 +387,11 @@ test_owner_died(void **state)
         _exit(0);
     }
 
-    assert_int_equal(wait_ok(pid), 0);
+    assert_int_equal(lb_test_wait_ok(pid), 0);
 
-    quiet(true);
+    lb_test_quiet(true);
     assert_int_equal(look(t, 1, 1001, 0), -1);
-    quiet(false);
+    lb_test_quiet(false);
 
     lb_zone_table_stats(t, &st);
     assert_int_equal(st.clears, 1);
@@ -422,6 +399,200 @@ test_owner_died(void **state)
 
     assert_int_equal(set(t, 1, 1002, 1000), LB_OK);
     assert_int_equal(look(t, 1, 1003, 0), 1);
+}
+
+
+/* --- keys a client chooses: they must spread over the buckets --- */
+
+#define SPREAD_KEYS      10000
+#define SPREAD_CAPACITY  16384       /* a SOURCE_IP sticky table's */
+#define SPREAD_KEY_SIZE  17          /* family byte + IPv6 address */
+#define SPREAD_MAX_LOAD  12          /* 10000 keys in 16384 buckets at
+                                        random: 7 or 8 at the most */
+
+/* The hash the zone's tables used before they were keyed (FNV-1a 32):
+ * here only to show that the keys below were a real attack on it. */
+static uint32_t
+fnv1a32(const uint8_t *p, size_t len)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; len != 0; len--, p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+
+    return h;
+}
+
+
+/* A SOURCE_IP key (lb_sticky_key()) for 2001:db8:1:2::/64 with the last
+ * eight bytes of the address from iid. */
+static void
+spread_key(uint8_t *k, uint64_t iid)
+{
+    static const uint8_t  prefix[8] = { 0x20, 0x01, 0x0d, 0xb8,
+                                        0x00, 0x01, 0x00, 0x02 };
+    unsigned              i;
+
+    k[0] = 6;
+    memcpy(&k[1], prefix, 8);
+
+    for (i = 0; i < 8; i++) {
+        k[9 + i] = (uint8_t) (iid >> (56 - 8 * i));
+    }
+}
+
+
+/* SPREAD_KEYS addresses of one /64 that all fall in one bucket of a
+ * 16384-bucket table under unkeyed FNV-1a: the low 14 bits of FNV-1a
+ * depend only on the low 14 bits of its state, and the last byte sets
+ * the low 8 of them; so every choice of the three bytes before it that
+ * leaves bits 8..13 of the state as they were for the first, completed
+ * by the right last byte, lands in the same bucket. The kind of flood
+ * that took a lookup from 3 us to 168 us (issue 13). */
+static void
+spread_crafted(uint8_t (*keys)[SPREAD_KEY_SIZE])
+{
+    uint8_t   k[SPREAD_KEY_SIZE];
+    uint32_t  abc, s, want, n;
+    bool      first;
+
+    first = true;
+    want = 0;
+    n = 0;
+
+    for (abc = 0; n < SPREAD_KEYS && abc < (1u << 24); abc++) {
+        spread_key(k, (uint64_t) abc << 8);
+        s = fnv1a32(k, SPREAD_KEY_SIZE - 1);
+
+        if (first) {
+            want = s & 0x3fff;
+            first = false;
+        }
+
+        if ((s & 0x3f00) != (want & 0x3f00)) {
+            continue;
+        }
+
+        k[SPREAD_KEY_SIZE - 1] = (uint8_t) ((s ^ want) & 0xff);
+        memcpy(keys[n++], k, SPREAD_KEY_SIZE);
+    }
+
+    assert_int_equal(n, SPREAD_KEYS);
+}
+
+
+/* Insert every key, check each is found, and return the longest chain. */
+static uint32_t
+spread_load(lb_zone_table_t *t, uint8_t (*keys)[SPREAD_KEY_SIZE])
+{
+    uint32_t          i, n, len, max, v;
+    lb_zone_entry_t  *e;
+
+    for (i = 0; i < SPREAD_KEYS; i++) {
+        assert_int_equal(lb_zone_table_set(t, keys[i], SPREAD_KEY_SIZE, &i,
+                                           1, 1000), LB_OK);
+    }
+
+    for (i = 0; i < SPREAD_KEYS; i++) {
+        assert_int_equal(lb_zone_table_lookup(t, keys[i], SPREAD_KEY_SIZE, 2,
+                                              0, &v), LB_OK);
+        assert_int_equal(v, i);
+    }
+
+    max = 0;
+
+    for (i = 0; i < t->nbuckets; i++) {
+        len = 0;
+        for (n = lb_zone_table_buckets(t)[i]; n != 0; n = e->hnext) {
+            e = lb_zone_entry(t, n);
+            len++;
+        }
+        max = lb_max(max, len);
+    }
+
+    return max;
+}
+
+
+static void
+test_spread_crafted(void **state)
+{
+    uint8_t           (*keys)[SPREAD_KEY_SIZE];
+    uint32_t           i, max, same;
+    lb_zone_table_t   *t;
+    lb_shm_zone_t     *z2;
+
+    keys = calloc(SPREAD_KEYS, SPREAD_KEY_SIZE);
+    assert_non_null(keys);
+
+    spread_crafted(keys);
+
+    /* unkeyed, every key went to one bucket */
+    for (i = 1; i < SPREAD_KEYS; i++) {
+        assert_int_equal(fnv1a32(keys[i], SPREAD_KEY_SIZE) & 0x3fff,
+                         fnv1a32(keys[0], SPREAD_KEY_SIZE) & 0x3fff);
+    }
+
+    t = lb_zone_table_get(z, "sticky:flood", SPREAD_KEY_SIZE, 4,
+                          SPREAD_CAPACITY, true);
+    assert_non_null(t);
+    assert_int_equal(t->nbuckets, 16384);
+
+    max = spread_load(t, keys);
+    print_message("crafted /64 keys: longest chain %u of %u keys\n", max,
+                  SPREAD_KEYS);
+    assert_true(max <= SPREAD_MAX_LOAD);
+
+    /* the key is the zone's, made with it: a table made later in the same
+     * zone (after a reload) hashes alike, another start does not */
+    assert_memory_equal(&t->hash_key, lb_zone_hash_key(z),
+                        sizeof(lb_hash_key_t));
+
+    z2 = lb_zone_create(4 * 1024 * 1024);
+    assert_non_null(z2);
+    assert_memory_not_equal(lb_zone_hash_key(z), lb_zone_hash_key(z2),
+                            sizeof(lb_hash_key_t));
+
+    for (same = 0, i = 0; i < SPREAD_KEYS; i++) {
+        same += (lb_hash_keyed(lb_zone_hash_key(z), keys[i], SPREAD_KEY_SIZE)
+                 & 0x3fff)
+                == (lb_hash_keyed(lb_zone_hash_key(z2), keys[i],
+                                  SPREAD_KEY_SIZE) & 0x3fff);
+    }
+    assert_true(same < SPREAD_KEYS / 100);
+
+    lb_zone_destroy(z2);
+    free(keys);
+}
+
+
+/* addresses that differ only in their low bits, as one client's /64
+ * hands them out */
+static void
+test_spread_sequential(void **state)
+{
+    uint8_t           (*keys)[SPREAD_KEY_SIZE];
+    uint32_t           i, max;
+    lb_zone_table_t   *t;
+
+    keys = calloc(SPREAD_KEYS, SPREAD_KEY_SIZE);
+    assert_non_null(keys);
+
+    for (i = 0; i < SPREAD_KEYS; i++) {
+        spread_key(keys[i], i);
+    }
+
+    t = lb_zone_table_get(z, "sticky:seq", SPREAD_KEY_SIZE, 4,
+                          SPREAD_CAPACITY, true);
+    assert_non_null(t);
+
+    max = spread_load(t, keys);
+    print_message("sequential /64 keys: longest chain %u of %u keys\n", max,
+                  SPREAD_KEYS);
+    assert_true(max <= SPREAD_MAX_LOAD);
+
+    free(keys);
 }
 
 
@@ -437,6 +608,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_died, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spread_crafted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spread_sequential, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

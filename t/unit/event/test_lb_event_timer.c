@@ -11,22 +11,13 @@
 #include "lb_event.h"
 #include "lb_event_timer.h"
 #include "lb_time.h"
+#include "../lb_test.h"
 
 #define NEV  2000
 
 static lb_event_t   evs[NEV];
 static lb_event_t  *fired[NEV * 2];
 static size_t       nfired;
-static uint64_t     seed = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rnd(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 
 static void
@@ -156,11 +147,11 @@ test_many_random_fire_in_order(void **state)
     start = lb_current_msec;
 
     for (i = 0; i < NEV; i++) {
-        lb_event_add_timer(&evs[i], rnd() % 500);
+        lb_event_add_timer(&evs[i], lb_test_rand() % 500);
     }
     /* move a third of them, delete a tenth */
     for (i = 0; i < NEV; i += 3) {
-        lb_event_add_timer(&evs[i], rnd() % 500);
+        lb_event_add_timer(&evs[i], lb_test_rand() % 500);
     }
     for (i = 0; i < NEV; i += 10) {
         lb_event_del_timer(&evs[i]);
@@ -278,6 +269,8 @@ main(void)
         cmocka_unit_test_setup(test_readd_from_handler_waits, setup),
         cmocka_unit_test_setup(test_handler_deletes_due_timer, setup),
     };
+
+    lb_test_srand(0x9e3779b97f4a7c15ULL);
 
     return cmocka_run_group_tests_name("lb_event_timer", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "lb_http_chunked.h"
 #include "lb_http_parse.h"
+#include "../lb_test.h"
 
 enum { ALL = 0, BYTES, RANDOM, ONESPAN, NOSPANS, NMODES };
 
@@ -26,17 +27,7 @@ typedef struct {
     lb_http_chunked_t  c;
 } dec_t;
 
-static uint64_t  seed = 0x2545f4914f6cdd1dULL;
 static dec_t     dec[NMODES];
-
-static uint64_t
-rnd(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 
 /* Decode raw in one of the modes. The input grows like a connection's
@@ -72,7 +63,7 @@ decode(dec_t *d, const char *raw, size_t len, const lb_http_chunked_t *lim,
         if (mode == BYTES) {
             avail = lb_min(avail + 1, len);
         } else if (mode == RANDOM) {
-            n = 1 + rnd() % 23;     /* lb_min() evaluates twice */
+            n = 1 + lb_test_rand() % 23;     /* lb_min() evaluates twice */
             avail = lb_min(avail + n, len);
         }
 
@@ -443,12 +434,12 @@ test_random(void **state)
         len = 0;
         wlen = 0;
 
-        while (wlen < 20000 && rnd() % 8 != 0) {
-            n = 1 + rnd() % (rnd() % 2 ? 10 : 3000);
+        while (wlen < 20000 && lb_test_rand() % 8 != 0) {
+            n = 1 + lb_test_rand() % (lb_test_rand() % 2 ? 10 : 3000);
 
-            len += (size_t) snprintf(raw + len, 64, rnd() % 2 ? "%zx" : "%zX",
-                                     n);
-            if (rnd() % 4 == 0) {
+            len += (size_t) snprintf(raw + len, 64,
+                                     lb_test_rand() % 2 ? "%zx" : "%zX", n);
+            if (lb_test_rand() % 4 == 0) {
                 len += (size_t) snprintf(raw + len, 64, " ;x=\"%u\";y",
                                          round);
             }
@@ -456,7 +447,7 @@ test_random(void **state)
             len += 2;
 
             for (i = 0; i < n; i++) {
-                want[wlen + i] = (u_char) rnd();
+                want[wlen + i] = (u_char) lb_test_rand();
             }
             memcpy(raw + len, want + wlen, n);
             len += n;
@@ -466,7 +457,7 @@ test_random(void **state)
         }
 
         len += (size_t) snprintf(raw + len, 64, "0\r\n%s\r\n",
-                                 rnd() % 2 ? "T: v\r\n" : "");
+                                 lb_test_rand() % 2 ? "T: v\r\n" : "");
 
         d = check(raw, len, NULL, LB_DONE, NULL, __LINE__);
         assert_int_equal(d->consumed, len);
@@ -490,6 +481,8 @@ main(void)
         cmocka_unit_test(test_span_array),
         cmocka_unit_test(test_random),
     };
+
+    lb_test_srand(0x2545f4914f6cdd1dULL);
 
     return cmocka_run_group_tests_name("lb_http_chunked", tests, NULL, NULL);
 }

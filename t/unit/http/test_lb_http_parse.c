@@ -13,6 +13,7 @@
 
 #include "lb_http_chunked.h"
 #include "lb_http_parse.h"
+#include "../lb_test.h"
 
 #define NH  64
 
@@ -26,17 +27,7 @@ typedef struct {
     lb_http_header_t   h[NH];
 } res_t;
 
-static uint64_t  seed = 0x9e3779b97f4a7c15ULL;
 static res_t     res[NMODES];
-
-static uint64_t
-rnd(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 
 /* Feed raw to a parser in one of the modes; rsp: parse a response to
@@ -65,7 +56,7 @@ run(res_t *r, const char *raw, size_t len, bool rsp, lb_http_method_e meth,
             break;
         }
 
-        n += mode == BYTES ? 1 : 1 + rnd() % 17;
+        n += mode == BYTES ? 1 : 1 + lb_test_rand() % 17;
         if (n > len) {
             n = len;
         }
@@ -1155,6 +1146,8 @@ main(void)
         cmocka_unit_test(test_smuggling),
         cmocka_unit_test(test_tables),
     };
+
+    lb_test_srand(0x9e3779b97f4a7c15ULL);
 
     return cmocka_run_group_tests_name("lb_http_parse", tests, NULL,
                                        teardown);

@@ -30,45 +30,14 @@
 
 /* the file under test, for its statics */
 #include "lb_stream_udp.c"
-
-static uint64_t  seed = 0x2545f4914f6cdd1dULL;
-
-static uint64_t
-rnd(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
+#include "../lb_test.h"
 
 
 static void
 quiet(void)
 {
-    static int  devnull = -1;
-
-    if (devnull == -1) {
-        devnull = open("/dev/null", O_WRONLY);
-        assert_true(devnull != -1);
-    }
-
-    lb_log.fd = devnull;
+    lb_test_quiet(true);
     lb_log.level = LB_LOG_DEBUG;   /* run the debug paths too */
-}
-
-
-static struct sockaddr_in
-v4(const char *ip, unsigned port)
-{
-    struct sockaddr_in  sin;
-
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-
-    return sin;
 }
 
 
@@ -87,7 +56,7 @@ test_key(void **state)
 
     assert_int_equal(lb_stream_udp_table_init(&t, 8, 0), LB_OK);
 
-    a = v4("127.0.0.2", 5000);
+    a = lb_test_v4("127.0.0.2", 5000);
     b = a;
     memset(b.sin_zero, 0xff, sizeof(b.sin_zero));   /* padding is ignored */
 
@@ -99,7 +68,7 @@ test_key(void **state)
     assert_int_equal(h1, h2);
 
     /* another port is another client */
-    b = v4("127.0.0.2", 5001);
+    b = lb_test_v4("127.0.0.2", 5001);
     assert_int_equal(lb_stream_udp_table_key(&t, &ls1, (void *) &b,
                                              sizeof(b), &k2, &h2), LB_OK);
     assert_memory_not_equal(&k1, &k2, sizeof(k1));
@@ -150,7 +119,7 @@ add_client(lb_stream_udp_table_t *t, lb_listening_t *ls, unsigned port)
     lb_stream_udp_key_t   k;
     uint32_t              h;
 
-    a = v4("127.0.0.9", port);
+    a = lb_test_v4("127.0.0.9", port);
     assert_int_equal(lb_stream_udp_table_key(t, ls, (void *) &a, sizeof(a),
                                              &k, &h), LB_OK);
     return lb_stream_udp_table_add(t, ls, &k, h);
@@ -164,7 +133,7 @@ find_client(lb_stream_udp_table_t *t, lb_listening_t *ls, unsigned port)
     lb_stream_udp_key_t   k;
     uint32_t              h;
 
-    a = v4("127.0.0.9", port);
+    a = lb_test_v4("127.0.0.9", port);
     assert_int_equal(lb_stream_udp_table_key(t, ls, (void *) &a, sizeof(a),
                                              &k, &h), LB_OK);
     return lb_stream_udp_table_find(t, ls, &k, h);
@@ -280,10 +249,10 @@ test_table_model(void **state)
     n = 0;
 
     for (op = 0; op < 100000; op++) {
-        port = (unsigned) (rnd() % MODEL_N);
+        port = (unsigned) (lb_test_rand() % MODEL_N);
         clock++;
 
-        switch (rnd() % 3) {
+        switch (lb_test_rand() % 3) {
 
         case 0:
             if (in[port] != NULL) {
@@ -402,7 +371,7 @@ get(unsigned port)
 {
     struct sockaddr_in  a;
 
-    a = v4("127.0.0.7", port);
+    a = lb_test_v4("127.0.0.7", port);
 
     return lb_stream_udp_session_get(&flu, (lb_stream_udp_addr_t *) &a,
                                      sizeof(a));
@@ -416,7 +385,7 @@ find(unsigned port)
     lb_stream_udp_key_t   k;
     uint32_t              h;
 
-    a = v4("127.0.0.7", port);
+    a = lb_test_v4("127.0.0.7", port);
     assert_int_equal(lb_stream_udp_table_key(&lb_stream_udp_table, &fls,
                                              (void *) &a, sizeof(a), &k, &h),
                      LB_OK);
@@ -540,17 +509,17 @@ test_from_target(void **state)
     struct sockaddr_in6    a6;
 
     memset(&t, 0, sizeof(t));
-    a = v4("127.0.0.1", 53);
+    a = lb_test_v4("127.0.0.1", 53);
     memcpy(&t.sa, &a, sizeof(a));
     t.socklen = sizeof(a);
 
     assert_true(lb_stream_udp_from_target((void *) &a, sizeof(a), &t));
 
-    a = v4("127.0.0.1", 54);
+    a = lb_test_v4("127.0.0.1", 54);
     assert_false(lb_stream_udp_from_target((void *) &a, sizeof(a), &t));
-    a = v4("127.0.0.2", 53);
+    a = lb_test_v4("127.0.0.2", 53);
     assert_false(lb_stream_udp_from_target((void *) &a, sizeof(a), &t));
-    a = v4("127.0.0.1", 53);
+    a = lb_test_v4("127.0.0.1", 53);
     assert_false(lb_stream_udp_from_target((void *) &a, 2, &t));
     assert_false(lb_stream_udp_from_target(NULL, 0, &t));
 
@@ -589,7 +558,7 @@ udp_bound(int family, const char *ip, uint16_t *port)
     assert_true(fd != -1);
 
     if (family == AF_INET) {
-        sin = v4(ip, 0);
+        sin = lb_test_v4(ip, 0);
         sa = (struct sockaddr *) &sin;
         len = sizeof(sin);
     } else {
@@ -703,7 +672,7 @@ send_to(int fd, const char *ip, uint16_t port, const void *data, size_t len)
     struct sockaddr_in6  sin6;
 
     if (strchr(ip, ':') == NULL) {
-        sin = v4(ip, port);
+        sin = lb_test_v4(ip, port);
         assert_int_equal(sendto(fd, data, len, 0, (struct sockaddr *) &sin,
                                 sizeof(sin)), (ssize_t) len);
         return;
@@ -1109,7 +1078,7 @@ test_path_sticky(void **state)
     }
 
     /* the binding is in the shared table, for every worker */
-    a = v4("127.0.0.6", 9);
+    a = lb_test_v4("127.0.0.6", 9);
     assert_int_equal(lb_sticky_lookup(g, (struct sockaddr *) &a, NULL,
                                       lb_current_msec),
                      (int32_t) peer_of(g, want == tgt1 ? tgt1_port
@@ -1221,6 +1190,8 @@ main(void)
         cmocka_unit_test(test_path_close_all),
     };
     int  rc;
+
+    lb_test_srand(0x2545f4914f6cdd1dULL);
 
     rc = cmocka_run_group_tests_name("udp session table", table, NULL, NULL);
     rc += cmocka_run_group_tests_name("udp sessions, fake clock", sessions,
