@@ -32,7 +32,7 @@ static lb_int_t lb_http_proxy_down(lb_http_session_t *s, bool *progress);
 static lb_int_t lb_http_response_head_done(lb_http_session_t *s);
 static lb_int_t lb_http_proxy_finish(lb_http_session_t *s);
 static void lb_http_proxy_timers(lb_http_session_t *s);
-static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
     lb_msec_t timeout);
 static lb_int_t lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
@@ -738,24 +738,24 @@ lb_http_proxy_timers(lb_http_session_t *s)
                   && s->uin.last < s->uin.end;
 
     lb_http_wait(c->write, to_client && !c->write->ready,
-                 s->client_write_at, l->timeout_client_data);
-    lb_http_wait(c->read, from_client, s->client_read_at,
+                 &s->client_write_at, l->timeout_client_data);
+    lb_http_wait(c->read, from_client, &s->client_read_at,
                  l->timeout_client_data);
     lb_http_wait(u->write, to_target && !u->write->ready,
-                 s->up_write_at, l->timeout_member_data);
-    lb_http_wait(u->read, from_target && !to_client, s->up_read_at,
+                 &s->up_write_at, l->timeout_member_data);
+    lb_http_wait(u->read, from_target && !to_client, &s->up_read_at,
                  l->timeout_member_data);
 }
 
 
-/* ev waits (or not) for something that last moved at `since`; a wait
- * that starts now counts from now */
+/* ev waits (or not) for something that last moved at *since: its idle
+ * timer runs out `timeout` after that. A wait that starts now counts from
+ * now (*since is moved), so that later passes keep the same deadline;
+ * progress, which moves *since, only pushes the deadline, lazily. */
 static void
-lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
     lb_msec_t timeout)
 {
-    lb_msec_t  left;
-
     if (!waiting) {
         if (ev->timer_set) {
             lb_event_del_timer(ev);
@@ -763,14 +763,12 @@ lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
         return;
     }
 
-    if (!ev->timer_set && since + 50 < lb_current_msec) {
-        since = lb_current_msec;
+    if (!ev->timer_set) {
+        *since = lb_current_msec;
     }
 
-    left = (since + timeout > lb_current_msec)
-           ? since + timeout - lb_current_msec : 1;
-
-    lb_http_timer(ev, left);
+    lb_event_idle_touch(ev, *since + timeout > lb_current_msec
+                            ? *since + timeout - lb_current_msec : 1);
 }
 
 
@@ -793,7 +791,7 @@ lb_http_tunnel(lb_http_session_t *s)
         }
 
         if (s->out.last > s->out.pos) {
-            lb_http_wait(c->write, !c->write->ready, s->client_write_at,
+            lb_http_wait(c->write, !c->write->ready, &s->client_write_at,
                          s->listener->timeout_client_data);
             return LB_OK;
         }
@@ -826,13 +824,12 @@ lb_http_tunnel(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
-    /* one idle timer for both ways, moved only when it fires */
-    if (!c->read->timer_set) {
-        idle = lb_current_msec - s->tunnel_at;
-        lb_event_add_timer(c->read,
-                           idle < s->listener->timeout_client_data
-                           ? s->listener->timeout_client_data - idle : 1);
-    }
+    /* one idle timer for both ways: it fires once neither moved a byte
+     * for timeout_client_data */
+    idle = lb_current_msec - s->tunnel_at;
+    lb_event_idle_touch(c->read, idle < s->listener->timeout_client_data
+                                 ? s->listener->timeout_client_data - idle
+                                 : 1);
 
     if (u->read->timer_set) {
         lb_event_del_timer(u->read);
@@ -957,6 +954,7 @@ lb_http_error_level(int err)
     case EPIPE:
     case ENOTCONN:
     case ETIMEDOUT:
+    case EPROTO:        /* TLS error: the TLS layer logged its reason */
         return LB_LOG_INFO;
     default:
         return LB_LOG_ERR;
