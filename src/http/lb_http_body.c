@@ -34,6 +34,7 @@ static lb_int_t lb_http_proxy_finish(lb_http_session_t *s);
 static void lb_http_proxy_timers(lb_http_session_t *s);
 static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
     lb_msec_t timeout);
+static void lb_http_tunnel_idle(lb_http_session_t *s);
 static lb_int_t lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
     unsigned *shut, bool *progress);
@@ -776,7 +777,6 @@ lb_int_t
 lb_http_tunnel(lb_http_session_t *s)
 {
     bool              progress;
-    lb_msec_t         idle;
     lb_connection_t  *c, *u;
 
     c = s->client;
@@ -793,6 +793,7 @@ lb_http_tunnel(lb_http_session_t *s)
         if (s->out.last > s->out.pos) {
             lb_http_wait(c->write, !c->write->ready, &s->client_write_at,
                          s->listener->timeout_client_data);
+            lb_http_tunnel_idle(s);
             return LB_OK;
         }
     }
@@ -824,12 +825,7 @@ lb_http_tunnel(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
-    /* one idle timer for both ways: it fires once neither moved a byte
-     * for timeout_client_data */
-    idle = lb_current_msec - s->tunnel_at;
-    lb_event_idle_touch(c->read, idle < s->listener->timeout_client_data
-                                 ? s->listener->timeout_client_data - idle
-                                 : 1);
+    lb_http_tunnel_idle(s);
 
     if (u->read->timer_set) {
         lb_event_del_timer(u->read);
@@ -840,6 +836,22 @@ lb_http_tunnel(lb_http_session_t *s)
     }
 
     return LB_OK;
+}
+
+
+/* One idle timer for both ways of the tunnel, on the client's read
+ * event: it fires once neither way moved a byte for timeout_client_data
+ * since s->tunnel_at. */
+static void
+lb_http_tunnel_idle(lb_http_session_t *s)
+{
+    lb_msec_t  idle;
+
+    idle = lb_current_msec - s->tunnel_at;
+
+    lb_event_idle_touch(s->client->read,
+                        idle < s->listener->timeout_client_data
+                        ? s->listener->timeout_client_data - idle : 1);
 }
 
 
