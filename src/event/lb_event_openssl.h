@@ -48,6 +48,8 @@ struct lb_ssl_connection_s {
     unsigned                      no_shutdown:1; /* fatal error: never
                                                     SSL_shutdown() */
     unsigned                      shutdown_sent:1;
+    unsigned                      drained:1;     /* lb_ssl_recv(): a read()
+                                                    found the socket dry */
 };
 
 /* --- contexts (master, at cycle creation) --- */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -296,6 +297,8 @@ make_server_ctx(void)
     assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
     assert_int_equal(SSL_CTX_use_PrivateKey(ctx, pkey), 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);           /* as weir's contexts */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 
     X509_free(x);
     EVP_PKEY_free(pkey);
@@ -438,6 +441,78 @@ test_tls_data_again_eof(void **state)
 }
 
 
+/* counts the read()s under a TLS connection, then calls the TLS layer's
+ * own BIO callback */
+static BIO_callback_fn_ex  saved_cb;
+static unsigned            nreads;
+
+
+static long
+count_reads(BIO *bio, int oper, const char *argp, size_t len, int argi,
+    long argl, int ret, size_t *processed)
+{
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        nreads++;
+    }
+
+    return saved_cb(bio, oper, argp, len, argi, argl, ret, processed);
+}
+
+
+static void
+test_tls_drained(void **state)
+{
+    tls_t   t;
+    BIO    *bio;
+    u_char  buf[64];
+    ssize_t n;
+
+    tls_open(&t);
+
+    bio = SSL_get_rbio(t.s->ssl->ssl);
+    saved_cb = BIO_get_callback_ex(bio);
+    assert_non_null(saved_cb);
+    BIO_set_callback_ex(bio, count_reads);
+
+    /* one record, read whole by one read(): the socket is dry, and no
+     * second read() is spent to hear EAGAIN */
+    assert_int_equal(lb_conn_send(t.c, (const u_char *) "hello", 5), 5);
+    nreads = 0;
+    t.s->read->ready = 1;
+    assert_int_equal(lb_conn_recv(t.s, buf, sizeof(buf)), 5);
+    assert_int_equal(nreads, 1);
+    assert_false(t.s->read->ready);
+
+    /* more than the room: OpenSSL holds the rest, ready stays */
+    assert_int_equal(lb_conn_send(t.c, (const u_char *) "0123456789", 10),
+                     10);
+    nreads = 0;
+    t.s->read->ready = 1;
+    assert_int_equal(lb_conn_recv(t.s, buf, 4), 4);
+    assert_true(t.s->read->ready);
+    assert_int_equal(lb_conn_recv(t.s, buf, 4), 4);
+    assert_int_equal(lb_conn_recv(t.s, buf, 4), 2);
+    assert_false(t.s->read->ready);
+
+    /* the dry read() was in an earlier call: bytes may have come since
+     * (their edge already taken), so the last call asked the socket */
+    assert_int_equal(nreads, 2);
+
+    /* the peer's FIN is pending: ready stays for the end to be read */
+    assert_int_equal(lb_conn_send(t.c, (const u_char *) "bye", 3), 3);
+    assert_int_equal(shutdown(t.c->fd, SHUT_WR), 0);
+    t.s->read->ready = 1;
+    t.s->read->pending_eof = 1;
+    assert_int_equal(lb_conn_recv(t.s, buf, sizeof(buf)), 3);
+    assert_true(t.s->read->ready);
+    n = lb_conn_recv(t.s, buf, sizeof(buf));
+    assert_int_equal(n, 0);
+    assert_true(t.s->read->eof);
+
+    tls_close(&t);
+}
+
+
 static void
 test_tls_gather(void **state)
 {
@@ -541,6 +616,8 @@ group_setup(void **state)
         return -1;
     }
     SSL_CTX_set_mode(client_ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(client_ctx, 1);
+    SSL_CTX_set_options(client_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 
     return 0;
 }
@@ -566,6 +643,7 @@ main(void)
         cmocka_unit_test(test_send),
         cmocka_unit_test(test_send_iov),
         cmocka_unit_test(test_tls_data_again_eof),
+        cmocka_unit_test(test_tls_drained),
         cmocka_unit_test(test_tls_gather),
         cmocka_unit_test(test_tls_error_errno),
         cmocka_unit_test(test_tls_peer_reset),
