@@ -11,6 +11,7 @@
 #include "lb_connection.h"
 #include "lb_event.h"
 #include "lb_event_openssl.h"
+#include "lb_log.h"
 
 static ssize_t lb_conn_recv_done(lb_connection_t *c, ssize_t n,
     size_t size);
@@ -104,6 +105,23 @@ lb_conn_send_iov(lb_connection_t *c, const struct iovec *iov, int n)
     } while (rc == -1 && errno == EINTR);
 
     return lb_conn_send_done(c, rc, size);
+}
+
+
+unsigned
+lb_conn_error_level(int err)
+{
+    switch (err) {
+    case 0:
+    case ECONNRESET:
+    case EPIPE:
+    case ENOTCONN:
+    case ETIMEDOUT:
+    case EPROTO:
+        return LB_LOG_INFO;
+    default:
+        return LB_LOG_ERR;
+    }
 }
 
 

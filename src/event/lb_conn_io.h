@@ -55,4 +55,10 @@ ssize_t lb_conn_send(lb_connection_t *c, const u_char *buf, size_t size);
 ssize_t lb_conn_send_iov(lb_connection_t *c, const struct iovec *iov,
     int n);
 
+/* The log level for errno err of a failed connection (LB_ERROR above):
+ * LB_LOG_INFO for what is ordinary on the Internet, a peer that resets or
+ * vanishes, a timeout, and for a TLS error (its reason is logged at info
+ * already; 0 too); LB_LOG_ERR for anything else. */
+unsigned lb_conn_error_level(int err);
+
 #endif /* LB_CONN_IO_H */

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_event.h"
 #include "lb_event_openssl.h"
@@ -38,7 +39,6 @@ static void lb_http_tunnel_idle(lb_http_session_t *s);
 static lb_int_t lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
     unsigned *shut, bool *progress);
-static unsigned lb_http_error_level(int err);
 
 
 void
@@ -315,7 +315,7 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
 
         if (n == 0 || n == LB_ERROR) {
             lb_http_log_error(s, n == 0 ? LB_LOG_INFO
-                                        : lb_http_error_level(err),
+                                        : lb_conn_error_level(err),
                               n == 0 ? 0 : err,
                               "the client closed the connection while "
                               "sending the request body");
@@ -380,7 +380,7 @@ lb_http_proxy_down(lb_http_session_t *s, bool *progress)
             n = lb_http_send(c, iov, niov, &err);
 
             if (n == LB_ERROR) {
-                lb_http_log_error(s, lb_http_error_level(err), err,
+                lb_http_log_error(s, lb_conn_error_level(err), err,
                                   "sending the response to the client "
                                   "failed");
                 lb_http_close(s);
@@ -874,7 +874,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
             n = lb_http_send(dst, iov, 1, &err);
 
             if (n == LB_ERROR) {
-                lb_http_log_error(s, lb_http_error_level(err), err,
+                lb_http_log_error(s, lb_conn_error_level(err), err,
                                   "sending in the tunnel failed");
                 return LB_ERROR;
             }
@@ -918,7 +918,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
         }
 
         if (n == LB_ERROR) {
-            lb_http_log_error(s, lb_http_error_level(err), err,
+            lb_http_log_error(s, lb_conn_error_level(err), err,
                               "reading in the tunnel failed");
             return LB_ERROR;
         }
@@ -944,7 +944,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
 
         } else if (shutdown(dst->fd, SHUT_WR) == -1) {
             err = errno;
-            lb_http_log_error(s, lb_http_error_level(err), err,
+            lb_http_log_error(s, lb_conn_error_level(err), err,
                               "shutdown() in the tunnel failed");
             return LB_ERROR;
         }
@@ -953,22 +953,4 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     }
 
     return LB_OK;
-}
-
-
-/* a peer that resets or vanishes is ordinary on the Internet: info */
-static unsigned
-lb_http_error_level(int err)
-{
-    switch (err) {
-    case 0:
-    case ECONNRESET:
-    case EPIPE:
-    case ENOTCONN:
-    case ETIMEDOUT:
-    case EPROTO:        /* TLS error: the TLS layer logged its reason */
-        return LB_LOG_INFO;
-    default:
-        return LB_LOG_ERR;
-    }
 }

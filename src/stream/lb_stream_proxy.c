@@ -93,7 +93,6 @@ static ssize_t lb_stream_send(lb_connection_t *c, lb_stream_buf_t *b,
 static void lb_stream_proxy_finalize(lb_stream_session_t *s);
 static void lb_stream_proxy_log(lb_stream_session_t *s, unsigned level,
     int err, const char *what);
-static unsigned lb_stream_error_level(int err);
 
 
 void
@@ -497,7 +496,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             } else if (n == LB_ERROR) {
                 snprintf(what, sizeof(what), "sendmsg() to the %s failed",
                          p->dst_name);
-                lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+                lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
                 return LB_ERROR;
             }
         }
@@ -516,7 +515,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             } else if (n == LB_ERROR) {
                 snprintf(what, sizeof(what), "readv() from the %s failed",
                          p->src_name);
-                lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+                lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
                 return LB_ERROR;
             }
         }
@@ -551,7 +550,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             err = errno;
             snprintf(what, sizeof(what), "shutdown() towards the %s failed",
                      p->dst_name);
-            lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+            lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
             return LB_ERROR;
         }
         p->shut = 1;
@@ -691,21 +690,4 @@ lb_stream_proxy_log(lb_stream_session_t *s, unsigned level, int err,
                  (unsigned long) s->client->number, what, client,
                  s->peer ? s->peer->target->addr.text : "-",
                  s->listener->addr.text);
-}
-
-
-/* A peer that resets or vanishes is ordinary on the Internet: info. */
-static unsigned
-lb_stream_error_level(int err)
-{
-    switch (err) {
-    case ECONNRESET:
-    case EPIPE:
-    case ENOTCONN:
-    case ETIMEDOUT:
-    case EPROTO:        /* TLS error: the TLS layer logged its reason */
-        return LB_LOG_INFO;
-    default:
-        return LB_LOG_ERR;
-    }
 }

@@ -268,6 +268,23 @@ test_send_iov(void **state)
 }
 
 
+static void
+test_error_level(void **state)
+{
+    /* ordinary on the Internet, or logged by the TLS layer: info */
+    assert_int_equal(lb_conn_error_level(ECONNRESET), LB_LOG_INFO);
+    assert_int_equal(lb_conn_error_level(EPIPE), LB_LOG_INFO);
+    assert_int_equal(lb_conn_error_level(ENOTCONN), LB_LOG_INFO);
+    assert_int_equal(lb_conn_error_level(ETIMEDOUT), LB_LOG_INFO);
+    assert_int_equal(lb_conn_error_level(EPROTO), LB_LOG_INFO);
+    assert_int_equal(lb_conn_error_level(0), LB_LOG_INFO);
+
+    /* weir's own trouble */
+    assert_int_equal(lb_conn_error_level(EBADF), LB_LOG_ERR);
+    assert_int_equal(lb_conn_error_level(ENOMEM), LB_LOG_ERR);
+}
+
+
 /* --- TLS --- */
 
 static SSL_CTX *
@@ -642,6 +659,7 @@ main(void)
         cmocka_unit_test(test_recv_iov),
         cmocka_unit_test(test_send),
         cmocka_unit_test(test_send_iov),
+        cmocka_unit_test(test_error_level),
         cmocka_unit_test(test_tls_data_again_eof),
         cmocka_unit_test(test_tls_drained),
         cmocka_unit_test(test_tls_gather),
