@@ -36,6 +36,11 @@ struct lb_event_s {
     unsigned              posted:1;
     unsigned              instance:1;  /* tells stale epoll events apart */
 
+    /* an idle timer (lb_event_idle_touch()): how far its deadline lies
+     * beyond timer.key; when the timer comes due it moves there instead
+     * of firing. 0: fire at timer.key. */
+    uint32_t              idle_ahead;
+
     lb_rbtree_node_t      timer;       /* key: absolute expiry, ms */
 
     lb_event_queue_t      posted_link;

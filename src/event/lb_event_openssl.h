@@ -48,6 +48,8 @@ struct lb_ssl_connection_s {
     unsigned                      no_shutdown:1; /* fatal error: never
                                                     SSL_shutdown() */
     unsigned                      shutdown_sent:1;
+    unsigned                      drained:1;     /* lb_ssl_recv(): a read()
+                                                    found the socket dry */
 };
 
 /* --- contexts (master, at cycle creation) --- */
@@ -123,7 +125,9 @@ lb_int_t lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c,
  * (close_notify, or the peer's FIN: c->read->eof set), LB_AGAIN (nothing
  * now: c->read->ready cleared), or LB_ERROR (c->ssl->err: errno, 0 for a
  * TLS error, which is logged at info). c->read->ready stays set while
- * more may be buffered. */
+ * more may be buffered, and is cleared with the data when a read() of
+ * this call found the socket dry and OpenSSL holds nothing more.
+ * Protocols call lb_conn_recv() (lb_conn_io.h), not this. */
 ssize_t lb_ssl_recv(lb_connection_t *c, char *buf, size_t size);
 
 /* Write size (> 0) bytes of buf, one SSL_write() of up to

@@ -34,6 +34,8 @@ static void lb_ssl_write_waits_read(lb_connection_t *c);
 static void lb_ssl_read_for_write(lb_event_t *rev);
 static void lb_ssl_read_waits_write(lb_connection_t *c);
 static void lb_ssl_write_for_read(lb_event_t *wev);
+static long lb_ssl_bio_read_watch(BIO *bio, int oper, const char *argp,
+    size_t len, int argi, long argl, int ret, size_t *processed);
 static void lb_ssl_failed(lb_connection_t *c, int sslerr, int err,
     const char *what);
 static void lb_ssl_log(lb_connection_t *c, unsigned level, int err,
@@ -75,6 +77,10 @@ lb_ssl_create_connection(SSL_CTX *ctx, lb_connection_t *c, unsigned mode)
         SSL_free(sc->ssl);
         return LB_ERROR;
     }
+
+    /* tells lb_ssl_recv() when a read() drained the socket */
+    BIO_set_callback_arg(SSL_get_rbio(sc->ssl), (char *) sc);
+    BIO_set_callback_ex(SSL_get_rbio(sc->ssl), lb_ssl_bio_read_watch);
 
     if (mode == LB_SSL_CLIENT) {
         SSL_set_connect_state(sc->ssl);
@@ -300,6 +306,7 @@ lb_ssl_recv(lb_connection_t *c, char *buf, size_t size)
     }
 
     got = 0;
+    sc->drained = 0;
 
     /* SSL_read() hands out one record at a time: go on until the buffer
      * is full or the socket is drained, as edge triggering needs */
@@ -310,6 +317,18 @@ lb_ssl_recv(lb_connection_t *c, char *buf, size_t size)
 
         if (n > 0) {
             got += n;
+
+            if (sc->drained && !SSL_has_pending(sc->ssl)
+                && !c->read->pending_eof)
+            {
+                /* a read() in this call found the socket dry and OpenSSL
+                 * holds nothing more: as after a short plain read, the
+                 * next arrival raises a new edge, and the read() that
+                 * would only say EAGAIN is saved */
+                c->read->ready = 0;
+                return (ssize_t) got;
+            }
+
             continue;
         }
 
@@ -561,6 +580,26 @@ lb_ssl_free_connection(lb_connection_t *c)
 
     SSL_free(sc->ssl);
     sc->ssl = NULL;
+}
+
+
+/* The callback of the socket BIO under each TLS connection: a read()
+ * that returned less than OpenSSL asked for (with read-ahead, the room in
+ * its buffer) drained the socket, which lb_ssl_recv() notes. */
+static long
+lb_ssl_bio_read_watch(BIO *bio, int oper, const char *argp, size_t len,
+    int argi, long argl, int ret, size_t *processed)
+{
+    lb_ssl_connection_t  *sc;
+
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0
+        && processed != NULL && *processed < len)
+    {
+        sc = (lb_ssl_connection_t *) BIO_get_callback_arg(bio);
+        sc->drained = 1;
+    }
+
+    return ret;
 }
 
 

@@ -1,5 +1,6 @@
 /* weir: event timers. The tree is per process; timers of equal expiry
- * fire in the order they were set. */
+ * fire in the order they were set. Idle timers (lb_event_idle_touch(),
+ * inline in the header) are moved here, lazily, when they come due. */
 #include <stddef.h>
 
 #include "lb_event.h"
@@ -35,6 +36,7 @@ lb_event_add_timer(lb_event_t *ev, lb_msec_t ms)
     lb_msec_t  key;
 
     key = lb_current_msec + ms;
+    ev->idle_ahead = 0;
 
     if (lb_event_timer_expiring && key <= lb_event_timer_limit) {
         key = lb_event_timer_limit + 1;
@@ -57,6 +59,8 @@ lb_event_add_timer(lb_event_t *ev, lb_msec_t ms)
 void
 lb_event_del_timer(lb_event_t *ev)
 {
+    ev->idle_ahead = 0;
+
     if (!ev->timer_set) {
         return;
     }
@@ -103,6 +107,19 @@ lb_event_expire_timers(void)
         ev = lb_timer_event(node);
 
         lb_rbtree_delete(&lb_event_timer_rbtree, node);
+
+        if (ev->idle_ahead != 0) {
+            /* an idle timer touched since it was placed: on to its
+             * deadline, unless that has passed too */
+            node->key += ev->idle_ahead;
+            ev->idle_ahead = 0;
+
+            if (node->key > lb_event_timer_limit) {
+                lb_rbtree_insert(&lb_event_timer_rbtree, node);
+                continue;
+            }
+        }
+
         ev->timer_set = 0;
         lb_event_timer_n--;
 

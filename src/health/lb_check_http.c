@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -30,8 +31,8 @@ static lb_int_t lb_check_http_send(lb_health_check_t *hc);
 static lb_int_t lb_check_http_recv(lb_health_check_t *hc);
 static void lb_check_http_fail(lb_health_check_t *hc,
     lb_health_cause_e cause, unsigned status);
-static lb_health_cause_e lb_check_http_io_cause(int err,
-    lb_health_cause_e other);
+static lb_health_cause_e lb_check_http_io_cause(lb_health_check_t *hc,
+    int err, lb_health_cause_e other);
 
 const lb_health_ops_t  lb_check_http_ops = {
     "HTTP",
@@ -317,36 +318,16 @@ lb_check_http_send(lb_health_check_t *hc)
             return LB_AGAIN;
         }
 
-        if (hc->https) {
-            n = lb_ssl_send(c, hc->request + hc->sent,
-                            hc->request_len - hc->sent);
-            if (n == LB_AGAIN) {
-                return LB_AGAIN;
-            }
-            if (n == LB_ERROR) {
-                lb_check_http_fail(hc, c->ssl->err
-                                   ? lb_check_http_io_cause(c->ssl->err,
-                                                     LB_HEALTH_SEND_FAILED)
-                                   : LB_HEALTH_TLS_ERROR, 0);
-                return LB_ERROR;
-            }
-            hc->sent += (size_t) n;
-            continue;
+        n = lb_conn_send(c, (const u_char *) hc->request + hc->sent,
+                         hc->request_len - hc->sent);
+
+        if (n == LB_AGAIN) {
+            return LB_AGAIN;
         }
 
-        n = send(c->fd, hc->request + hc->sent, hc->request_len - hc->sent,
-                 MSG_NOSIGNAL);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                c->write->ready = 0;
-                return LB_AGAIN;
-            }
+        if (n == LB_ERROR) {
             hc->err = errno;
-            lb_check_http_fail(hc, lb_check_http_io_cause(errno,
+            lb_check_http_fail(hc, lb_check_http_io_cause(hc, hc->err,
                                                    LB_HEALTH_SEND_FAILED), 0);
             return LB_ERROR;
         }
@@ -375,36 +356,18 @@ lb_check_http_recv(lb_health_check_t *hc)
             return LB_AGAIN;
         }
 
-        if (hc->https) {
-            n = lb_ssl_recv(c, (char *) hc->buf + hc->nbuf,
-                            LB_HEALTH_RECV_MAX - hc->nbuf);
-            if (n == LB_AGAIN) {
-                return LB_AGAIN;
-            }
-            if (n == LB_ERROR) {
-                lb_check_http_fail(hc, c->ssl->err
-                                   ? lb_check_http_io_cause(c->ssl->err,
-                                                     LB_HEALTH_RECV_FAILED)
-                                   : LB_HEALTH_TLS_ERROR, 0);
-                return LB_ERROR;
-            }
-        } else {
-            n = recv(c->fd, hc->buf + hc->nbuf, LB_HEALTH_RECV_MAX - hc->nbuf,
-                     0);
+        n = lb_conn_recv(c, hc->buf + hc->nbuf,
+                         LB_HEALTH_RECV_MAX - hc->nbuf);
 
-            if (n == -1) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno == EAGAIN) {
-                    c->read->ready = 0;
-                    return LB_AGAIN;
-                }
-                hc->err = errno;
-                lb_check_http_fail(hc, lb_check_http_io_cause(errno,
+        if (n == LB_AGAIN) {
+            return LB_AGAIN;
+        }
+
+        if (n == LB_ERROR) {
+            hc->err = errno;
+            lb_check_http_fail(hc, lb_check_http_io_cause(hc, hc->err,
                                                    LB_HEALTH_RECV_FAILED), 0);
-                return LB_ERROR;
-            }
+            return LB_ERROR;
         }
 
         hc->nbuf += (size_t) n;
@@ -445,10 +408,15 @@ lb_check_http_fail(lb_health_check_t *hc, lb_health_cause_e cause,
 }
 
 
+/* the cause behind errno err of lb_conn_send() or lb_conn_recv() */
 static lb_health_cause_e
-lb_check_http_io_cause(int err, lb_health_cause_e other)
+lb_check_http_io_cause(lb_health_check_t *hc, int err,
+    lb_health_cause_e other)
 {
     switch (err) {
+    case EPROTO:
+        /* a TLS error (its reason is logged by the TLS layer) */
+        return hc->https ? LB_HEALTH_TLS_ERROR : other;
     case ECONNRESET:
     case EPIPE:
         return LB_HEALTH_RESET;

@@ -1,7 +1,7 @@
 /* weir: per-worker set-up of HTTP and HTTPS listeners, the state their
  * connections share (weir's view of each target group, error pages,
  * sticky key, access log, the keep-alive pool of target connections), and
- * the I/O every part of the proxy goes through (plain or TLS). */
+ * the proxy's buffers over the connection I/O of lb_conn_io.h. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,16 +14,15 @@
 
 #include <openssl/rand.h>
 
+#include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
 #include "lb_event_openssl.h"
-#include "lb_event_timer.h"
 #include "lb_http.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
-#include "lb_time.h"
 
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
 static lb_int_t lb_http_groups_init(lb_cycle_t *cycle);
@@ -191,127 +190,30 @@ lb_http_group(const lb_target_group_t *tg)
 ssize_t
 lb_http_recv(lb_connection_t *c, lb_http_buf_t *b, int *err)
 {
-    size_t   room;
     ssize_t  n;
 
-    room = (size_t) (b->end - b->last);
-    *err = 0;
+    n = lb_conn_recv(c, b->last, (size_t) (b->end - b->last));
 
-    if (c->ssl != NULL) {
-        n = lb_ssl_recv(c, (char *) b->last, room);
-
-        if (n > 0) {
-            b->last += n;
-
-        } else if (n == LB_ERROR) {
-            *err = c->ssl->err;
-        }
-
-        return n;
+    if (n > 0) {
+        b->last += n;
     }
 
-    for ( ;; ) {
-        n = recv(c->fd, b->last, room, 0);
+    *err = (n == LB_ERROR) ? errno : 0;
 
-        if (n > 0) {
-            b->last += n;
-
-            /* a short read drained the socket: the next arrival raises
-             * a new edge */
-            if ((size_t) n < room && !c->read->pending_eof) {
-                c->read->ready = 0;
-            }
-
-            return n;
-        }
-
-        if (n == 0) {
-            c->read->ready = 0;
-            c->read->eof = 1;
-            return 0;
-        }
-
-        *err = errno;
-
-        if (*err == EINTR) {
-            continue;
-        }
-
-        c->read->ready = 0;
-
-        return (*err == EAGAIN) ? LB_AGAIN : LB_ERROR;
-    }
+    return n;
 }
 
 
 ssize_t
 lb_http_send(lb_connection_t *c, struct iovec *iov, int niov, int *err)
 {
-    size_t         total;
-    ssize_t        n;
-    int            i;
-    struct msghdr  msg;
+    ssize_t  n;
 
-    *err = 0;
+    n = lb_conn_send_iov(c, iov, niov);
 
-    if (c->ssl != NULL) {
-        n = lb_ssl_writev(c, iov, niov);
+    *err = (n == LB_ERROR) ? errno : 0;
 
-        if (n == LB_ERROR) {
-            *err = c->ssl->err;
-        }
-
-        return n;
-    }
-
-    total = 0;
-
-    for (i = 0; i < niov; i++) {
-        total += iov[i].iov_len;
-    }
-
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t) niov;
-
-    for ( ;; ) {
-        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-
-        if (n >= 0) {
-            if ((size_t) n < total) {
-                c->write->ready = 0;
-            }
-            return n;
-        }
-
-        *err = errno;
-
-        if (*err == EINTR) {
-            continue;
-        }
-
-        c->write->ready = 0;
-
-        return (*err == EAGAIN) ? LB_AGAIN : LB_ERROR;
-    }
-}
-
-
-void
-lb_http_timer(lb_event_t *ev, lb_msec_t ms)
-{
-    lb_msec_t  key;
-
-    key = lb_current_msec + ms;
-
-    if (ev->timer_set
-        && (ev->timer.key > key ? ev->timer.key - key : key - ev->timer.key)
-           < 50)
-    {
-        return;
-    }
-
-    lb_event_add_timer(ev, ms);
+    return n;
 }
 
 

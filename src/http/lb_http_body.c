@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_event.h"
 #include "lb_event_openssl.h"
@@ -32,12 +33,12 @@ static lb_int_t lb_http_proxy_down(lb_http_session_t *s, bool *progress);
 static lb_int_t lb_http_response_head_done(lb_http_session_t *s);
 static lb_int_t lb_http_proxy_finish(lb_http_session_t *s);
 static void lb_http_proxy_timers(lb_http_session_t *s);
-static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+static void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
     lb_msec_t timeout);
+static void lb_http_tunnel_idle(lb_http_session_t *s);
 static lb_int_t lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     lb_connection_t *src, lb_connection_t *dst, unsigned *eof,
     unsigned *shut, bool *progress);
-static unsigned lb_http_error_level(int err);
 
 
 void
@@ -314,7 +315,7 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
 
         if (n == 0 || n == LB_ERROR) {
             lb_http_log_error(s, n == 0 ? LB_LOG_INFO
-                                        : lb_http_error_level(err),
+                                        : lb_conn_error_level(err),
                               n == 0 ? 0 : err,
                               "the client closed the connection while "
                               "sending the request body");
@@ -379,7 +380,7 @@ lb_http_proxy_down(lb_http_session_t *s, bool *progress)
             n = lb_http_send(c, iov, niov, &err);
 
             if (n == LB_ERROR) {
-                lb_http_log_error(s, lb_http_error_level(err), err,
+                lb_http_log_error(s, lb_conn_error_level(err), err,
                                   "sending the response to the client "
                                   "failed");
                 lb_http_close(s);
@@ -738,24 +739,24 @@ lb_http_proxy_timers(lb_http_session_t *s)
                   && s->uin.last < s->uin.end;
 
     lb_http_wait(c->write, to_client && !c->write->ready,
-                 s->client_write_at, l->timeout_client_data);
-    lb_http_wait(c->read, from_client, s->client_read_at,
+                 &s->client_write_at, l->timeout_client_data);
+    lb_http_wait(c->read, from_client, &s->client_read_at,
                  l->timeout_client_data);
     lb_http_wait(u->write, to_target && !u->write->ready,
-                 s->up_write_at, l->timeout_member_data);
-    lb_http_wait(u->read, from_target && !to_client, s->up_read_at,
+                 &s->up_write_at, l->timeout_member_data);
+    lb_http_wait(u->read, from_target && !to_client, &s->up_read_at,
                  l->timeout_member_data);
 }
 
 
-/* ev waits (or not) for something that last moved at `since`; a wait
- * that starts now counts from now */
+/* ev waits (or not) for something that last moved at *since: its idle
+ * timer runs out `timeout` after that. A wait that starts now counts from
+ * now (*since is moved), so that later passes keep the same deadline;
+ * progress, which moves *since, only pushes the deadline, lazily. */
 static void
-lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
+lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
     lb_msec_t timeout)
 {
-    lb_msec_t  left;
-
     if (!waiting) {
         if (ev->timer_set) {
             lb_event_del_timer(ev);
@@ -763,14 +764,12 @@ lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t since,
         return;
     }
 
-    if (!ev->timer_set && since + 50 < lb_current_msec) {
-        since = lb_current_msec;
+    if (!ev->timer_set) {
+        *since = lb_current_msec;
     }
 
-    left = (since + timeout > lb_current_msec)
-           ? since + timeout - lb_current_msec : 1;
-
-    lb_http_timer(ev, left);
+    lb_event_idle_touch(ev, *since + timeout > lb_current_msec
+                            ? *since + timeout - lb_current_msec : 1);
 }
 
 
@@ -778,7 +777,6 @@ lb_int_t
 lb_http_tunnel(lb_http_session_t *s)
 {
     bool              progress;
-    lb_msec_t         idle;
     lb_connection_t  *c, *u;
 
     c = s->client;
@@ -793,8 +791,9 @@ lb_http_tunnel(lb_http_session_t *s)
         }
 
         if (s->out.last > s->out.pos) {
-            lb_http_wait(c->write, !c->write->ready, s->client_write_at,
+            lb_http_wait(c->write, !c->write->ready, &s->client_write_at,
                          s->listener->timeout_client_data);
+            lb_http_tunnel_idle(s);
             return LB_OK;
         }
     }
@@ -826,13 +825,7 @@ lb_http_tunnel(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
-    /* one idle timer for both ways, moved only when it fires */
-    if (!c->read->timer_set) {
-        idle = lb_current_msec - s->tunnel_at;
-        lb_event_add_timer(c->read,
-                           idle < s->listener->timeout_client_data
-                           ? s->listener->timeout_client_data - idle : 1);
-    }
+    lb_http_tunnel_idle(s);
 
     if (u->read->timer_set) {
         lb_event_del_timer(u->read);
@@ -843,6 +836,22 @@ lb_http_tunnel(lb_http_session_t *s)
     }
 
     return LB_OK;
+}
+
+
+/* One idle timer for both ways of the tunnel, on the client's read
+ * event: it fires once neither way moved a byte for timeout_client_data
+ * since s->tunnel_at. */
+static void
+lb_http_tunnel_idle(lb_http_session_t *s)
+{
+    lb_msec_t  idle;
+
+    idle = lb_current_msec - s->tunnel_at;
+
+    lb_event_idle_touch(s->client->read,
+                        idle < s->listener->timeout_client_data
+                        ? s->listener->timeout_client_data - idle : 1);
 }
 
 
@@ -865,7 +874,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
             n = lb_http_send(dst, iov, 1, &err);
 
             if (n == LB_ERROR) {
-                lb_http_log_error(s, lb_http_error_level(err), err,
+                lb_http_log_error(s, lb_conn_error_level(err), err,
                                   "sending in the tunnel failed");
                 return LB_ERROR;
             }
@@ -909,7 +918,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
         }
 
         if (n == LB_ERROR) {
-            lb_http_log_error(s, lb_http_error_level(err), err,
+            lb_http_log_error(s, lb_conn_error_level(err), err,
                               "reading in the tunnel failed");
             return LB_ERROR;
         }
@@ -935,7 +944,7 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
 
         } else if (shutdown(dst->fd, SHUT_WR) == -1) {
             err = errno;
-            lb_http_log_error(s, lb_http_error_level(err), err,
+            lb_http_log_error(s, lb_conn_error_level(err), err,
                               "shutdown() in the tunnel failed");
             return LB_ERROR;
         }
@@ -944,21 +953,4 @@ lb_http_tunnel_pump(lb_http_session_t *s, lb_http_buf_t *b,
     }
 
     return LB_OK;
-}
-
-
-/* a peer that resets or vanishes is ordinary on the Internet: info */
-static unsigned
-lb_http_error_level(int err)
-{
-    switch (err) {
-    case 0:
-    case ECONNRESET:
-    case EPIPE:
-    case ENOTCONN:
-    case ETIMEDOUT:
-        return LB_LOG_INFO;
-    default:
-        return LB_LOG_ERR;
-    }
 }

@@ -505,8 +505,6 @@ lb_http_run(lb_http_session_t *s)
 static void
 lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev)
 {
-    lb_msec_t  idle;
-
     switch (s->phase) {
 
     case LB_HTTP_PH_IDLE:
@@ -529,13 +527,8 @@ lb_http_client_timeout(lb_http_session_t *s, lb_event_t *ev)
         return;
 
     case LB_HTTP_PH_TUNNEL:
-        idle = lb_current_msec - s->tunnel_at;
-
-        if (idle < s->listener->timeout_client_data) {
-            lb_event_add_timer(ev, s->listener->timeout_client_data - idle);
-            return;
-        }
-
+        /* an idle timer: it fires only once the tunnel was quiet for
+         * the whole timeout (lb_http_tunnel()) */
         lb_http_log_error(s, LB_LOG_INFO, ETIMEDOUT,
                           "the tunnel was idle (timeout_client_data)");
         lb_http_close(s);
@@ -872,7 +865,7 @@ lb_http_error_send(lb_http_session_t *s)
 
     while (s->out.last > s->out.pos || s->page_len) {
         if (!c->write->ready) {
-            lb_http_timer(c->write, s->listener->timeout_client_data);
+            lb_event_idle_touch(c->write, s->listener->timeout_client_data);
             return;
         }
 

@@ -327,19 +327,15 @@ lb_http_list_remove(lb_http_link_t *x)
 /* weir's group of tg. */
 lb_http_group_t *lb_http_group(const lb_target_group_t *tg);
 
-/* Read into [b->last, b->end) of c. Returns bytes (> 0), 0 at EOF,
- * LB_AGAIN, or LB_ERROR with *err. Keeps c->read->ready as
- * lb_stream_recv() does. */
+/* Read into [b->last, b->end) of c (not full) with lb_conn_recv(),
+ * moving b->last. Returns as lb_conn_recv() does; *err is errno after
+ * LB_ERROR (EPROTO for a TLS error), else 0. */
 ssize_t lb_http_recv(lb_connection_t *c, lb_http_buf_t *b, int *err);
 
-/* Write the iovecs to c (MSG_NOSIGNAL). Bytes written, LB_AGAIN, or
- * LB_ERROR with *err; clears c->write->ready on a short write. */
+/* Write the iovecs to c with lb_conn_send_iov() (one writev, or one TLS
+ * record for small parts). Returns as it does; *err as lb_http_recv(). */
 ssize_t lb_http_send(lb_connection_t *c, struct iovec *iov, int niov,
     int *err);
-
-/* Set ev's timer to ms from now, unless it is set already to within
- * 50 ms of that (saves tree operations on every read). */
-void lb_http_timer(lb_event_t *ev, lb_msec_t ms);
 
 /* "127.0.0.1" or "::1" (no port) of a socket address into buf. */
 size_t lb_http_addr_ip(const struct sockaddr *sa, char *buf, size_t size);

@@ -29,6 +29,7 @@
 
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
+#include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -39,7 +40,6 @@
 #include "lb_palloc.h"
 #include "lb_proxy_protocol.h"
 #include "lb_stream.h"
-#include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_gauge.h"
 
@@ -72,7 +72,6 @@ typedef struct {
     lb_listening_limit_t   *limit;      /* counted in; NULL: not */
     lb_stream_pipe_t        up;         /* client -> target */
     lb_stream_pipe_t        down;       /* target -> client */
-    lb_msec_t               active;     /* last transfer either way */
     lb_msec_t               timeout;    /* idle limit, 0: none */
     unsigned                connected:1;
 } lb_stream_session_t;
@@ -95,7 +94,6 @@ static ssize_t lb_stream_send(lb_connection_t *c, lb_stream_buf_t *b,
 static void lb_stream_proxy_finalize(lb_stream_session_t *s);
 static void lb_stream_proxy_log(lb_stream_session_t *s, unsigned level,
     int err, const char *what);
-static unsigned lb_stream_error_level(int err);
 
 
 void
@@ -170,11 +168,10 @@ lb_stream_proxy_init_connection(lb_connection_t *c)
     s->request.client = (struct sockaddr *) &c->sockaddr;
     s->request.client_len = c->socklen;
 
-    s->active = lb_current_msec;
     s->timeout = lst->timeout_client_data;
 
     if (s->timeout) {
-        lb_event_add_timer(c->read, s->timeout);
+        lb_event_idle_touch(c->read, s->timeout);
     }
 
     lb_stream_proxy_connect(s);
@@ -351,7 +348,10 @@ lb_stream_proxy_connected(lb_stream_session_t *s)
     lb_event_del_timer(s->upstream->write);
 
     s->connected = 1;
-    s->active = lb_current_msec;
+
+    if (s->timeout) {
+        lb_event_idle_touch(s->client->read, s->timeout);
+    }
 
     if (lb_log.level >= LB_LOG_DEBUG) {
         lb_stream_proxy_log(s, LB_LOG_DEBUG, 0, "connected to target");
@@ -364,7 +364,6 @@ lb_stream_proxy_connected(lb_stream_session_t *s)
 static void
 lb_stream_proxy_client_handler(lb_event_t *ev)
 {
-    lb_msec_t             idle;
     lb_connection_t      *c;
     lb_stream_session_t  *s;
 
@@ -377,19 +376,13 @@ lb_stream_proxy_client_handler(lb_event_t *ev)
     }
 
     if (ev->timedout) {
-        /* the timer is set once and moved here, not at every transfer:
-         * transfers only note the time */
+        /* the idle timer: transfers touch it, so it fires only after
+         * s->timeout without one */
         ev->timedout = 0;
-        idle = lb_current_msec - s->active;
 
         if (!s->connected) {
             /* connecting has its own timeout per target */
-            lb_event_add_timer(ev, s->timeout);
-            return;
-        }
-
-        if (idle < s->timeout) {
-            lb_event_add_timer(ev, s->timeout - idle);
+            lb_event_idle_touch(ev, s->timeout);
             return;
         }
 
@@ -500,12 +493,11 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             if (n > 0) {
                 progress = true;
                 out += n;
-                s->active = lb_current_msec;
 
             } else if (n == LB_ERROR) {
                 snprintf(what, sizeof(what), "sendmsg() to the %s failed",
                          p->dst_name);
-                lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+                lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
                 return LB_ERROR;
             }
         }
@@ -517,7 +509,6 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
                 p->bytes += n;
                 in += n;
                 progress = true;
-                s->active = lb_current_msec;
 
             } else if (n == 0) {
                 p->eof = 1;
@@ -525,12 +516,18 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             } else if (n == LB_ERROR) {
                 snprintf(what, sizeof(what), "readv() from the %s failed",
                          p->src_name);
-                lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+                lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
                 return LB_ERROR;
             }
         }
 
     } while (progress);
+
+    if ((in | out) != 0 && s->timeout) {
+        /* a transfer: the idle time starts again (lazily, no tree
+         * operation per pass) */
+        lb_event_idle_touch(s->client->read, s->timeout);
+    }
 
     /* the target's counters: bytes to it (written on the up pipe) and
      * from it (read on the down pipe), one update per pass */
@@ -554,7 +551,7 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
             err = errno;
             snprintf(what, sizeof(what), "shutdown() towards the %s failed",
                      p->dst_name);
-            lb_stream_proxy_log(s, lb_stream_error_level(err), err, what);
+            lb_stream_proxy_log(s, lb_conn_error_level(err), err, what);
             return LB_ERROR;
         }
         p->shut = 1;
@@ -564,15 +561,14 @@ lb_stream_proxy_pump(lb_stream_session_t *s, lb_stream_pipe_t *p,
 }
 
 
-/* Read into the free part of b. Returns the bytes read (> 0), 0 at end of
- * stream, LB_AGAIN, or LB_ERROR with *err. Keeps c->read->ready true only
- * while more may be waiting: a read shorter than the room offered means
- * the socket was drained, and the next arrival raises a new edge. */
+/* Read into the free part of b (both parts when it wraps) with
+ * lb_conn_recv_iov(). Returns as it does; *err is errno after LB_ERROR
+ * (EPROTO for a TLS error). */
 static ssize_t
 lb_stream_recv(lb_connection_t *c, lb_stream_buf_t *b, int *err)
 {
     int           niov;
-    size_t        tail, room;
+    size_t        tail;
     ssize_t       n;
     struct iovec  iov[2];
 
@@ -584,8 +580,6 @@ lb_stream_recv(lb_connection_t *c, lb_stream_buf_t *b, int *err)
     if (tail >= b->size) {
         tail -= b->size;
     }
-
-    room = b->size - b->len;
 
     if (tail >= b->pos) {
         iov[0].iov_base = b->start + tail;
@@ -600,117 +594,49 @@ lb_stream_recv(lb_connection_t *c, lb_stream_buf_t *b, int *err)
         niov = 1;
     }
 
-    if (c->ssl != NULL) {
-        /* TLS: the first part only; lb_ssl_recv() leaves c->read->ready
-         * set when it filled it, so the pump comes back for the rest */
-        n = lb_ssl_recv(c, iov[0].iov_base, iov[0].iov_len);
-        if (n > 0) {
-            b->len += n;
-        } else if (n == LB_ERROR) {
-            *err = c->ssl->err ? c->ssl->err : EPROTO;
-        }
-        return n;
-    }
+    n = lb_conn_recv_iov(c, iov, niov);
 
-    for ( ;; ) {
-        n = readv(c->fd, iov, niov);
+    if (n > 0) {
+        b->len += n;
 
-        if (n > 0) {
-            b->len += n;
-            if ((size_t) n < room && !c->read->pending_eof) {
-                c->read->ready = 0;
-            }
-            return n;
-        }
-
-        if (n == 0) {
-            c->read->ready = 0;
-            c->read->eof = 1;
-            return 0;
-        }
-
+    } else if (n == LB_ERROR) {
         *err = errno;
-
-        if (*err == EINTR) {
-            continue;
-        }
-
-        if (*err == EAGAIN) {
-            c->read->ready = 0;
-            return LB_AGAIN;
-        }
-
-        c->read->ready = 0;
-        return LB_ERROR;
     }
+
+    return n;
 }
 
 
-/* Write the data of b (both parts when it wraps) with one sendmsg();
- * MSG_NOSIGNAL: a peer gone is an error here, not a SIGPIPE. Returns the
- * bytes written, LB_AGAIN, or LB_ERROR with *err. */
+/* Write the data of b (both parts when it wraps) with
+ * lb_conn_send_iov(). Returns as it does; *err as lb_stream_recv(). */
 static ssize_t
 lb_stream_send(lb_connection_t *c, lb_stream_buf_t *b, int *err)
 {
-    size_t         first;
-    ssize_t        n;
-    struct iovec   iov[2];
-    struct msghdr  msg;
+    size_t        first;
+    ssize_t       n;
+    struct iovec  iov[2];
 
     first = lb_min(b->len, b->size - b->pos);
-
-    if (c->ssl != NULL) {
-        /* TLS: the part up to the wrap, a record at a time; a short write
-         * has cleared c->write->ready, a whole one leaves it for the rest */
-        n = lb_ssl_send(c, b->start + b->pos, first);
-        if (n > 0) {
-            b->pos += n;
-            if (b->pos >= b->size) {
-                b->pos -= b->size;
-            }
-            b->len -= n;
-        } else if (n == LB_ERROR) {
-            *err = c->ssl->err ? c->ssl->err : EPROTO;
-        }
-        return n;
-    }
 
     iov[0].iov_base = b->start + b->pos;
     iov[0].iov_len = first;
     iov[1].iov_base = b->start;
     iov[1].iov_len = b->len - first;
 
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (b->len > first) ? 2 : 1;
+    n = lb_conn_send_iov(c, iov, (b->len > first) ? 2 : 1);
 
-    for ( ;; ) {
-        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-
-        if (n >= 0) {
-            if ((size_t) n < b->len) {
-                c->write->ready = 0;
-            }
-
-            b->pos += n;
-            if (b->pos >= b->size) {
-                b->pos -= b->size;
-            }
-            b->len -= n;
-
-            return n;
+    if (n > 0) {
+        b->pos += n;
+        if (b->pos >= b->size) {
+            b->pos -= b->size;
         }
+        b->len -= n;
 
+    } else if (n == LB_ERROR) {
         *err = errno;
-
-        if (*err == EINTR) {
-            continue;
-        }
-
-        c->write->ready = 0;
-
-        return (*err == EAGAIN) ? LB_AGAIN : LB_ERROR;
     }
+
+    return n;
 }
 
 
@@ -765,21 +691,4 @@ lb_stream_proxy_log(lb_stream_session_t *s, unsigned level, int err,
                  (unsigned long) s->client->number, what, client,
                  s->peer ? s->peer->target->addr.text : "-",
                  s->listener->addr.text);
-}
-
-
-/* A peer that resets or vanishes is ordinary on the Internet: info. */
-static unsigned
-lb_stream_error_level(int err)
-{
-    switch (err) {
-    case ECONNRESET:
-    case EPIPE:
-    case ENOTCONN:
-    case ETIMEDOUT:
-    case EPROTO:        /* TLS error: the TLS layer logged its reason */
-        return LB_LOG_INFO;
-    default:
-        return LB_LOG_ERR;
-    }
 }

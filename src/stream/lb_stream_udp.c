@@ -6,9 +6,9 @@
  * listening socket. Nothing is allocated per datagram or per session: the
  * sessions come from one array taken when the worker starts.
  *
- * The idle timer of a session is set once and moved only when it fires:
- * each datagram just stamps s->active, and the timer handler re-arms for
- * the rest of the idle time when there was traffic since. */
+ * The idle timer of a session is an idle timer of the event layer
+ * (lb_event_idle_touch()): each datagram touches it, which costs no tree
+ * operation, and it fires only after the whole idle time without one. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE    /* recvmmsg(), sendmmsg() */
 #endif
@@ -652,6 +652,7 @@ lb_stream_udp_session_get(lb_stream_udp_listen_t *lu,
     if (s != NULL) {
         s->active = lb_current_msec;
         lb_stream_udp_table_touch(t, s);
+        lb_event_idle_touch(&s->idle, lu->timeout);
         return s;
     }
 
@@ -692,7 +693,7 @@ lb_stream_udp_session_get(lb_stream_udp_listen_t *lu,
     s->idle.data = s;
     s->idle.handler = lb_stream_udp_session_idle;
     s->active = lb_current_msec;
-    lb_event_add_timer(&s->idle, lu->timeout);
+    lb_event_idle_touch(&s->idle, lu->timeout);
 
     lb_stream_udp_stat.sessions++;
 
@@ -937,6 +938,7 @@ lb_stream_udp_read_target(lb_event_t *ev)
         if (nout != 0) {
             s->active = lb_current_msec;
             lb_stream_udp_table_touch(&lb_stream_udp_table, s);
+            lb_event_idle_touch(&s->idle, s->listen->timeout);
 
             if (s->peer->zone != NULL) {
                 lb_zone_counter_add(&s->peer->zone->bytes_in, bytes);
@@ -1027,8 +1029,7 @@ lb_stream_udp_write_nothing(lb_event_t *ev)
 
 /* --- session life --- */
 
-/* The idle timer: end the session when it has been quiet for the whole
- * timeout, else wait for the rest of it. */
+/* The idle timer: the session has been quiet for the whole timeout. */
 static void
 lb_stream_udp_session_idle(lb_event_t *ev)
 {
@@ -1040,11 +1041,6 @@ lb_stream_udp_session_idle(lb_event_t *ev)
     ev->timedout = 0;
 
     idle = lb_current_msec - s->active;
-
-    if (idle < s->listen->timeout) {
-        lb_event_add_timer(ev, s->listen->timeout - idle);
-        return;
-    }
 
     if (lb_log.level >= LB_LOG_DEBUG) {
         lb_connection_addr_text(&s->client.sa, text, sizeof(text));
