@@ -436,7 +436,7 @@ test_idle_many_random_exact(void **state)
 
     for (i = 0; i < NEV; i++) {
         evs[i].handler = idle_record;
-        idle_ms[i] = 50 + rnd() % 500;
+        idle_ms[i] = 50 + lb_test_rand() % 500;
         idle_last[i] = lb_current_msec;
         lb_event_idle_touch(&evs[i], idle_ms[i]);
     }
@@ -447,7 +447,7 @@ test_idle_many_random_exact(void **state)
 
         /* about one in twenty of those still waiting sees activity */
         for (i = 0; i < NEV; i++) {
-            if (evs[i].timer_set && rnd() % 20 == 0) {
+            if (evs[i].timer_set && lb_test_rand() % 20 == 0) {
                 idle_last[i] = lb_current_msec;
                 lb_event_idle_touch(&evs[i], idle_ms[i]);
             }
