@@ -494,6 +494,8 @@ for my $k (['ecdsa', '-newkey', 'ec', '-pkeyopt',
 my @ORIGIN = (free_port(), free_port());
 my @UORIGIN = (free_port(), free_port());
 my $BODY = "hello from the weir bench origin\n";
+# the origin's request counter (stub_status), for the sweep's rates
+my $ORIGIN_STATUS = free_port();
 {
     my $d = "$WORK/origin";
     make_path($d);
@@ -514,6 +516,10 @@ $listen        location / {
             default_type text/plain;
             return 200 "hello from the weir bench origin\\n";
         }
+    }
+    server {
+        listen 127.0.0.1:$ORIGIN_STATUS;
+        location / { stub_status; }
     }
 }
 EOF
@@ -776,6 +782,14 @@ sub load_wrk {
                "${secs}s", '--timeout', '5s');
     push @cmd, '-H', 'Connection: close' if $s->{close};
     my ($rc, $out) = run_capture(@cmd, $url);
+    my $r = parse_wrk($rc, $out);
+    $r->{error} = join ', ', grep { $_ } $r->{error},
+        $r->{requests} ? '' : 'no request completed';
+    return $r;
+}
+
+sub parse_wrk {
+    my ($rc, $out) = @_;
     my %r = (raw => $out);
     ($r{value}) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     ($r{requests}) = $out =~ /(\d+) requests in/;
@@ -789,6 +803,58 @@ sub load_wrk {
     $r{error} = join ', ', @err;
     $r{value} = undef unless $r{requests};
     return \%r;
+}
+
+# requests the origin has answered (stub_status), or undef
+sub origin_requests {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $ORIGIN_STATUS, Proto => 'tcp', Timeout => 2)
+        or return undef;
+    print $c "GET / HTTP/1.0\r\nHost: origin\r\n\r\n";
+    my $t = do { local $/; <$c> } // '';
+    close $c;
+    return $t =~ /^\s*\d+\s+\d+\s+(\d+)\s*$/m ? $1 : undef;
+}
+
+# The sweep's load: wrk, and the rate the origin counts in a window
+# after a warm-up. wrk's own figure spans the whole run, connecting
+# included, and at 10 000 clients connecting is most of a short run
+# (accept queues of 511, SYNs dropped and sent again after 1 s, 10 000
+# TLS handshakes); the window measures the steady state that follows.
+# The warm-up grows with the connections (0.5 s + 1 s a 2500; smoke:
+# 0.3 s); wrk is asked for more than the warm-up and the window and
+# stopped (SIGINT: it prints its summary) when the window ends, so a run
+# is bounded twice. Every request through a proxy is one at the origin.
+sub load_sweep {
+    my ($s, $url, $secs) = @_;
+    my $warm = $SMOKE ? 0.3 : 0.5 + $s->{conns} / 2500;
+    my $out = "$WORK/wrk.out";
+    unlink $out;
+    my @cmd = ('wrk', '-t', $s->{threads}, '-c', $s->{conns}, '-d',
+               int($warm + $secs + 3) . 's', '--timeout', '5s');
+    push @cmd, '-H', 'Connection: close' if $s->{close};
+    my $t0 = time;
+    my $pid = spawn('wrk', $out, @cmd, $url);
+    sleep(max(0, $t0 + $warm - time));
+    my ($c1, $t1) = (origin_requests(), time);
+    sleep(max(0, $t1 + $secs - time));
+    my ($c2, $t2) = (origin_requests(), time);
+    kill 'INT', $pid;
+    wait_for(sub { !alive($pid) }, 10);
+    stop_pid($pid, 'KILL');
+    my $r = parse_wrk($? >> 8, slurp($out));
+    my @err = grep { $_ } $r->{error};
+    $r->{wrk} = $r->{value};
+    if (defined $c1 && defined $c2 && $c2 > $c1 + 1 && $t2 > $t1) {
+        $r->{requests} = $c2 - $c1 - 1;         # less the status request
+        $r->{value} = $r->{requests} / ($t2 - $t1);
+    } else {
+        $r->{value} = undef;
+        push @err, 'no request in the window'
+            . (defined $c1 && defined $c2 ? '' : ' (no origin count)');
+    }
+    $r->{error} = join ', ', @err;
+    return $r;
 }
 
 sub load_udp {
@@ -970,16 +1036,18 @@ my $load_before = slurp('/proc/loadavg');
 my $t0 = time;
 
 # The duration expected, from what runs cost on the 2-core machine this
-# was written on: a run is its seconds plus ~0.5 s (start, probe,
-# report), plus the connecting and closing of its clients; an idle-memory
-# run a fresh server and its idle clients; a syscall count 2 s plus ~3 s
-# of perf; a profile ~25 s (only where a target is missed: counted as
-# if every one were).
+# was written on: a run is its seconds plus ~0.3 s (start, report); a
+# sweep run its warm-up too, and the closing of its clients (10 000:
+# ~2.5 s); an idle-memory run a fresh server and its idle clients; a
+# syscall count its 2 s plus ~1.5 s of perf; a profile ~20 s, where a
+# target is missed (counted for half the fixed scenarios with a target
+# and one point of each sweep scenario).
 sub run_cost {
     my ($s) = @_;
-    return 3 + $O{idle} / 1500 if $s->{kind} eq 'mem';
-    my $c = $O{seconds} + 0.5;
-    $c += $s->{conns} / 4000 if $s->{kind} eq 'wrk';
+    return 2 + $O{idle} / 4000 if $s->{kind} eq 'mem';
+    my $c = $O{seconds} + 0.3;
+    $c += ($SMOKE ? 0.3 : 0.5 + $s->{conns} / 2500) + $s->{conns} / 4000
+        if $s->{sweep};
     return $c;
 }
 
@@ -998,13 +1066,13 @@ sub estimate {
             * ($s->{sweep} ? $sweep_rounds : $rounds);
     }
     if ($O{syscalls} && $HAVE_PERF) {
-        $t += (($SMOKE ? 1 : 2) + 3) * scenario_servers($_)
-            for syscall_scenarios();
+        $t += (($SMOKE ? 1 : 2) + 1.5 + ($_->{conns} // 0) / 4000)
+            * scenario_servers($_) for syscall_scenarios();
     }
     if ($O{profile} && $HAVE_PERF && !$SMOKE) {
         my @p = grep { $_->{target} && !$_->{sweep} && $_->{kind} ne 'mem' }
             @SCENARIOS;
-        $t += (25 + $O{seconds}) * (@p + @SWEEP_RUN);
+        $t += (20 + $O{seconds}) * (@p / 2 + @SWEEP_RUN);
     }
     return $t;
 }
@@ -1088,7 +1156,9 @@ sub run_one {
     my (undef, undef, undef, $cu0, $cs0) = POSIX::times();
     my $w0 = time;
     my $r;
-    if ($s->{kind} eq 'wrk') {
+    if ($s->{sweep}) {
+        $r = load_sweep($s, url($i, $s->{ep}), $secs);
+    } elsif ($s->{kind} eq 'wrk') {
         $r = load_wrk($s, url($i, $s->{ep}), $secs);
     } elsif ($s->{kind} eq 'udp') {
         $r = load_udp($s, $i->{ports}{udp}, $secs);
@@ -1693,7 +1763,7 @@ sub plot_sweep {
                 } 0 .. $#srv) . "\n";
     }
     $gp .= "set title 'weir / best peer'\nset ylabel 'ratio'\n"
-        . "set yrange [0:*]\nset key bottom left\n"
+        . "set yrange [0:*]\nset format y '%.2f'\nset key bottom left\n"
         . 'plot ' . join(', ', map {
             (my $t = $sweeps->[$_]{id}) =~ s/^sweep_//;
             $t =~ s/_/ /g;
