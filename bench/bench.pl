@@ -41,6 +41,7 @@
 #   BENCH_SYSCALLS 0: skip the syscall pass
 #   BENCH_PROFILE  0: no profiles; all: profile weir in every scenario, not
 #                  only where a target is missed
+#   BENCH_ESTIMATE 1: print the duration expected and stop
 #   BENCH_SMOKE    1: one short round (1 s runs, 300 idle connections,
 #                  sweep at 1 and 16 connections, syscalls for one
 #                  scenario, no profile); scenarios whose
@@ -1094,6 +1095,7 @@ sub estimate {
         scalar(grep { !$_->{sweep} } @SCENARIOS),
         scalar(grep { $_->{sweep} } @SCENARIOS),
         join(',', @SWEEP_POINTS), $O{rounds}, $sr, $O{seconds}, $t / 60));
+    exit 0 if $ENV{BENCH_ESTIMATE};
 }
 
 probe_weir_features() if grep { $_ eq 'weir' } @SERVERS;
