@@ -846,6 +846,7 @@ sub load_sweep {
     my $r = parse_wrk($? >> 8, slurp($out));
     my @err = grep { $_ } $r->{error};
     $r->{wrk} = $r->{value};
+    $r->{wrk_requests} = $r->{requests};
     if (defined $c1 && defined $c2 && $c2 > $c1 + 1 && $t2 > $t1) {
         $r->{requests} = $c2 - $c1 - 1;         # less the status request
         $r->{value} = $r->{requests} / ($t2 - $t1);
@@ -1181,8 +1182,10 @@ sub run_one {
         # accept queue dropped (netns-wide: another test may add some),
         # and what the server logged
         my @n;
+        # (the counter is the network namespace's: others' tests on this
+        # machine add a few, hence the floor)
         my $lo = listen_overflows() - $lo0;
-        push @n, "listen overflows $lo" if $lo > 0;
+        push @n, "listen overflows $lo" if $lo > 100;
         my @new;
         for my $f (sort keys %log0) {
             open(my $fh, '<', $f) or next;
@@ -1345,8 +1348,11 @@ sub count_syscalls {
         my $secs = $SMOKE ? 1 : 2;
         $r = $s->{kind} eq 'udp' ? load_udp($s, $i->{ports}{udp}, $secs)
            : $s->{kind} eq 'hs' ? load_hs($s, $i->{ports}{ $s->{ep} }, $secs)
+           : $s->{sweep} ? load_sweep($s, url($i, $s->{ep}), $secs)
            : load_wrk($s, url($i, $s->{ep}), $secs);
         $sync->('disable');
+        # the sweep's load: perf saw the whole wrk run, warm-up included
+        $r->{requests} = $r->{wrk_requests} if $s->{sweep};
     }
     close $cw;
     close $ar;
@@ -1751,10 +1757,13 @@ sub plot_sweep {
         . "set grid\nset key top left\nset xlabel 'client connections'\n"
         . "set format y '%.0f'\n"
         . sprintf("set multiplot layout %d,%d title 'weir, nginx and "
-            . "HAProxy on %s: requests per second by client connections "
-            . "(medians)'\n", $nrow, $ncol, strftime('%Y-%m-%d', localtime));
+            . "HAProxy, %s, weir %s: requests per second by client "
+            . "connections (medians of %d rounds)'\n", $nrow, $ncol,
+            strftime('%Y-%m-%d', localtime), $commit =~ s/ .*//r,
+            $O{sweep_rounds});
     my @style = ("lw 2 pt 7 lc rgb '#d62728'", "lw 2 pt 5 lc rgb '#2ca02c'",
                  "lw 2 pt 9 lc rgb '#1f77b4'");
+    my @ratio_colour = qw(#d62728 #ff7f0e #9467bd #8c564b #17becf);
     for my $i (0 .. $#$sweeps) {
         my $w = $sweeps->[$i];
         (my $t = $w->{title}) =~ s/'/''/g;
@@ -1769,7 +1778,9 @@ sub plot_sweep {
         . 'plot ' . join(', ', map {
             (my $t = $sweeps->[$_]{id}) =~ s/^sweep_//;
             $t =~ s/_/ /g;
-            "'$dat' index $_ using 1:5 with linespoints lw 2 title '$t'"
+            "'$dat' index $_ using 1:5 with linespoints lw 2 pt "
+            . (4 + $_) . " lc rgb '" . $ratio_colour[$_ % @ratio_colour]
+            . "' title '$t'"
             } 0 .. $#$sweeps)
         . ", 1 with lines dt 2 lc rgb 'black' notitle\n"
         . "unset multiplot\n";
