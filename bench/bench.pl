@@ -1763,7 +1763,8 @@ sub plot_sweep {
             $O{sweep_rounds});
     my @style = ("lw 2 pt 7 lc rgb '#d62728'", "lw 2 pt 5 lc rgb '#2ca02c'",
                  "lw 2 pt 9 lc rgb '#1f77b4'");
-    my @ratio_colour = qw(#d62728 #ff7f0e #9467bd #8c564b #17becf);
+    my @ratio_colour = ('#d62728', '#ff7f0e', '#9467bd', '#8c564b',
+                        '#17becf');
     for my $i (0 .. $#$sweeps) {
         my $w = $sweeps->[$i];
         (my $t = $w->{title}) =~ s/'/''/g;
