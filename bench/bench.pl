@@ -19,7 +19,13 @@
 # above and interleaved the same way. It adds a table of weir/best peer
 # and req/s per point, syscalls per request at 64 and 1000 connections,
 # and sweep.png (gnuplot, when installed: req/s against connections, log
-# x, one panel per sweep scenario, and the ratios). The sweep's ids:
+# x, one panel per sweep scenario, and the ratios). A point's rate is
+# the origin's request count (stub_status) over a window that follows a
+# warm-up, not wrk's figure, which at 10 000 clients is mostly the
+# connecting (see load_sweep). At 10 000 HTTPS clients, on the 2-core
+# machine this was written on, wrk completed no request in 14 s (1 to 4
+# threads; weir, nginx and HAProxy alike): that point may read "no
+# request in the window". The sweep's ids:
 # sweep_http_ka_w1, sweep_http_ka_w2, sweep_http_close, sweep_tcp_ka,
 # sweep_https_ka (a point: sweep_tcp_ka@1000). The duration expected is
 # printed at start; when the whole run would pass ~35 minutes, the sweep
