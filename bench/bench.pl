@@ -1764,9 +1764,9 @@ sub plot_sweep {
         . "set format y '%.0f'\n"
         . sprintf("set multiplot layout %d,%d title 'weir, nginx and "
             . "HAProxy, %s, weir %s: requests per second by client "
-            . "connections (medians of %d rounds)'\n", $nrow, $ncol,
+            . "connections (medians of %d round%s)'\n", $nrow, $ncol,
             strftime('%Y-%m-%d', localtime), $commit =~ s/ .*//r,
-            $O{sweep_rounds});
+            $O{sweep_rounds}, $O{sweep_rounds} == 1 ? '' : 's');
     my @style = ("lw 2 pt 7 lc rgb '#d62728'", "lw 2 pt 5 lc rgb '#2ca02c'",
                  "lw 2 pt 9 lc rgb '#1f77b4'");
     my @ratio_colour = ('#d62728', '#ff7f0e', '#9467bd', '#8c564b',
