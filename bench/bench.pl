@@ -1290,7 +1290,11 @@ for my $round (1 .. $ROUNDS) {
             $r->{error} =~ s/\s+/ /g if $r->{error};
             push @RAW, [$round, $s->{id}, $srv, $r->{value} // '',
                         sprintf('%.0f', $r->{cpu} // 0),
-                        sprintf('%.0f', $r->{ccpu} // 0), $r->{note} // '',
+                        sprintf('%.0f', $r->{ccpu} // 0),
+                        # a sweep run: wrk's own figure, connecting included
+                        join('; ', grep { $_ } (defined $r->{wrk}
+                            ? sprintf('wrk %.0f req/s', $r->{wrk}) : ''),
+                            $r->{note}),
                         $r->{error} // ''];
             log_msg(sprintf('  %-22s %-8s %12s %s%s', $s->{id}, $srv,
                 defined $r->{value} ? sprintf('%.1f', $r->{value}) : '-',
