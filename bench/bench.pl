@@ -12,23 +12,56 @@
 # servers' processes while a load runs) and, for every target ratio not
 # met, weir's worker is profiled (perf record) under that scenario's load.
 #
+# The concurrency sweep: HTTP keep-alive with 1 and with 2 workers, HTTP
+# with a new connection per request, TCP (keep-alive HTTP through it) and
+# HTTPS keep-alive, each at 1, 16, 64, 256, 1000 and 10 000 client
+# connections (wrk), on the same instances and configs as the scenarios
+# above and interleaved the same way. It adds a table of weir/best peer
+# and req/s per point, syscalls per request at 64 and 1000 connections,
+# and sweep.png (gnuplot, when installed: req/s against connections, log
+# x, one panel per sweep scenario, and the ratios). A point's rate is
+# the origin's request count (stub_status) over a window that follows a
+# warm-up, not wrk's figure, which at 10 000 clients is mostly the
+# connecting (see load_sweep). At 10 000 HTTPS clients, on the 2-core
+# machine this was written on, wrk completed no request in 14 s (1 to 4
+# threads; weir, nginx and HAProxy alike): that point may read "no
+# request in the window". The sweep's ids:
+# sweep_http_ka_w1, sweep_http_ka_w2, sweep_http_close, sweep_tcp_ka,
+# sweep_https_ka (a point: sweep_tcp_ka@1000). The duration expected is
+# printed at start; when the whole run would pass ~35 minutes, the sweep
+# gets 3 rounds (said so) unless BENCH_SWEEP_ROUNDS is given.
+#
 # Environment:
 #   WEIR_BINARY    the weir to measure (objs/weir)
 #   BENCH_ROUNDS   rounds (5)            BENCH_SECONDS  seconds a run (3)
 #   BENCH_OUT      output directory (objs/bench): results.md, results.tsv,
 #                  raw.tsv, profiles, server configs and logs
-#   BENCH_ONLY     comma list of scenario ids to run (all)
+#   BENCH_ONLY     comma list of scenario ids to run (all); 'sweep' is
+#                  every sweep scenario, 'fixed' every other one
+#   BENCH_SWEEP    comma list of client connection counts for the sweep
+#                  (1,16,64,256,1000,10000; smoke: 1,16)
+#   BENCH_SWEEP_ROUNDS  rounds for the sweep points (BENCH_ROUNDS, or 3
+#                  when the whole run would pass ~35 minutes)
 #   BENCH_SERVERS  comma list among weir,nginx,haproxy (all three)
 #   BENCH_IDLE     idle connections for the memory scenario (10000)
 #   BENCH_SYSCALLS 0: skip the syscall pass
 #   BENCH_PROFILE  0: no profiles; all: profile weir in every scenario, not
 #                  only where a target is missed
+#   BENCH_ESTIMATE 1: print the duration expected and stop
 #   BENCH_SMOKE    1: one short round (1 s runs, 300 idle connections,
-#                  syscalls for one scenario, no profile); scenarios whose
+#                  sweep at 1 and 16 connections, syscalls for one
+#                  scenario, no profile); scenarios whose
 #                  weir side does not work yet are skipped, not run for
 #                  the peers only. For t/bench_smoke.t.
 # Every load is bounded in time (and the UDP one in count); every process
-# started here is stopped at exit, also on INT/TERM.
+# started here is stopped at exit, also on INT/TERM, and a sysctl changed
+# for the run (net.ipv4.tcp_tw_reuse, see below) is put back.
+# Descriptors: the soft RLIMIT_NOFILE is raised to the hard one (re-exec
+# through sh; bench/run.sh first tries 65536); the servers get as many
+# (nginx worker_rlimit_nofile and worker_connections, HAProxy maxconn,
+# weir raises its own to the hard limit and has 65536 connection slots a
+# worker). A proxy at N client connections may hold up to 2N descriptors.
+
 use strict;
 use warnings;
 
@@ -41,6 +74,14 @@ use Time::HiRes qw(time sleep);
 
 $| = 1;
 
+# the soft open-file limit up to the hard one (Perl has no setrlimit of
+# its own): once, through sh; BENCH_NOFILE_RAISED marks the re-exec
+if (!$ENV{BENCH_NOFILE_RAISED}) {
+    $ENV{BENCH_NOFILE_RAISED} = 1;
+    exec('sh', '-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"',
+         'sh', $^X, $0, @ARGV);
+}
+
 my $ROOT = getcwd();
 my $SMOKE = $ENV{BENCH_SMOKE} ? 1 : 0;
 my %O = (
@@ -51,6 +92,10 @@ my %O = (
     idle     => $ENV{BENCH_IDLE} // ($SMOKE ? 300 : 10000),
     syscalls => $ENV{BENCH_SYSCALLS} // 1,
     profile  => $ENV{BENCH_PROFILE} // ($SMOKE ? 0 : 1),
+    sweep    => [grep { /^\d+$/ && $_ > 0 } split /,/,
+                 ($ENV{BENCH_SWEEP} // ($SMOKE ? '1,16'
+                                               : '1,16,64,256,1000,10000'))],
+    sweep_rounds => $ENV{BENCH_SWEEP_ROUNDS},
 );
 $O{seconds} = int($O{seconds}) || 1;     # wrk takes whole seconds
 make_path($O{out});
@@ -101,11 +146,44 @@ my @SCENARIOS = (
       ep => 'http', inst => 'mem', kind => 'mem', unit => 'B/conn',
       better => 'lo', target => 'nginx' },
 );
+# The concurrency sweep: each of these at every BENCH_SWEEP point, as a
+# scenario of its own ('<id>@<connections>'); the targets are issue 9's.
+# wrk gets the threads of the fixed scenario (never more than the
+# connections). HTTPS: wrk connects every client at the start of a run,
+# so at 10 000 connections the run includes 10 000 full handshakes.
+my @SWEEPS = (
+    { id => 'sweep_http_ka_w1', title => 'HTTP keep-alive, 1 worker',
+      ep => 'http', inst => 'w1', threads => 1, target => 1.10 },
+    { id => 'sweep_http_ka_w2', title => 'HTTP keep-alive, 2 workers',
+      ep => 'http', inst => 'w2', threads => 2, target => 1.05 },
+    { id => 'sweep_http_close', title => 'HTTP, new connection per request',
+      ep => 'http', inst => 'w1', threads => 1, close => 1, target => 1.0 },
+    { id => 'sweep_tcp_ka', title => 'TCP proxy of keep-alive HTTP',
+      ep => 'tcp', inst => 'w1', threads => 1, target => 1.05 },
+    { id => 'sweep_https_ka', title => 'HTTPS keep-alive (ECDSA)',
+      ep => 'https_ecdsa', inst => 'w1', threads => 1, target => 1.05 },
+);
+my %SWEEP = map { $_->{id} => $_ } @SWEEPS;
+my @SWEEP_POINTS = sort { $a <=> $b } keys %{ { map { $_ => 1 }
+                                                @{ $O{sweep} } } };
+for my $w (@SWEEPS) {
+    for my $n (@SWEEP_POINTS) {
+        push @SCENARIOS, { %$w, id => "$w->{id}\@$n", sweep => $w->{id},
+            title => "$w->{title}, $n conns", kind => 'wrk', conns => $n,
+            threads => min($w->{threads}, $n), unit => 'req/s',
+            better => 'hi' };
+    }
+}
 my %SCEN = map { $_->{id} => $_ } @SCENARIOS;
 if ($ENV{BENCH_ONLY}) {
     my %want = map { $_ => 1 } split /,/, $ENV{BENCH_ONLY};
-    @SCENARIOS = grep { $want{$_->{id}} } @SCENARIOS;
+    @SCENARIOS = grep { $want{ $_->{id} } || ($_->{sweep}
+        && ($want{ $_->{sweep} } || $want{sweep}))
+        || (!$_->{sweep} && $want{fixed}) } @SCENARIOS;
 }
+my @SWEEP_RUN = grep { my $w = $_->{id};
+                       grep { ($_->{sweep} // '') eq $w } @SCENARIOS }
+    @SWEEPS;
 
 # weir features an endpoint needs (probed: the weir side may not exist yet)
 my %EP_FEATURE = (http => 'http', tcp => 'tcp', udp => 'udp',
@@ -329,8 +407,54 @@ if ($O{idle} > $NOFILE - 1000) {
     log_msg("open-file limit $NOFILE: $n idle connections, not $O{idle}");
     $O{idle} = $n;
 }
-my $HAPROXY_MAXCONN = max(4000, $O{idle} + 2000);
+my $SWEEP_MAX = max(0, map { $_->{conns} } grep { $_->{sweep} }
+                     @SCENARIOS);
+my $HAPROXY_MAXCONN = max(4000, $O{idle} + 2000, $SWEEP_MAX + 2000);
 my $NGINX_CONNS = max(1024, $NOFILE - 100);
+# a proxy holds a client and (while the request is out) a target
+# connection: up to 2N descriptors at N clients, as many in the origin;
+# without CAP_SYS_RESOURCE the hard limit is what there is
+if ($SWEEP_MAX && $NOFILE < 2 * $SWEEP_MAX + 1000) {
+    log_msg("open-file limit $NOFILE (hard): a server at $SWEEP_MAX "
+            . "clients may need up to " . (2 * $SWEEP_MAX + 1000)
+            . ' descriptors and run out');
+}
+
+# New connection per request at high rates: every closed connection
+# leaves a TIME_WAIT on loopback (60 s), and the ports that an active
+# close parks there are ephemeral ones (wrk's, or a proxy's to the
+# origins when it drops a surplus target connection). 28 000 ports in
+# the default range last a fraction of a minute at these rates. The
+# choice here: net.ipv4.tcp_tw_reuse, which lets connect() take a
+# TIME_WAIT port again after 1 s (timestamps keep it safe); 2 (the
+# kernel's default since 4.x) enables it for loopback only, which is all
+# this bench uses. When it is 0, it is set to 2 for the run and put back
+# at exit; when it cannot be written, the run goes on and says so. (The
+# other way, spreading sources over 127.0.0.x, needs a bind address in
+# wrk, which has none.)
+my $TW_FILE = '/proc/sys/net/ipv4/tcp_tw_reuse';
+my $TW_SAVED;
+END {
+    if (defined $TW_SAVED && $$ == $OWNER
+        && open(my $fh, '>', $TW_FILE)) {
+        print $fh "$TW_SAVED\n";
+        close $fh;
+    }
+}
+if (grep { $_->{close} } @SCENARIOS) {
+    my $v = slurp($TW_FILE);
+    chomp $v;
+    if ($v eq '0') {
+        my $fh;
+        if (open($fh, '>', $TW_FILE) and print $fh "2\n" and close $fh) {
+            $TW_SAVED = $v;
+            log_msg('net.ipv4.tcp_tw_reuse 0 -> 2 (loopback) for the run');
+        } else {
+            log_msg('net.ipv4.tcp_tw_reuse is 0 and cannot be set: new '
+                    . 'connections at high rates may run out of ports');
+        }
+    }
+}
 
 my $HAVE_PERF = have('perf')
     && system('perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1')
@@ -377,6 +501,8 @@ for my $k (['ecdsa', '-newkey', 'ec', '-pkeyopt',
 my @ORIGIN = (free_port(), free_port());
 my @UORIGIN = (free_port(), free_port());
 my $BODY = "hello from the weir bench origin\n";
+# the origin's request counter (stub_status), for the sweep's rates
+my $ORIGIN_STATUS = free_port();
 {
     my $d = "$WORK/origin";
     make_path($d);
@@ -397,6 +523,10 @@ $listen        location / {
             default_type text/plain;
             return 200 "hello from the weir bench origin\\n";
         }
+    }
+    server {
+        listen 127.0.0.1:$ORIGIN_STATUS;
+        location / { stub_status; }
     }
 }
 EOF
@@ -659,6 +789,14 @@ sub load_wrk {
                "${secs}s", '--timeout', '5s');
     push @cmd, '-H', 'Connection: close' if $s->{close};
     my ($rc, $out) = run_capture(@cmd, $url);
+    my $r = parse_wrk($rc, $out);
+    $r->{error} = join ', ', grep { $_ } $r->{error},
+        $r->{requests} ? '' : 'no request completed';
+    return $r;
+}
+
+sub parse_wrk {
+    my ($rc, $out) = @_;
     my %r = (raw => $out);
     ($r{value}) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     ($r{requests}) = $out =~ /(\d+) requests in/;
@@ -672,6 +810,59 @@ sub load_wrk {
     $r{error} = join ', ', @err;
     $r{value} = undef unless $r{requests};
     return \%r;
+}
+
+# requests the origin has answered (stub_status), or undef
+sub origin_requests {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $ORIGIN_STATUS, Proto => 'tcp', Timeout => 2)
+        or return undef;
+    print $c "GET / HTTP/1.0\r\nHost: origin\r\n\r\n";
+    my $t = do { local $/; <$c> } // '';
+    close $c;
+    return $t =~ /^\s*\d+\s+\d+\s+(\d+)\s*$/m ? $1 : undef;
+}
+
+# The sweep's load: wrk, and the rate the origin counts in a window
+# after a warm-up. wrk's own figure spans the whole run, connecting
+# included, and at 10 000 clients connecting is most of a short run
+# (accept queues of 511, SYNs dropped and sent again after 1 s, 10 000
+# TLS handshakes); the window measures the steady state that follows.
+# The warm-up grows with the connections (0.5 s + 1 s a 2500; smoke:
+# 0.3 s); wrk is asked for more than the warm-up and the window and
+# stopped (SIGINT: it prints its summary) when the window ends, so a run
+# is bounded twice. Every request through a proxy is one at the origin.
+sub load_sweep {
+    my ($s, $url, $secs) = @_;
+    my $warm = $SMOKE ? 0.3 : 0.5 + $s->{conns} / 2500;
+    my $out = "$WORK/wrk.out";
+    unlink $out;
+    my @cmd = ('wrk', '-t', $s->{threads}, '-c', $s->{conns}, '-d',
+               int($warm + $secs + 3) . 's', '--timeout', '5s');
+    push @cmd, '-H', 'Connection: close' if $s->{close};
+    my $t0 = time;
+    my $pid = spawn('wrk', $out, @cmd, $url);
+    sleep(max(0, $t0 + $warm - time));
+    my ($c1, $t1) = (origin_requests(), time);
+    sleep(max(0, $t1 + $secs - time));
+    my ($c2, $t2) = (origin_requests(), time);
+    kill 'INT', $pid;
+    wait_for(sub { !alive($pid) }, 10);
+    stop_pid($pid, 'KILL');
+    my $r = parse_wrk($? >> 8, slurp($out));
+    my @err = grep { $_ } $r->{error};
+    $r->{wrk} = $r->{value};
+    $r->{wrk_requests} = $r->{requests};
+    if (defined $c1 && defined $c2 && $c2 > $c1 + 1 && $t2 > $t1) {
+        $r->{requests} = $c2 - $c1 - 1;         # less the status request
+        $r->{value} = $r->{requests} / ($t2 - $t1);
+    } else {
+        $r->{value} = undef;
+        push @err, 'no request in the window'
+            . (defined $c1 && defined $c2 ? '' : ' (no origin count)');
+    }
+    $r->{error} = join ', ', @err;
+    return $r;
 }
 
 sub load_udp {
@@ -852,6 +1043,68 @@ my (%RES, %SKIP, %INST, @RAW, $RATE);
 my $load_before = slurp('/proc/loadavg');
 my $t0 = time;
 
+# The duration expected, from what runs cost on the 2-core machine this
+# was written on: a run is its seconds plus ~0.3 s (start, report); a
+# sweep run its warm-up too, and the closing of its clients (10 000:
+# ~2.5 s); an idle-memory run a fresh server and its idle clients; a
+# syscall count its 2 s plus ~1.5 s of perf; a profile ~20 s, where a
+# target is missed (counted for half the fixed scenarios with a target
+# and one point of each sweep scenario).
+sub run_cost {
+    my ($s) = @_;
+    return 2 + $O{idle} / 4000 if $s->{kind} eq 'mem';
+    my $c = $O{seconds} + 0.3;
+    $c += ($SMOKE ? 0.3 : 0.5 + $s->{conns} / 2500) + $s->{conns} / 4000
+        if $s->{sweep};
+    return $c;
+}
+
+# the fixed 1-worker loads, and the sweep at 64 and 1000 connections
+sub syscall_scenarios {
+    my @w = grep { $_->{sweep} ? $_->{conns} == 64 || $_->{conns} == 1000
+        : $_->{kind} =~ /^(wrk|udp|hs)$/ && $_->{inst} eq 'w1' } @SCENARIOS;
+    return $SMOKE && @w ? @w[0 .. 0] : @w;
+}
+
+sub estimate {
+    my ($rounds, $sweep_rounds) = @_;
+    my $t = 10;                                 # tools, certs, probes
+    for my $s (@SCENARIOS) {
+        $t += run_cost($s) * scenario_servers($s)
+            * ($s->{sweep} ? $sweep_rounds : $rounds);
+    }
+    if ($O{syscalls} && $HAVE_PERF) {
+        $t += (($SMOKE ? 1 : 2) + 1.5 + ($_->{conns} // 0) / 4000)
+            * scenario_servers($_) for syscall_scenarios();
+    }
+    if ($O{profile} && $HAVE_PERF && !$SMOKE) {
+        my @p = grep { $_->{target} && !$_->{sweep} && $_->{kind} ne 'mem' }
+            @SCENARIOS;
+        $t += (20 + $O{seconds}) * (@p / 2 + @SWEEP_RUN);
+    }
+    return $t;
+}
+
+{
+    my $sr = $O{sweep_rounds} // $O{rounds};
+    my $t = estimate($O{rounds}, $sr);
+    if (!defined $O{sweep_rounds} && @SWEEP_RUN && $sr > 3 && $t > 35 * 60)
+    {
+        my $t3 = estimate($O{rounds}, 3);
+        log_msg(sprintf('%d rounds of the sweep would take the run to '
+            . '~%.0f min: the sweep gets 3 rounds (~%.0f min; '
+            . 'BENCH_SWEEP_ROUNDS sets it)', $sr, $t / 60, $t3 / 60));
+        ($sr, $t) = (3, $t3);
+    }
+    $O{sweep_rounds} = $sr;
+    log_msg(sprintf('%d scenarios (%d sweep points over %s connections), '
+        . '%d rounds (sweep: %d), %d s a run: expected ~%.0f min',
+        scalar(grep { !$_->{sweep} } @SCENARIOS),
+        scalar(grep { $_->{sweep} } @SCENARIOS),
+        join(',', @SWEEP_POINTS), $O{rounds}, $sr, $O{seconds}, $t / 60));
+    exit 0 if $ENV{BENCH_ESTIMATE};
+}
+
 probe_weir_features() if grep { $_ eq 'weir' } @SERVERS;
 
 for my $s (@SCENARIOS) {
@@ -903,11 +1156,18 @@ sub run_one {
         or return { error => "$srv did not start" };
     return { error => $i->{broken}{ $s->{ep} } } if $i->{broken}{ $s->{ep} };
     my @p = pids($i);
+    my ($lo0, %log0);
+    if ($s->{sweep}) {
+        $lo0 = listen_overflows();
+        %log0 = map { $_ => -s $_ // 0 } server_logs($i);
+    }
     my $c0 = cpu_seconds(@p);
     my (undef, undef, undef, $cu0, $cs0) = POSIX::times();
     my $w0 = time;
     my $r;
-    if ($s->{kind} eq 'wrk') {
+    if ($s->{sweep}) {
+        $r = load_sweep($s, url($i, $s->{ep}), $secs);
+    } elsif ($s->{kind} eq 'wrk') {
         $r = load_wrk($s, url($i, $s->{ep}), $secs);
     } elsif ($s->{kind} eq 'udp') {
         $r = load_udp($s, $i->{ports}{udp}, $secs);
@@ -923,7 +1183,69 @@ sub run_one {
                            : 0;
     $r->{error} = "$srv exited" . ($r->{error} ? ", $r->{error}" : '')
         unless alive($i->{pid});
+    if ($s->{sweep}) {
+        # what a high point may cost that the rate alone hides: SYNs the
+        # accept queue dropped (netns-wide: another test may add some),
+        # and what the server logged
+        my @n;
+        # (the counter is the network namespace's: others' tests on this
+        # machine add a few, hence the floor)
+        my $lo = listen_overflows() - $lo0;
+        push @n, "listen overflows $lo" if $lo > 100;
+        my @new;
+        for my $f (sort keys %log0) {
+            open(my $fh, '<', $f) or next;
+            seek($fh, $log0{$f}, 0);
+            push @new, grep { /\S/ && !/^\s*$/ } <$fh>;
+        }
+        chomp @new;
+        if (@new) {
+            (my $first = $new[0]) =~ s/\s+/ /g;
+            push @n, scalar(@new) . " log lines, first: "
+                . substr($first, 0, 160);
+        }
+        $r->{note} = join '; ', @n if @n;
+        # the next run starts once this server has closed what wrk
+        # left (10 000 connections take a moment)
+        settle(@p) if $s->{conns} >= 1000;
+    }
     return $r;
+}
+
+sub listen_overflows {
+    my @l = grep { /^TcpExt:/ } split /\n/, slurp('/proc/net/netstat');
+    return 0 unless @l == 2;
+    my @k = split ' ', $l[0];
+    my @v = split ' ', $l[1];
+    my %h;
+    @h{@k} = @v;
+    return $h{ListenOverflows} // 0;
+}
+
+sub server_logs {
+    my ($i) = @_;
+    return grep { -f } glob("$i->{dir}/*.log"), glob("$i->{dir}/logs/*.log");
+}
+
+# until the descriptors of the processes stop changing (at most 5 s)
+sub settle {
+    my (@p) = @_;
+    my $count = sub {
+        my $n = 0;
+        for my $p (@p) {
+            opendir(my $d, "/proc/$p/fd") or next;
+            $n += grep { /^\d/ } readdir $d;
+        }
+        return $n;
+    };
+    my $last = -1;
+    wait_for(sub {
+        sleep 0.1;
+        my $now = $count->();
+        my $same = $now == $last;
+        $last = $now;
+        return $same;
+    }, 5);
 }
 
 sub median {
@@ -951,9 +1273,11 @@ sub fix_rate {
     log_msg("latency scenario rate: $RATE req/s (half the best peer)");
 }
 
-for my $round (1 .. $O{rounds}) {
-    log_msg("round $round of $O{rounds}");
+my $ROUNDS = max($O{rounds}, @SWEEP_RUN ? $O{sweep_rounds} : 0);
+for my $round (1 .. $ROUNDS) {
+    log_msg("round $round of $ROUNDS");
     for my $s (@SCENARIOS) {
+        next if $round > ($s->{sweep} ? $O{sweep_rounds} : $O{rounds});
         fix_rate() if $s->{kind} eq 'rate';
         # interleaved, and the order turns each round (weir nginx
         # haproxy, then nginx haproxy weir, ...) so no server always
@@ -966,9 +1290,13 @@ for my $round (1 .. $O{rounds}) {
             $r->{error} =~ s/\s+/ /g if $r->{error};
             push @RAW, [$round, $s->{id}, $srv, $r->{value} // '',
                         sprintf('%.0f', $r->{cpu} // 0),
-                        sprintf('%.0f', $r->{ccpu} // 0), $r->{note} // '',
+                        sprintf('%.0f', $r->{ccpu} // 0),
+                        # a sweep run: wrk's own figure, connecting included
+                        join('; ', grep { $_ } (defined $r->{wrk}
+                            ? sprintf('wrk %.0f req/s', $r->{wrk}) : ''),
+                            $r->{note}),
                         $r->{error} // ''];
-            log_msg(sprintf('  %-15s %-8s %12s %s%s', $s->{id}, $srv,
+            log_msg(sprintf('  %-22s %-8s %12s %s%s', $s->{id}, $srv,
                 defined $r->{value} ? sprintf('%.1f', $r->{value}) : '-',
                 defined $r->{cpu} ? sprintf('cpu %3.0f%% client %3.0f%% ',
                                             $r->{cpu}, $r->{ccpu}) : '',
@@ -1030,8 +1358,11 @@ sub count_syscalls {
         my $secs = $SMOKE ? 1 : 2;
         $r = $s->{kind} eq 'udp' ? load_udp($s, $i->{ports}{udp}, $secs)
            : $s->{kind} eq 'hs' ? load_hs($s, $i->{ports}{ $s->{ep} }, $secs)
+           : $s->{sweep} ? load_sweep($s, url($i, $s->{ep}), $secs)
            : load_wrk($s, url($i, $s->{ep}), $secs);
         $sync->('disable');
+        # the sweep's load: perf saw the whole wrk run, warm-up included
+        $r->{requests} = $r->{wrk_requests} if $s->{sweep};
     }
     close $cw;
     close $ar;
@@ -1053,16 +1384,14 @@ sub count_syscalls {
 
 if ($O{syscalls} && $HAVE_PERF) {
     require IO::Select;
-    my @which = grep { $_->{kind} =~ /^(wrk|udp|hs)$/ }
-        grep { $_->{inst} eq 'w1' } @SCENARIOS;
-    @which = @which[0 .. 0] if $SMOKE && @which;
+    my @which = syscall_scenarios();
     log_msg('syscalls per request (perf stat)');
     for my $s (@which) {
         for my $srv (scenario_servers($s)) {
             next if $srv eq 'weir' && !weir_can($s);
             my $c = count_syscalls($s, $srv) or next;
             $SYS{ $s->{id} }{$srv} = $c;
-            log_msg(sprintf('  %-15s %-8s %6.2f', $s->{id}, $srv,
+            log_msg(sprintf('  %-22s %-8s %6.2f', $s->{id}, $srv,
                             $c->{total}));
         }
     }
@@ -1175,10 +1504,26 @@ sub profile_weir {
 }
 
 if ($O{profile} && $HAVE_PERF && grep { $_ eq 'weir' } @SERVERS) {
+    # of the sweep, the point furthest below its target (one per sweep
+    # scenario: a profile costs ~25 s); 'all': the 64 and 1000 points
+    my %worst;
+    for my $s (grep { $_->{sweep} } @SCENARIOS) {
+        my $v = $VERDICT{ $s->{id} } or next;
+        next if $v->{met};
+        my $w = $worst{ $s->{sweep} };
+        $worst{ $s->{sweep} } = $s->{id}
+            if !$w || $v->{ratio} < $VERDICT{$w}{ratio};
+    }
     for my $s (@SCENARIOS) {
         next if $s->{kind} eq 'mem' || !weir_can($s);
         my $v = $VERDICT{ $s->{id} };
-        next unless $O{profile} eq 'all' || ($v && !$v->{met});
+        if ($s->{sweep}) {
+            next unless $O{profile} eq 'all'
+                ? $s->{conns} == 64 || $s->{conns} == 1000
+                : ($worst{ $s->{sweep} } // '') eq $s->{id};
+        } else {
+            next unless $O{profile} eq 'all' || ($v && !$v->{met});
+        }
         profile_weir($s);
     }
 }
@@ -1216,19 +1561,22 @@ $md .= sprintf("Date: %s. Machine: %d x %s, Linux %s. Commit: %s.\n",
     $cpu, $kernel, $commit);
 $md .= "Peers: nginx $ver{nginx}, HAProxy $ver{haproxy}; load: wrk "
     . "$ver{wrk}, h2load $ver{h2load}; OpenSSL $ver{openssl}.\n";
-$md .= sprintf("Rounds: %d, %d s a run, interleaved weir/nginx/haproxy; "
+$md .= sprintf("Rounds: %d%s, %d s a run, interleaved weir/nginx/haproxy; "
     . "the order turns each round. %.0f s in all. Load average before: "
     . "%s; after: %s.\n\n",
-    $O{rounds}, $O{seconds}, $elapsed, join(' ', (split ' ', $load_before)[0 .. 2]),
+    $O{rounds}, @SWEEP_RUN && $O{sweep_rounds} != $O{rounds}
+        ? " (the sweep: $O{sweep_rounds})" : '', $O{seconds}, $elapsed, join(' ', (split ' ', $load_before)[0 .. 2]),
     join(' ', (split ' ', $load_after)[0 .. 2]));
 
 my @cols = @SERVERS;
 my @head = ('scenario', 'unit', map({ "$_ median [min-max]" } @cols),
             map({ "weir/$_" } @PEERS), 'target', 'met',
             'syscalls/req ' . join('/', @cols));
+my $fixed_at = length $md;      # the tables of the fixed scenarios
 $md .= '| ' . join(' | ', @head) . " |\n";
 $md .= '|' . join('|', ('---') x @head) . "|\n";
 for my $row (@TABLE) {
+    next if $row->{s}{sweep};   # a table of its own, below
     my $s = $row->{s};
     my @c = ($s->{title}, $s->{unit} eq 'ms' ? 'p99 ms' : $s->{unit});
     for my $srv (@cols) {
@@ -1278,7 +1626,7 @@ $md .= "\nCPU during the runs (median; % of one core: server / load "
     . join(' | ', map { "$_ per cpu-s" } @cols) . " |\n|"
     . join('|', ('---') x (1 + 2 * @cols)) . "|\n";
 for my $row (@TABLE) {
-    next if $row->{s}{kind} eq 'mem';
+    next if $row->{s}{kind} eq 'mem' || $row->{s}{sweep};
     my $per = $row->{s}{better} eq 'hi';
     $md .= "| $row->{s}{id} | " . join(' | ', map {
         my $x = $row->{$_};
@@ -1288,6 +1636,174 @@ for my $row (@TABLE) {
         my $x = $row->{$_};
         $per && $x && defined $x->{eff} ? sprintf('%.0f', $x->{eff}) : '-'
         } @cols) . " |\n";
+}
+
+# none when only the sweep ran
+substr($md, $fixed_at) = '' unless grep { !$_->{s}{sweep} } @TABLE;
+
+# --- the sweep: tables and plot ------------------------------------------
+my %ROW = map { $_->{s}{id} => $_ } @TABLE;
+my @SWEEP_SHOWN = grep { my $w = $_->{id};
+                         grep { $ROW{"$w\@$_"} } @SWEEP_POINTS } @SWEEP_RUN;
+my $PLOT;
+if (@SWEEP_SHOWN) {
+    my @pts = grep { my $n = $_; grep { $ROW{"$_->{id}\@$n"} }
+                     @SWEEP_SHOWN } @SWEEP_POINTS;
+    $md .= sprintf("\nConcurrency sweep (wrk, %d round%s of %d s, "
+        . "interleaved as above): weir / best peer, medians; **bold**: "
+        . "below the target.\n\n", $O{sweep_rounds},
+        $O{sweep_rounds} == 1 ? '' : 's', $O{seconds});
+    $md .= '| scenario | target | ' . join(' | ', @pts) . " |\n|"
+        . join('|', ('---') x (2 + @pts)) . "|\n";
+    for my $w (@SWEEP_SHOWN) {
+        $md .= "| $w->{title} | >= $w->{target} | " . join(' | ', map {
+            my $row = $ROW{"$w->{id}\@$_"};
+            my $v = $row && $VERDICT{ $row->{s}{id} };
+            !$v ? '-' : $v->{met} ? sprintf('%.2f', $v->{ratio})
+                      : sprintf('**%.2f**', $v->{ratio}) } @pts) . " |\n";
+    }
+
+    $md .= "\nThe sweep's points: req/s medians (spread: (max-min)/2 in % "
+        . "of the median), the best peer, CPU of the servers (% of one "
+        . "core), and what the runs reported (errors, SYNs the accept "
+        . "queue dropped, lines the server logged):\n\n"
+        . '| scenario | conns | ' . join(' | ', @cols)
+        . ' | best peer | weir/best | cpu % ' . join('/', @cols)
+        . " | notes |\n|" . join('|', ('---') x (6 + @cols)) . "|\n";
+    for my $w (@SWEEP_SHOWN) {
+        for my $n (@pts) {
+            my $row = $ROW{"$w->{id}\@$n"} or next;
+            my $v = $VERDICT{ $row->{s}{id} };
+            my @notes;
+            for my $srv (@cols) {
+                my @runs = @{ $RES{ $row->{s}{id} }{$srv} // [] };
+                my ($e) = grep { $_ } map { $_->{error} } @runs;
+                my ($nt) = grep { $_ } map { $_->{note} } @runs;
+                my $t = join '; ', grep { $_ } $e, $nt;
+                next unless $t;
+                $t =~ s/\|/\//g;
+                $t = substr($t, 0, 117) . '...' if length $t > 120;
+                push @notes, "$srv: $t";
+            }
+            $md .= "| $w->{id} | $n | " . join(' | ', map {
+                my $x = $row->{$_};
+                !$x || !defined $x->{med} ? '-'
+                    : sprintf('%.0f ±%.0f%%%s', $x->{med}, $x->{med}
+                        ? 50 * ($x->{max} - $x->{min}) / $x->{med} : 0,
+                        @{ $x->{errs} } ? ' !' : '') } @cols)
+                . ' | ' . ($row->{best} // '-') . ' | '
+                . ($v ? sprintf('%.2f%s', $v->{ratio},
+                                $v->{met} ? '' : ' (below)') : '-')
+                . ' | ' . join(' / ', map {
+                    my $x = $row->{$_};
+                    $x && defined $x->{cpu} && defined $x->{med}
+                        ? sprintf('%.0f', $x->{cpu}) : '-' } @cols)
+                . ' | ' . join('; ', @notes) . " |\n";
+        }
+    }
+
+    my @sp = grep { $_ == 64 || $_ == 1000 } @pts;
+    if (@sp && grep { my $w = $_->{id};
+                      grep { $SYS{"$w\@$_"} } @sp } @SWEEP_SHOWN) {
+        $md .= "\nSweep: syscalls per request (perf stat, all the "
+            . "server's processes; breakdown below), "
+            . join('/', @cols) . ":\n\n| scenario | "
+            . join(' | ', map { "$_ conns" } @sp) . " |\n|"
+            . join('|', ('---') x (1 + @sp)) . "|\n";
+        for my $w (@SWEEP_SHOWN) {
+            $md .= "| $w->{title} | " . join(' | ', map {
+                my $c = $SYS{"$w->{id}\@$_"};
+                $c ? join(' / ', map { $c->{$_}
+                    ? sprintf('%.2f', $c->{$_}{total}) : '-' } @cols)
+                   : '-' } @sp) . " |\n";
+        }
+    }
+
+    $PLOT = plot_sweep(\@SWEEP_SHOWN, \@pts);
+    $md .= $PLOT
+        ? "\n![req/s against client connections](sweep.png)\n\n"
+          . "(sweep.png here; for bench/RESULTS.md: cp $O{out}/sweep.png "
+          . "bench/sweep.png)\n"
+        : "\nNo plot: gnuplot is not installed (bench/run.sh installs "
+          . "gnuplot-nox).\n";
+}
+
+# sweep.dat (one block per sweep scenario: connections, req/s of weir,
+# nginx, haproxy, weir/best peer; '-' for none), sweep.gp, and sweep.png:
+# a panel per sweep scenario with the three servers' req/s against
+# connections (log x), and one with every scenario's ratio.
+sub plot_sweep {
+    my ($sweeps, $pts) = @_;
+    my @srv = qw(weir nginx haproxy);
+    my %label = (weir => 'weir', nginx => 'nginx', haproxy => 'HAProxy');
+    my $dat = "$O{out}/sweep.dat";
+    my $d = '';
+    for my $w (@$sweeps) {
+        $d .= "# $w->{id}: connections " . join(' ', @srv)
+            . " weir/best\n";
+        for my $n (@$pts) {
+            my $row = $ROW{"$w->{id}\@$n"} or next;
+            my $v = $VERDICT{ $row->{s}{id} };
+            $d .= join("\t", $n, map({ my $x = $row->{$_};
+                $x && defined $x->{med} ? sprintf('%.0f', $x->{med})
+                                        : '-' } @srv),
+                $v ? sprintf('%.3f', $v->{ratio}) : '-') . "\n";
+        }
+        $d .= "\n\n";
+    }
+    spew($dat, $d);
+    return undef unless have('gnuplot');
+    my $png = "$O{out}/sweep.png";
+    my $panels = @$sweeps + 1;
+    my $ncol = min(3, $panels);
+    my $nrow = int(($panels + $ncol - 1) / $ncol);
+    my ($lo, $hi) = (min(@$pts) / 1.6, max(@$pts) * 1.6);
+    my $gp = "set terminal pngcairo size " . (520 * $ncol) . ","
+        . (400 * $nrow) . " font ',10'\n"
+        . "set output '$png'\n"
+        . "set datafile missing '-'\n"
+        . "set logscale x\nset xrange [$lo:$hi]\n"
+        . 'set xtics (' . join(', ', map { "'$_' $_" } @$pts) . ")\n"
+        . "set grid\nset key top left\nset xlabel 'client connections'\n"
+        . "set format y '%.0f'\n"
+        . sprintf("set multiplot layout %d,%d title 'weir, nginx and "
+            . "HAProxy, %s, weir %s: requests per second by client "
+            . "connections (medians of %d round%s)'\n", $nrow, $ncol,
+            strftime('%Y-%m-%d', localtime), $commit =~ s/ .*//r,
+            $O{sweep_rounds}, $O{sweep_rounds} == 1 ? '' : 's');
+    my @style = ("lw 2 pt 7 lc rgb '#d62728'", "lw 2 pt 5 lc rgb '#2ca02c'",
+                 "lw 2 pt 9 lc rgb '#1f77b4'");
+    my @ratio_colour = ('#d62728', '#ff7f0e', '#9467bd', '#8c564b',
+                        '#17becf');
+    for my $i (0 .. $#$sweeps) {
+        my $w = $sweeps->[$i];
+        (my $t = $w->{title}) =~ s/'/''/g;
+        $gp .= "set title '$t'\nset ylabel 'req/s'\nset yrange [0:*]\n"
+            . 'plot ' . join(', ', map {
+                "'$dat' index $i using 1:" . ($_ + 2)
+                . " with linespoints $style[$_] title '$label{$srv[$_]}'"
+                } 0 .. $#srv) . "\n";
+    }
+    $gp .= "set title 'weir / best peer'\nset ylabel 'ratio'\n"
+        . "set yrange [0:*]\nset format y '%.2f'\nset key bottom left\n"
+        . 'plot ' . join(', ', map {
+            (my $t = $sweeps->[$_]{id}) =~ s/^sweep_//;
+            $t =~ s/_/ /g;
+            "'$dat' index $_ using 1:5 with linespoints lw 2 pt "
+            . (4 + $_) . " lc rgb '" . $ratio_colour[$_ % @ratio_colour]
+            . "' title '$t'"
+            } 0 .. $#$sweeps)
+        . ", 1 with lines dt 2 lc rgb 'black' notitle\n"
+        . "unset multiplot\n";
+    spew("$O{out}/sweep.gp", $gp);
+    unlink $png;
+    my ($rc, $out) = run_capture('gnuplot', "$O{out}/sweep.gp");
+    if ($rc || !-s $png) {
+        log_msg("gnuplot failed: $out");
+        return undef;
+    }
+    log_msg("plot: $png");
+    return $png;
 }
 
 if (%SYS) {

@@ -1,9 +1,11 @@
 #!/bin/sh
 # weir: `make bench`. Installs what the benchmark needs and is missing
 # (nginx with its stream module, HAProxy, wrk, h2load; perf for syscall
-# counts and profiles), raises the open-file limit for the 10 000 idle
-# connections, then runs bench/bench.pl (which compiles the C load tools in
-# bench/, starts the origins and the three servers, and prints the table).
+# counts and profiles; gnuplot for the sweep's plot), raises the open-file
+# limit for the 10 000 idle connections and the 10 000-connection sweep
+# points, then runs bench/bench.pl (which compiles the C load tools in
+# bench/, starts the origins and the three servers, and prints the
+# tables).
 # Environment: see bench/bench.pl (WEIR_BINARY, BENCH_ROUNDS, ...).
 
 cd "$(dirname "$0")/.." || exit 1
@@ -44,6 +46,7 @@ command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
 command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 command -v h2load >/dev/null 2>&1 || missing="$missing nghttp2-client"
 command -v perf >/dev/null 2>&1 || missing="$missing linux-perf"
+command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
 for p in gcc libssl-dev curl openssl perl; do
     installed "$p" || missing="$missing $p"
 done
@@ -62,7 +65,10 @@ if ! nginx_has_stream; then
     nginx_has_stream || { echo "bench: nginx has no stream module"; exit 1; }
 fi
 
-# the memory scenario holds 10 000 client sockets, and the servers as many
+# the memory scenario holds 10 000 client sockets, and the servers as
+# many; the sweep's top point 10 000 clients, and a proxy up to twice as
+# many (client + target connections). Without CAP_SYS_RESOURCE the hard
+# limit is the ceiling (bench.pl says when it may be short).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 exec perl bench/bench.pl "$@"
