@@ -13,7 +13,9 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 
-#define LB_LISTEN_BACKLOG  511
+/* the kernel clamps it to net.core.somaxconn (4096 since Linux 5.4);
+ * 511 overflowed with thousands of clients connecting at once */
+#define LB_LISTEN_BACKLOG  4096
 
 static lb_int_t lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     const lb_module_t *modules);

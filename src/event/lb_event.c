@@ -26,6 +26,9 @@
 
 static void lb_event_process_posted(void);
 
+lb_event_reclaim_pt  lb_event_reclaim;
+static lb_msec_t     lb_event_short_logged;
+
 static int                  lb_event_ep = -1;
 static struct epoll_event   lb_event_list[LB_EVENT_BATCH];
 static lb_event_queue_t     lb_event_posted = {
@@ -364,4 +367,22 @@ void
 lb_event_close_all(void)
 {
     lb_connection_close_all();
+}
+
+
+bool
+lb_event_descriptors_short(int err, const char *what)
+{
+    /* a flood must not flood the log as well */
+    if (lb_event_short_logged == 0
+        || lb_current_msec - lb_event_short_logged >= 1000)
+    {
+        lb_log_error(LB_LOG_WARN, &lb_log, err,
+                     "%s failed: descriptors are short%s", what,
+                     lb_event_reclaim != NULL
+                     ? ", closing idle connections" : "");
+        lb_event_short_logged = lb_current_msec;
+    }
+
+    return lb_event_reclaim != NULL && lb_event_reclaim();
 }

@@ -69,6 +69,19 @@ struct lb_event_s {
  * accepted (it owns it from then on, and must close it). */
 typedef void (*lb_connection_handler_pt)(lb_connection_t *c);
 
+/* Set by a protocol that keeps idle connections it may close (HTTP:
+ * pooled target connections, keep-alive clients between requests):
+ * called when socket() or accept4() finds no descriptor left, it closes
+ * one or a few and returns true, so the call is tried again. */
+typedef bool (*lb_event_reclaim_pt)(void);
+
+extern lb_event_reclaim_pt  lb_event_reclaim;
+
+/* `what` (a call) failed with EMFILE or ENFILE: log it (at most once a
+ * second) and let lb_event_reclaim close an idle connection. true when
+ * one was closed and the call may be tried again. */
+bool lb_event_descriptors_short(int err, const char *what);
+
 /* --- the worker-facing API --- */
 
 /* In a freshly forked child: create the epoll instance, the connection

@@ -61,6 +61,12 @@ lb_event_accept(lb_event_t *ev)
 
             case EMFILE:
             case ENFILE:
+                if (lb_event_descriptors_short(err, "accept4()")) {
+                    /* an idle connection made room: this one again */
+                    continue;
+                }
+                /* fall through */
+
             case ENOBUFS:
             case ENOMEM:
                 lb_log_error(LB_LOG_CRIT, &lb_log, err,

@@ -30,9 +30,21 @@ lb_event_connect_from(const struct sockaddr *sa, socklen_t socklen,
     *err = 0;
 
     fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd == -1 && (errno == EMFILE || errno == ENFILE)
+        && lb_event_descriptors_short(errno, "socket()"))
+    {
+        fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+    }
+
     if (fd == -1) {
         *err = errno;
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "socket() failed");
+
+        if (*err != EMFILE && *err != ENFILE) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, *err, "socket() failed");
+        }
+
         return LB_ERROR;
     }
 

@@ -75,6 +75,7 @@ lb_http_worker_init(lb_cycle_t *cycle)
     lb_http_worker.cycle = cycle;
     lb_http_list_init(&lb_http_worker.idle_clients);
     lb_http_list_init(&lb_http_worker.idle_settled);
+    lb_event_reclaim = lb_http_free_descriptor;
 
     if (cycle->zone != NULL) {
         if (lb_http_sticky_secret(cycle->zone, lb_http_worker.secret,

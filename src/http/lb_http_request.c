@@ -58,7 +58,6 @@ static void lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc);
 static void lb_http_idle_handler(lb_event_t *ev);
 static lb_http_session_t *lb_http_session_take(lb_http_conn_t *hc);
 static void lb_http_session_give(lb_http_session_t *s);
-static void lb_http_conn_close(lb_http_conn_t *hc);
 static void lb_http_conn_log(lb_http_conn_t *hc, unsigned level, int err,
     const char *what);
 static void lb_http_client_handler(lb_event_t *ev);
@@ -1098,7 +1097,7 @@ lb_http_close(lb_http_session_t *s)
 
 
 /* Close a client connection (its session, if any, is closed already). */
-static void
+void
 lb_http_conn_close(lb_http_conn_t *hc)
 {
     lb_connection_t  *c;

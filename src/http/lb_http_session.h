@@ -46,6 +46,8 @@
 #define LB_HTTP_IDLE_MAX           8192
 #define LB_HTTP_IDLE_PER_TARGET    4096
 #define LB_HTTP_IDLE_TIMEOUT       60000
+/* idle clients closed at once when descriptors run out */
+#define LB_HTTP_REUSE_CLIENTS      8
 
 /* how long a closing connection is read (and the bytes dropped) after
  * an error response, so that the client gets it rather than a reset */
@@ -364,6 +366,14 @@ void lb_http_close(lb_http_session_t *s);
 /* Close the client connections of this worker that wait for a request
  * (graceful stop). */
 void lb_http_close_idle_clients(void);
+
+/* Close the client connection hc, which waits with no session (it may be
+ * in an idle list). */
+void lb_http_conn_close(lb_http_conn_t *hc);
+
+/* Close one idle connection of this worker to free a descriptor (the
+ * worker's lb_event_reclaim): true when one was closed. */
+bool lb_http_free_descriptor(void);
 
 /* From the worker's tick: unmap the free sessions no request took since
  * the last call, beyond a few kept (LB_HTTP_SESSIONS_KEEP), at most

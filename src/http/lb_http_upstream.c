@@ -116,6 +116,40 @@ lb_http_upstream_start(lb_http_session_t *s)
 }
 
 
+/* lb_event_reclaim for HTTP, as nginx's "reusing connections": out of
+ * descriptors, close the oldest pooled target connection, else the
+ * oldest clients waiting between requests (keep-alive lets a server close
+ * those), so that a request in hand gets its target and a new client its
+ * socket. true when something was closed. */
+bool
+lb_http_free_descriptor(void)
+{
+    lb_uint_t        n;
+    lb_http_link_t  *list;
+    lb_http_conn_t  *hc;
+
+    if (!lb_http_list_empty(&lb_http_worker.idle_lru)) {
+        lb_http_idle_close(lb_http_list_data(lb_http_worker.idle_lru.prev,
+                                             lb_http_idle_t, lru_link));
+        return true;
+    }
+
+    for (n = 0; n < LB_HTTP_REUSE_CLIENTS; n++) {
+        list = lb_http_list_empty(&lb_http_worker.idle_settled)
+               ? &lb_http_worker.idle_clients : &lb_http_worker.idle_settled;
+
+        if (lb_http_list_empty(list)) {
+            break;
+        }
+
+        hc = lb_http_list_data(list->prev, lb_http_conn_t, idle_link);
+        lb_http_conn_close(hc);
+    }
+
+    return n != 0;
+}
+
+
 /* a new connection to s->peer */
 static void
 lb_http_upstream_connect(lb_http_session_t *s)

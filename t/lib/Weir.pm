@@ -225,8 +225,12 @@ sub start {
     if ($pid == 0) {
         open(STDOUT, '>>', "$self->{dir}/stderr.log");
         open(STDERR, '>>', "$self->{dir}/stderr.log");
-        exec(binary(), '-f', '-p', $self->{dir}, '-c',
-             "$self->{dir}/weir.yaml") or POSIX::_exit(127);
+        my @cmd = (binary(), '-f', '-p', $self->{dir}, '-c',
+                   "$self->{dir}/weir.yaml");
+        # Weir->new(nofile => N): both descriptor limits lowered to N
+        unshift @cmd, 'sh', '-c', "ulimit -n $self->{nofile} && exec \"\$@\"",
+            'sh' if $self->{nofile};
+        exec(@cmd) or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
     my $ok = wait_for(sub {
