@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lb_array.h"
+#include "lb_conf_schema.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -43,6 +44,7 @@ static lb_int_t lb_health_init_check(lb_health_check_t *hc,
 static void lb_health_settings(lb_health_check_t *hc,
     lb_zone_table_t *settings);
 static uint32_t lb_health_settings_hash(const lb_health_check_t *hc);
+static void lb_health_settings_bytes(void *ctx, const void *p, size_t len);
 static void lb_health_schedule_first(void);
 static void lb_health_timer_handler(lb_event_t *ev);
 static void lb_health_run(lb_health_check_t *hc);
@@ -195,8 +197,8 @@ lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
     hg->tg = g;
     hg->hm = g->health_monitor;
     hg->id = g->id != NULL ? g->id : g->name;
-    hg->delay = (lb_msec_t) hg->hm->delay * 1000;
-    hg->timeout = (lb_msec_t) hg->hm->timeout * 1000;
+    hg->delay = hg->hm->delay;
+    hg->timeout = hg->hm->timeout;
 
     lb_health_ngroups++;
 
@@ -349,31 +351,31 @@ lb_health_settings(lb_health_check_t *hc, lb_zone_table_t *settings)
 }
 
 
-/* What a check does and accepts: a change of any of these re-evaluates
- * the target (delay and thresholds only change when and how often). */
+/* What a check does and accepts: the check_identity fields of the
+ * health_monitor and member tables (lb_conf_schema.c), so that a new field
+ * flagged there re-evaluates targets here by itself. */
 static uint32_t
 lb_health_settings_hash(const lb_health_check_t *hc)
 {
-    uint32_t              h, v[3];
-    lb_health_monitor_t  *hm;
+    uint32_t  h;
 
-    hm = hc->group->hm;
+    h = LB_ZONE_HASH_INIT;
 
-    v[0] = (uint32_t) hm->type;
-    v[1] = hc->target->monitor_port;
-    v[2] = hm->timeout;
-
-    h = lb_zone_hash(LB_ZONE_HASH_INIT, v, sizeof(v));
-
-    if (hm->type == LB_CHECK_HTTP || hm->type == LB_CHECK_HTTPS) {
-        v[0] = (uint32_t) hm->http_method;
-        h = lb_zone_hash(h, v, sizeof(v[0]));
-        h = lb_zone_hash(h, hm->http_version, strlen(hm->http_version) + 1);
-        h = lb_zone_hash(h, hm->url_path, strlen(hm->url_path) + 1);
-        h = lb_zone_hash(h, hm->codes, sizeof(hm->codes));
-    }
+    lb_conf_identity(&lb_conf_health_monitor_object, hc->group->hm,
+                     lb_health_settings_bytes, &h);
+    lb_conf_identity(&lb_conf_member_object, hc->target,
+                     lb_health_settings_bytes, &h);
 
     return h;
+}
+
+
+static void
+lb_health_settings_bytes(void *ctx, const void *p, size_t len)
+{
+    uint32_t  *h = ctx;
+
+    *h = lb_zone_hash(*h, p, len);
 }
 
 
