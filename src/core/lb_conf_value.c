@@ -18,6 +18,8 @@
 #include "lb_conf_value.h"
 #include "lb_palloc.h"
 
+static const char *lb_conf_visible(lb_conf_cx_t *cx, const char *s,
+    size_t from, const char *rule);
 static const char *lb_conf_char(lb_conf_cx_t *cx, char c);
 static const char *lb_conf_str(const lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
@@ -142,21 +144,7 @@ const char *
 lb_conf_check_label(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    size_t       i;
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-
-    for (i = 0; s[i] != '\0'; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
-                               "allowed: " LB_CONF_LABEL_RULE,
-                               lb_conf_quote(cx, s), lb_conf_char(cx, s[i]),
-                               i + 1);
-        }
-    }
-
-    return NULL;
+    return lb_conf_visible(cx, lb_conf_str(obj, f), 0, LB_CONF_LABEL_RULE);
 }
 
 
@@ -389,7 +377,6 @@ const char *
 lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    size_t       i;
     const char  *s;
 
     s = lb_conf_str(obj, f);
@@ -399,16 +386,7 @@ lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
                            LB_CONF_URL_RULE, lb_conf_quote(cx, s));
     }
 
-    for (i = 1; s[i] != '\0'; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
-                               "allowed: " LB_CONF_URL_RULE,
-                               lb_conf_quote(cx, s), lb_conf_char(cx, s[i]),
-                               i + 1);
-        }
-    }
-
-    return NULL;
+    return lb_conf_visible(cx, s, 1, LB_CONF_URL_RULE);
 }
 
 
@@ -499,6 +477,25 @@ lb_conf_check_codes(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 
         p++;
     }
+}
+
+
+/* s from position `from` on is visible ASCII (0x21..0x7e) */
+static const char *
+lb_conf_visible(lb_conf_cx_t *cx, const char *s, size_t from,
+    const char *rule)
+{
+    size_t  i;
+
+    for (i = from; s[i] != '\0'; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
+                               "allowed: %s", lb_conf_quote(cx, s),
+                               lb_conf_char(cx, s[i]), i + 1, rule);
+        }
+    }
+
+    return NULL;
 }
 
 

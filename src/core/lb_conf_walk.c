@@ -853,6 +853,7 @@ void
 lb_conf_identity(const lb_conf_object_t *schema, const void *data,
     lb_conf_bytes_pt fn, void *ctx)
 {
+    size_t                  len;
     const char             *p, *s;
     const lb_conf_field_t  *f;
 
@@ -865,39 +866,34 @@ lb_conf_identity(const lb_conf_object_t *schema, const void *data,
         p = (const char *) data + f->off;
 
         switch (f->type) {
-
         case LB_CONF_STRING:
             memcpy(&s, p, sizeof(char *));
-            s = (s != NULL) ? s : "";
-            fn(ctx, s, strlen(s) + 1);
+            p = (s != NULL) ? s : "";
+            len = strlen(p) + 1;
             break;
-
         case LB_CONF_UINT:
-            fn(ctx, p, sizeof(uint32_t));
+            len = sizeof(uint32_t);
             break;
-
         case LB_CONF_INT:
-            fn(ctx, p, sizeof(int64_t));
+            len = sizeof(int64_t);
             break;
-
         case LB_CONF_SECONDS:
-            fn(ctx, p, sizeof(lb_msec_t));
+            len = sizeof(lb_msec_t);
             break;
-
         case LB_CONF_BOOL:
-            fn(ctx, p, sizeof(bool));
+            len = sizeof(bool);
             break;
-
         case LB_CONF_ENUM:
-            fn(ctx, p, sizeof(int));
+            len = sizeof(int);
             break;
-
         default:
             /* nested objects name no check: a bug in the table */
             fprintf(stderr, "weir: %s.%s: check_identity on a nested "
                     "field\n", schema->what, f->key);
             abort();
         }
+
+        fn(ctx, p, len);
     }
 }
 
