@@ -435,9 +435,8 @@ lb_conf_default_timeout(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     lb_persistence_t  *sp;
 
     sp = obj->data;
-    /* seconds, stored as milliseconds as a written value is */
-    sp->persistence_timeout = (lb_msec_t) ((sp->type == LB_PERSIST_HTTP_COOKIE)
-                                           ? 3600 : 360) * 1000;
+    lb_conf_set_number(obj, f,
+                       (sp->type == LB_PERSIST_HTTP_COOKIE) ? 3600 : 360);
 }
 
 

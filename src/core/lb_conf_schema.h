@@ -59,8 +59,9 @@ struct lb_conf_field_s {
     size_t                    off;        /* of the value in the struct */
     size_t                    count_off;  /* LIST: of the uint32_t count */
 
-    int64_t                   min;        /* UINT, INT: value; STRING:  */
-    int64_t                   max;        /*   length (0: no limit)     */
+    int64_t                   min;        /* UINT, INT, SECONDS: value as
+                                             written; STRING: length */
+    int64_t                   max;        /*   (0: no limit)            */
     const char               *unit;       /* "ms": for messages (SECONDS
                                              says "seconds" itself) */
     const char               *allowed;    /* overrides the generated
@@ -68,7 +69,8 @@ struct lb_conf_field_s {
 
     unsigned                  required:1; /* when allowed */
     unsigned                  has_def:1;
-    int64_t                   def;        /* UINT, INT, BOOL, ENUM index */
+    int64_t                   def;        /* UINT, INT, SECONDS (as
+                                             written), BOOL, ENUM index */
     const char               *def_str;    /* STRING */
     lb_conf_default_pt        def_fn;     /* default from other fields */
 
@@ -219,6 +221,11 @@ void lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
 /* The same at an explicit position and path. */
 void lb_conf_error_at(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Store v in f of obj as a written value would be (a default function's
+ * way to fill UINT, INT and SECONDS: v in seconds for SECONDS). */
+void lb_conf_set_number(lb_conf_obj_t *obj, const lb_conf_field_t *f,
+    int64_t v);
 
 /* Index of key in schema->fields; aborts on a key the table lacks (a bug). */
 uint32_t lb_conf_field_index(const lb_conf_object_t *schema, const char *key);

@@ -747,6 +747,13 @@ lb_conf_store_number(const lb_conf_field_t *f, char *p, int64_t num)
 }
 
 
+void
+lb_conf_set_number(lb_conf_obj_t *obj, const lb_conf_field_t *f, int64_t v)
+{
+    lb_conf_store_number(f, (char *) obj->data + f->off, v);
+}
+
+
 /* the ENUM field f depends on, NULL for none */
 static const lb_conf_field_t *
 lb_conf_depends(const lb_conf_object_t *schema, const lb_conf_field_t *f)
