@@ -138,6 +138,10 @@ ok(time - $t0 < 5, sprintf('both within %.1f s of the reload', time - $t0));
 my $mix = traffic(12);
 like($mix, qr/^A=\d+ B=\d+ C=\d+$/, "all three serve ($mix)");
 is(count($a_up), 1, 'A (settings unchanged) stayed UP without a new line');
+# the settings hash walks the health_monitor and member tables: the same
+# settings hash alike in every checker, so two reloads never re-evaluated A
+is(count(qr/target 127\.0\.0\.1:$ba->{port} of group pool: check settings/),
+   0, 'A (settings unchanged) was never re-evaluated');
 
 $w->stop;
 unlike($w->log_text, qr/\[(emerg|crit)\]/, 'no emergencies in the log');

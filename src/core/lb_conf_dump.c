@@ -46,7 +46,7 @@ lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
 
     for (f = schema->fields; f->key != NULL; f++) {
 
-        if (f->only_if != NULL && f->only_if(data) != NULL) {
+        if (!lb_conf_applies(schema, f, data)) {
             continue;
         }
 
@@ -74,6 +74,7 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
     bool           b;
     int64_t        i;
     uint32_t       u, n, k;
+    lb_msec_t      ms;
     const char    *p, *s;
     const void    *obj;
 
@@ -105,6 +106,12 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
     case LB_CONF_INT:
         memcpy(&i, p, sizeof(int64_t));
         fprintf(out, "%s%s: %lld\n", prefix, f->key, (long long) i);
+        return true;
+
+    case LB_CONF_SECONDS:
+        memcpy(&ms, p, sizeof(lb_msec_t));
+        fprintf(out, "%s%s: %llu\n", prefix, f->key,
+                (unsigned long long) (ms / 1000));
         return true;
 
     case LB_CONF_BOOL:

@@ -1,49 +1,25 @@
 /* weir: the configuration schema of SPEC.md sections 1-7 and 9: one field
- * table per object, the checks of single values, and next to each table
- * the rule function for rules between the fields of that object. Rules
- * between objects (names, references, protocol pairs, DSR) are in
- * lb_conf_check.c.
- *
- * Names: load balancers and target groups follow SPEC.md section 1 (4..250
- * characters of A-Z a-z 0-9 _ -, starting with a letter, not ending with _
- * or -, no two of _ and - in a row). Listener and member names, on which the
- * spec is silent, are 1..255 printable ASCII characters without spaces
- * (0x21..0x7e): they appear in paths, logs and URLs of the console. Listener
- * names are required (they name the listener in errors and in its id);
- * member names are optional labels. */
+ * table per object, and next to each table the defaults computed from
+ * other fields and the rule function for rules between the fields of that
+ * object. The checks of single values are in lb_conf_value.c; rules
+ * between objects (names, references, protocol pairs, DSR) in
+ * lb_conf_check.c. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lb_conf_schema.h"
+#include "lb_conf_value.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 
-#define LB_CONF_NAME_RULE                                                   \
-    "4..250 characters of A-Z a-z 0-9 _ -, starting with a letter, not "    \
-    "ending with _ or -, no two of _ and - in a row"
-
-#define LB_CONF_LABEL_RULE                                                  \
-    "1..255 printable ASCII characters without spaces"
-
-#define LB_CONF_COOKIE_RULE                                                 \
-    "1..255 characters of A-Z a-z 0-9 ! # $ % ^ & _ * + ~ -"
-
-#define LB_CONF_URL_RULE                                                    \
-    "'/' followed by up to 120 visible ASCII characters (no spaces)"
-
-#define LB_CONF_CODES_RULE                                                  \
-    "3-digit status codes 100..599: a code, a comma list, a range a-b "    \
-    "with a <= b, or a mix, e.g. 200 | 201, 202 | 200-299 | 200,201-299"
-
-#define LB_CONF_MASK_RULE                                                   \
-    "an IPv4 or IPv6 netmask with contiguous ones, e.g. 255.255.255.0 or "  \
-    "ffff:ffff:ffff:ffff::"
-
-#define LB_CONF_UUID_RULE                                                   \
-    "a UUID, 8-4-4-4-12 hexadecimal digits"
-
-#define LB_CONF_MAX_WORKERS  64
+/* the `only` column: the values of the field named by `depends` for
+ * which a field may be written */
+#define LB_CONF_ONLY_HTTP_LISTENER                                          \
+    (LB_CONF_BIT(LB_LISTENER_HTTP) | LB_CONF_BIT(LB_LISTENER_HTTPS))
+#define LB_CONF_ONLY_TLS_LISTENER                                           \
+    (LB_CONF_BIT(LB_LISTENER_HTTPS) | LB_CONF_BIT(LB_LISTENER_TLS))
+#define LB_CONF_ONLY_HTTP_CHECK                                             \
+    (LB_CONF_BIT(LB_CHECK_HTTP) | LB_CONF_BIT(LB_CHECK_HTTPS))
 
 #define LB_F(k, t, st, m)                                                   \
     .key = k, .type = t, .off = offsetof(st, m)
@@ -52,31 +28,6 @@
     { LB_F("id", LB_CONF_STRING, st, id), .min = 36, .max = 36,            \
       .allowed = LB_CONF_UUID_RULE, .check = lb_conf_check_uuid }
 
-static const char *lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_uuid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_name(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_label(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_ip(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_limit(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_cookie(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_version(lb_conf_cx_t *cx,
-    lb_conf_obj_t *obj, const lb_conf_field_t *f);
-static const char *lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-static const char *lb_conf_check_codes(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
-
 static void lb_conf_default_timeout(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 static void lb_conf_default_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
@@ -84,22 +35,11 @@ static void lb_conf_default_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 static void lb_conf_default_monitor_port(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
-static const char *lb_conf_only_http_listener(const void *data);
-static const char *lb_conf_only_tls_listener(const void *data);
-static const char *lb_conf_only_proxy_group(const void *data);
-static const char *lb_conf_only_app_cookie(const void *data);
-static const char *lb_conf_only_source_ip(const void *data);
-static const char *lb_conf_only_http_check(const void *data);
-
 static void lb_conf_listener_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_member_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
-
-static const char *lb_conf_char(lb_conf_cx_t *cx, char c);
-static const char *lb_conf_str(const lb_conf_obj_t *obj,
-    const lb_conf_field_t *f);
 
 
 /* SPEC.md section 1 */
@@ -171,7 +111,7 @@ static const int  lb_conf_log_level_values[] = {
 static const lb_conf_field_t  lb_conf_admin_fields[] = {
     { LB_F("listen", LB_CONF_STRING, lb_admin_conf_t, listen),
       .required = 1, .max = 64,
-      .allowed = "IPv4:port or [IPv6]:port with a port 1..65535",
+      .allowed = LB_CONF_LISTEN_RULE,
       .check = lb_conf_check_listen },
     { LB_F("token_file", LB_CONF_STRING, lb_admin_conf_t, token_file),
       .required = 1, .max = 4095, .allowed = "a file path" },
@@ -221,7 +161,8 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .required = 1, .max = 255, .allowed = LB_CONF_LABEL_RULE,
       .check = lb_conf_check_label },
     { LB_F("protocol", LB_CONF_ENUM, lb_listener_t, protocol),
-      .required = 1, .names = lb_listener_proto_names },
+      .required = 1, .names = lb_listener_proto_names,
+      .only_fmt = "only on %s listeners" },
     { LB_F("protocol_port", LB_CONF_UINT, lb_listener_t, protocol_port),
       .required = 1, .min = 1, .max = 65535 },
     { LB_F("target_group", LB_CONF_STRING, lb_listener_t, target_group_name),
@@ -229,7 +170,7 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       "balancer" },
     { .key = "insert_headers", .type = LB_CONF_INLINE, .off = 0,
       .object = &lb_conf_headers_object,
-      .only_if = lb_conf_only_http_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
     { LB_F("timeout_client_data", LB_CONF_UINT, lb_listener_t,
            timeout_client_data),
       .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 50000 },
@@ -237,7 +178,7 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
     { LB_F("timeout_client_header", LB_CONF_UINT, lb_listener_t,
            timeout_client_header),
       .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 10000,
-      .only_if = lb_conf_only_http_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
     /* Octavia's names and defaults */
     { LB_F("timeout_member_connect", LB_CONF_UINT, lb_listener_t,
            timeout_member_connect),
@@ -251,17 +192,17 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .check = lb_conf_check_limit },
     { LB_F("tls_certificate", LB_CONF_STRING, lb_listener_t, tls.certificate),
       .required = 1, .max = 4095, .allowed = "a file path",
-      .only_if = lb_conf_only_tls_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     { LB_F("tls_key", LB_CONF_STRING, lb_listener_t, tls.key),
       .required = 1, .max = 4095, .allowed = "a file path",
-      .only_if = lb_conf_only_tls_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     { LB_F("sni_certificates", LB_CONF_LIST, lb_listener_t, sni_certificates),
       .count_off = offsetof(lb_listener_t, nsni_certificates),
       .object = &lb_conf_sni_object,
-      .only_if = lb_conf_only_tls_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
-      .only_if = lb_conf_only_tls_listener, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     { NULL }
 };
 
@@ -273,20 +214,21 @@ const lb_conf_object_t  lb_conf_listener_object = {
 
 static const lb_conf_field_t  lb_conf_persistence_fields[] = {
     { LB_F("type", LB_CONF_ENUM, lb_persistence_t, type),
-      .required = 1, .names = lb_persistence_names },
-    { LB_F("persistence_timeout", LB_CONF_UINT, lb_persistence_t,
+      .required = 1, .names = lb_persistence_names,
+      .only_fmt = "only with type %s" },
+    { LB_F("persistence_timeout", LB_CONF_SECONDS, lb_persistence_t,
            persistence_timeout),
-      .min = 1, .max = 604800, .unit = "seconds",
+      .min = 1, .max = 604800,
       .def_fn = lb_conf_default_timeout },
     { LB_F("cookie_name", LB_CONF_STRING, lb_persistence_t, cookie_name),
       .required = 1, .max = 255, .allowed = LB_CONF_COOKIE_RULE,
       .check = lb_conf_check_cookie,
-      .only_if = lb_conf_only_app_cookie, .depends = "type" },
+      .depends = "type", .only = LB_CONF_BIT(LB_PERSIST_APP_COOKIE) },
     { LB_F("persistence_granularity", LB_CONF_STRING, lb_persistence_t,
            persistence_granularity),
       .max = 64, .allowed = LB_CONF_MASK_RULE,
       .def_fn = lb_conf_default_mask, .check = lb_conf_check_mask,
-      .only_if = lb_conf_only_source_ip, .depends = "type" },
+      .depends = "type", .only = LB_CONF_BIT(LB_PERSIST_SOURCE_IP) },
     { NULL }
 };
 
@@ -299,11 +241,14 @@ const lb_conf_object_t  lb_conf_persistence_object = {
 static const lb_conf_field_t  lb_conf_health_monitor_fields[] = {
     LB_F_ID(lb_health_monitor_t),
     { LB_F("type", LB_CONF_ENUM, lb_health_monitor_t, type),
-      .required = 1, .names = lb_check_type_names },
-    { LB_F("delay", LB_CONF_UINT, lb_health_monitor_t, delay),
-      .min = 1, .max = 3600, .unit = "seconds", .has_def = 1, .def = 30 },
-    { LB_F("timeout", LB_CONF_UINT, lb_health_monitor_t, timeout),
-      .min = 1, .max = 900, .unit = "seconds", .has_def = 1, .def = 5 },
+      .required = 1, .names = lb_check_type_names,
+      .only_fmt = "only for %s health checks", .check_identity = 1 },
+    /* delay and the thresholds change when and how often a target is
+     * checked, not what its check is: no check_identity */
+    { LB_F("delay", LB_CONF_SECONDS, lb_health_monitor_t, delay),
+      .min = 1, .max = 3600, .has_def = 1, .def = 30 },
+    { LB_F("timeout", LB_CONF_SECONDS, lb_health_monitor_t, timeout),
+      .min = 1, .max = 900, .has_def = 1, .def = 5, .check_identity = 1 },
     { LB_F("max_retries", LB_CONF_UINT, lb_health_monitor_t, max_retries),
       .min = 1, .max = 10, .has_def = 1, .def = 5 },
     { LB_F("max_retries_down", LB_CONF_UINT, lb_health_monitor_t,
@@ -311,20 +256,24 @@ static const lb_conf_field_t  lb_conf_health_monitor_fields[] = {
       .min = 1, .max = 10, .has_def = 1, .def = 2 },
     { LB_F("http_method", LB_CONF_ENUM, lb_health_monitor_t, http_method),
       .names = lb_http_method_names, .has_def = 1, .def = LB_METHOD_GET,
-      .only_if = lb_conf_only_http_check, .depends = "type" },
+      .depends = "type", .only = LB_CONF_ONLY_HTTP_CHECK,
+      .check_identity = 1 },
     { LB_F("http_version", LB_CONF_STRING, lb_health_monitor_t, http_version),
       .def_str = "1.1", .allowed = "1.0, 1.1",
       .check = lb_conf_check_version,
-      .only_if = lb_conf_only_http_check, .depends = "type" },
+      .depends = "type", .only = LB_CONF_ONLY_HTTP_CHECK,
+      .check_identity = 1 },
     { LB_F("url_path", LB_CONF_STRING, lb_health_monitor_t, url_path),
       .max = 121, .def_str = "/", .allowed = LB_CONF_URL_RULE,
       .check = lb_conf_check_url,
-      .only_if = lb_conf_only_http_check, .depends = "type" },
+      .depends = "type", .only = LB_CONF_ONLY_HTTP_CHECK,
+      .check_identity = 1 },
     { LB_F("expected_codes", LB_CONF_STRING, lb_health_monitor_t,
            expected_codes),
       .max = 4095, .def_str = "200", .allowed = LB_CONF_CODES_RULE,
       .check = lb_conf_check_codes,
-      .only_if = lb_conf_only_http_check, .depends = "type" },
+      .depends = "type", .only = LB_CONF_ONLY_HTTP_CHECK,
+      .check_identity = 1 },
     { NULL }
 };
 
@@ -348,7 +297,8 @@ static const lb_conf_field_t  lb_conf_member_fields[] = {
     { LB_F("weight", LB_CONF_UINT, lb_target_t, weight),
       .min = 0, .max = 256, .has_def = 1, .def = 1 },
     { LB_F("monitor_port", LB_CONF_UINT, lb_target_t, monitor_port),
-      .min = 1, .max = 65535, .def_fn = lb_conf_default_monitor_port },
+      .min = 1, .max = 65535, .def_fn = lb_conf_default_monitor_port,
+      .check_identity = 1 },
     { LB_F("subnet_id", LB_CONF_STRING, lb_target_t, subnet_id), .max = 255 },
     { LB_F("instance_id", LB_CONF_STRING, lb_target_t, instance_id),
       .max = 255 },
@@ -369,7 +319,8 @@ static const lb_conf_field_t  lb_conf_target_group_fields[] = {
       .required = 1, .min = 4, .max = 250, .allowed = LB_CONF_NAME_RULE,
       .check = lb_conf_check_name },
     { LB_F("protocol", LB_CONF_ENUM, lb_target_group_t, protocol),
-      .required = 1, .names = lb_tg_proto_names },
+      .required = 1, .names = lb_tg_proto_names,
+      .only_fmt = "only in %s target groups" },
     { LB_F("load_balancer_algorithm", LB_CONF_ENUM, lb_target_group_t,
            load_balancer_algorithm),
       .names = lb_algorithm_names, .has_def = 1,
@@ -377,7 +328,7 @@ static const lb_conf_field_t  lb_conf_target_group_fields[] = {
     { LB_F("proxy_protocol_version", LB_CONF_UINT, lb_target_group_t,
            proxy_protocol_version),
       .min = 1, .max = 2, .has_def = 1, .def = 1,
-      .only_if = lb_conf_only_proxy_group, .depends = "protocol" },
+      .depends = "protocol", .only = LB_CONF_BIT(LB_TG_PROXY) },
     { LB_F("session_persistence", LB_CONF_OBJECT, lb_target_group_t,
            session_persistence),
       .object = &lb_conf_persistence_object },
@@ -477,485 +428,6 @@ const lb_conf_object_t  lb_conf_root_object = {
 };
 
 
-/* "auto" (0) becomes the number of online CPUs, at least 1 and at most
- * LB_CONF_MAX_WORKERS, the same bound a written number has */
-static const char *
-lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    long        n;
-    lb_conf_t  *conf;
-
-    conf = obj->data;
-
-    if (conf->worker_processes != 0) {
-        conf->worker_processes_auto = false;
-        return NULL;
-    }
-
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-
-    conf->worker_processes_auto = true;
-    conf->worker_processes = (n < 1) ? 1
-                             : (n > LB_CONF_MAX_WORKERS) ? LB_CONF_MAX_WORKERS
-                             : (uint32_t) n;
-    return NULL;
-}
-
-
-/* ids are compared as text, so store them in one case */
-static const char *
-lb_conf_check_uuid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    char    *s;
-    size_t   i;
-
-    s = *(char **) ((char *) obj->data + f->off);
-
-    for (i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                break;
-            }
-            continue;
-        }
-
-        if (s[i] >= 'A' && s[i] <= 'F') {
-            s[i] = (char) (s[i] - 'A' + 'a');
-        }
-
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            break;
-        }
-    }
-
-    if (i < 36) {
-        return lb_psprintf(cx->tmp, "%s is not a valid id (%s at position "
-                           "%zu); allowed: " LB_CONF_UUID_RULE,
-                           lb_conf_quote(cx, s), lb_conf_char(cx, s[i]),
-                           i + 1);
-    }
-
-    return NULL;
-}
-
-
-/* load balancer and target group names, SPEC.md section 1 */
-static const char *
-lb_conf_check_name(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    char         c, prev;
-    size_t       i, len;
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-    len = strlen(s);
-
-    if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) {
-        return lb_psprintf(cx->tmp, "%s does not start with a letter; "
-                           "allowed: " LB_CONF_NAME_RULE,
-                           lb_conf_quote(cx, s));
-    }
-
-    prev = '\0';
-
-    for (i = 0; i < len; i++) {
-        c = s[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-        {
-            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
-                               "allowed: " LB_CONF_NAME_RULE,
-                               lb_conf_quote(cx, s), lb_conf_char(cx, c),
-                               i + 1);
-        }
-
-        if ((c == '_' || c == '-') && (prev == '_' || prev == '-')) {
-            return lb_psprintf(cx->tmp, "%s has \"%c%c\" at position %zu; "
-                               "allowed: " LB_CONF_NAME_RULE,
-                               lb_conf_quote(cx, s), prev, c, i);
-        }
-
-        prev = c;
-    }
-
-    if (prev == '_' || prev == '-') {
-        return lb_psprintf(cx->tmp, "%s ends with '%c'; allowed: "
-                           LB_CONF_NAME_RULE, lb_conf_quote(cx, s), prev);
-    }
-
-    return NULL;
-}
-
-
-/* listener and member names: see the top of this file */
-static const char *
-lb_conf_check_label(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    size_t       i;
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-
-    for (i = 0; s[i] != '\0'; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
-                               "allowed: " LB_CONF_LABEL_RULE,
-                               lb_conf_quote(cx, s), lb_conf_char(cx, s[i]),
-                               i + 1);
-        }
-    }
-
-    return NULL;
-}
-
-
-static const char *
-lb_conf_check_ip(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    const char     *s;
-    lb_sockaddr_t   sa;
-
-    s = lb_conf_str(obj, f);
-
-    if (lb_conf_parse_ip(s, &sa) != LB_OK) {
-        return lb_psprintf(cx->tmp, "%s is not an IPv4 or IPv6 address; "
-                           "allowed: an address such as 127.0.0.1 or ::1 "
-                           "(not a host name)", lb_conf_quote(cx, s));
-    }
-
-    return NULL;
-}
-
-
-/* admin.listen: "127.0.0.1:9090" or "[::1]:9090" */
-static const char *
-lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    char              host[64];
-    size_t            n;
-    uint32_t          port;
-    const char       *s, *p, *colon;
-    lb_admin_conf_t  *admin;
-
-    admin = obj->data;
-    s = admin->listen;
-
-    if (s[0] == '[') {
-        p = strchr(s, ']');
-        colon = (p != NULL && p[1] == ':') ? p + 1 : NULL;
-        n = (p != NULL) ? (size_t) (p - s - 1) : 0;
-        p = s + 1;
-    } else {
-        colon = strrchr(s, ':');
-        n = (colon != NULL) ? (size_t) (colon - s) : 0;
-        p = s;
-    }
-
-    if (colon == NULL || n == 0 || n >= sizeof(host)) {
-        goto invalid;
-    }
-
-    memcpy(host, p, n);
-    host[n] = '\0';
-
-    if (lb_conf_parse_ip(host, &admin->addr) != LB_OK
-        || (admin->addr.sa.ss_family == AF_INET6) != (s[0] == '['))
-    {
-        goto invalid;
-    }
-
-    port = 0;
-    for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++) {
-        port = port * 10 + (uint32_t) (*p - '0');
-    }
-
-    if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535) {
-        goto invalid;
-    }
-
-    lb_conf_sockaddr_set_port(&admin->addr, port);
-
-    return NULL;
-
-invalid:
-
-    return lb_psprintf(cx->tmp, "%s is not an address with a port; allowed: "
-                       "IPv4:port or [IPv6]:port with a port 1..65535, "
-                       "e.g. 127.0.0.1:9090 or [::1]:9090",
-                       lb_conf_quote(cx, s));
-}
-
-
-static const char *
-lb_conf_check_limit(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    lb_listener_t  *l;
-
-    l = obj->data;
-
-    if (l->connection_limit == 0) {
-        return "0 is out of range; allowed: -1 (unlimited) or 1..1000000";
-    }
-
-    return NULL;
-}
-
-
-static const char *
-lb_conf_check_cookie(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    char         c;
-    size_t       i;
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-
-    for (i = 0; s[i] != '\0'; i++) {
-        c = s[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9') || strchr("!#$%^&_*+~-", c) != NULL)
-        {
-            continue;
-        }
-
-        return lb_psprintf(cx->tmp, "%s has %s at position %zu; allowed: %s",
-                           lb_conf_quote(cx, s), lb_conf_char(cx, c), i + 1,
-                           LB_CONF_COOKIE_RULE);
-    }
-
-    return NULL;
-}
-
-
-/* persistence_granularity: a netmask of the balancer's address family;
- * fills mask_family and mask */
-static const char *
-lb_conf_check_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    int                    family, bfamily;
-    bool                   zero;
-    size_t                 i, n;
-    uint8_t               *m, b;
-    lb_sockaddr_t          sa, bsa;
-    lb_conf_obj_t         *bobj;
-    lb_balancer_t         *lb;
-    lb_persistence_t      *sp;
-
-    sp = obj->data;
-
-    if (lb_conf_parse_ip(sp->persistence_granularity, &sa) != LB_OK) {
-        return lb_psprintf(cx->tmp, "%s is not a netmask; allowed: %s",
-                           lb_conf_quote(cx, sp->persistence_granularity),
-                           LB_CONF_MASK_RULE);
-    }
-
-    family = sa.sa.ss_family;
-
-    if (family == AF_INET) {
-        m = (uint8_t *) &((struct sockaddr_in *) &sa.sa)->sin_addr;
-        n = 4;
-    } else {
-        m = (uint8_t *) &((struct sockaddr_in6 *) &sa.sa)->sin6_addr;
-        n = 16;
-    }
-
-    /* ones, then zeros: once a zero bit is seen no one may follow */
-    zero = false;
-
-    for (i = 0; i < n; i++) {
-        for (b = 0x80; b != 0; b >>= 1) {
-            if (m[i] & b) {
-                if (zero) {
-                    return lb_psprintf(cx->tmp, "%s is not a contiguous "
-                                       "netmask (a one bit follows a zero "
-                                       "bit); allowed: %s",
-                                       lb_conf_quote(cx,
-                                           sp->persistence_granularity),
-                                       LB_CONF_MASK_RULE);
-                }
-            } else {
-                zero = true;
-            }
-        }
-    }
-
-    /* clients come to the balancer's address, so they share its family */
-    bobj = lb_conf_up(obj, 2);
-
-    if (bobj != NULL && bobj->schema == &lb_conf_balancer_object
-        && lb_conf_ok(bobj, "address"))
-    {
-        lb = bobj->data;
-        if (lb_conf_parse_ip(lb->address, &bsa) == LB_OK) {
-            bfamily = bsa.sa.ss_family;
-            if (bfamily != family) {
-                return lb_psprintf(cx->tmp, "%s is an IPv%c netmask but the "
-                                   "load balancer address %s is IPv%c; "
-                                   "allowed: an IPv%c netmask",
-                                   lb_conf_quote(cx,
-                                       sp->persistence_granularity),
-                                   family == AF_INET ? '4' : '6',
-                                   lb->address,
-                                   bfamily == AF_INET ? '4' : '6',
-                                   bfamily == AF_INET ? '4' : '6');
-            }
-        }
-    }
-
-    sp->mask_family = family;
-    memset(sp->mask, 0, sizeof(sp->mask));
-    memcpy(sp->mask, m, n);
-
-    return NULL;
-}
-
-
-static const char *
-lb_conf_check_version(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-
-    /* "1.0" and "1.1" also arrive this way when written as YAML numbers */
-    if (strcmp(s, "1.0") != 0 && strcmp(s, "1.1") != 0) {
-        return lb_psprintf(cx->tmp, "%s is not a valid value; allowed: "
-                           "1.0, 1.1", lb_conf_quote(cx, s));
-    }
-
-    return NULL;
-}
-
-
-static const char *
-lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    size_t       i;
-    const char  *s;
-
-    s = lb_conf_str(obj, f);
-
-    if (s[0] != '/') {
-        return lb_psprintf(cx->tmp, "%s does not start with '/'; allowed: "
-                           LB_CONF_URL_RULE, lb_conf_quote(cx, s));
-    }
-
-    for (i = 1; s[i] != '\0'; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
-                               "allowed: " LB_CONF_URL_RULE,
-                               lb_conf_quote(cx, s), lb_conf_char(cx, s[i]),
-                               i + 1);
-        }
-    }
-
-    return NULL;
-}
-
-
-/* expected_codes: item (',' item)*, spaces allowed around commas, an item
- * a code or a range "a-b"; fills the bitmap of accepted codes */
-static const char *
-lb_conf_check_codes(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    const lb_conf_field_t *f)
-{
-    unsigned              lo, hi, c, k;
-    const char           *s, *p, *item;
-    lb_health_monitor_t  *hm;
-
-    hm = obj->data;
-    s = hm->expected_codes;
-    p = s;
-
-    memset(hm->codes, 0, sizeof(hm->codes));
-
-    for ( ;; ) {
-        while (*p == ' ') {
-            p++;
-        }
-
-        item = p;
-        lo = 0;
-        hi = 0;
-
-        for (k = 0; k < 2; k++) {
-            if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'
-                  && p[2] >= '0' && p[2] <= '9'
-                  && !(p[3] >= '0' && p[3] <= '9')))
-            {
-                return lb_psprintf(cx->tmp, "%s: expected a 3-digit status "
-                                   "code at position %zu; allowed: %s",
-                                   lb_conf_quote(cx, s),
-                                   (size_t) (p - s + 1), LB_CONF_CODES_RULE);
-            }
-
-            c = (unsigned) (p[0] - '0') * 100 + (unsigned) (p[1] - '0') * 10
-                + (unsigned) (p[2] - '0');
-
-            if (c < 100 || c > 599) {
-                return lb_psprintf(cx->tmp, "%s: %.3s is not a status code "
-                                   "100..599; allowed: %s",
-                                   lb_conf_quote(cx, s), p,
-                                   LB_CONF_CODES_RULE);
-            }
-
-            p += 3;
-
-            if (k == 0) {
-                lo = c;
-                hi = c;
-                if (*p != '-') {
-                    break;
-                }
-                p++;
-            } else {
-                hi = c;
-            }
-        }
-
-        if (lo > hi) {
-            return lb_psprintf(cx->tmp, "%s: the range %.*s is reversed; "
-                               "allowed: %s", lb_conf_quote(cx, s),
-                               (int) (p - item), item, LB_CONF_CODES_RULE);
-        }
-
-        for (c = lo; c <= hi; c++) {
-            hm->codes[c / 8] |= (uint8_t) (1u << (c % 8));
-        }
-
-        while (*p == ' ') {
-            p++;
-        }
-
-        if (*p == '\0') {
-            return NULL;
-        }
-
-        if (*p != ',') {
-            return lb_psprintf(cx->tmp, "%s: unexpected %s at position %zu; "
-                               "allowed: %s", lb_conf_quote(cx, s),
-                               lb_conf_char(cx, *p), (size_t) (p - s + 1),
-                               LB_CONF_CODES_RULE);
-        }
-
-        p++;
-    }
-}
-
-
 static void
 lb_conf_default_timeout(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
@@ -963,8 +435,8 @@ lb_conf_default_timeout(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     lb_persistence_t  *sp;
 
     sp = obj->data;
-    sp->persistence_timeout = (sp->type == LB_PERSIST_HTTP_COOKIE) ? 3600
-                                                                   : 360;
+    lb_conf_set_number(obj, f,
+                       (sp->type == LB_PERSIST_HTTP_COOKIE) ? 3600 : 360);
 }
 
 
@@ -1008,75 +480,6 @@ lb_conf_default_monitor_port(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 
     t = obj->data;
     t->monitor_port = t->protocol_port;
-}
-
-
-static const char *
-lb_conf_only_http_listener(const void *data)
-{
-    const lb_listener_t  *l = data;
-
-    if (l->protocol == LB_LISTENER_HTTP || l->protocol == LB_LISTENER_HTTPS) {
-        return NULL;
-    }
-
-    return "only on HTTP and HTTPS listeners";
-}
-
-
-static const char *
-lb_conf_only_tls_listener(const void *data)
-{
-    const lb_listener_t  *l = data;
-
-    if (l->protocol == LB_LISTENER_HTTPS || l->protocol == LB_LISTENER_TLS) {
-        return NULL;
-    }
-
-    return "only on HTTPS and TLS listeners";
-}
-
-
-static const char *
-lb_conf_only_proxy_group(const void *data)
-{
-    const lb_target_group_t  *tg = data;
-
-    return (tg->protocol == LB_TG_PROXY) ? NULL
-                                         : "only in PROXY target groups";
-}
-
-
-static const char *
-lb_conf_only_app_cookie(const void *data)
-{
-    const lb_persistence_t  *sp = data;
-
-    return (sp->type == LB_PERSIST_APP_COOKIE) ? NULL
-                                               : "only with type APP_COOKIE";
-}
-
-
-static const char *
-lb_conf_only_source_ip(const void *data)
-{
-    const lb_persistence_t  *sp = data;
-
-    return (sp->type == LB_PERSIST_SOURCE_IP) ? NULL
-                                              : "only with type SOURCE_IP";
-}
-
-
-static const char *
-lb_conf_only_http_check(const void *data)
-{
-    const lb_health_monitor_t  *hm = data;
-
-    if (hm->type == LB_CHECK_HTTP || hm->type == LB_CHECK_HTTPS) {
-        return NULL;
-    }
-
-    return "only for HTTP and HTTPS health checks";
 }
 
 
@@ -1177,13 +580,17 @@ lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
         return;
     }
 
+    /* in seconds, as written */
     if (lb_conf_written(obj, "timeout")) {
         lb_conf_error(cx, obj, "timeout", "timeout (%u) must be less than "
-                      "delay (%u%s)", hm->timeout, hm->delay,
+                      "delay (%u%s)", (unsigned) (hm->timeout / 1000),
+                      (unsigned) (hm->delay / 1000),
                       lb_conf_written(obj, "delay") ? "" : ", the default");
     } else {
         lb_conf_error(cx, obj, "delay", "delay (%u) must be greater than "
-                      "timeout (%u, the default)", hm->delay, hm->timeout);
+                      "timeout (%u, the default)",
+                      (unsigned) (hm->delay / 1000),
+                      (unsigned) (hm->timeout / 1000));
     }
 }
 
@@ -1250,27 +657,4 @@ lb_conf_mask_names(lb_pool_t *pool, unsigned mask, const char *const *names)
     }
 
     return buf;
-}
-
-
-/* a character for a message: '.' or \x09 */
-static const char *
-lb_conf_char(lb_conf_cx_t *cx, char c)
-{
-    if (c > 0x20 && c < 0x7f && c != '\'') {
-        return lb_psprintf(cx->tmp, "'%c'", c);
-    }
-
-    if (c == ' ') {
-        return "a space";
-    }
-
-    return lb_psprintf(cx->tmp, "\\x%02x", (unsigned char) c);
-}
-
-
-static const char *
-lb_conf_str(const lb_conf_obj_t *obj, const lb_conf_field_t *f)
-{
-    return *(char **) ((char *) obj->data + f->off);
 }

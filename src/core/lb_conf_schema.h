@@ -16,6 +16,8 @@ typedef enum {
     LB_CONF_STRING,      /* char *, pool copy */
     LB_CONF_UINT,        /* uint32_t in min..max */
     LB_CONF_INT,         /* int64_t in min..max */
+    LB_CONF_SECONDS,     /* lb_msec_t: written in seconds (min..max,
+                            def), stored in milliseconds */
     LB_CONF_BOOL,        /* bool: true | false */
     LB_CONF_ENUM,        /* int-sized enum or unsigned, by name */
     LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
@@ -37,12 +39,6 @@ typedef struct lb_conf_object_s  lb_conf_object_t;
 typedef struct lb_conf_obj_s     lb_conf_obj_t;
 typedef struct lb_conf_cx_s      lb_conf_cx_t;
 
-/* May the field be written in this struct? NULL: yes; else the reason
- * ("only on HTTPS and TLS listeners"). Looks at the struct only, so that
- * the dump and the API can ask it too; the field named by `depends` must
- * have been read without error for the answer to count. */
-typedef const char *(*lb_conf_allow_pt)(const void *data);
-
 /* Validate (and derive from) a value already stored in obj->data; called
  * for written values and for defaults. NULL: fine; else the message
  * (allocated from cx->tmp or static). */
@@ -63,15 +59,18 @@ struct lb_conf_field_s {
     size_t                    off;        /* of the value in the struct */
     size_t                    count_off;  /* LIST: of the uint32_t count */
 
-    int64_t                   min;        /* UINT, INT: value; STRING:  */
-    int64_t                   max;        /*   length (0: no limit)     */
-    const char               *unit;       /* "seconds": for messages */
+    int64_t                   min;        /* UINT, INT, SECONDS: value as
+                                             written; STRING: length */
+    int64_t                   max;        /*   (0: no limit)            */
+    const char               *unit;       /* "ms": for messages (SECONDS
+                                             says "seconds" itself) */
     const char               *allowed;    /* overrides the generated
                                              "allowed: ..." text */
 
     unsigned                  required:1; /* when allowed */
     unsigned                  has_def:1;
-    int64_t                   def;        /* UINT, INT, BOOL, ENUM index */
+    int64_t                   def;        /* UINT, INT, SECONDS (as
+                                             written), BOOL, ENUM index */
     const char               *def_str;    /* STRING */
     lb_conf_default_pt        def_fn;     /* default from other fields */
 
@@ -84,9 +83,20 @@ struct lb_conf_field_s {
 
     const lb_conf_object_t   *object;     /* OBJECT, INLINE, LIST */
 
-    lb_conf_allow_pt          only_if;
-    const char               *depends;    /* key only_if looks at */
+    /* Allowed only for some values of an ENUM field of the same object:
+     * `depends` names it, `only` is the mask of its stored values
+     * (LB_CONF_BIT) for which this field may be written. The message
+     * comes from the ENUM field's `only_fmt`. */
+    const char               *depends;
+    unsigned                  only;
+    const char               *only_fmt;   /* ENUM a field depends on:
+                                             "only on %s listeners" */
+
     lb_conf_check_pt          check;
+
+    unsigned                  check_identity:1;  /* a health check with
+                                             another value is another check
+                                             (lb_conf_identity) */
 };
 
 struct lb_conf_object_s {
@@ -156,6 +166,25 @@ extern const unsigned  lb_conf_sticky_types[][5];
 /* section 6: health check types per group protocol */
 extern const unsigned  lb_conf_group_checks[];
 
+/* May f be written in data (a struct of schema)? Asks the `depends`
+ * field's value; true for fields without one. */
+bool lb_conf_applies(const lb_conf_object_t *schema, const lb_conf_field_t *f,
+    const void *data);
+
+/* Why f may not be written in data: "only on HTTPS and TLS listeners"
+ * (pool); NULL when it may. */
+const char *lb_conf_only_reason(lb_pool_t *pool,
+    const lb_conf_object_t *schema, const lb_conf_field_t *f,
+    const void *data);
+
+/* Hand the stored value of every check_identity field of schema that
+ * applies to data to fn, in table order: a string with its NUL, a number
+ * as stored. Hashing them names the check (lb_health.c). */
+typedef void (*lb_conf_bytes_pt)(void *ctx, const void *p, size_t len);
+
+void lb_conf_identity(const lb_conf_object_t *schema, const void *data,
+    lb_conf_bytes_pt fn, void *ctx);
+
 /* "HTTP, PROXY" for a mask over names; "none" for 0 (pool). */
 const char *lb_conf_mask_names(lb_pool_t *pool, unsigned mask,
     const char *const *names);
@@ -192,6 +221,11 @@ void lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
 /* The same at an explicit position and path. */
 void lb_conf_error_at(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Store v in f of obj as a written value would be (a default function's
+ * way to fill UINT, INT and SECONDS: v in seconds for SECONDS). */
+void lb_conf_set_number(lb_conf_obj_t *obj, const lb_conf_field_t *f,
+    int64_t v);
 
 /* Index of key in schema->fields; aborts on a key the table lacks (a bug). */
 uint32_t lb_conf_field_index(const lb_conf_object_t *schema, const char *key);

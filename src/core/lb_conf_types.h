@@ -1,6 +1,8 @@
 /* weir: the object model of SPEC.md section 1, as the config parser fills
  * it. A running cycle's configuration is read-only. Enumerations are
- * X-macros so that names (YAML, JSON, logs) and values cannot drift. */
+ * X-macros so that names (YAML, JSON, logs) and values cannot drift.
+ * Ranges, defaults and when a field is allowed are in the field tables of
+ * lb_conf_schema.c, not here; a comment here says what a member means. */
 #ifndef LB_CONF_TYPES_H
 #define LB_CONF_TYPES_H
 
@@ -118,9 +120,9 @@ struct lb_target_s {
     char                  *id;
     char                  *name;
     char                  *address;        /* as written */
-    uint32_t               protocol_port;  /* 1..65535 */
-    uint32_t               weight;         /* 0..256, default 1 */
-    uint32_t               monitor_port;   /* default: protocol_port */
+    uint32_t               protocol_port;
+    uint32_t               weight;
+    uint32_t               monitor_port;   /* where the check connects */
     char                  *subnet_id;
     char                  *instance_id;
     char                  *instance_name;
@@ -134,23 +136,23 @@ struct lb_target_s {
 struct lb_health_monitor_s {
     char                  *id;
     lb_check_type_e        type;
-    uint32_t               delay;          /* s, 1..3600, default 30 */
-    uint32_t               timeout;        /* s, 1..900, default 5 */
-    uint32_t               max_retries;    /* 1..10, default 5 */
-    uint32_t               max_retries_down;  /* 1..10, default 2 */
-    lb_check_method_e      http_method;    /* default GET */
-    char                  *http_version;   /* "1.0" | "1.1" */
-    char                  *url_path;       /* default "/" */
-    char                  *expected_codes; /* default "200" */
+    lb_msec_t              delay;          /* between checks */
+    lb_msec_t              timeout;        /* of one check */
+    uint32_t               max_retries;    /* passes to come UP */
+    uint32_t               max_retries_down;  /* failures to go DOWN */
+    lb_check_method_e      http_method;
+    char                  *http_version;
+    char                  *url_path;
+    char                  *expected_codes; /* as written */
     uint8_t                codes[1000 / 8];   /* bitmap of accepted codes */
     lb_conf_pos_t          pos;
 };
 
 struct lb_persistence_s {
     lb_persistence_e       type;
-    uint32_t               persistence_timeout;  /* s, 1..604800 */
-    char                  *cookie_name;          /* APP_COOKIE */
-    char                  *persistence_granularity;  /* SOURCE_IP */
+    lb_msec_t              persistence_timeout;  /* a binding's life */
+    char                  *cookie_name;
+    char                  *persistence_granularity;  /* as written */
     int                    mask_family;          /* AF_INET | AF_INET6 */
     uint8_t                mask[16];             /* network order */
     lb_conf_pos_t          pos;
@@ -161,7 +163,7 @@ struct lb_target_group_s {
     char                  *name;
     lb_tg_proto_e          protocol;
     lb_algorithm_e         load_balancer_algorithm;
-    uint32_t               proxy_protocol_version;   /* PROXY: 1 | 2 */
+    uint32_t               proxy_protocol_version;
     lb_persistence_t      *session_persistence;  /* NULL: disabled */
     lb_health_monitor_t   *health_monitor;       /* NULL: no checks */
     lb_target_t           *targets;              /* "members" */
@@ -185,20 +187,20 @@ struct lb_listener_s {
     char                  *target_group_name;    /* NULL: none */
     lb_target_group_t     *target_group;         /* resolved */
 
-    lb_xff_mode_e          x_forwarded_for;      /* default TRUE */
-    bool                   x_forwarded_proto;    /* default false */
-    bool                   x_forwarded_port;     /* default false */
-    uint32_t               timeout_client_data;  /* ms, 1000..4000000 */
-    uint32_t               timeout_client_header;   /* ms, HTTP(S): the
-                                                   whole request head */
-    uint32_t               timeout_member_connect;  /* ms, default 5000 */
-    uint32_t               timeout_member_data;     /* ms, default 50000 */
+    lb_xff_mode_e          x_forwarded_for;
+    bool                   x_forwarded_proto;
+    bool                   x_forwarded_port;
+    uint32_t               timeout_client_data;  /* ms, client idle */
+    uint32_t               timeout_client_header;   /* ms, the whole
+                                                   request head */
+    uint32_t               timeout_member_connect;  /* ms */
+    uint32_t               timeout_member_data;     /* ms, target idle */
     int64_t                connection_limit;     /* -1: unlimited */
 
-    lb_tls_cert_t          tls;                  /* HTTPS, TLS */
+    lb_tls_cert_t          tls;
     lb_tls_cert_t         *sni_certificates;
     uint32_t               nsni_certificates;
-    lb_tls_version_e       tls_min_version;      /* default TLSv1.2 */
+    lb_tls_version_e       tls_min_version;
 
     lb_sockaddr_t          addr;                 /* balancer address:port */
     lb_balancer_t         *balancer;
@@ -245,15 +247,15 @@ struct lb_conf_s {
     bool                   worker_processes_auto;  /* written as "auto" (or
                                                 left out): the dump says
                                                 "auto" again */
-    bool                   daemon;           /* default true */
+    bool                   daemon;
     char                  *user;             /* NULL: keep the user */
-    char                  *error_log;        /* default logs/error.log */
-    unsigned               log_level;        /* lb_log_level_e, default info */
-    char                  *pid_file;         /* default logs/weir.pid */
+    char                  *error_log;
+    unsigned               log_level;        /* lb_log_level_e */
+    char                  *pid_file;
     char                  *access_log;       /* HTTP(S) requests; NULL:
                                                 none */
     uint32_t               shutdown_timeout; /* ms a draining worker may
-                                                take, default 30000 */
+                                                take */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */
     lb_balancer_t         *balancers;
     uint32_t               nbalancers;

@@ -1,8 +1,11 @@
 /* weir: the schema walker. Applies a table of lb_conf_field_t to a node
  * tree: finds unknown and repeated keys, converts and range-checks values,
- * asks each field's predicate whether it is allowed, reports missing
- * required fields, merges defaults (the one place where they are filled
- * in) and runs the object's rule function. It knows nothing of YAML. */
+ * admits a field only for the values of the field it depends on (the
+ * `only` column), reports missing required fields, merges defaults (the
+ * one place where they are filled in) and runs the object's rule function.
+ * It knows nothing of YAML. Also here, for other readers of the tables:
+ * whether a field applies to a struct, and the walk over the fields that
+ * name a health check (lb_conf_identity). */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +31,12 @@ static const char *lb_conf_keys(lb_conf_cx_t *cx,
 static const char *lb_conf_because(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 static lb_int_t lb_conf_number(const char *s, int64_t *out);
+static void lb_conf_store_number(const lb_conf_field_t *f, char *p,
+    int64_t num);
+static const lb_conf_field_t *lb_conf_depends(const lb_conf_object_t *schema,
+    const lb_conf_field_t *f);
+static bool lb_conf_only_has(const lb_conf_field_t *f,
+    const lb_conf_field_t *d, unsigned i);
 static const char *lb_conf_item_name(lb_conf_cx_t *cx,
     const lb_conf_object_t *schema, const lb_conf_node_t *node);
 static void lb_conf_verror(lb_conf_cx_t *cx, lb_conf_pos_t pos,
@@ -157,8 +166,8 @@ lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
             nested = (f->type == LB_CONF_OBJECT || f->type == LB_CONF_INLINE
                       || f->type == LB_CONF_LIST);
 
-            if ((pass == 0 && !nested && f->only_if == NULL)
-                || (pass == 1 && !nested && f->only_if != NULL)
+            if ((pass == 0 && !nested && f->depends == NULL)
+                || (pass == 1 && !nested && f->depends != NULL)
                 || (pass == 2 && nested))
             {
                 if (bad && f->required) {
@@ -195,15 +204,13 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     f = &obj->schema->fields[i];
     v = obj->nodes[i];
 
-    if (f->only_if != NULL && f->depends != NULL
-        && !lb_conf_ok(obj, f->depends))
-    {
+    if (f->depends != NULL && !lb_conf_ok(obj, f->depends)) {
         /* a field this one depends on is invalid and already reported */
         obj->states[i] = LB_CONF_UNKNOWN;
         return;
     }
 
-    reason = f->only_if ? f->only_if(obj->data) : NULL;
+    reason = lb_conf_only_reason(cx->tmp, obj->schema, f, obj->data);
 
     if (reason != NULL) {
         if (v != NULL) {
@@ -217,7 +224,7 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     if (v == NULL) {
         if (f->required) {
             lb_conf_error(cx, obj, f->key, "missing; required%s",
-                          f->only_if ? lb_conf_because(cx, obj, f) : "");
+                          lb_conf_because(cx, obj, f));
             obj->states[i] = LB_CONF_BAD;
             return;
         }
@@ -360,7 +367,6 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     int                     e;
     char                   *p, *s;
     int64_t                 num;
-    uint32_t                u;
     size_t                  len, min;
     const char             *msg, *text;
     const lb_conf_node_t   *v;
@@ -402,6 +408,7 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 
     case LB_CONF_UINT:
     case LB_CONF_INT:
+    case LB_CONF_SECONDS:
         if (f->auto_name != NULL && strcmp(text, f->auto_name) == 0) {
             num = 0;     /* the field's check hook resolves it */
 
@@ -417,12 +424,7 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
             return LB_ERROR;
         }
 
-        if (f->type == LB_CONF_UINT) {
-            u = (uint32_t) num;
-            memcpy(p, &u, sizeof(uint32_t));
-        } else {
-            memcpy(p, &num, sizeof(int64_t));
-        }
+        lb_conf_store_number(f, p, num);
         break;
 
     case LB_CONF_BOOL:
@@ -479,7 +481,6 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 {
     int                     e;
     char                   *p, *s;
-    uint32_t                u;
     const char             *msg;
     lb_conf_obj_t          *child;
     const lb_conf_field_t  *f;
@@ -513,11 +514,9 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     } else {
         switch (f->type) {
         case LB_CONF_UINT:
-            u = (uint32_t) f->def;
-            memcpy(p, &u, sizeof(uint32_t));
-            break;
         case LB_CONF_INT:
-            memcpy(p, &f->def, sizeof(int64_t));
+        case LB_CONF_SECONDS:
+            lb_conf_store_number(f, p, f->def);
             break;
         case LB_CONF_BOOL:
             *(bool *) p = (f->def != 0);
@@ -548,6 +547,8 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 static const char *
 lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
 {
+    const char  *unit;
+
     if (f->allowed != NULL) {
         return f->allowed;
     }
@@ -556,11 +557,13 @@ lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
 
     case LB_CONF_UINT:
     case LB_CONF_INT:
+    case LB_CONF_SECONDS:
+        unit = (f->type == LB_CONF_SECONDS) ? "seconds" : f->unit;
         return lb_psprintf(cx->tmp, "%s%s%lld..%lld%s%s",
                            f->auto_name ? f->auto_name : "",
                            f->auto_name ? " or " : "",
                            (long long) f->min, (long long) f->max,
-                           f->unit ? " " : "", f->unit ? f->unit : "");
+                           unit ? " " : "", unit ? unit : "");
 
     case LB_CONF_BOOL:
         return "true, false";
@@ -615,7 +618,7 @@ lb_conf_keys(lb_conf_cx_t *cx, const lb_conf_object_t *schema)
 }
 
 
-/* " (protocol is HTTP)": the value of the field an only_if looks at */
+/* " (protocol is HTTP)": the value of the field f depends on */
 static const char *
 lb_conf_because(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
@@ -715,6 +718,190 @@ lb_conf_number(const char *s, int64_t *out)
     *out = neg ? -v : v;
 
     return LB_OK;
+}
+
+
+/* a number already in min..max, as the field stores it */
+static void
+lb_conf_store_number(const lb_conf_field_t *f, char *p, int64_t num)
+{
+    uint32_t   u;
+    lb_msec_t  ms;
+
+    switch (f->type) {
+
+    case LB_CONF_UINT:
+        u = (uint32_t) num;
+        memcpy(p, &u, sizeof(uint32_t));
+        return;
+
+    case LB_CONF_SECONDS:
+        ms = (lb_msec_t) num * 1000;
+        memcpy(p, &ms, sizeof(lb_msec_t));
+        return;
+
+    default:
+        memcpy(p, &num, sizeof(int64_t));
+        return;
+    }
+}
+
+
+void
+lb_conf_set_number(lb_conf_obj_t *obj, const lb_conf_field_t *f, int64_t v)
+{
+    lb_conf_store_number(f, (char *) obj->data + f->off, v);
+}
+
+
+/* the ENUM field f depends on, NULL for none */
+static const lb_conf_field_t *
+lb_conf_depends(const lb_conf_object_t *schema, const lb_conf_field_t *f)
+{
+    const lb_conf_field_t  *d;
+
+    if (f->depends == NULL) {
+        return NULL;
+    }
+
+    d = &schema->fields[lb_conf_field_index(schema, f->depends)];
+
+    if (d->type != LB_CONF_ENUM || d->only_fmt == NULL) {
+        /* the table names a field that cannot gate another: a bug */
+        fprintf(stderr, "weir: %s.%s depends on %s, not an ENUM with "
+                "only_fmt\n", schema->what, f->key, d->key);
+        abort();
+    }
+
+    return d;
+}
+
+
+bool
+lb_conf_applies(const lb_conf_object_t *schema, const lb_conf_field_t *f,
+    const void *data)
+{
+    int                     v;
+    const lb_conf_field_t  *d;
+
+    d = lb_conf_depends(schema, f);
+    if (d == NULL) {
+        return true;
+    }
+
+    memcpy(&v, (const char *) data + d->off, sizeof(int));
+
+    return v >= 0 && v < 32 && (f->only & LB_CONF_BIT(v)) != 0;
+}
+
+
+/* is the i-th value of d (the ENUM f depends on) in f->only? */
+static bool
+lb_conf_only_has(const lb_conf_field_t *f, const lb_conf_field_t *d,
+    unsigned i)
+{
+    unsigned  v;
+
+    v = d->values ? (unsigned) d->values[i] : i;
+
+    return v < 32 && (f->only & LB_CONF_BIT(v)) != 0;
+}
+
+
+/* "only on HTTP and HTTPS listeners": the names of the values in f->only
+ * put into the depended-on field's only_fmt */
+const char *
+lb_conf_only_reason(lb_pool_t *pool, const lb_conf_object_t *schema,
+    const lb_conf_field_t *f, const void *data)
+{
+    char                   *buf, *p;
+    size_t                  len;
+    unsigned                i, n, k;
+    const lb_conf_field_t  *d;
+
+    if (lb_conf_applies(schema, f, data)) {
+        return NULL;
+    }
+
+    d = lb_conf_depends(schema, f);
+
+    len = 1;
+    n = 0;
+    for (i = 0; d->names[i] != NULL; i++) {
+        len += strlen(d->names[i]) + 5;
+        n += lb_conf_only_has(f, d, i);
+    }
+
+    buf = lb_palloc(pool, len);
+    if (buf == NULL) {
+        return "not allowed";
+    }
+
+    p = buf;
+    *p = '\0';
+    k = 0;
+
+    /* "A", "A and B", "A, B and C" */
+    for (i = 0; d->names[i] != NULL; i++) {
+        if (!lb_conf_only_has(f, d, i)) {
+            continue;
+        }
+
+        p = stpcpy(p, k == 0 ? "" : (k + 1 == n) ? " and " : ", ");
+        p = stpcpy(p, d->names[i]);
+        k++;
+    }
+
+    return lb_psprintf(pool, d->only_fmt, buf);
+}
+
+
+void
+lb_conf_identity(const lb_conf_object_t *schema, const void *data,
+    lb_conf_bytes_pt fn, void *ctx)
+{
+    size_t                  len;
+    const char             *p, *s;
+    const lb_conf_field_t  *f;
+
+    for (f = schema->fields; f->key != NULL; f++) {
+
+        if (!f->check_identity || !lb_conf_applies(schema, f, data)) {
+            continue;
+        }
+
+        p = (const char *) data + f->off;
+
+        switch (f->type) {
+        case LB_CONF_STRING:
+            memcpy(&s, p, sizeof(char *));
+            p = (s != NULL) ? s : "";
+            len = strlen(p) + 1;
+            break;
+        case LB_CONF_UINT:
+            len = sizeof(uint32_t);
+            break;
+        case LB_CONF_INT:
+            len = sizeof(int64_t);
+            break;
+        case LB_CONF_SECONDS:
+            len = sizeof(lb_msec_t);
+            break;
+        case LB_CONF_BOOL:
+            len = sizeof(bool);
+            break;
+        case LB_CONF_ENUM:
+            len = sizeof(int);
+            break;
+        default:
+            /* nested objects name no check: a bug in the table */
+            fprintf(stderr, "weir: %s.%s: check_identity on a nested "
+                    "field\n", schema->what, f->key);
+            abort();
+        }
+
+        fn(ctx, p, len);
+    }
 }
 
 

@@ -35,7 +35,7 @@ lb_sticky_init(lb_sticky_t *st, lb_balancer_group_t *g, lb_shm_zone_t *z,
 
     memset(st, 0, sizeof(lb_sticky_t));
 
-    st->ttl = (lb_msec_t) sp->persistence_timeout * 1000;
+    st->ttl = sp->persistence_timeout;
     st->mask_family = sp->mask_family;
     memcpy(st->mask, sp->mask, sizeof(st->mask));
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lb_array.h"
+#include "lb_conf_schema.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -44,6 +45,7 @@ static lb_int_t lb_health_init_check(lb_health_check_t *hc,
 static void lb_health_settings(lb_health_check_t *hc,
     lb_zone_table_t *settings);
 static uint32_t lb_health_settings_hash(const lb_health_check_t *hc);
+static void lb_health_settings_bytes(void *ctx, const void *p, size_t len);
 static void lb_health_schedule_first(void);
 static void lb_health_timer_handler(lb_event_t *ev);
 static void lb_health_run(lb_health_check_t *hc);
@@ -196,8 +198,8 @@ lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
     hg->tg = g;
     hg->hm = g->health_monitor;
     hg->id = g->id != NULL ? g->id : g->name;
-    hg->delay = (lb_msec_t) hg->hm->delay * 1000;
-    hg->timeout = (lb_msec_t) hg->hm->timeout * 1000;
+    hg->delay = hg->hm->delay;
+    hg->timeout = hg->hm->timeout;
 
     lb_health_ngroups++;
 
@@ -350,35 +352,33 @@ lb_health_settings(lb_health_check_t *hc, lb_zone_table_t *settings)
 }
 
 
-/* What a check does and accepts: a change of any of these re-evaluates
- * the target (delay and thresholds only change when and how often). */
+/* What a check does and accepts: the check_identity fields of the
+ * health_monitor and member tables (lb_conf_schema.c), so that a new field
+ * flagged there re-evaluates targets here by itself. */
 static uint32_t
 lb_health_settings_hash(const lb_health_check_t *hc)
 {
-    uint32_t              v[3];
-    uint64_t              h;
-    lb_health_monitor_t  *hm;
-
-    hm = hc->group->hm;
-
-    v[0] = (uint32_t) hm->type;
-    v[1] = hc->target->monitor_port;
-    v[2] = hm->timeout;
+    uint64_t  h;
 
     /* stable: a checker started after a reload compares with what its
-     * predecessor stored; each part's hash seeds the next */
-    h = lb_hash_stable64(0, v, sizeof(v));
+     * predecessor stored; each field's hash seeds the next */
+    h = 0;
 
-    if (hm->type == LB_CHECK_HTTP || hm->type == LB_CHECK_HTTPS) {
-        v[0] = (uint32_t) hm->http_method;
-        h = lb_hash_stable64(h, v, sizeof(v[0]));
-        h = lb_hash_stable64(h, hm->http_version,
-                             strlen(hm->http_version) + 1);
-        h = lb_hash_stable64(h, hm->url_path, strlen(hm->url_path) + 1);
-        h = lb_hash_stable64(h, hm->codes, sizeof(hm->codes));
-    }
+    lb_conf_identity(&lb_conf_health_monitor_object, hc->group->hm,
+                     lb_health_settings_bytes, &h);
+    lb_conf_identity(&lb_conf_member_object, hc->target,
+                     lb_health_settings_bytes, &h);
 
     return (uint32_t) h;
+}
+
+
+static void
+lb_health_settings_bytes(void *ctx, const void *p, size_t len)
+{
+    uint64_t  *h = ctx;
+
+    *h = lb_hash_stable64(*h, p, len);
 }
 
 

@@ -292,7 +292,7 @@ lb_http_sticky_chosen(lb_http_session_t *s, lb_http_peer_t *p)
         spec.value_len = p->cookie_len;
         spec.path = NULL;
         spec.path_len = 0;
-        spec.max_age = sp->persistence_timeout;
+        spec.max_age = (uint32_t) (sp->persistence_timeout / 1000);
         spec.secure = (s->listener->protocol == LB_LISTENER_HTTPS);
 
         if (lb_http_set_cookie_build(s->set_cookie, sizeof(s->set_cookie),
@@ -319,7 +319,7 @@ lb_http_sticky_chosen(lb_http_session_t *s, lb_http_peer_t *p)
         id = p->bp->zone->id;
         (void) lb_zone_table_set(s->group->app_table, s->app_key,
                                  s->app_key_len, &id, lb_current_msec,
-                                 (lb_msec_t) sp->persistence_timeout * 1000);
+                                 sp->persistence_timeout);
     }
 }
 
@@ -372,7 +372,7 @@ lb_http_sticky_learn(lb_http_session_t *s)
 
         (void) lb_zone_table_set(s->group->app_table, key, n, &id,
                                  lb_current_msec,
-                                 (lb_msec_t) sp->persistence_timeout * 1000);
+                                 sp->persistence_timeout);
     }
 }
 
@@ -445,7 +445,7 @@ lb_http_sticky_app_peer(lb_http_session_t *s)
     /* a hit renews the binding: it expires after a timeout of no use */
     if (lb_zone_table_lookup(s->group->app_table, s->app_key, s->app_key_len,
                              lb_current_msec,
-                             (lb_msec_t) sp->persistence_timeout * 1000, &id)
+                             sp->persistence_timeout, &id)
         != LB_OK)
     {
         return NULL;

@@ -141,8 +141,8 @@ test_defaults(void **state)
 
     hm = tg->health_monitor;
     assert_non_null(hm);
-    assert_int_equal(hm->delay, 30);
-    assert_int_equal(hm->timeout, 5);
+    assert_int_equal(hm->delay, 30 * 1000);
+    assert_int_equal(hm->timeout, 5 * 1000);
     assert_int_equal(hm->max_retries, 5);
     assert_int_equal(hm->max_retries_down, 2);
     assert_int_equal(hm->http_method, LB_METHOD_GET);
@@ -222,7 +222,7 @@ test_all_fields(void **state)
                      LB_ALGO_LEAST_CONNECTIONS);
     sp = tg->session_persistence;
     assert_int_equal(sp->type, LB_PERSIST_APP_COOKIE);
-    assert_int_equal(sp->persistence_timeout, 360);
+    assert_int_equal(sp->persistence_timeout, 360 * 1000);
     assert_string_equal(sp->cookie_name, "SID");
     assert_null(sp->persistence_granularity);
 
@@ -558,7 +558,7 @@ test_anchors(void **state)
                "        members: *m\n");
 
     assert_int_equal(c->balancers[0].target_groups[1].health_monitor->delay,
-                     7);
+                     7 * 1000);
     assert_int_equal(c->balancers[0].target_groups[1].ntargets, 1);
 }
 
@@ -804,7 +804,7 @@ test_dump_round_trip(void **state)
     assert_string_equal(d->balancers[1].target_groups[0].targets[0].id,
                         c->balancers[1].target_groups[0].targets[0].id);
     assert_int_equal(d->balancers[0].target_groups[0].health_monitor->delay,
-                     30);
+                     30 * 1000);
     assert_memory_equal(d->balancers[1].target_groups[0]
                         .session_persistence->mask,
                         c->balancers[1].target_groups[0]

@@ -131,22 +131,22 @@ test_check_timing_ranges(void **state)
     (void) state;
 
     hm = lbt_hm(LBT_TCP_HM(""));
-    assert_int_equal(hm->delay, 30);
-    assert_int_equal(hm->timeout, 5);
+    assert_int_equal(hm->delay, 30 * 1000);
+    assert_int_equal(hm->timeout, 5 * 1000);
     assert_int_equal(hm->max_retries, 5);
     assert_int_equal(hm->max_retries_down, 2);
 
     hm = lbt_hm(LBT_TCP_HM(", delay: 3600, timeout: 900, max_retries: 10,"
                            " max_retries_down: 10"));
-    assert_int_equal(hm->delay, 3600);
-    assert_int_equal(hm->timeout, 900);
+    assert_int_equal(hm->delay, 3600 * 1000);
+    assert_int_equal(hm->timeout, 900 * 1000);
     assert_int_equal(hm->max_retries, 10);
     assert_int_equal(hm->max_retries_down, 10);
 
     hm = lbt_hm(LBT_TCP_HM(", delay: 2, timeout: 1, max_retries: 1,"
                            " max_retries_down: 1"));
-    assert_int_equal(hm->delay, 2);
-    assert_int_equal(hm->timeout, 1);
+    assert_int_equal(hm->delay, 2 * 1000);
+    assert_int_equal(hm->timeout, 1 * 1000);
     assert_int_equal(hm->max_retries, 1);
     assert_int_equal(hm->max_retries_down, 1);
 

@@ -213,19 +213,19 @@ test_persistence_timeout(void **state)
 
     c = lbt_ok(LBT_HTTP_SP("{ type: HTTP_COOKIE }"));
     assert_int_equal(c->balancers[0].target_groups[0].session_persistence
-                     ->persistence_timeout, 3600);
+                     ->persistence_timeout, 3600 * 1000);
     c = lbt_ok(LBT_HTTP_SP("{ type: APP_COOKIE, cookie_name: c }"));
     assert_int_equal(c->balancers[0].target_groups[0].session_persistence
-                     ->persistence_timeout, 360);
+                     ->persistence_timeout, 360 * 1000);
     c = lbt_ok(LBT_SP("{ type: SOURCE_IP }"));
     assert_int_equal(c->balancers[0].target_groups[0].session_persistence
-                     ->persistence_timeout, 360);
+                     ->persistence_timeout, 360 * 1000);
     c = lbt_ok(LBT_SP("{ type: SOURCE_IP, persistence_timeout: 1 }"));
     assert_int_equal(c->balancers[0].target_groups[0].session_persistence
-                     ->persistence_timeout, 1);
+                     ->persistence_timeout, 1 * 1000);
     c = lbt_ok(LBT_SP("{ type: SOURCE_IP, persistence_timeout: 604800 }"));
     assert_int_equal(c->balancers[0].target_groups[0].session_persistence
-                     ->persistence_timeout, 604800);
+                     ->persistence_timeout, 604800 * 1000);
 
     lbt_error(LBT_SP("{ type: SOURCE_IP, persistence_timeout: 0 }"),
               "8:70: load_balancers[net-lb].target_groups[tcp-tg]"

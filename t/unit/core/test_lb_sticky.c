@@ -45,7 +45,7 @@ setup(void **state)
     memset(&sp, 0, sizeof(sp));
 
     sp.type = LB_PERSIST_SOURCE_IP;
-    sp.persistence_timeout = TTL / 1000;
+    sp.persistence_timeout = TTL;
     sp.persistence_granularity = "255.255.255.255";
     sp.mask_family = AF_INET;
     memset(sp.mask, 0xff, 4);

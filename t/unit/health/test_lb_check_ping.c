@@ -184,8 +184,8 @@ main(void)
     tg.name = "ping-group";
     tg.health_monitor = &hm;
     hm.type = LB_CHECK_PING;
-    hm.delay = 2;
-    hm.timeout = 1;
+    hm.delay = 2000;
+    hm.timeout = 1000;
     hm.max_retries = 1;
     hm.max_retries_down = 2;
     hg.tg = &tg;

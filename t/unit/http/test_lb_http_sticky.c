@@ -222,7 +222,7 @@ test_http_cookie(void **state)
 
     memset(&sp, 0, sizeof(sp));
     sp.type = LB_PERSIST_HTTP_COOKIE;
-    sp.persistence_timeout = 3600;
+    sp.persistence_timeout = 3600 * 1000;
     assert_int_equal(lb_http_sticky_init(&g, z, pool), LB_OK);
     assert_ptr_equal(g.sticky, &sp);
     assert_int_equal(hpeers[1].cookie_len, 24);
@@ -292,7 +292,7 @@ test_app_cookie(void **state)
     memset(&sp, 0, sizeof(sp));
     sp.type = LB_PERSIST_APP_COOKIE;
     sp.cookie_name = "JSESSIONID";
-    sp.persistence_timeout = 10;
+    sp.persistence_timeout = 10 * 1000;
     g.sticky = NULL;
     assert_int_equal(lb_http_sticky_init(&g, z, pool), LB_OK);
     assert_non_null(g.app_table);
