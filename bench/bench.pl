@@ -978,14 +978,16 @@ sub load_mem {
     my %r;
     if ($ready =~ /ready ok=(\d+) failed=(\d+)/) {
         my ($ok, $failed) = ($1, $2);
-        # let the server finish what follows a response (pool frees)
-        my $last = -1;
+        # let the server finish what follows a response: pool frees, and
+        # housekeeping on a tick (weir gives back the sessions and TLS
+        # buffers a burst left over once a second): the RSS must hold
+        # still for 2.5 s
+        my ($last, $since) = (-1, time);
         wait_for(sub {
             my $now = rss_kb(pids($i));
-            my $same = $now == $last;
-            $last = $now;
-            return $same;
-        }, 3);
+            ($last, $since) = ($now, time) if $now != $last;
+            return time - $since >= 2.5;
+        }, 12);
         my $after = rss_kb(pids($i));
         my $cls1 = rss_classes(pids($i));
         $r{value} = $ok ? ($after - $before) * 1024 / $ok : undef;
