@@ -6,7 +6,9 @@
  * to a target group and choosing a target (sticky first,
  * lb_http_sticky.c), getting a connection to it from the worker's
  * keep-alive pool or connecting (lb_http_upstream.c), streaming the
- * request and the response (lb_http_body.c) with the heads rewritten
+ * request and the response (lb_http_proxy.c; bodies framed by
+ * lb_http_body.c, the response head taken by lb_http_response.c, a 101
+ * turned into a tunnel by lb_http_tunnel.c) with the heads rewritten
  * (lb_http_headers.c), then logging (lb_http_log.c) and either waiting
  * for the next request or closing. Errors become pages of
  * lb_http_error.c. */
@@ -406,7 +408,7 @@ void lb_http_upstream_close_idle(void);
 /* Put the worker's pool of idle records in place. LB_OK or LB_ERROR. */
 lb_int_t lb_http_upstream_init(lb_pool_t *pool);
 
-/* --- lb_http_body.c: moving bytes --- */
+/* --- lb_http_body.c: body framing --- */
 
 /* Start reading a body of the message m whose head ended at b->pos. */
 void lb_http_body_init(lb_http_body_t *body, const lb_http_msg_t *m,
@@ -421,11 +423,38 @@ lb_int_t lb_http_body_parse(lb_http_body_t *body, lb_http_buf_t *b,
  * (ready moves with them). */
 void lb_http_buf_compact(lb_http_buf_t *b, lb_http_body_t *body);
 
+/* --- lb_http_proxy.c: moving bytes --- */
+
 /* One step of the proxy: request head and body to the target, response
  * head and body to the client. Returns LB_OK (wait for events), or
  * LB_DONE when the session was finished or handed on (s must not be
  * used then). */
 lb_int_t lb_http_proxy(lb_http_session_t *s);
+
+/* The response side of one step: write what out holds (a head) and the
+ * checked response body bytes to the client, read from the target and
+ * check what comes (a head goes to lb_http_response_head_done()). Sets
+ * *progress when a byte moved. LB_OK, or LB_DONE as lb_http_proxy().
+ * Also flushes the 101 head of a tunnel (lb_http_tunnel.c). */
+lb_int_t lb_http_proxy_down(lb_http_session_t *s, bool *progress);
+
+/* Let ev wait (waiting) or not for something that last moved at *since,
+ * with an idle timer that runs out `timeout` ms after that; a wait that
+ * starts now moves *since to now. */
+void lb_http_wait(lb_event_t *ev, bool waiting, lb_msec_t *since,
+    lb_msec_t timeout);
+
+/* --- lb_http_response.c: the response head --- */
+
+/* A response head was parsed at the start of s->uin: pass an interim one
+ * on (HTTP/1.1 clients) and make way for the next, open the tunnel for a
+ * 101, or set up the body and keep-alive of a final one; the head for the
+ * client is written into s->out. LB_OK, or LB_DONE when the request was
+ * answered with an error or the session closed (s must not be used
+ * then). */
+lb_int_t lb_http_response_head_done(lb_http_session_t *s);
+
+/* --- lb_http_tunnel.c: Upgrade --- */
 
 /* One step of a tunnel after a 101. LB_OK or LB_DONE, as above. */
 lb_int_t lb_http_tunnel(lb_http_session_t *s);
