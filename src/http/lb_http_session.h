@@ -355,11 +355,6 @@ void lb_http_run(lb_http_session_t *s);
  * for the next request or close it. */
 void lb_http_request_done(lb_http_session_t *s);
 
-/* Answer the current request with the page of `status` (then close the
- * client when close_client, or when the request cannot be followed by
- * another). Releases the target first. */
-void lb_http_error(lb_http_session_t *s, unsigned status, bool close_client);
-
 /* Close the client and whatever belongs to the session. */
 void lb_http_close(lb_http_session_t *s);
 
@@ -508,7 +503,7 @@ lb_int_t lb_http_response_head(const lb_http_msg_t *m, const u_char *start,
 bool lb_http_connection_names(const lb_http_msg_t *m, const u_char *start,
     const u_char *name, size_t len);
 
-/* --- lb_http_error.c: error pages --- */
+/* --- lb_http_error.c: error answers and their pages --- */
 
 typedef struct {
     unsigned                status;
@@ -531,6 +526,16 @@ lb_int_t lb_http_pages_load(lb_pool_t *pool, const char *prefix);
  * clients) as keep_alive says. LB_OK or LB_DECLINED (no room). */
 lb_int_t lb_http_page_head(const lb_http_page_t *page, unsigned version,
     bool keep_alive, lb_http_buf_t *out);
+
+/* Answer the current request with the page of `status` (then close the
+ * client when close_client, or when the request cannot be followed by
+ * another). Releases the target first. */
+void lb_http_error(lb_http_session_t *s, unsigned status, bool close_client);
+
+/* Go on writing the error response (phase LB_HTTP_PH_ERROR): wait for the
+ * client while it does not read, then lb_http_request_done() once it is
+ * all out, or close the session when writing fails. */
+void lb_http_error_send(lb_http_session_t *s);
 
 /* --- lb_http_sticky.c: cookie persistence --- */
 
