@@ -276,12 +276,6 @@ void lb_http_sticky_chosen(lb_http_session_t *s, lb_http_peer_t *p);
 /* Learn APP_COOKIE bindings from the Set-Cookie fields of the response. */
 void lb_http_sticky_learn(lb_http_session_t *s);
 
-/* Write the value of Cookie field [v, v + len) without the cookies
- * named [name, name + nlen) into out (size bytes). Returns the new
- * length (0: nothing left). Pairs are kept as received, joined by "; ". */
-size_t lb_http_cookie_strip(const u_char *v, size_t len, const u_char *name,
-    size_t nlen, u_char *out, size_t size);
-
 /* --- lb_http_log.c: the access log --- */
 
 /* Open the access log path (absolute) for this worker, start the flush
