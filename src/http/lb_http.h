@@ -1,5 +1,6 @@
 /* weir: L7 (HTTP/1.1) listeners: the reverse proxy of HTTP and HTTPS
  * listeners. What other parts of weir call; the proxy's own types are in
+ * lb_http_session_types.h, what its files call of each other in
  * lb_http_session.h.
  *
  * Decisions where SPEC.md is silent (each is explained where it is made):

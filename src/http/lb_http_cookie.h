@@ -1,5 +1,6 @@
 /* weir: cookies for sticky sessions (RFC 6265): read a Cookie request
- * header, read a Set-Cookie response header, write weir's own Set-Cookie.
+ * header (and write it again without weir's own cookie), read a
+ * Set-Cookie response header, write weir's own Set-Cookie.
  *
  * Reading is lenient, as user agents and servers are: a malformed pair is
  * skipped, never a reason to reject the message (framing does not depend
@@ -65,6 +66,12 @@ lb_int_t lb_http_cookie_next(const u_char *v, size_t len, size_t *pos,
  * LB_DECLINED when there is none. */
 lb_int_t lb_http_cookie_find(const u_char *v, size_t len, const u_char *name,
     size_t name_len, lb_http_span_t *value);
+
+/* Write the value of Cookie field [v, v + len) without the cookies
+ * named [name, name + nlen) into out (size bytes). Returns the new
+ * length (0: nothing left). Pairs are kept as received, joined by "; ". */
+size_t lb_http_cookie_strip(const u_char *v, size_t len, const u_char *name,
+    size_t nlen, u_char *out, size_t size);
 
 /* Read a Set-Cookie field value [v, v + len) into sc. Returns LB_OK, or
  * LB_DECLINED when a user agent would ignore it (no "=" in the first

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb_http_cookie.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 
@@ -400,65 +401,6 @@ lb_http_put_cookie(const u_char *start, const lb_http_header_t *h,
     *out->last++ = '\n';
 
     return LB_OK;
-}
-
-
-size_t
-lb_http_cookie_strip(const u_char *v, size_t len, const u_char *name,
-    size_t nlen, u_char *out, size_t size)
-{
-    size_t         n;
-    const u_char  *p, *e, *a, *b, *q;
-
-    n = 0;
-    p = v;
-    e = v + len;
-
-    while (p < e) {
-        q = memchr(p, ';', (size_t) (e - p));
-        if (q == NULL) {
-            q = e;
-        }
-
-        for (a = p; a < q && (*a == ' ' || *a == '\t'); a++) {
-            /* void */
-        }
-
-        for (b = q; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--) {
-            /* void */
-        }
-
-        p = (q < e) ? q + 1 : e;
-
-        if (a == b) {
-            continue;
-        }
-
-        /* "NAME=" or "NAME =" starts the pair: weir's cookie */
-        if ((size_t) (b - a) > nlen && memcmp(a, name, nlen) == 0) {
-            for (q = a + nlen; q < b && (*q == ' ' || *q == '\t'); q++) {
-                /* void */
-            }
-
-            if (q < b && *q == '=') {
-                continue;
-            }
-        }
-
-        if (n + (n ? 2 : 0) + (size_t) (b - a) > size) {
-            break;
-        }
-
-        if (n) {
-            out[n++] = ';';
-            out[n++] = ' ';
-        }
-
-        memcpy(out + n, a, (size_t) (b - a));
-        n += (size_t) (b - a);
-    }
-
-    return n;
 }
 
 

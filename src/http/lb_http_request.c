@@ -1,6 +1,6 @@
 /* weir: the client side of the L7 proxy: a session per client connection,
- * reading each request head, routing it, answering errors, keep-alive
- * between requests and the timeouts of the client.
+ * reading each request head, routing it, keep-alive between requests and
+ * the timeouts of the client. Errors are answered by lb_http_error.c.
  *
  * Timeouts: the whole request head must arrive within the listener's
  * timeout_client_header, counted from the connection (first request) or
@@ -68,7 +68,6 @@ static void lb_http_request_start(lb_http_session_t *s);
 static lb_int_t lb_http_tried_init(lb_http_session_t *s);
 static lb_target_group_t *lb_http_route(lb_http_session_t *s);
 static lb_int_t lb_http_request_head_out(lb_http_session_t *s);
-static void lb_http_error_send(lb_http_session_t *s);
 static void lb_http_finish(lb_http_session_t *s);
 static void lb_http_linger(lb_http_session_t *s);
 static void lb_http_keepalive(lb_http_session_t *s);
@@ -791,124 +790,6 @@ lb_http_request_head_out(lb_http_session_t *s)
     s->out.pos = s->out.last = s->out.start;
 
     return lb_http_request_head(&s->req, s->cin.start, &rw, &s->out);
-}
-
-
-void
-lb_http_error(lb_http_session_t *s, unsigned status, bool close_client)
-{
-    const lb_http_page_t  *page;
-
-    if (s->upstream != NULL || s->peer != NULL) {
-        s->upstream_bad = 1;
-        lb_http_upstream_finish(s, false);
-        s->peer = NULL;
-    }
-
-    if (s->resp_head_sent || (s->out.last > s->out.pos && s->req_head_sent))
-    {
-        /* part of a response went out already: only a close can tell */
-        lb_http_close(s);
-        return;
-    }
-
-    page = lb_http_page(status);
-
-    s->status = page->status;
-    s->phase = LB_HTTP_PH_ERROR;
-
-    /* another request may follow when this one was read to its end */
-    s->keep_client = !close_client && s->req.keep_alive && s->req_body.done
-                     && !s->client_eof && !lb_http_worker.quitting
-                     && s->req.err == LB_HTTP_ERR_NONE;
-
-    s->out.pos = s->out.last = s->out.start;
-
-    if (lb_http_page_head(page, s->req.version ? s->req.version : 11,
-                          s->keep_client, &s->out)
-        != LB_OK)
-    {
-        lb_http_close(s);
-        return;
-    }
-
-    if (s->req.method == LB_HTTP_METHOD_HEAD) {
-        s->page = NULL;
-        s->page_len = 0;
-
-    } else {
-        s->page = page->body;
-        s->page_len = page->len;
-    }
-
-    if (s->client->read->timer_set) {
-        lb_event_del_timer(s->client->read);
-    }
-
-    s->client_write_at = lb_current_msec;
-
-    lb_http_error_send(s);
-}
-
-
-static void
-lb_http_error_send(lb_http_session_t *s)
-{
-    int               err, niov;
-    size_t            m;
-    ssize_t           n;
-    struct iovec      iov[2];
-    lb_connection_t  *c;
-
-    c = s->client;
-
-    while (s->out.last > s->out.pos || s->page_len) {
-        if (!c->write->ready) {
-            lb_event_idle_touch(c->write, s->listener->timeout_client_data);
-            return;
-        }
-
-        niov = 0;
-
-        if (s->out.last > s->out.pos) {
-            iov[niov].iov_base = s->out.pos;
-            iov[niov++].iov_len = (size_t) (s->out.last - s->out.pos);
-        }
-
-        if (s->page_len) {
-            iov[niov].iov_base = (void *) s->page;
-            iov[niov++].iov_len = s->page_len;
-        }
-
-        n = lb_http_send(c, iov, niov, &err);
-
-        if (n == LB_ERROR) {
-            lb_http_log_error(s, LB_LOG_INFO, err,
-                              "sending an error response failed");
-            lb_http_close(s);
-            return;
-        }
-
-        if (n == LB_AGAIN) {
-            continue;
-        }
-
-        s->client_bytes += (uint64_t) n;
-
-        m = lb_min((size_t) n, (size_t) (s->out.last - s->out.pos));
-        s->out.pos += m;
-        n -= (ssize_t) m;
-        s->page += n;
-        s->page_len -= (size_t) n;
-    }
-
-    if (c->write->timer_set) {
-        lb_event_del_timer(c->write);
-    }
-
-    s->out.pos = s->out.last = s->out.start;
-
-    lb_http_finish(s);
 }
 
 

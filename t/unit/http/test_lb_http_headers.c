@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "lb_http_cookie.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 

@@ -1,9 +1,10 @@
 /* weir: unit tests for src/stream/lb_stream_udp.c. The session table on
- * its own (keys, add/find/remove, use order, against a model), sessions
- * with the cached clock set by hand (idle expiry with a lazily re-armed
- * timer, eviction of the least recently used when full), and the data
- * path on real loopback sockets in this process: a cycle parsed from a
- * YAML file with a shared zone, driven by lb_event_process(). */
+ * its own (lb_stream_udp_table.c: keys, add/find/remove, use order,
+ * against a model), sessions with the cached clock set by hand (idle
+ * expiry with a lazily re-armed timer, eviction of the least recently
+ * used when full), and the data path on real loopback sockets in this
+ * process: a cycle parsed from a YAML file with a shared zone, driven by
+ * lb_event_process(). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE    /* the file under test needs recvmmsg() */
 #endif
