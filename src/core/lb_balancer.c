@@ -32,7 +32,7 @@ lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool)
 {
     uint32_t            b, t;
     lb_conf_t          *conf;
-    lb_balancer_t      *bal;
+    lb_load_balancer_t *bal;
     lb_target_group_t  *tg;
 
     conf = cycle->conf;

@@ -2,8 +2,8 @@
  * group, a balancer group: one peer per target and the algorithm's state.
  * Algorithms sit behind one ops table (one file each) and all skip targets
  * by the same rule, lb_balancer_usable(). Stream (L4) and http (L7) use the
- * same groups. (lb_balancer_t is the configured load balancer object; the
- * names here are about balancing.)
+ * same groups. (lb_load_balancer_t is the configured load balancer object;
+ * the names here are about balancing.)
  *
  * Weights: a target's weight (0..256) is converted as SPEC section 4 says,
  * converted = ceil(weight / 256 * 100), and traffic follows the converted

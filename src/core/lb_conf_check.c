@@ -128,7 +128,7 @@ lb_conf_check_references(lb_conf_cx_t *cx, lb_conf_obj_t *bobj)
     unsigned                allowed;
     const char             *defined, *name;
     lb_listener_t          *l;
-    lb_balancer_t          *lb;
+    lb_load_balancer_t     *lb;
     lb_conf_obj_t          *lobj, *gobj;
     lb_target_group_t      *tg;
     const lb_conf_node_t   *v;
@@ -313,7 +313,7 @@ lb_conf_check_dsr(lb_conf_cx_t *cx, lb_conf_obj_t *bobj)
     uint32_t            g, i, m;
     lb_target_t        *t, *first;
     lb_listener_t      *l, *user;
-    lb_balancer_t      *lb;
+    lb_load_balancer_t *lb;
     lb_conf_obj_t      *gobj, *lobj, *uobj, *tobj;
     lb_conf_pos_t       pos;
     lb_target_group_t  *tg;
@@ -473,7 +473,7 @@ lb_conf_link(lb_conf_obj_t *root)
 {
     uint32_t            b, i, g, m;
     lb_conf_t          *conf;
-    lb_balancer_t      *lb;
+    lb_load_balancer_t *lb;
     lb_listener_t      *l;
     lb_target_group_t  *tg;
 

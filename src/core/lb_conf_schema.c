@@ -363,35 +363,35 @@ static const lb_conf_object_t  lb_conf_check_ip_object = {
 
 
 static const lb_conf_field_t  lb_conf_balancer_fields[] = {
-    LB_F_ID(lb_balancer_t),
-    { LB_F("name", LB_CONF_STRING, lb_balancer_t, name),
+    LB_F_ID(lb_load_balancer_t),
+    { LB_F("name", LB_CONF_STRING, lb_load_balancer_t, name),
       .required = 1, .min = 4, .max = 250, .allowed = LB_CONF_NAME_RULE,
       .check = lb_conf_check_name },
-    { LB_F("type", LB_CONF_ENUM, lb_balancer_t, type),
+    { LB_F("type", LB_CONF_ENUM, lb_load_balancer_t, type),
       .required = 1, .names = lb_balancer_type_names },
-    { LB_F("address", LB_CONF_STRING, lb_balancer_t, address),
+    { LB_F("address", LB_CONF_STRING, lb_load_balancer_t, address),
       .required = 1, .max = 64, .check = lb_conf_check_ip,
       .allowed = "an IPv4 or IPv6 address" },
-    { LB_F("availability_zone", LB_CONF_STRING, lb_balancer_t,
+    { LB_F("availability_zone", LB_CONF_STRING, lb_load_balancer_t,
            availability_zone),
       .max = 255 },
-    { LB_F("vpc", LB_CONF_STRING, lb_balancer_t, vpc), .max = 255 },
-    { LB_F("listeners", LB_CONF_LIST, lb_balancer_t, listeners),
-      .count_off = offsetof(lb_balancer_t, nlisteners),
+    { LB_F("vpc", LB_CONF_STRING, lb_load_balancer_t, vpc), .max = 255 },
+    { LB_F("listeners", LB_CONF_LIST, lb_load_balancer_t, listeners),
+      .count_off = offsetof(lb_load_balancer_t, nlisteners),
       .object = &lb_conf_listener_object },
-    { LB_F("target_groups", LB_CONF_LIST, lb_balancer_t, target_groups),
-      .count_off = offsetof(lb_balancer_t, ntarget_groups),
+    { LB_F("target_groups", LB_CONF_LIST, lb_load_balancer_t, target_groups),
+      .count_off = offsetof(lb_load_balancer_t, ntarget_groups),
       .object = &lb_conf_target_group_object },
-    { LB_F("health_check_ips", LB_CONF_LIST, lb_balancer_t,
+    { LB_F("health_check_ips", LB_CONF_LIST, lb_load_balancer_t,
            health_check_ips),
-      .count_off = offsetof(lb_balancer_t, nhealth_check_ips),
+      .count_off = offsetof(lb_load_balancer_t, nhealth_check_ips),
       .object = &lb_conf_check_ip_object },
     { NULL }
 };
 
 const lb_conf_object_t  lb_conf_balancer_object = {
-    "load balancer", sizeof(lb_balancer_t), lb_conf_balancer_fields, "name",
-    NULL, offsetof(lb_balancer_t, pos)
+    "load balancer", sizeof(lb_load_balancer_t), lb_conf_balancer_fields,
+    "name", NULL, offsetof(lb_load_balancer_t, pos)
 };
 
 
@@ -447,7 +447,7 @@ lb_conf_default_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 {
     lb_sockaddr_t      sa;
     lb_conf_obj_t     *bobj;
-    lb_balancer_t     *lb;
+    lb_load_balancer_t     *lb;
     lb_persistence_t  *sp;
 
     sp = obj->data;
@@ -490,7 +490,7 @@ lb_conf_listener_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
 {
     unsigned        allowed;
     lb_listener_t  *l;
-    lb_balancer_t  *lb;
+    lb_load_balancer_t  *lb;
     lb_conf_obj_t  *bobj;
 
     l = obj->data;

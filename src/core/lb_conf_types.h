@@ -169,7 +169,7 @@ struct lb_target_group_s {
     lb_target_t           *targets;              /* "members" */
     uint32_t               ntargets;
 
-    lb_balancer_t         *balancer;
+    lb_load_balancer_t    *balancer;
     uint32_t               index;                /* in balancer */
     lb_conf_pos_t          pos;
 };
@@ -203,7 +203,7 @@ struct lb_listener_s {
     lb_tls_version_e       tls_min_version;
 
     lb_sockaddr_t          addr;                 /* balancer address:port */
-    lb_balancer_t         *balancer;
+    lb_load_balancer_t    *balancer;
     uint32_t               index;
     lb_conf_pos_t          pos;
 };
@@ -215,7 +215,7 @@ typedef struct {
     lb_sockaddr_t          addr;           /* port 0 */
 } lb_health_check_ip_t;
 
-struct lb_balancer_s {
+struct lb_load_balancer_s {
     char                  *id;
     char                  *name;
     lb_balancer_type_e     type;
@@ -257,7 +257,7 @@ struct lb_conf_s {
     uint32_t               shutdown_timeout; /* ms a draining worker may
                                                 take */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */
-    lb_balancer_t         *balancers;
+    lb_load_balancer_t    *balancers;
     uint32_t               nbalancers;
 };
 

@@ -283,7 +283,7 @@ lb_conf_check_mask(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint8_t               *m, b;
     lb_sockaddr_t          sa, bsa;
     lb_conf_obj_t         *bobj;
-    lb_balancer_t         *lb;
+    lb_load_balancer_t    *lb;
     lb_persistence_t      *sp;
 
     sp = obj->data;

@@ -53,7 +53,7 @@ typedef struct lb_event_s           lb_event_t;
 typedef struct lb_shm_zone_s        lb_shm_zone_t;
 
 typedef struct lb_conf_s            lb_conf_t;
-typedef struct lb_balancer_s        lb_balancer_t;
+typedef struct lb_load_balancer_s   lb_load_balancer_t;
 typedef struct lb_listener_s        lb_listener_t;
 typedef struct lb_target_group_s    lb_target_group_t;
 typedef struct lb_target_s          lb_target_t;

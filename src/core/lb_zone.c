@@ -433,7 +433,7 @@ lb_zone_sync(lb_shm_zone_t *z, const lb_conf_t *conf)
     uint64_t            gen;
     const char         *id;
     lb_zone_addr_t      key;
-    lb_balancer_t      *b;
+    lb_load_balancer_t *b;
     lb_target_group_t  *g;
     lb_target_t        *tg;
     lb_zone_target_t   *t;

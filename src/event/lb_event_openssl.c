@@ -613,7 +613,7 @@ static lb_ssl_server_t *
 lb_ssl_server(const lb_listener_t *lsn)
 {
     const lb_ssl_cycle_t     *sc;
-    const lb_balancer_t      *lb;
+    const lb_load_balancer_t *lb;
     const lb_ssl_server_t    *srv;
 
     lb = lsn->balancer;

@@ -119,7 +119,7 @@ lb_health_build(lb_cycle_t *cycle)
 {
     uint32_t            i, j, n;
     lb_conf_t          *conf;
-    lb_balancer_t      *b;
+    lb_load_balancer_t *b;
     lb_target_group_t  *g;
     lb_zone_table_t    *settings;
 

@@ -82,7 +82,7 @@ bool
 lb_health_group_in_use(const lb_target_group_t *g)
 {
     uint32_t        i;
-    lb_balancer_t  *b;
+    lb_load_balancer_t  *b;
 
     b = g->balancer;
     if (b == NULL) {
@@ -159,7 +159,7 @@ lb_health_group_status(lb_shm_zone_t *z, const lb_target_group_t *g)
 
 
 lb_oper_status_e
-lb_health_balancer_status(lb_shm_zone_t *z, const lb_balancer_t *b)
+lb_health_balancer_status(lb_shm_zone_t *z, const lb_load_balancer_t *b)
 {
     uint32_t  i, counts[LB_OPER_N];
 

@@ -58,6 +58,6 @@ lb_oper_status_e lb_health_group_status(lb_shm_zone_t *z,
     const lb_target_group_t *g);
 
 lb_oper_status_e lb_health_balancer_status(lb_shm_zone_t *z,
-    const lb_balancer_t *b);
+    const lb_load_balancer_t *b);
 
 #endif /* LB_HEALTH_STATUS_H */

@@ -129,7 +129,7 @@ lb_http_groups_init(lb_cycle_t *cycle)
 {
     uint32_t             b, t, i;
     lb_conf_t           *conf;
-    lb_balancer_t       *bal;
+    lb_load_balancer_t  *bal;
     lb_http_group_t     *g;
     lb_target_group_t   *tg;
 

@@ -223,7 +223,7 @@ lb_stream_udp_tried_extra(const lb_conf_t *conf)
 {
     uint32_t            b, l, most;
     size_t              words;
-    lb_balancer_t      *bal;
+    lb_load_balancer_t *bal;
     lb_listener_t      *lst;
 
     most = 0;

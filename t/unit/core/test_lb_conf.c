@@ -164,7 +164,7 @@ static void
 test_all_fields(void **state)
 {
     lb_conf_t            *c;
-    lb_balancer_t        *lb;
+    lb_load_balancer_t   *lb;
     lb_listener_t        *l;
     lb_target_t          *t;
     lb_persistence_t     *sp;
@@ -260,7 +260,7 @@ test_links_and_addresses(void **state)
 {
     uint32_t              b, i, g, m;
     lb_conf_t            *c;
-    lb_balancer_t        *lb;
+    lb_load_balancer_t   *lb;
     lb_listener_t        *l;
     lb_target_group_t    *tg;
     struct sockaddr_in   *sin;

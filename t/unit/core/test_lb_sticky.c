@@ -404,7 +404,7 @@ test_retire_unused(void **state)
 {
     static const unsigned  ports[] = { 9001 };
     lb_conf_t              conf;
-    lb_balancer_t          bal;
+    lb_load_balancer_t     bal;
     lb_zone_table_t       *other;
     char                   name[LB_ZONE_TABLE_NAME_LEN + 1];
 

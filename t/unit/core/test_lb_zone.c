@@ -31,7 +31,7 @@
 #define N     100000
 
 static lb_conf_t          conf;
-static lb_balancer_t      bals[MAXB];
+static lb_load_balancer_t bals[MAXB];
 static lb_target_group_t  groups[MAXB][MAXG];
 static lb_target_t        targets[MAXB][MAXG][MAXT];
 static lb_shm_zone_t     *z;

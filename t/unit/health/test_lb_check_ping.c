@@ -18,7 +18,7 @@
 static lb_cycle_t           cycle;
 static lb_conf_t            conf;
 static lb_shm_zone_t       *zone;
-static lb_balancer_t        lb;
+static lb_load_balancer_t   lb;
 static lb_target_group_t    tg;
 static lb_health_monitor_t  hm;
 static lb_health_group_t    hg;

@@ -248,7 +248,7 @@ test_conf_and_zone(void **state)
     lb_array_t          errors;
     lb_conf_t          *conf;
     lb_shm_zone_t      *z;
-    lb_balancer_t      *web, *idle;
+    lb_load_balancer_t *web, *idle;
     lb_target_group_t  *checked, *unchecked, *spare;
 
     (void) state;
