@@ -22,6 +22,7 @@ lb_admin_token_load(const char *path, u_char *token, size_t *len,
     const char **why, int *err)
 {
     int          fd;
+    u_char       extra;
     size_t       n, i;
     ssize_t      r;
     struct stat  st;
@@ -56,12 +57,9 @@ lb_admin_token_load(const char *path, u_char *token, size_t *len,
     n = 0;
 
     for ( ;; ) {
-        if (n == LB_ADMIN_TOKEN_MAX) {
-            *why = "is larger than 1024 bytes";
-            goto failed;
-        }
-
-        r = read(fd, token + n, LB_ADMIN_TOKEN_MAX - n);
+        /* one byte more than fits tells a file that is too large */
+        r = read(fd, n < LB_ADMIN_TOKEN_MAX ? token + n : &extra,
+                 n < LB_ADMIN_TOKEN_MAX ? LB_ADMIN_TOKEN_MAX - n : 1);
 
         if (r == -1) {
             if (errno == EINTR) {
@@ -74,6 +72,11 @@ lb_admin_token_load(const char *path, u_char *token, size_t *len,
 
         if (r == 0) {
             break;
+        }
+
+        if (n == LB_ADMIN_TOKEN_MAX) {
+            *why = "is larger than 1024 bytes";
+            goto failed;
         }
 
         n += (size_t) r;
