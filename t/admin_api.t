@@ -177,7 +177,8 @@ is(scalar($w->children(qr/health checker/)), 1, 'and the health checker');
 open(my $src, '<', 'src/admin/lb_admin_api.c') or die $!;
 my @routes;
 while (<$src>) {
-    push @routes, [$1, $2] if /^\s+LB_ADMIN_ROUTE\((\w+), "([^"]+)"/;
+    push @routes, [$1, ($2 ? '/api/v1/load-balancers' : '') . $3]
+        if /^\s+LB_ADMIN_ROUTE\((\w+), (LB_LBS )?"([^"]*)"/;
 }
 close $src;
 ok(@routes >= 13, scalar(@routes) . ' routes read from the route table');

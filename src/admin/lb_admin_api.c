@@ -11,8 +11,7 @@
  * does. Provisioning is ACTIVE for everything: nothing here changes the
  * configuration, so nothing is ever pending.
  *
- * The route table below is also read by t/admin_api.t, which walks it:
- * keep one LB_ADMIN_ROUTE per line. */
+ * The route table below is also read by t/admin_api.t, which walks it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +26,9 @@
 
 #define LB_ADMIN_ACTIVE  "ACTIVE"
 
+/* t/admin_api.t reads the method and pattern of each row (LB_LBS
+ * expanded): keep them on the row's first line */
+#define LB_LBS                   "/api/v1/load-balancers"
 #define LB_ADMIN_ROUTE(m, p, h)  { LB_HTTP_METHOD_##m, p, h }
 
 typedef struct {
@@ -70,19 +72,32 @@ static void lb_admin_json_ids(lb_json_t *j, const char *key,
     const char *one_id);
 
 const lb_admin_route_t  lb_admin_routes[] = {
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers", lb_admin_balancers),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/listeners", lb_admin_listeners),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/listeners/{id}", lb_admin_listener_show),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/target-groups", lb_admin_groups),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/target-groups/{id}", lb_admin_group_show),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/target-groups/{id}/members", lb_admin_members),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/target-groups/{id}/members/{member_id}", lb_admin_member_show),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/target-groups/{id}/health-check-subnets", lb_admin_subnets),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/health-monitors", lb_admin_monitors),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/health-monitors/{id}", lb_admin_monitor_show),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/{id}", lb_admin_balancer_show),
-    LB_ADMIN_ROUTE(GET, "/api/v1/load-balancers/{id}/status", lb_admin_balancer_status),
-    LB_ADMIN_ROUTE(GET, "/metrics", lb_admin_metrics),
+    LB_ADMIN_ROUTE(GET, LB_LBS "",
+                   lb_admin_balancers),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/listeners",
+                   lb_admin_listeners),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/listeners/{id}",
+                   lb_admin_listener_show),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/target-groups",
+                   lb_admin_groups),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/target-groups/{id}",
+                   lb_admin_group_show),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/target-groups/{id}/members",
+                   lb_admin_members),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/target-groups/{id}/members/{member_id}",
+                   lb_admin_member_show),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/target-groups/{id}/health-check-subnets",
+                   lb_admin_subnets),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/health-monitors",
+                   lb_admin_monitors),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/health-monitors/{id}",
+                   lb_admin_monitor_show),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/{id}",
+                   lb_admin_balancer_show),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/status",
+                   lb_admin_balancer_status),
+    LB_ADMIN_ROUTE(GET, "/metrics",
+                   lb_admin_metrics),
     { 0, NULL, NULL }
 };
 
