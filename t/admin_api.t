@@ -16,6 +16,7 @@ use IO::Socket::INET;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP;
 use POSIX qw(ceil);
+use Time::HiRes qw(time);
 use Test::More;
 use Weir qw(free_port wait_for tcp_exchange start_backend stop_server binary);
 
@@ -523,6 +524,22 @@ is($r && $r->{status}, 413, 'a body over 64 KiB is 413');
     is_deeply([map { $_ ? $_->{status} : 0 } $r1, $r2, $r3], [200, 200, 200],
               'keep-alive: two pipelined requests and a third on one '
               . 'connection');
+    close $s;
+}
+
+# a client that sends half a head and stops is cut off by the head timeout
+# (10 s, lb_admin.h), not held forever
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ap,
+                                  Proto => 'tcp', Timeout => 5);
+    print $s "GET /api/v1/load-balancers HTTP/1.1\r\nHost: x\r\n";
+    my $t0 = time;
+    my $sel = IO::Select->new($s);
+    my $closed = $sel->can_read(20) && !sysread($s, my $buf, 100);
+    my $took = time - $t0;
+    ok($closed, 'half a head: the connection is closed');
+    ok($took > 8 && $took < 15, sprintf('after the 10 s head timeout '
+       . '(%.1f s)', $took));
     close $s;
 }
 
