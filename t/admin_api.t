@@ -457,6 +457,17 @@ is($m0->{"weir_target_weight_ratio{address=127.0.0.1:$b[0]{port},"
          . "load_balancer=net-lb,target=m-1,target_group=app-tg,"
          . "target_id=$ID->{'m-1'}}"}, '0.284', 'weight ratio as 0..1');
 
+my %kinds;
+for my $k (keys %$m0) {
+    next unless $k =~ /^weir_process_start_time_seconds\{pid=(\d+),process=([^,}]+)\}$/;
+    $kinds{$2}++;
+    ok(abs($m0->{$k} - time) < 300, "process $2 ($1): start time is recent");
+}
+is_deeply(\%kinds, { master => 1, worker => 1, 'health checker' => 1,
+                     admin => 1 },
+          'a start time per process: master, worker, checker, admin');
+is($m0->{'weir_config_generation{}'}, 1, 'the configuration generation');
+
 my $before = total($m0, 'weir_target_connections_total', $tg_re);
 my $ok = 0;
 for (1 .. 8) {
@@ -566,6 +577,9 @@ ok(wait_for(sub { my $jj = api($TG);
    'after a HUP the API lists the renamed target group');
 my @now = $w->children(qr/^weir: admin process/);
 ok(@now == 1 && $now[0] != $new, 'served by one new admin process');
+(undef, $r) = api('/metrics');
+(undef, my $m2) = parse_metrics($r->{body});
+is($m2->{'weir_config_generation{}'}, 2, 'of configuration generation 2');
 
 # a world-readable token file fails the reload: the old one keeps serving
 write_token("$TOKEN\n", 0644);

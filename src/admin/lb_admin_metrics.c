@@ -3,17 +3,21 @@
  * (written by the workers), its health (written by the checker), its
  * operating status as one 0/1 series per state, weight and weight ratio;
  * per target group and balancer the rolled-up status; the configuration
- * generation and the admin process's start time.
+ * generation; the start time of every process of weir (from /proc).
  *
  * Names are weir_<object>_<what>[_total|_bytes|_seconds]; labels name the
  * objects (load_balancer, target_group, target, address, target_id).
  * Not here yet, because the zone does not count them: per-listener
  * accepted/active/rejected connections, HTTP requests and responses by
- * class, health-check up/down transitions, the workers' and the master's
- * uptime and reload count. */
+ * class, health-check up/down transitions, the generation each process
+ * runs and the number of reloads. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lb_admin.h"
 #include "lb_admin_json.h"
@@ -41,6 +45,11 @@ static void lb_admin_metric_value(lb_admin_buf_t *b, const char *name,
     const char *labels, uint64_t v);
 static void lb_admin_label(lb_admin_buf_t *b, const char *key,
     const char *value, bool first);
+static void lb_admin_metrics_processes(lb_admin_buf_t *out);
+static uint64_t lb_admin_boot_time(void);
+static lb_int_t lb_admin_proc_stat(pid_t pid, pid_t *ppid,
+    uint64_t *start);
+static lb_int_t lb_admin_proc_kind(pid_t pid, char *kind, size_t size);
 
 /* the statuses a target, and a group or a balancer, can have */
 static const lb_oper_status_e  lb_admin_target_statuses[] = {
@@ -279,11 +288,202 @@ lb_admin_metrics(lb_admin_req_t *r)
     lb_admin_metric_value(out, "weir_config_generation", NULL,
                           lb_zone_generation(z));
 
-    lb_admin_metric_head(out, "weir_admin_start_time_seconds", "gauge",
-                         "When the admin process started, seconds since "
+    lb_admin_metric_head(out, "weir_process_start_time_seconds", "gauge",
+                         "When each process of weir started, seconds since "
                          "the epoch.");
-    lb_admin_metric_value(out, "weir_admin_start_time_seconds", NULL,
-                          (uint64_t) lb_admin_start_time);
+    lb_admin_metrics_processes(out);
+}
+
+
+/* The master (our parent) and its children, found in /proc: their kind
+ * from the title they set, their start from /proc/PID/stat. Without
+ * /proc, only this process (whose start it knows). */
+static void
+lb_admin_metrics_processes(lb_admin_buf_t *out)
+{
+    DIR            *d;
+    long            tick;
+    pid_t           master, pid, ppid;
+    uint64_t        btime, start;
+    struct dirent  *e;
+    char            kind[64], label[96];
+
+    master = getppid();
+    tick = sysconf(_SC_CLK_TCK);
+    btime = lb_admin_boot_time();
+
+    d = (btime != 0 && tick > 0) ? opendir("/proc") : NULL;
+
+    if (d == NULL) {
+        lb_admin_buf_printf(out, "weir_process_start_time_seconds"
+                            "{process=\"admin\",pid=\"%d\"} %llu\n",
+                            (int) getpid(),
+                            (unsigned long long) lb_admin_start_time);
+        return;
+    }
+
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+
+        pid = (pid_t) atoi(e->d_name);
+
+        if (lb_admin_proc_stat(pid, &ppid, &start) != LB_OK
+            || (pid != master && ppid != master))
+        {
+            continue;
+        }
+
+        if (pid == master) {
+            strcpy(kind, "master");
+
+        } else if (lb_admin_proc_kind(pid, kind, sizeof(kind)) != LB_OK) {
+            continue;
+        }
+
+        snprintf(label, sizeof(label), "%d", (int) pid);
+
+        lb_admin_buf_printf(out, "weir_process_start_time_seconds");
+        lb_admin_label(out, "process", kind, true);
+        lb_admin_label(out, "pid", label, false);
+        lb_admin_buf_printf(out, "} %llu\n", (unsigned long long)
+                            (btime + start / (uint64_t) tick));
+    }
+
+    (void) closedir(d);
+}
+
+
+/* the system's boot time (btime of /proc/stat), 0 when unknown */
+static uint64_t
+lb_admin_boot_time(void)
+{
+    FILE                *f;
+    char                 line[256];
+    unsigned long long   v;
+
+    f = fopen("/proc/stat", "re");
+    if (f == NULL) {
+        return 0;
+    }
+
+    v = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "btime %llu", &v) == 1) {
+            break;
+        }
+    }
+
+    (void) fclose(f);
+
+    return v;
+}
+
+
+/* From /proc/PID/stat: the parent and the start time in clock ticks
+ * after boot (fields 4 and 22; the name in field 2 may hold spaces and
+ * parentheses, so fields are counted from its last ')'). */
+static lb_int_t
+lb_admin_proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
+{
+    int                  fd, i;
+    char                 path[64], buf[1024], *p;
+    ssize_t              n;
+    unsigned long long   v;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return LB_ERROR;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        return LB_ERROR;
+    }
+
+    buf[n] = '\0';
+
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return LB_ERROR;
+    }
+
+    /* p + 2 is field 3 (state) */
+    p += 2;
+
+    for (i = 3; i < 22; i++) {
+        if (i == 4) {
+            *ppid = (pid_t) strtol(p, NULL, 10);
+        }
+
+        p = strchr(p, ' ');
+        if (p == NULL) {
+            return LB_ERROR;
+        }
+        p++;
+    }
+
+    if (sscanf(p, "%llu", &v) != 1) {
+        return LB_ERROR;
+    }
+
+    *start = v;
+
+    return LB_OK;
+}
+
+
+/* "worker", "health checker", "admin" from a title "weir: worker
+ * process" (lb_child.c); LB_DECLINED for anything else */
+static lb_int_t
+lb_admin_proc_kind(pid_t pid, char *kind, size_t size)
+{
+    int       fd;
+    char      path[64], buf[128], *p;
+    size_t    len;
+    ssize_t   n;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return LB_ERROR;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        return LB_ERROR;
+    }
+
+    buf[n] = '\0';
+
+    if (strncmp(buf, "weir: ", 6) != 0) {
+        return LB_DECLINED;
+    }
+
+    p = buf + 6;
+    len = strlen(p);
+
+    if (len > 8 && strcmp(p + len - 8, " process") == 0) {
+        len -= 8;
+    }
+
+    if (len == 0 || len >= size) {
+        return LB_DECLINED;
+    }
+
+    memcpy(kind, p, len);
+    kind[len] = '\0';
+
+    return LB_OK;
 }
 
 
