@@ -554,6 +554,27 @@ is($r && $r->{status}, 413, 'a body over 64 KiB is 413');
     close $s;
 }
 
+# at most 64 connections at once: the 65th is closed without an answer,
+# and once they are gone requests are served again
+{
+    my @held = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                           PeerPort => $ap, Proto => 'tcp',
+                                           Timeout => 5) } 1 .. 64;
+    my $extra = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $ap, Proto => 'tcp',
+                                      Timeout => 5);
+    print $extra "GET /api/v1/load-balancers HTTP/1.1\r\nHost: x\r\n"
+        . "X-Auth-Token: $TOKEN\r\n\r\n";
+    my $sel = IO::Select->new($extra);
+    my $got = $sel->can_read(5) ? sysread($extra, my $buf, 100) : -1;
+    ok(defined $got && $got == 0 || !defined $got,
+       'the 65th connection is closed without an answer');
+    close $_ for @held, $extra;
+    ok(wait_for(sub { my (undef, $rr) = api('/api/v1/load-balancers');
+                      $rr && $rr->{status} == 200 }, 5),
+       'requests are served again once they are closed');
+}
+
 # --- respawned after a crash ---
 
 my ($old) = $w->children(qr/^weir: admin process/);
