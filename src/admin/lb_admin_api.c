@@ -68,6 +68,7 @@ static void lb_admin_json_monitor(lb_json_t *j, const char *key,
     lb_target_group_t *g);
 static const char *lb_admin_listener_status(lb_shm_zone_t *z,
     const lb_listener_t *l);
+static const char *lb_admin_monitor_status(const lb_target_group_t *g);
 static void lb_admin_json_ids(lb_json_t *j, const char *key,
     const char *one_id);
 
@@ -224,8 +225,7 @@ lb_admin_balancer_status(lb_admin_req_t *r)
             lb_json_str(&j, "type",
                         lb_check_type_names[g->health_monitor->type]);
             lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
-            lb_json_str(&j, "operating_status",
-                        lb_health_group_in_use(g) ? "ONLINE" : "OFFLINE");
+            lb_json_str(&j, "operating_status", lb_admin_monitor_status(g));
             lb_json_object_end(&j);
         } else {
             lb_json_null(&j, "health_monitor");
@@ -906,8 +906,7 @@ lb_admin_json_monitor(lb_json_t *j, const char *key, lb_target_group_t *g)
     }
 
     lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
-    lb_json_str(j, "operating_status",
-                lb_health_group_in_use(g) ? "ONLINE" : "OFFLINE");
+    lb_json_str(j, "operating_status", lb_admin_monitor_status(g));
     lb_json_object_end(j);
 }
 
@@ -920,6 +919,16 @@ lb_admin_listener_status(lb_shm_zone_t *z, const lb_listener_t *l)
     }
 
     return lb_oper_status_names[lb_health_group_status(z, l->target_group)];
+}
+
+
+/* a health monitor checks (ONLINE) while its group is in use, as
+ * Octavia's; else it is OFFLINE with the group */
+static const char *
+lb_admin_monitor_status(const lb_target_group_t *g)
+{
+    return lb_oper_status_names[lb_health_group_in_use(g) ? LB_OPER_ONLINE
+                                                          : LB_OPER_OFFLINE];
 }
 
 
