@@ -130,6 +130,10 @@ system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
        '-out', "$dir/conf/cert.pem") == 0 || die "openssl req failed\n"
     if !-e "$dir/conf/cert.pem";
 
+# and its admin token, readable by its owner only (weir -t checks)
+write_file("$dir/conf/admin.token", "conf-demo-token\n");
+chmod 0600, "$dir/conf/admin.token" or die "chmod: $!\n";
+
 ($rc, $dump, $err) = run('-T', '-p', $dir, '-c', "$dir/spec.yaml");
 is($rc, 0, 'the SPEC.md example passes') or diag($err);
 write_file("$dir/spec-dump.yaml", $dump);

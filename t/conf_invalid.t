@@ -75,6 +75,18 @@ my @cases = (
         . 'allowed: IPv4:port or [IPv6]:port with a port 1..65535, e.g. '
         . '127.0.0.1:9090 or [::1]:9090' ] ],
 
+    [ 'admin listen not on loopback',
+      "admin:\n  listen: 0.0.0.0:9090\n  token_file: t\n",
+      [ '2:11: admin.listen: "0.0.0.0:9090" is not a loopback address; the '
+        . 'admin API has no TLS yet and its token would cross the network '
+        . 'in clear; allowed: an address of 127.0.0.0/8 or [::1]' ] ],
+
+    [ 'admin listen on an IPv6 address that is not loopback',
+      "admin:\n  listen: \"[2001:db8::1]:9090\"\n  token_file: t\n",
+      [ '2:11: admin.listen: "[2001:db8::1]:9090" is not a loopback address; '
+        . 'the admin API has no TLS yet and its token would cross the '
+        . 'network in clear; allowed: an address of 127.0.0.0/8 or [::1]' ] ],
+
     [ 'YAML syntax error',
       "load_balancers:\n  - name: web-lb\n   type: ALB\n",
       [ '3:4: syntax error: did not find expected \'-\' indicator (while '

@@ -40,6 +40,7 @@ static void lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_member_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
+static void lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 
 
 /* SPEC.md section 1 */
@@ -110,7 +111,7 @@ static const int  lb_conf_log_level_values[] = {
 
 static const lb_conf_field_t  lb_conf_admin_fields[] = {
     { LB_F("listen", LB_CONF_STRING, lb_admin_conf_t, listen),
-      .required = 1, .max = 64,
+      .def_str = "127.0.0.1:9090", .max = 64,
       .allowed = LB_CONF_LISTEN_RULE,
       .check = lb_conf_check_listen },
     { LB_F("token_file", LB_CONF_STRING, lb_admin_conf_t, token_file),
@@ -119,8 +120,8 @@ static const lb_conf_field_t  lb_conf_admin_fields[] = {
 };
 
 const lb_conf_object_t  lb_conf_admin_object = {
-    "admin", sizeof(lb_admin_conf_t), lb_conf_admin_fields, NULL, NULL,
-    offsetof(lb_admin_conf_t, pos)
+    "admin", sizeof(lb_admin_conf_t), lb_conf_admin_fields, NULL,
+    lb_conf_admin_rule, offsetof(lb_admin_conf_t, pos)
 };
 
 
@@ -621,6 +622,43 @@ lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
         && lb_conf_parse_ip(ip->address, &ip->addr) == LB_OK)
     {
         lb_conf_sockaddr_set_port(&ip->addr, 0);
+    }
+}
+
+
+/* DESIGN.md, safety: the token crosses the network in clear unless the
+ * admin listener has TLS, which it has not yet: loopback only */
+static void
+lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
+{
+    bool                        loopback;
+    const uint8_t              *a6;
+    lb_admin_conf_t            *admin;
+    const struct sockaddr_in   *sin;
+
+    admin = obj->data;
+
+    if (!lb_conf_ok(obj, "listen")) {
+        return;
+    }
+
+    if (admin->addr.sa.ss_family == AF_INET) {
+        sin = (const struct sockaddr_in *) &admin->addr.sa;
+        loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+
+    } else {
+        a6 = ((const struct sockaddr_in6 *) &admin->addr.sa)
+             ->sin6_addr.s6_addr;
+        loopback = IN6_IS_ADDR_LOOPBACK((const struct in6_addr *) a6)
+                   || (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *) a6)
+                       && a6[12] == 127);
+    }
+
+    if (!loopback) {
+        lb_conf_error(cx, obj, "listen", "%s is not a loopback address; "
+                      "the admin API has no TLS yet and its token would "
+                      "cross the network in clear; allowed: an address of "
+                      "127.0.0.0/8 or [::1]", lb_conf_quote(cx, admin->listen));
     }
 }
 

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "lb_admin.h"
 #include "lb_child.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -25,8 +26,7 @@ static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
     uint32_t slot);
 static lb_int_t lb_child_drop_privileges(const lb_conf_t *conf);
 
-/* Indexed by lb_proc_type_e. LB_PROC_ADMIN has no row yet: the admin
- * process is one more row (its hooks in src/admin/). */
+/* Indexed by lb_proc_type_e. */
 static const lb_child_kind_t  lb_child_kinds[] = {
 
     [LB_PROC_WORKER] = {
@@ -52,6 +52,18 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .init = lb_health_init,
         .quit = lb_health_quit,
     },
+
+    [LB_PROC_ADMIN] = {
+        .kind = LB_PROC_ADMIN,
+        .title = "weir: admin process",
+        .name = "admin",
+        /* the token file may be root's alone, the port a privileged one */
+        .as_root = 1,
+        .parent_death = SIGTERM,
+        .tick = LB_ADMIN_TICK,
+        .init = lb_admin_init,
+        .quit = lb_admin_quit,
+    },
 };
 
 
@@ -62,7 +74,7 @@ lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
     lb_msec_t               wait;
     const lb_child_kind_t  *k;
 
-    /* a kind without its row (LB_PROC_ADMIN for now) cannot run */
+    /* a kind without its row cannot run */
     if ((size_t) type >= lb_nelems(lb_child_kinds)
         || lb_child_kinds[type].kind != type
         || lb_child_kinds[type].init == NULL)

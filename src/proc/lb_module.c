@@ -3,6 +3,7 @@
  * listening sockets and, when it keeps files open, their reopen. */
 #include <stddef.h>
 
+#include "lb_admin.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
 #include "lb_event_openssl.h"
@@ -30,6 +31,10 @@ const lb_module_t  lb_modules[] = {
       .protocols = LB_BIT(LB_LISTENER_HTTP) | LB_BIT(LB_LISTENER_HTTPS),
       .init_listening = lb_http_init_listening,
       .reopen = lb_http_log_reopen },
+
+    /* the admin API's token file, checked when a cycle is built */
+    { .name = "admin",
+      .init_conf = lb_admin_init_conf },
 
     { .name = NULL }
 };

@@ -25,7 +25,8 @@
 
 static void lb_start_workers(lb_cycle_t *cycle);
 static void lb_start_health(lb_cycle_t *cycle);
-static bool lb_is_old_health(lb_process_t *p, void *arg);
+static void lb_start_admin(lb_cycle_t *cycle);
+static bool lb_is_old_helper(lb_process_t *p, void *arg);
 static void lb_master_reload(lb_cycle_t **cyclep);
 static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
 static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
@@ -63,6 +64,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
 
     lb_start_workers(cycle);
     lb_start_health(cycle);
+    lb_start_admin(cycle);
 
     terminating = false;
     quitting = false;
@@ -152,12 +154,25 @@ lb_start_health(lb_cycle_t *cycle)
 }
 
 
+/* The admin process of cycle, when the configuration has an admin block.
+ * It binds admin.listen itself, so a reload may change the address. */
+static void
+lb_start_admin(lb_cycle_t *cycle)
+{
+    if (cycle->conf->admin != NULL) {
+        (void) lb_spawn_process(cycle, LB_PROC_ADMIN, 0);
+    }
+}
+
+
+/* the health checker and the admin process of an older generation */
 static bool
-lb_is_old_health(lb_process_t *p, void *arg)
+lb_is_old_helper(lb_process_t *p, void *arg)
 {
     lb_cycle_t  *cycle = arg;
 
-    return p->type == LB_PROC_HEALTH && p->generation != cycle->generation;
+    return (p->type == LB_PROC_HEALTH || p->type == LB_PROC_ADMIN)
+           && p->generation != cycle->generation;
 }
 
 
@@ -222,9 +237,12 @@ lb_master_reload(lb_cycle_t **cyclep)
     lb_signal_children(SIGQUIT, lb_is_old_generation, cycle);
 
     /* the checker has no connections to drain: the old one goes at once,
-     * so that two writers of the zone's health never run for long */
-    lb_signal_children(SIGTERM, lb_is_old_health, cycle);
+     * so that two writers of the zone's health never run for long; the
+     * admin process's requests are short, and it answers from the
+     * configuration it was started with: it is replaced the same way */
+    lb_signal_children(SIGTERM, lb_is_old_helper, cycle);
     lb_start_health(cycle);
+    lb_start_admin(cycle);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu is running",

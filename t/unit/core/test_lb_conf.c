@@ -383,8 +383,30 @@ test_admin(void **state)
     assert_int_equal(c->admin->pos.col, 8);
 
     lbt_errors("admin: {}\n",
-               "1:8: admin.listen: missing; required",
                "1:8: admin.token_file: missing; required", NULL);
+
+    /* listen defaults to loopback, and must stay there (no TLS yet) */
+    c = lbt_ok("admin: { token_file: t }\n");
+    assert_string_equal(c->admin->addr.text, "127.0.0.1:9090");
+
+    c = lbt_ok("admin: { listen: \"127.1.2.3:80\", token_file: t }\n");
+    assert_string_equal(c->admin->addr.text, "127.1.2.3:80");
+
+    c = lbt_ok("admin: { listen: \"[::ffff:127.0.0.1]:80\", token_file: t }"
+               "\n");
+    assert_int_equal(c->admin->addr.sa.ss_family, AF_INET6);
+
+    lbt_error("admin: { token_file: t, listen: \"192.0.2.1:9090\" }\n",
+              "1:33: admin.listen: \"192.0.2.1:9090\" is not a loopback "
+              "address; the admin API has no TLS yet and its token would "
+              "cross the network in clear; allowed: an address of "
+              "127.0.0.0/8 or [::1]");
+
+    lbt_error("admin: { token_file: t, listen: \"[::]:9090\" }\n",
+              "1:33: admin.listen: \"[::]:9090\" is not a loopback "
+              "address; the admin API has no TLS yet and its token would "
+              "cross the network in clear; allowed: an address of "
+              "127.0.0.0/8 or [::1]");
 
 #define LBT_LISTEN_ERR(v, col)                                              \
     lbt_error("admin: { token_file: t, listen: " v " }\n",                 \

@@ -1,0 +1,635 @@
+/* weir: GET /metrics, the Prometheus text exposition format (0.0.4) from
+ * the configuration and the shared zone: per target its traffic counters
+ * (written by the workers), its health (written by the checker), its
+ * operating status as one 0/1 series per state, weight and weight ratio;
+ * per target group and balancer the rolled-up status; the configuration
+ * generation; the start time of every process of weir (from /proc).
+ *
+ * Names are weir_<object>_<what>[_total|_bytes|_seconds]; labels name the
+ * objects (load_balancer, target_group, target, address, target_id).
+ * Not here yet, because the zone does not count them: per-listener
+ * accepted/active/rejected connections, HTTP requests and responses by
+ * class, health-check up/down transitions, the generation each process
+ * runs and the number of reloads. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lb_admin.h"
+#include "lb_admin_json.h"
+#include "lb_admin_route.h"
+#include "lb_balancer.h"
+#include "lb_conf_types.h"
+#include "lb_cycle.h"
+#include "lb_health_status.h"
+#include "lb_health_types.h"
+#include "lb_zone.h"
+
+typedef struct {
+    lb_target_t        *t;
+    lb_zone_target_t   *zt;          /* NULL: no record in the zone */
+    lb_zone_health_t    health;
+    lb_oper_status_e    status;
+    uint32_t            ratio;       /* tenths of a percent */
+} lb_admin_mtarget_t;
+
+static void lb_admin_metric_head(lb_admin_buf_t *b, const char *name,
+    const char *type, const char *help);
+static void lb_admin_metric_labels(lb_admin_buf_t *b, const char *name,
+    const lb_admin_mtarget_t *m, const char *status);
+static void lb_admin_metric_value(lb_admin_buf_t *b, const char *name,
+    const char *labels, uint64_t v);
+static void lb_admin_label(lb_admin_buf_t *b, const char *key,
+    const char *value, bool first);
+static void lb_admin_metrics_processes(lb_admin_buf_t *out);
+static uint64_t lb_admin_boot_time(void);
+static lb_int_t lb_admin_proc_stat(pid_t pid, pid_t *ppid,
+    uint64_t *start);
+static lb_int_t lb_admin_proc_kind(pid_t pid, char *kind, size_t size);
+
+/* the statuses a target, and a group or a balancer, can have */
+static const lb_oper_status_e  lb_admin_target_statuses[] = {
+    LB_OPER_ONLINE, LB_OPER_ERROR, LB_OPER_DRAINING, LB_OPER_OFFLINE,
+    LB_OPER_NO_MONITOR
+};
+
+static const lb_oper_status_e  lb_admin_group_statuses[] = {
+    LB_OPER_ONLINE, LB_OPER_DEGRADED, LB_OPER_ERROR, LB_OPER_OFFLINE,
+    LB_OPER_NO_MONITOR
+};
+
+/* what a target family needs to have a series for a target */
+#define LB_ADMIN_M_RECORD   0x01    /* a record in the zone */
+#define LB_ADMIN_M_CHECKED  0x02    /* a health check on its group */
+#define LB_ADMIN_M_CHANGED  0x04    /* a health change seen */
+
+typedef struct {
+    const char          *name;
+    const char          *type;
+    const char          *help;
+    unsigned             needs;
+    void               (*value)(lb_admin_buf_t *b,
+                                const lb_admin_mtarget_t *m);
+} lb_admin_family_t;
+
+static void lb_admin_v_active(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_total(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_in(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_out(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_fail(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_up(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_rise(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_fall(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+static void lb_admin_v_change(lb_admin_buf_t *b,
+    const lb_admin_mtarget_t *m);
+static void lb_admin_v_weight(lb_admin_buf_t *b,
+    const lb_admin_mtarget_t *m);
+static void lb_admin_v_ratio(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
+
+static const lb_admin_family_t  lb_admin_target_families[] = {
+    { "weir_target_active_connections", "gauge",
+      "Connections open to the target now.",
+      LB_ADMIN_M_RECORD, lb_admin_v_active },
+    { "weir_target_connections_total", "counter",
+      "Connections (or UDP sessions) made to the target.",
+      LB_ADMIN_M_RECORD, lb_admin_v_total },
+    { "weir_target_received_bytes_total", "counter",
+      "Bytes received from the target.",
+      LB_ADMIN_M_RECORD, lb_admin_v_in },
+    { "weir_target_sent_bytes_total", "counter",
+      "Bytes sent to the target.",
+      LB_ADMIN_M_RECORD, lb_admin_v_out },
+    { "weir_target_failures_total", "counter",
+      "Connects or requests to the target that failed.",
+      LB_ADMIN_M_RECORD, lb_admin_v_fail },
+    { "weir_target_health_up", "gauge",
+      "1 when the health checks find the target healthy.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_up },
+    { "weir_target_health_check_successes", "gauge",
+      "Consecutive successful health checks.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_rise },
+    { "weir_target_health_check_failures", "gauge",
+      "Consecutive failed health checks.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_fall },
+    { "weir_target_health_last_change_seconds", "gauge",
+      "When the target's health last changed, seconds since the epoch.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED | LB_ADMIN_M_CHANGED,
+      lb_admin_v_change },
+    { "weir_target_weight", "gauge",
+      "Configured weight of the target, 0..256.",
+      0, lb_admin_v_weight },
+    { "weir_target_weight_ratio", "gauge",
+      "Share of its group's traffic the weights give the target (SPEC.md "
+      "section 4), 0..1.",
+      0, lb_admin_v_ratio },
+    { NULL, NULL, NULL, 0, NULL }
+};
+
+time_t  lb_admin_start_time;
+
+
+void
+lb_admin_metrics(lb_admin_req_t *r)
+{
+    uint32_t             b, g, i, k, n, s, total;
+    const lb_admin_family_t  *f;
+    lb_conf_t           *conf;
+    lb_shm_zone_t       *z;
+    lb_admin_buf_t      *out;
+    lb_load_balancer_t  *lb;
+    lb_target_group_t   *tg;
+    lb_oper_status_e     st;
+    lb_admin_mtarget_t  *ms, *m;
+
+    if (r->nquery != 0) {
+        lb_admin_error(r, 400, "unknown query parameter \"%s\"; this "
+                       "resource takes none", r->qkeys[0]);
+        return;
+    }
+
+    conf = r->cycle->conf;
+    z = r->cycle->zone;
+    out = r->body;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+    n = 0;
+    for (b = 0; b < conf->nbalancers; b++) {
+        for (g = 0; g < conf->balancers[b].ntarget_groups; g++) {
+            n += conf->balancers[b].target_groups[g].ntargets;
+        }
+    }
+
+    ms = calloc(n ? n : 1, sizeof(lb_admin_mtarget_t));
+    if (ms == NULL) {
+        out->nomem = 1;
+        return;
+    }
+
+    /* one look at the zone per target, then every family from it */
+    k = 0;
+    for (b = 0; b < conf->nbalancers; b++) {
+        lb = &conf->balancers[b];
+
+        for (g = 0; g < lb->ntarget_groups; g++) {
+            tg = &lb->target_groups[g];
+            total = lb_weight_converted_total(tg);
+
+            for (i = 0; i < tg->ntargets; i++) {
+                m = &ms[k++];
+                m->t = &tg->targets[i];
+                m->zt = lb_zone_target_get(z, tg->id ? tg->id : tg->name,
+                                           &m->t->addr, false);
+                if (m->zt != NULL) {
+                    (void) lb_zone_target_health_get(m->zt, &m->health);
+                }
+                m->status = lb_health_target_status(z, m->t);
+                m->ratio = lb_weight_ratio(lb_weight_converted(m->t->weight),
+                                           total);
+            }
+        }
+    }
+
+    for (f = lb_admin_target_families; f->name != NULL; f++) {
+        lb_admin_metric_head(out, f->name, f->type, f->help);
+
+        for (k = 0; k < n; k++) {
+            m = &ms[k];
+
+            if ((f->needs & LB_ADMIN_M_RECORD) && m->zt == NULL) {
+                continue;
+            }
+
+            if ((f->needs & LB_ADMIN_M_CHECKED)
+                && m->t->group->health_monitor == NULL)
+            {
+                continue;
+            }
+
+            if ((f->needs & LB_ADMIN_M_CHANGED)
+                && m->health.last_change == 0)
+            {
+                continue;
+            }
+
+            lb_admin_metric_labels(out, f->name, m, NULL);
+            lb_admin_buf_append(out, " ", 1);
+            f->value(out, m);
+            lb_admin_buf_append(out, "\n", 1);
+        }
+    }
+
+    lb_admin_metric_head(out, "weir_target_operating_status", "gauge",
+                         "Operating status of the target (SPEC.md section "
+                         "8): 1 for the current one.");
+    for (k = 0; k < n; k++) {
+        m = &ms[k];
+
+        for (s = 0; s < lb_nelems(lb_admin_target_statuses); s++) {
+            st = lb_admin_target_statuses[s];
+            lb_admin_metric_labels(out, "weir_target_operating_status", m,
+                                   lb_oper_status_names[st]);
+            lb_admin_buf_printf(out, " %d\n", m->status == st);
+        }
+    }
+
+    free(ms);
+
+    lb_admin_metric_head(out, "weir_target_group_operating_status", "gauge",
+                         "Operating status of the target group: 1 for the "
+                         "current one.");
+    for (b = 0; b < conf->nbalancers; b++) {
+        lb = &conf->balancers[b];
+
+        for (g = 0; g < lb->ntarget_groups; g++) {
+            tg = &lb->target_groups[g];
+            st = lb_health_group_status(z, tg);
+
+            for (s = 0; s < lb_nelems(lb_admin_group_statuses); s++) {
+                lb_admin_buf_printf(out,
+                                    "weir_target_group_operating_status");
+                lb_admin_label(out, "load_balancer", lb->name, true);
+                lb_admin_label(out, "target_group", tg->name, false);
+                lb_admin_label(out, "target_group_id", tg->id, false);
+                lb_admin_label(out, "status",
+                               lb_oper_status_names
+                                   [lb_admin_group_statuses[s]], false);
+                lb_admin_buf_printf(out, "} %d\n",
+                                    st == lb_admin_group_statuses[s]);
+            }
+        }
+    }
+
+    lb_admin_metric_head(out, "weir_load_balancer_operating_status", "gauge",
+                         "Operating status of the load balancer: 1 for the "
+                         "current one.");
+    for (b = 0; b < conf->nbalancers; b++) {
+        lb = &conf->balancers[b];
+        st = lb_health_balancer_status(z, lb);
+
+        for (s = 0; s < lb_nelems(lb_admin_group_statuses); s++) {
+            lb_admin_buf_printf(out, "weir_load_balancer_operating_status");
+            lb_admin_label(out, "load_balancer", lb->name, true);
+            lb_admin_label(out, "load_balancer_id", lb->id, false);
+            lb_admin_label(out, "status",
+                           lb_oper_status_names[lb_admin_group_statuses[s]],
+                           false);
+            lb_admin_buf_printf(out, "} %d\n",
+                                st == lb_admin_group_statuses[s]);
+        }
+    }
+
+    lb_admin_metric_head(out, "weir_config_generation", "gauge",
+                         "Generation of the running configuration (grows "
+                         "with every reload).");
+    lb_admin_metric_value(out, "weir_config_generation", NULL,
+                          lb_zone_generation(z));
+
+    lb_admin_metric_head(out, "weir_process_start_time_seconds", "gauge",
+                         "When each process of weir started, seconds since "
+                         "the epoch.");
+    lb_admin_metrics_processes(out);
+}
+
+
+/* The master (our parent) and its children, found in /proc: their kind
+ * from the title they set, their start from /proc/PID/stat. Without
+ * /proc, only this process (whose start it knows). */
+static void
+lb_admin_metrics_processes(lb_admin_buf_t *out)
+{
+    DIR            *d;
+    long            tick;
+    pid_t           master, pid, ppid;
+    uint64_t        btime, start;
+    struct dirent  *e;
+    char            kind[64], label[96];
+
+    master = getppid();
+    tick = sysconf(_SC_CLK_TCK);
+    btime = lb_admin_boot_time();
+
+    d = (btime != 0 && tick > 0) ? opendir("/proc") : NULL;
+
+    if (d == NULL) {
+        lb_admin_buf_printf(out, "weir_process_start_time_seconds"
+                            "{process=\"admin\",pid=\"%d\"} %llu\n",
+                            (int) getpid(),
+                            (unsigned long long) lb_admin_start_time);
+        return;
+    }
+
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+
+        pid = (pid_t) atoi(e->d_name);
+
+        if (lb_admin_proc_stat(pid, &ppid, &start) != LB_OK
+            || (pid != master && ppid != master))
+        {
+            continue;
+        }
+
+        if (pid == master) {
+            strcpy(kind, "master");
+
+        } else if (lb_admin_proc_kind(pid, kind, sizeof(kind)) != LB_OK) {
+            continue;
+        }
+
+        snprintf(label, sizeof(label), "%d", (int) pid);
+
+        lb_admin_buf_printf(out, "weir_process_start_time_seconds");
+        lb_admin_label(out, "process", kind, true);
+        lb_admin_label(out, "pid", label, false);
+        lb_admin_buf_printf(out, "} %llu\n", (unsigned long long)
+                            (btime + start / (uint64_t) tick));
+    }
+
+    (void) closedir(d);
+}
+
+
+/* the system's boot time (btime of /proc/stat), 0 when unknown */
+static uint64_t
+lb_admin_boot_time(void)
+{
+    FILE                *f;
+    char                 line[256];
+    unsigned long long   v;
+
+    f = fopen("/proc/stat", "re");
+    if (f == NULL) {
+        return 0;
+    }
+
+    v = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "btime %llu", &v) == 1) {
+            break;
+        }
+    }
+
+    (void) fclose(f);
+
+    return v;
+}
+
+
+/* From /proc/PID/stat: the parent and the start time in clock ticks
+ * after boot (fields 4 and 22; the name in field 2 may hold spaces and
+ * parentheses, so fields are counted from its last ')'). */
+static lb_int_t
+lb_admin_proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
+{
+    int                  fd, i;
+    char                 path[64], buf[1024], *p;
+    ssize_t              n;
+    unsigned long long   v;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return LB_ERROR;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        return LB_ERROR;
+    }
+
+    buf[n] = '\0';
+
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return LB_ERROR;
+    }
+
+    /* p + 2 is field 3 (state) */
+    p += 2;
+
+    for (i = 3; i < 22; i++) {
+        if (i == 4) {
+            *ppid = (pid_t) strtol(p, NULL, 10);
+        }
+
+        p = strchr(p, ' ');
+        if (p == NULL) {
+            return LB_ERROR;
+        }
+        p++;
+    }
+
+    if (sscanf(p, "%llu", &v) != 1) {
+        return LB_ERROR;
+    }
+
+    *start = v;
+
+    return LB_OK;
+}
+
+
+/* "worker", "health checker", "admin" from a title "weir: worker
+ * process" (lb_child.c); LB_DECLINED for anything else */
+static lb_int_t
+lb_admin_proc_kind(pid_t pid, char *kind, size_t size)
+{
+    int       fd;
+    char      path[64], buf[128], *p;
+    size_t    len;
+    ssize_t   n;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return LB_ERROR;
+    }
+
+    n = read(fd, buf, sizeof(buf) - 1);
+    (void) close(fd);
+
+    if (n <= 0) {
+        return LB_ERROR;
+    }
+
+    buf[n] = '\0';
+
+    if (strncmp(buf, "weir: ", 6) != 0) {
+        return LB_DECLINED;
+    }
+
+    p = buf + 6;
+    len = strlen(p);
+
+    if (len > 8 && strcmp(p + len - 8, " process") == 0) {
+        len -= 8;
+    }
+
+    if (len == 0 || len >= size) {
+        return LB_DECLINED;
+    }
+
+    memcpy(kind, p, len);
+    kind[len] = '\0';
+
+    return LB_OK;
+}
+
+
+static void
+lb_admin_metric_head(lb_admin_buf_t *b, const char *name, const char *type,
+    const char *help)
+{
+    lb_admin_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                        type);
+}
+
+
+/* name{load_balancer="..",target_group="..",target="..",address="..",
+ * target_id=".."[,status=".."]} */
+static void
+lb_admin_metric_labels(lb_admin_buf_t *b, const char *name,
+    const lb_admin_mtarget_t *m, const char *status)
+{
+    const lb_target_t  *t;
+
+    t = m->t;
+
+    lb_admin_buf_printf(b, "%s", name);
+    lb_admin_label(b, "load_balancer", t->group->balancer->name, true);
+    lb_admin_label(b, "target_group", t->group->name, false);
+    lb_admin_label(b, "target", t->name, false);
+    lb_admin_label(b, "address", t->addr.text, false);
+    lb_admin_label(b, "target_id", t->id, false);
+    if (status != NULL) {
+        lb_admin_label(b, "status", status, false);
+    }
+    lb_admin_buf_append(b, "}", 1);
+}
+
+
+static void
+lb_admin_metric_value(lb_admin_buf_t *b, const char *name,
+    const char *labels, uint64_t v)
+{
+    lb_admin_buf_printf(b, "%s%s %llu\n", name, labels ? labels : "",
+                        (unsigned long long) v);
+}
+
+
+/* key="value" with \, " and newline escaped, after '{' or ',' */
+static void
+lb_admin_label(lb_admin_buf_t *b, const char *key, const char *value,
+    bool first)
+{
+    const char  *p;
+
+    lb_admin_buf_printf(b, "%s%s=\"", first ? "{" : ",", key);
+
+    for (p = value ? value : ""; *p != '\0'; p++) {
+        switch (*p) {
+        case '\\': lb_admin_buf_append(b, "\\\\", 2); break;
+        case '"':  lb_admin_buf_append(b, "\\\"", 2); break;
+        case '\n': lb_admin_buf_append(b, "\\n", 2); break;
+        default:   lb_admin_buf_append(b, p, 1);
+        }
+    }
+
+    lb_admin_buf_append(b, "\"", 1);
+}
+
+
+static void
+lb_admin_v_active(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu",
+                        (unsigned long long) lb_zone_target_active(m->zt));
+}
+
+
+static void
+lb_admin_v_total(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu", (unsigned long long)
+                        lb_zone_counter_get(&m->zt->total));
+}
+
+
+static void
+lb_admin_v_in(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu", (unsigned long long)
+                        lb_zone_counter_get(&m->zt->bytes_in));
+}
+
+
+static void
+lb_admin_v_out(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu", (unsigned long long)
+                        lb_zone_counter_get(&m->zt->bytes_out));
+}
+
+
+static void
+lb_admin_v_fail(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu", (unsigned long long)
+                        lb_zone_counter_get(&m->zt->failures));
+}
+
+
+static void
+lb_admin_v_up(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%d", m->health.state == LB_ZONE_HEALTHY);
+}
+
+
+static void
+lb_admin_v_rise(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%u", m->health.rise);
+}
+
+
+static void
+lb_admin_v_fall(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%u", m->health.fall);
+}
+
+
+static void
+lb_admin_v_change(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%llu.%03u",
+                        (unsigned long long) (m->health.last_change / 1000),
+                        (unsigned) (m->health.last_change % 1000));
+}
+
+
+static void
+lb_admin_v_weight(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%u", m->t->weight);
+}
+
+
+/* tenths of a percent as a fraction: 333 -> 0.333 */
+static void
+lb_admin_v_ratio(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
+{
+    lb_admin_buf_printf(b, "%u.%03u", m->ratio / 1000, m->ratio % 1000);
+}
