@@ -23,7 +23,7 @@
  * A symbolic link at path is followed: its target is replaced.
  *
  * Returns LB_ERROR when the file could not be replaced: path then has the
- * same bytes as before, no temporary file is left, and err (errlen bytes,
+ * same bytes as before, no temporary file is left, and err (errlen >= 1 bytes,
  * always NUL-terminated) names the step, the file and errno, e.g.
  *   rename("conf/weir.yaml.tmpa1B2c3", "conf/weir.yaml") failed:
  *   Read-only file system

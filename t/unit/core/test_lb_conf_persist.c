@@ -781,7 +781,7 @@ lbt_child_enospc(const lb_conf_t *c)
 static int
 lbt_child_erofs(const lb_conf_t *c)
 {
-    if (mount(NULL, lbt_dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == -1) {
+    if (mount("none", lbt_dir, "none", MS_REMOUNT | MS_RDONLY, NULL) == -1) {
         perror("remount");
         return 10;
     }
@@ -821,7 +821,7 @@ lbt_in_namespace(const lb_conf_t *c, lbt_child_pt fn, const char *what)
 
     if (pid == 0) {
         if (unshare(CLONE_NEWNS) == -1
-            || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1
+            || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == -1
             || mount("tmpfs", lbt_dir, "tmpfs", 0, "size=64k,mode=0755")
                == -1)
         {
