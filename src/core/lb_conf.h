@@ -27,4 +27,10 @@ lb_conf_t *lb_conf_parse_string(lb_pool_t *pool, const char *name,
  * lb_conf_parse_file() accepts again. Returns LB_OK or LB_ERROR. */
 lb_int_t lb_conf_dump(FILE *out, const lb_conf_t *conf);
 
+/* The same under another leading comment: `comment` is written as it is
+ * (whole lines, each starting with '#' and ending with '\n'), then the
+ * configuration. lb_conf_persist() writes the file of the API this way. */
+lb_int_t lb_conf_dump_with(FILE *out, const lb_conf_t *conf,
+    const char *comment);
+
 #endif /* LB_CONF_H */

@@ -20,8 +20,15 @@ lb_int_t
 lb_conf_dump(FILE *out, const lb_conf_t *conf)
 {
     /* no file name here: a dump of a dump must be the same text */
-    fputs("# weir: the effective configuration, every default filled in\n",
-          out);
+    return lb_conf_dump_with(out, conf,
+        "# weir: the effective configuration, every default filled in\n");
+}
+
+
+lb_int_t
+lb_conf_dump_with(FILE *out, const lb_conf_t *conf, const char *comment)
+{
+    fputs(comment, out);
 
     lb_conf_dump_object(out, &lb_conf_root_object, conf, 0, false);
 
