@@ -51,6 +51,8 @@ static void lb_admin_subnets(lb_admin_req_t *r);
 static void lb_admin_monitors(lb_admin_req_t *r);
 static void lb_admin_monitor_show(lb_admin_req_t *r);
 
+static bool lb_admin_show_open(lb_admin_req_t *r, const char *kind,
+    lb_admin_found_t *f, lb_json_t *j);
 static bool lb_admin_query(lb_admin_req_t *r, const char *const *keys);
 static bool lb_admin_filter(lb_admin_req_t *r, const char *key,
     const char *value);
@@ -149,14 +151,10 @@ lb_admin_balancer_show(lb_admin_req_t *r)
     lb_json_t         j;
     lb_admin_found_t  f;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)
-        || !lb_admin_find(r, "load balancer", r->params[0], &f))
-    {
+    if (!lb_admin_show_open(r, "load balancer", &f, &j)) {
         return;
     }
 
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
     lb_admin_json_balancer(&j, "load_balancer", r->cycle->zone, f.balancer);
     lb_json_object_end(&j);
 }
@@ -295,14 +293,10 @@ lb_admin_listener_show(lb_admin_req_t *r)
     lb_json_t         j;
     lb_admin_found_t  f;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)
-        || !lb_admin_find(r, "listener", r->params[0], &f))
-    {
+    if (!lb_admin_show_open(r, "listener", &f, &j)) {
         return;
     }
 
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
     lb_admin_json_listener(&j, "listener", r->cycle->zone, f.listener);
     lb_json_object_end(&j);
 }
@@ -364,14 +358,10 @@ lb_admin_group_show(lb_admin_req_t *r)
     lb_json_t         j;
     lb_admin_found_t  f;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)
-        || !lb_admin_find(r, "target group", r->params[0], &f))
-    {
+    if (!lb_admin_show_open(r, "target group", &f, &j)) {
         return;
     }
 
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
     lb_admin_json_group(&j, "target_group", r->cycle->zone, f.group);
     lb_json_object_end(&j);
 }
@@ -569,20 +559,35 @@ lb_admin_monitor_show(lb_admin_req_t *r)
     lb_json_t         j;
     lb_admin_found_t  f;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)
-        || !lb_admin_find(r, "health monitor", r->params[0], &f))
-    {
+    if (!lb_admin_show_open(r, "health monitor", &f, &j)) {
         return;
     }
 
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
     lb_admin_json_monitor(&j, "health_monitor", f.group);
     lb_json_object_end(&j);
 }
 
 
 /* --- helpers --- */
+
+/* GET of one object by its id (r->params[0]): no query parameters, the
+ * object found (404 otherwise) into f, and j opened as the response's
+ * outer object. false when the request is answered already. */
+static bool
+lb_admin_show_open(lb_admin_req_t *r, const char *kind, lb_admin_found_t *f,
+    lb_json_t *j)
+{
+    if (!lb_admin_query(r, lb_admin_no_filters)
+        || !lb_admin_find(r, kind, r->params[0], f))
+    {
+        return false;
+    }
+
+    lb_json_init(j, r->body);
+    lb_json_object(j, NULL);
+
+    return true;
+}
 
 /* Every query parameter must be one of keys, once: else 400. */
 static bool
