@@ -151,6 +151,9 @@ struct lb_conf_cx_s {
     const char               *file;       /* for messages */
     lb_array_t                errors;     /* lb_conf_error_t, in tmp */
     unsigned                  nomem:1;
+    unsigned                  strict:1;   /* JSON: a string field takes a
+                                             quoted scalar, a number or a
+                                             boolean a plain one */
 };
 
 /* the rule tables of SPEC.md as bit masks over the enums (LB_CONF_BIT) */
@@ -211,6 +214,11 @@ lb_conf_obj_t *lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
  * listening addresses, listener -> target group references and protocol
  * pairs, sticky sessions per listener, DSR; then ids and back-pointers. */
 void lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root);
+
+/* SPEC.md section 7: no two members of the "members" list of obj (a
+ * target group, or the admin API's members wrapper) with the same
+ * address and port. */
+void lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 
 /* Record a problem with `field` of obj (NULL: the object itself) at the
  * field's value, or at the object when the field was not written. */
