@@ -43,6 +43,7 @@ typedef struct {
 
 static lb_int_t lb_conf_json_scan(const u_char *p, size_t len,
     size_t *at, const char **why);
+static bool lb_conf_json_word(u_char c);
 static lb_int_t lb_conf_json_event(void *ctx, const yaml_event_t *ev,
     lb_conf_read_error_t *err);
 static bool lb_conf_json_number(const char *s, size_t len);
@@ -281,6 +282,16 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
             return LB_ERROR;
         }
 
+        /* a value starts: after a key it needs ':', after a value ','
+         * (libyaml would read {"a" "b"} as {"a": null, "b": ...}) */
+        if ((c == '{' || c == '[' || c == '"' || lb_conf_json_word(c))
+            && (last == '"' || last == '}' || last == ']'
+                || (last == 'v' && !lb_conf_json_word(p[i - 1]))))
+        {
+            *why = "a ',' or ':' is missing before this value";
+            return LB_ERROR;
+        }
+
         switch (c) {
 
         case '{':
@@ -335,7 +346,7 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
                 }
 
                 if (++i == len) {
-                    break;      /* libyaml names the cut string */
+                    break;
                 }
 
                 if (strchr("\"\\/bfnrt", p[i]) != NULL && p[i] != '\0') {
@@ -384,8 +395,9 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
             }
 
             if (i >= len) {
-                /* unterminated: libyaml's message names the string */
-                return LB_OK;
+                *at = len;
+                *why = "the body ends inside a string";
+                return LB_ERROR;
             }
 
             c = '"';
@@ -409,9 +421,7 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
             return LB_ERROR;
 
         default:
-            if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.'
-                || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-            {
+            if (lb_conf_json_word(c)) {
                 /* numbers and literals: the event filter judges them */
                 c = 'v';
                 break;
@@ -429,8 +439,22 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
         return LB_ERROR;
     }
 
-    /* an unclosed object: libyaml's message says what it expected */
+    if (!done) {
+        *at = len;
+        *why = "the body ends before the JSON object is closed";
+        return LB_ERROR;
+    }
+
     return LB_OK;
+}
+
+
+/* a byte of a bare number or literal; the event filter judges the word */
+static bool
+lb_conf_json_word(u_char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.'
+           || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 
