@@ -306,8 +306,8 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
         case '}':
         case ']':
             if (depth == 0 || stack[depth - 1] != (c == '}' ? '{' : '[')) {
-                *why = (c == '}') ? "'}' does not close an object"
-                                  : "']' does not close an array";
+                *why = (c == '}') ? "'}' where the open array needs ']'"
+                                  : "']' where the open object needs '}'";
                 return LB_ERROR;
             }
             if (last == ',') {

@@ -203,6 +203,17 @@ static const lbt_bad_t  lbt_bad[] = {
       "\"web\" contains a NUL character at byte 3; allowed: 1..255 "
       "printable ASCII characters without spaces", NULL },
 
+    { "target_group",
+      "{\"target_group\": {\"name\": \"web-tg\", \"protocol\": 1}}",
+      400, "target_group.protocol",
+      "expected a string, found 1; allowed: HTTP, HTTPS, TCP, UDP, PROXY",
+      NULL },
+
+    { "members", "{\"members\": [{\"address\": \"10.0.0.1\","
+      " \"protocol_port\": 80}, 7]}",
+      400, "members[1]",
+      "expected a mapping of member fields, found a single value", NULL },
+
     /* not JSON */
     { "member", "{\"member\": {\"address\" \"10.0.0.1\"}}",
       400, "", "syntax error at 1:23 (byte 22): a ',' or ':' is missing "
@@ -267,6 +278,19 @@ static const lbt_bad_t  lbt_bad[] = {
     { "member", LBT_MEMBER(", \"weight\": 010"),
       400, "", "syntax error at 1:67 (byte 66): 010 is not a JSON value "
       "(a string needs double quotes)", NULL },
+
+    { "member",
+      "{\"member\": {\"address\": \"10.0.0.1\" \"protocol_port\": 80}}",
+      400, "", "syntax error at 1:35 (byte 34): a ',' or ':' is missing "
+      "before this value", NULL },
+
+    { "member", "{\"member\": {\"address\": [\"10.0.0.1\"}}",
+      400, "", "syntax error at 1:35 (byte 34): '}' where the open array "
+      "needs ']'", NULL },
+
+    { "member", "{\"member\": {\"name\\u0000x\": \"web\"}}",
+      400, "", "syntax error at 1:13 (byte 12): an object key contains a "
+      "NUL character", NULL },
 
     { "member", "\"member\"",
       400, "", "syntax error at 1:1 (byte 0): the body is not a JSON "
