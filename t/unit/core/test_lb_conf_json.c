@@ -715,6 +715,61 @@ test_limits(void **state)
 }
 
 
+/* every prefix of a good body, and the body with any one byte replaced
+ * by a character that matters to JSON or YAML, gives a clean answer: the
+ * object, or a 400 with a message (and no crash under ASan) */
+static void
+test_mutations(void **state)
+{
+    char                   buf[512];
+    void                  *out;
+    size_t                 len, i, k;
+    lb_int_t               rc;
+    lb_conf_json_error_t   err;
+
+    static const char  good[] =
+        "{\"target_group\": {\"name\": \"web-tg\", \"protocol\": \"HTTP\","
+        " \"health_monitor\": {\"type\": \"HTTP\", \"url_path\": \"/h\"},"
+        " \"members\": [{\"address\": \"::1\", \"protocol_port\": 80,"
+        " \"weight\": 2}, {\"address\": \"10.0.0.1\","
+        " \"protocol_port\": 81}]}}";
+    static const char  bytes[] = "\"\\{}[]:,#&*!'-0 \n\x01\x80\xff";
+
+    (void) state;
+
+    len = sizeof(good) - 1;
+
+    for (i = 0; i <= len; i++) {
+        rc = lb_conf_json_parse(lbt_pool, "target_group",
+                                (const u_char *) good, i, LBT_MAX, &out,
+                                NULL, &err);
+        assert_int_equal(rc, i == len ? LB_OK : LB_ERROR);
+        if (rc == LB_ERROR) {
+            assert_int_equal(err.code, 400);
+            assert_true(err.message[0] != '\0');
+        }
+    }
+
+    for (i = 0; i < len; i++) {
+        for (k = 0; k < sizeof(bytes); k++) {
+            memcpy(buf, good, len);
+            buf[i] = bytes[k];       /* the last one is '\0' */
+
+            rc = lb_conf_json_parse(lbt_pool, "target_group",
+                                    (const u_char *) buf, len, LBT_MAX,
+                                    &out, NULL, &err);
+            if (rc == LB_ERROR) {
+                assert_int_equal(err.code, 400);
+                assert_non_null(err.field);
+                assert_true(err.message[0] != '\0');
+            } else {
+                assert_non_null(out);
+            }
+        }
+    }
+}
+
+
 /* a NUL inside a value is refused in the file too ("\0" in YAML) */
 static void
 test_yaml_nul(void **state)
@@ -740,6 +795,7 @@ main(void)
         lbt_test(test_members),
         lbt_test(test_health_monitor),
         lbt_test(test_limits),
+        lbt_test(test_mutations),
         lbt_test(test_yaml_nul),
     };
 
