@@ -108,6 +108,9 @@ struct lb_conf_object_s {
     lb_conf_rule_pt           rule;
     size_t                    pos_off;    /* of an lb_conf_pos_t, or
                                              (size_t) -1 */
+    unsigned                  wrapper:1;  /* an API body's {"x": ...}:
+                                             not an ancestor for rules
+                                             (lb_conf_up) */
 };
 
 #define LB_CONF_NO_POS    ((size_t) -1)
@@ -258,7 +261,7 @@ lb_conf_obj_t *lb_conf_child(const lb_conf_obj_t *obj, const char *key,
 /* How many child records a field has (list length; 0 or 1 otherwise). */
 uint32_t lb_conf_nchildren(const lb_conf_obj_t *obj, const char *key);
 
-/* The ancestor `levels` up (1: parent). */
+/* The ancestor `levels` up (1: parent), wrappers not counted. */
 lb_conf_obj_t *lb_conf_up(const lb_conf_obj_t *obj, unsigned levels);
 
 /* A value for a message: quoted, control bytes escaped, long ones cut. */

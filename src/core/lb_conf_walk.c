@@ -1148,7 +1148,9 @@ lb_conf_obj_t *
 lb_conf_up(const lb_conf_obj_t *obj, unsigned levels)
 {
     while (levels-- && obj != NULL) {
-        obj = obj->parent;
+        do {
+            obj = obj->parent;
+        } while (obj != NULL && obj->schema->wrapper);
     }
 
     return (lb_conf_obj_t *) obj;
