@@ -31,6 +31,7 @@ typedef struct {
 typedef struct {
     const char           *name;
     const lb_conf_object_t *object;  /* the wrapper: one required field */
+    const lb_conf_object_t *parent;  /* the schema of the parent struct */
 } lb_conf_json_wrapper_t;
 
 /* the event filter's view of the nesting: is the next node a key? */
@@ -41,6 +42,8 @@ typedef struct {
     uint8_t               want_key[LB_CONF_JSON_DEPTH + 1];
 } lb_conf_json_filter_t;
 
+static lb_conf_obj_t *lb_conf_json_parent(lb_conf_cx_t *cx,
+    const lb_conf_object_t *schema, const void *data);
 static lb_int_t lb_conf_json_scan(const u_char *p, size_t len,
     size_t *at, const char **why);
 static bool lb_conf_json_word(u_char c);
@@ -66,7 +69,7 @@ static lb_int_t lb_conf_json_syntax(lb_pool_t *pool, const u_char *body,
     };                                                                      \
     static const lb_conf_object_t  lb_conf_json_##w##_object = {            \
         "request body", sizeof(lb_conf_json_box_t),                         \
-        lb_conf_json_##w##_fields, NULL, NULL, LB_CONF_NO_POS               \
+        lb_conf_json_##w##_fields, NULL, NULL, LB_CONF_NO_POS, 1            \
     }
 
 LB_CONF_JSON_WRAP(target_group, LB_CONF_OBJECT, lb_conf_target_group_object,
@@ -79,19 +82,24 @@ LB_CONF_JSON_WRAP(load_balancer, LB_CONF_OBJECT, lb_conf_balancer_object, 0);
 LB_CONF_JSON_WRAP(listener, LB_CONF_OBJECT, lb_conf_listener_object, 0);
 
 static const lb_conf_json_wrapper_t  lb_conf_json_wrappers[] = {
-    { "target_group",   &lb_conf_json_target_group_object },
-    { "member",         &lb_conf_json_member_object },
-    { "members",        &lb_conf_json_members_object },
-    { "health_monitor", &lb_conf_json_health_monitor_object },
-    { "load_balancer",  &lb_conf_json_load_balancer_object },
-    { "listener",       &lb_conf_json_listener_object },
-    { NULL, NULL }
+    { "target_group",   &lb_conf_json_target_group_object,
+                        &lb_conf_balancer_object },
+    { "member",         &lb_conf_json_member_object,
+                        &lb_conf_target_group_object },
+    { "members",        &lb_conf_json_members_object,
+                        &lb_conf_target_group_object },
+    { "health_monitor", &lb_conf_json_health_monitor_object,
+                        &lb_conf_target_group_object },
+    { "load_balancer",  &lb_conf_json_load_balancer_object, NULL },
+    { "listener",       &lb_conf_json_listener_object,
+                        &lb_conf_balancer_object },
+    { NULL, NULL, NULL }
 };
 
 
 lb_int_t
-lb_conf_json_parse(lb_pool_t *pool, const char *wrapper, const u_char *body,
-    size_t len, size_t max, void **out, uint32_t *n,
+lb_conf_json_parse(lb_pool_t *pool, const char *wrapper, const void *parent,
+    const u_char *body, size_t len, size_t max, void **out, uint32_t *n,
     lb_conf_json_error_t *err)
 {
     size_t                   at, i;
@@ -99,19 +107,21 @@ lb_conf_json_parse(lb_pool_t *pool, const char *wrapper, const u_char *body,
     lb_int_t                 rc;
     const char              *why;
     lb_conf_cx_t             cx;
-    lb_conf_obj_t           *root;
+    lb_conf_obj_t           *root, *pobj;
     lb_conf_node_t          *node;
     lb_target_group_t       *tg;
     lb_conf_error_t         *e;
     lb_conf_json_box_t       box;
     lb_conf_read_error_t     rerr;
     lb_conf_json_filter_t    filter;
-    const lb_conf_object_t  *schema;
+    const lb_conf_object_t  *schema, *pschema;
 
     schema = NULL;
+    pschema = NULL;
     for (i = 0; lb_conf_json_wrappers[i].name != NULL; i++) {
         if (strcmp(lb_conf_json_wrappers[i].name, wrapper) == 0) {
             schema = lb_conf_json_wrappers[i].object;
+            pschema = lb_conf_json_wrappers[i].parent;
             break;
         }
     }
@@ -178,8 +188,16 @@ lb_conf_json_parse(lb_pool_t *pool, const char *wrapper, const u_char *body,
         return rc;
     }
 
-    root = lb_conf_walk(&cx, schema, node, &box, NULL, NULL,
-                        LB_CONF_NO_INDEX);
+    pobj = NULL;
+    if (parent != NULL && pschema != NULL) {
+        pobj = lb_conf_json_parent(&cx, pschema, parent);
+    }
+
+    root = NULL;
+    if (!cx.nomem) {
+        root = lb_conf_walk(&cx, schema, node, &box, pobj, NULL,
+                            LB_CONF_NO_INDEX);
+    }
 
     if (root != NULL && lb_conf_ok(root, schema->fields[0].key)) {
         if (strcmp(wrapper, "members") == 0) {
@@ -245,6 +263,48 @@ lb_conf_json_parse(lb_pool_t *pool, const char *wrapper, const u_char *body,
     }
 
     return LB_OK;
+}
+
+
+/* The running object the body goes into, as a record the rules can ask
+ * (lb_conf_up, lb_conf_ok): every field valid, no children, no path (so
+ * the body's paths start at the wrapper's key). */
+static lb_conf_obj_t *
+lb_conf_json_parent(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
+    const void *data)
+{
+    uint32_t        i, n;
+    lb_conf_obj_t  *obj;
+
+    for (n = 0; schema->fields[n].key != NULL; n++) { /* void */ }
+
+    obj = lb_pcalloc(cx->tmp, sizeof(lb_conf_obj_t));
+    if (obj == NULL) {
+        cx->nomem = 1;
+        return NULL;
+    }
+
+    obj->nodes = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_node_t *));
+    obj->states = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_state_e));
+    obj->kids = lb_pcalloc(cx->tmp, n * sizeof(lb_conf_kids_t));
+
+    if (obj->nodes == NULL || obj->states == NULL || obj->kids == NULL) {
+        cx->nomem = 1;
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        obj->states[i] = LB_CONF_SET;
+    }
+
+    obj->schema = schema;
+    obj->data = (void *) data;    /* the rules only read a parent */
+    obj->path = "";
+    obj->pos.line = 1;
+    obj->pos.col = 1;
+    obj->index = LB_CONF_NO_INDEX;
+
+    return obj;
 }
 
 

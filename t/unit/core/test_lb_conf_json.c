@@ -425,7 +425,7 @@ test_bad_bodies(void **state)
         out = (void *) 1;
         n = 7;
 
-        if (lb_conf_json_parse(lbt_pool, lbt_bad[i].wrapper,
+        if (lb_conf_json_parse(lbt_pool, lbt_bad[i].wrapper, NULL,
                                (const u_char *) body, len, LBT_MAX, &out, &n,
                                &err) != LB_ERROR
             || err.code != lbt_bad[i].code
@@ -466,7 +466,7 @@ lbt_json_ok(const char *wrapper, const char *body, uint32_t *n)
 
     out = NULL;
 
-    if (lb_conf_json_parse(lbt_pool, wrapper, (const u_char *) body,
+    if (lb_conf_json_parse(lbt_pool, wrapper, NULL, (const u_char *) body,
                            strlen(body), LBT_MAX, &out, n, &err) != LB_OK)
     {
         print_message("  got: %u \"%s\" \"%s\"\n", err.code, err.field,
@@ -694,7 +694,7 @@ test_limits(void **state)
                            "\"a\\/b\\u0041\"}}");
     memset(p + len, '\n', LBT_MAX - len);
 
-    assert_int_equal(lb_conf_json_parse(lbt_pool, "member",
+    assert_int_equal(lb_conf_json_parse(lbt_pool, "member", NULL,
                                         (const u_char *) p, LBT_MAX, LBT_MAX,
                                         &out, NULL, &err), LB_OK);
     t = out;
@@ -708,10 +708,88 @@ test_limits(void **state)
     len += 60;
     len += (size_t) sprintf(p + len, "}}");
 
-    assert_int_equal(lb_conf_json_parse(lbt_pool, "member",
+    assert_int_equal(lb_conf_json_parse(lbt_pool, "member", NULL,
                                         (const u_char *) p, len, LBT_MAX,
                                         &out, NULL, &err), LB_ERROR);
     assert_string_equal(err.field, "member.x");
+}
+
+
+/* a body checked against the running object it goes into: the rules
+ * that look at the parent say what they say in the file */
+static void
+test_parent(void **state)
+{
+    void                  *out;
+    size_t                 i;
+    const char            *b;
+    lb_conf_t             *conf, *conf6;
+    lb_listener_t         *l;
+    lb_target_group_t     *tg;
+    lb_conf_json_error_t   err;
+
+    static const lbt_bad_t  bad[] = {
+        { "health_monitor", "{\"health_monitor\": {\"type\": \"HTTP\"}}",
+          400, "health_monitor.type",
+          "HTTP health checks are not available for TCP target groups; "
+          "allowed: PING, TCP",
+          LBT_TG_YAML("{name: tcp-tg, protocol: TCP, health_monitor: "
+                      "{type: HTTP}}") },
+        { "listener",
+          "{\"listener\": {\"name\": \"tcp\", \"protocol\": \"TCP\","
+          " \"protocol_port\": 9000}}",
+          400, "listener.protocol",
+          "TCP listeners are not allowed on ALB load balancers; allowed: "
+          "HTTP, HTTPS",
+          LBT_ALB "    listeners: [{name: tcp, protocol: TCP, "
+          "protocol_port: 9000}]\n" },
+    };
+
+    (void) state;
+
+    conf = lbt_ok(LBT_TG_YAML("{name: tcp-tg, protocol: TCP}"));
+
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(lb_conf_json_parse(lbt_pool, bad[i].wrapper,
+                             i == 0
+                             ? (void *) &conf->balancers[0].target_groups[0]
+                             : (void *) &conf->balancers[0],
+                             (const u_char *) bad[i].body,
+                             strlen(bad[i].body), LBT_MAX, &out, NULL, &err),
+                         LB_ERROR);
+        assert_int_equal(err.code, bad[i].code);
+        assert_string_equal(err.field, bad[i].field);
+        assert_string_equal(err.message, bad[i].message);
+        lbt_same_as_yaml(&bad[i]);
+    }
+
+    /* the listening address is the balancer's */
+    b = "{\"listener\": {\"name\": \"web\", \"protocol\": \"HTTP\","
+        " \"protocol_port\": 8080}}";
+    assert_int_equal(lb_conf_json_parse(lbt_pool, "listener",
+                                        &conf->balancers[0],
+                                        (const u_char *) b, strlen(b),
+                                        LBT_MAX, &out, NULL, &err), LB_OK);
+    l = out;
+    assert_string_equal(l->addr.text, "127.0.0.1:8080");
+    assert_int_equal(l->timeout_client_data, 50000);
+    assert_int_equal(l->x_forwarded_for, LB_XFF_TRUE);
+    assert_int_equal(l->connection_limit, -1);
+
+    /* SOURCE_IP stickiness masks with the balancer's address family */
+    conf6 = lbt_ok("load_balancers:\n  - {name: net-lb, type: NLB, "
+                   "address: \"::1\"}\n");
+
+    b = "{\"target_group\": {\"name\": \"tcp-tg\", \"protocol\": \"TCP\","
+        " \"session_persistence\": {\"type\": \"SOURCE_IP\"}}}";
+    assert_int_equal(lb_conf_json_parse(lbt_pool, "target_group",
+                                        &conf6->balancers[0],
+                                        (const u_char *) b, strlen(b),
+                                        LBT_MAX, &out, NULL, &err), LB_OK);
+    tg = out;
+    assert_string_equal(tg->session_persistence->persistence_granularity,
+                        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    assert_int_equal(tg->session_persistence->persistence_timeout, 360000);
 }
 
 
@@ -740,7 +818,7 @@ test_mutations(void **state)
     len = sizeof(good) - 1;
 
     for (i = 0; i <= len; i++) {
-        rc = lb_conf_json_parse(lbt_pool, "target_group",
+        rc = lb_conf_json_parse(lbt_pool, "target_group", NULL,
                                 (const u_char *) good, i, LBT_MAX, &out,
                                 NULL, &err);
         assert_int_equal(rc, i == len ? LB_OK : LB_ERROR);
@@ -755,7 +833,7 @@ test_mutations(void **state)
             memcpy(buf, good, len);
             buf[i] = bytes[k];       /* the last one is '\0' */
 
-            rc = lb_conf_json_parse(lbt_pool, "target_group",
+            rc = lb_conf_json_parse(lbt_pool, "target_group", NULL,
                                     (const u_char *) buf, len, LBT_MAX,
                                     &out, NULL, &err);
             if (rc == LB_ERROR) {
@@ -795,6 +873,7 @@ main(void)
         lbt_test(test_members),
         lbt_test(test_health_monitor),
         lbt_test(test_limits),
+        lbt_test(test_parent),
         lbt_test(test_mutations),
         lbt_test(test_yaml_nul),
     };
