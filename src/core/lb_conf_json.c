@@ -5,10 +5,12 @@
  * lexical pass over the raw bytes first (lb_conf_json_scan) refuses what
  * YAML knows and JSON does not (comments, anchors, aliases, tags,
  * single-quoted and block strings, trailing commas, "key: value" inside
- * an array, text after the object, raw control bytes and YAML-only
- * escapes in strings, \uD800-\uDFFF, which libyaml cannot pair) and
- * bounds the nesting before libyaml sees it, so a body 10 000 levels deep
- * costs one pass over its bytes; then a filter on libyaml's events
+ * an array, a missing ',' or ':' (libyaml reads {"a" "b"} as a key
+ * without a value), text after the object, a body cut short, raw control
+ * bytes and YAML-only escapes in strings, \uD800-\uDFFF, which libyaml
+ * cannot pair) and bounds the nesting before libyaml sees it, so a body
+ * 10 000 levels deep costs one pass over its bytes and no recursion
+ * anywhere; then a filter on libyaml's events
  * (lb_conf_json_event) wants keys and strings double-quoted, every bare
  * scalar a JSON number, true, false or null, and no empty value (libyaml
  * reads {"a"} and {"a":} as a null). What is left is JSON. */
