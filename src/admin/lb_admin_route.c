@@ -174,3 +174,24 @@ lb_admin_error(lb_admin_req_t *r, unsigned status, const char *fmt, ...)
     lb_json_object_end(&j);
     lb_admin_buf_append(r->body, "\n", 1);
 }
+
+
+void
+lb_admin_conf_error(lb_admin_req_t *r, const lb_conf_json_error_t *e)
+{
+    lb_json_t  j;
+
+    r->status = e->code;
+    r->content_type = "application/json";
+
+    lb_admin_buf_reset(r->body);
+    lb_json_init(&j, r->body);
+    lb_json_object(&j, NULL);
+    lb_json_object(&j, "error");
+    lb_json_uint(&j, "code", e->code);
+    lb_json_str(&j, "field", e->field[0] != '\0' ? e->field : NULL);
+    lb_json_str(&j, "message", e->message);
+    lb_json_object_end(&j);
+    lb_json_object_end(&j);
+    lb_admin_buf_append(r->body, "\n", 1);
+}

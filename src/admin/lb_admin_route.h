@@ -8,6 +8,7 @@
 #define LB_ADMIN_ROUTE_H
 
 #include "lb_admin_json.h"
+#include "lb_conf_json.h"
 #include "lb_core_types.h"
 #include "lb_http_types.h"
 
@@ -61,5 +62,10 @@ ssize_t lb_admin_decode(char *dst, const char *src, size_t len, bool plus);
  * body of r and set its status. */
 void lb_admin_error(lb_admin_req_t *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The same for a refused request body (lb_conf_json_parse()):
+ * {"error": {"code": e->code, "field": "...", "message": "..."}}, the
+ * field null when the body as a whole is at fault. */
+void lb_admin_conf_error(lb_admin_req_t *r, const lb_conf_json_error_t *e);
 
 #endif /* LB_ADMIN_ROUTE_H */

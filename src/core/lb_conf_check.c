@@ -11,7 +11,6 @@
 
 static void lb_conf_check_names(lb_conf_cx_t *cx, lb_conf_obj_t *parent,
     const char *list, const char *what, const char *scope);
-static void lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *gobj);
 static void lb_conf_check_references(lb_conf_cx_t *cx, lb_conf_obj_t *bobj);
 static void lb_conf_check_sticky(lb_conf_cx_t *cx, lb_conf_obj_t *bobj,
     lb_conf_obj_t *gobj);
@@ -87,7 +86,7 @@ lb_conf_check_names(lb_conf_cx_t *cx, lb_conf_obj_t *parent, const char *list,
 
 
 /* SPEC.md section 7: a target is its address and port */
-static void
+void
 lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *gobj)
 {
     uint32_t        i, j;

@@ -53,6 +53,20 @@ typedef struct {
 lb_conf_node_t *lb_conf_yaml_read(lb_pool_t *pool, const char *yaml,
     size_t len, lb_conf_read_error_t *err);
 
+/* A judge of each libyaml event before it is added to the tree, for
+ * readers of a stricter syntax (JSON, lb_conf_json.c): LB_OK to go on, or
+ * LB_ERROR with err->pos and err->message set (static or from the pool
+ * the filter keeps in ctx). */
+struct yaml_event_s;
+
+typedef lb_int_t (*lb_conf_yaml_filter_pt)(void *ctx,
+    const struct yaml_event_s *ev, lb_conf_read_error_t *err);
+
+/* lb_conf_yaml_read() with every event shown to filter(ctx, ...) first. */
+lb_conf_node_t *lb_conf_yaml_read_filtered(lb_pool_t *pool,
+    const char *yaml, size_t len, lb_conf_yaml_filter_pt filter, void *ctx,
+    lb_conf_read_error_t *err);
+
 /* The member `key` of the mapping `map`, or NULL. */
 lb_conf_node_t *lb_conf_node_get(const lb_conf_node_t *map, const char *key);
 

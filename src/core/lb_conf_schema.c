@@ -495,7 +495,7 @@ lb_conf_listener_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
     lb_conf_obj_t  *bobj;
 
     l = obj->data;
-    bobj = obj->parent;
+    bobj = lb_conf_up(obj, 1);
 
     if (bobj == NULL || bobj->schema != &lb_conf_balancer_object) {
         return;
@@ -524,15 +524,11 @@ lb_conf_listener_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
 }
 
 
-/* SPEC.md section 3: no sticky sessions with SOURCE_IP; section 6: the
- * health check type fits the group protocol */
+/* SPEC.md section 3: no sticky sessions with SOURCE_IP */
 static void
 lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
 {
-    unsigned              allowed;
-    lb_conf_obj_t        *hobj;
     lb_target_group_t    *tg;
-    lb_health_monitor_t  *hm;
 
     tg = obj->data;
 
@@ -546,17 +542,31 @@ lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                       "target; remove session_persistence or choose "
                       "ROUND_ROBIN or LEAST_CONNECTIONS");
     }
+}
 
-    hobj = lb_conf_child(obj, "health_monitor", 0);
 
-    if (hobj != NULL && lb_conf_ok(obj, "protocol")
-        && lb_conf_ok(hobj, "type"))
+/* SPEC.md section 6: the type fits the group protocol (the group is the
+ * parent in the file, or the running group an API body is for); the
+ * check must end before the next one starts */
+static void
+lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
+{
+    unsigned              allowed;
+    lb_conf_obj_t        *gobj;
+    lb_target_group_t    *tg;
+    lb_health_monitor_t  *hm;
+
+    hm = obj->data;
+    gobj = lb_conf_up(obj, 1);
+
+    if (gobj != NULL && gobj->schema == &lb_conf_target_group_object
+        && lb_conf_ok(gobj, "protocol") && lb_conf_ok(obj, "type"))
     {
-        hm = hobj->data;
+        tg = gobj->data;
         allowed = lb_conf_group_checks[tg->protocol];
 
         if (!(allowed & LB_CONF_BIT(hm->type))) {
-            lb_conf_error(cx, hobj, "type", "%s health checks are not "
+            lb_conf_error(cx, obj, "type", "%s health checks are not "
                           "available for %s target groups; allowed: %s",
                           lb_check_type_names[hm->type],
                           lb_tg_proto_names[tg->protocol],
@@ -564,16 +574,6 @@ lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                                              lb_check_type_names));
         }
     }
-}
-
-
-/* SPEC.md section 6: the check must end before the next one starts */
-static void
-lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
-{
-    lb_health_monitor_t  *hm;
-
-    hm = obj->data;
 
     if (!lb_conf_ok(obj, "delay") || !lb_conf_ok(obj, "timeout")
         || hm->delay > hm->timeout)

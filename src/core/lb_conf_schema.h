@@ -108,6 +108,9 @@ struct lb_conf_object_s {
     lb_conf_rule_pt           rule;
     size_t                    pos_off;    /* of an lb_conf_pos_t, or
                                              (size_t) -1 */
+    unsigned                  wrapper:1;  /* an API body's {"x": ...}:
+                                             not an ancestor for rules
+                                             (lb_conf_up) */
 };
 
 #define LB_CONF_NO_POS    ((size_t) -1)
@@ -151,6 +154,9 @@ struct lb_conf_cx_s {
     const char               *file;       /* for messages */
     lb_array_t                errors;     /* lb_conf_error_t, in tmp */
     unsigned                  nomem:1;
+    unsigned                  strict:1;   /* JSON: a string field takes a
+                                             quoted scalar, a number or a
+                                             boolean a plain one */
 };
 
 /* the rule tables of SPEC.md as bit masks over the enums (LB_CONF_BIT) */
@@ -212,6 +218,11 @@ lb_conf_obj_t *lb_conf_walk(lb_conf_cx_t *cx, const lb_conf_object_t *schema,
  * pairs, sticky sessions per listener, DSR; then ids and back-pointers. */
 void lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root);
 
+/* SPEC.md section 7: no two members of the "members" list of obj (a
+ * target group, or the admin API's members wrapper) with the same
+ * address and port. */
+void lb_conf_check_members(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
+
 /* Record a problem with `field` of obj (NULL: the object itself) at the
  * field's value, or at the object when the field was not written. */
 void lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
@@ -250,7 +261,7 @@ lb_conf_obj_t *lb_conf_child(const lb_conf_obj_t *obj, const char *key,
 /* How many child records a field has (list length; 0 or 1 otherwise). */
 uint32_t lb_conf_nchildren(const lb_conf_obj_t *obj, const char *key);
 
-/* The ancestor `levels` up (1: parent). */
+/* The ancestor `levels` up (1: parent), wrappers not counted. */
 lb_conf_obj_t *lb_conf_up(const lb_conf_obj_t *obj, unsigned levels);
 
 /* A value for a message: quoted, control bytes escaped, long ones cut. */

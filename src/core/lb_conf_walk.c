@@ -23,6 +23,8 @@ static lb_int_t lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i, lb_conf_obj_t *child);
 static lb_int_t lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
+static lb_int_t lb_conf_walk_kind(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
 static void lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static const char *lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f);
@@ -377,6 +379,10 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     p = (char *) obj->data + f->off;
     text = v->value;
 
+    if (lb_conf_walk_kind(cx, obj, i) != LB_OK) {
+        return LB_ERROR;
+    }
+
     switch (f->type) {
 
     case LB_CONF_STRING:
@@ -473,6 +479,64 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     }
 
     return LB_OK;
+}
+
+
+/* A NUL inside a value ("\0" in YAML, "\u0000" in JSON) would cut it
+ * short in every C string it is copied to: never valid. In strict mode
+ * (JSON) the scalar's kind must fit the field: a string for strings and
+ * names, a bare number or true/false otherwise. */
+static lb_int_t
+lb_conf_walk_kind(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    const lb_conf_node_t   *v;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+
+    if (strlen(v->value) != v->len) {
+        lb_conf_error(cx, obj, f->key, "%s contains a NUL character at "
+                      "byte %zu; allowed: %s", lb_conf_quote(cx, v->value),
+                      strlen(v->value), lb_conf_allowed(cx, f));
+        return LB_ERROR;
+    }
+
+    if (!cx->strict) {
+        return LB_OK;
+    }
+
+    switch (f->type) {
+
+    case LB_CONF_STRING:
+    case LB_CONF_ENUM:
+        if (!v->quoted) {
+            lb_conf_error(cx, obj, f->key, "expected a string, found %s; "
+                          "allowed: %s", v->value, lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+        return LB_OK;
+
+    case LB_CONF_BOOL:
+        if (v->quoted) {
+            lb_conf_error(cx, obj, f->key, "expected true or false, found "
+                          "the string %s", lb_conf_quote(cx, v->value));
+            return LB_ERROR;
+        }
+        return LB_OK;
+
+    default:
+        if (v->quoted
+            && (f->auto_name == NULL || strcmp(v->value, f->auto_name) != 0))
+        {
+            lb_conf_error(cx, obj, f->key, "expected a number, found the "
+                          "string %s; allowed: %s",
+                          lb_conf_quote(cx, v->value),
+                          lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+        return LB_OK;
+    }
 }
 
 
@@ -1084,7 +1148,9 @@ lb_conf_obj_t *
 lb_conf_up(const lb_conf_obj_t *obj, unsigned levels)
 {
     while (levels-- && obj != NULL) {
-        obj = obj->parent;
+        do {
+            obj = obj->parent;
+        } while (obj != NULL && obj->schema->wrapper);
     }
 
     return (lb_conf_obj_t *) obj;

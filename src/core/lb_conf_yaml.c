@@ -41,6 +41,8 @@ typedef struct {
     unsigned              depth;
     unsigned              documents;
     uint64_t              total;     /* nodes, aliases expanded */
+    lb_conf_yaml_filter_pt  filter;
+    void                 *filter_ctx;
 } lb_conf_reader_t;
 
 static lb_int_t lb_conf_yaml_event(lb_conf_reader_t *rd, yaml_event_t *ev);
@@ -65,6 +67,14 @@ lb_conf_node_t *
 lb_conf_yaml_read(lb_pool_t *pool, const char *yaml, size_t len,
     lb_conf_read_error_t *err)
 {
+    return lb_conf_yaml_read_filtered(pool, yaml, len, NULL, NULL, err);
+}
+
+
+lb_conf_node_t *
+lb_conf_yaml_read_filtered(lb_pool_t *pool, const char *yaml, size_t len,
+    lb_conf_yaml_filter_pt filter, void *ctx, lb_conf_read_error_t *err)
+{
     int                done;
     yaml_event_t       ev;
     yaml_parser_t      parser;
@@ -77,6 +87,8 @@ lb_conf_yaml_read(lb_pool_t *pool, const char *yaml, size_t len,
     rd.err = err;
     rd.yaml = yaml;
     rd.len = len;
+    rd.filter = filter;
+    rd.filter_ctx = ctx;
     err->message = NULL;
 
     if (!yaml_parser_initialize(&parser)) {
@@ -97,6 +109,15 @@ lb_conf_yaml_read(lb_pool_t *pool, const char *yaml, size_t len,
         }
 
         done = (ev.type == YAML_STREAM_END_EVENT);
+
+        if (rd.filter != NULL
+            && rd.filter(rd.filter_ctx, &ev, rd.err) != LB_OK)
+        {
+            yaml_event_delete(&ev);
+            rc = LB_ERROR;
+            break;
+        }
+
         rc = lb_conf_yaml_event(&rd, &ev);
         yaml_event_delete(&ev);
 

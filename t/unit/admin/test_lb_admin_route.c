@@ -179,6 +179,45 @@ test_error_shape(void **state)
 }
 
 
+static void
+test_conf_error_shape(void **state)
+{
+    lb_admin_req_t        r;
+    lb_admin_buf_t        b;
+    lb_conf_json_error_t  e;
+
+    memset(&r, 0, sizeof(r));
+    memset(&b, 0, sizeof(b));
+    memset(&e, 0, sizeof(e));
+    r.body = &b;
+
+    e.code = 400;
+    e.field = "target_group.health_monitor.timeout";
+    e.message = "timeout (30) must be less than delay (30)";
+    lb_admin_conf_error(&r, &e);
+    lb_admin_buf_append(&b, "", 1);
+
+    assert_int_equal(r.status, 400);
+    assert_string_equal((char *) b.data,
+        "{\"error\":{\"code\":400,\"field\":\"target_group.health_monitor."
+        "timeout\",\"message\":\"timeout (30) must be less than delay "
+        "(30)\"}}\n");
+
+    e.code = 413;
+    e.field = "";
+    e.message = "request body of 70000 bytes; allowed: at most 65536";
+    lb_admin_conf_error(&r, &e);
+    lb_admin_buf_append(&b, "", 1);
+
+    assert_int_equal(r.status, 413);
+    assert_string_equal((char *) b.data,
+        "{\"error\":{\"code\":413,\"field\":null,\"message\":\"request "
+        "body of 70000 bytes; allowed: at most 65536\"}}\n");
+
+    lb_admin_buf_free(&b);
+}
+
+
 /* every route of the API's table is what its own pattern reaches, with
  * "{...}" filled in: none is shadowed by an earlier one */
 static void
@@ -228,6 +267,7 @@ main(void)
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_error_shape),
+        cmocka_unit_test(test_conf_error_shape),
         cmocka_unit_test(test_api_table),
     };
 
