@@ -348,23 +348,26 @@ lb_http_session_give(lb_http_session_t *s)
 }
 
 
-/* The free list is LIFO, so the sessions that no request took during the
- * last tick are its last nfree_low ones (the list's low watermark): those
- * beyond LB_HTTP_SESSIONS_KEEP are unmapped, at most LB_HTTP_TRIM_MAX a
- * tick so that a large burst's end costs the loop little at a time. Runs
- * from the tick, between loop iterations: no handler is using a free
- * session then. */
+/* The free list is LIFO, so the sessions that no request took during a
+ * tick are its last nfree_low ones (the list's low watermark). Those that
+ * stayed untouched through this tick and the one before, beyond
+ * LB_HTTP_SESSIONS_KEEP, are unmapped: two ticks, so that a number in use
+ * that swings from one second to the next does not map again what the
+ * last trim took. At most LB_HTTP_TRIM_MAX a tick, so that a large
+ * burst's end costs the loop little at a time. Runs from the tick,
+ * between loop iterations: no handler is using a free session then. */
 void
 lb_http_sessions_trim(void)
 {
-    uint32_t            n, keep, i;
+    uint32_t            n, keep, i, untouched;
     lb_http_session_t  *s, *victim;
 
     n = 0;
+    untouched = lb_min(lb_http_worker.nfree_low,
+                       lb_http_worker.nfree_low_prev);
 
-    if (lb_http_worker.nfree_low > LB_HTTP_SESSIONS_KEEP) {
-        n = lb_min(lb_http_worker.nfree_low - LB_HTTP_SESSIONS_KEEP,
-                   LB_HTTP_TRIM_MAX);
+    if (untouched > LB_HTTP_SESSIONS_KEEP) {
+        n = lb_min(untouched - LB_HTTP_SESSIONS_KEEP, LB_HTTP_TRIM_MAX);
     }
 
     if (n != 0) {
@@ -393,6 +396,8 @@ lb_http_sessions_trim(void)
         }
     }
 
+    /* this tick's untouched ones that stay, for the next call */
+    lb_http_worker.nfree_low_prev = lb_http_worker.nfree_low - n;
     lb_http_worker.nfree_low = lb_http_worker.nfree;
 }
 

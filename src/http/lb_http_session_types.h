@@ -266,6 +266,9 @@ typedef struct {
     uint32_t                nfree;        /* in free_sessions */
     uint32_t                nfree_low;    /* least nfree since the last
                                              trim */
+    uint32_t                nfree_low_prev;  /* the same for the tick
+                                             before, less what it
+                                             trimmed */
     lb_http_link_t          idle_lru;     /* lb_http_idle_t, newest
                                              first */
     lb_http_link_t          idle_free;

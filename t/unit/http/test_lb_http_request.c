@@ -121,7 +121,7 @@ test_take_give(void **state)
 
 /* a burst of LBT_CONNS sessions: all of them while in use; given back,
  * they stay mapped (no munmap on the request path); the tick trims the
- * ones no request took through a whole tick, down to the few kept */
+ * ones no request took through two whole ticks, down to the few kept */
 static void
 test_burst(void **state)
 {
@@ -150,9 +150,14 @@ test_burst(void **state)
     assert_int_equal(lb_http_worker.nsessions, LBT_CONNS);
 
     /* a tick in which one session was taken and given back: all but one
-     * stayed on the list, the surplus goes beyond that one and the kept */
+     * stayed on the list, but the tick before used them all: none goes */
     t = lb_http_session_take(lbt_hc[0]);
     lb_http_session_give(t);
+    lb_http_sessions_trim();
+    assert_int_equal(lb_http_worker.nsessions, LBT_CONNS);
+
+    /* a quiet tick: what neither tick took goes, beyond the one taken
+     * and the kept */
     lb_http_sessions_trim();
     assert_int_equal(lb_http_worker.nsessions, LB_HTTP_SESSIONS_KEEP + 1);
     assert_int_equal(lb_http_worker.nfree, LB_HTTP_SESSIONS_KEEP + 1);
@@ -160,7 +165,7 @@ test_burst(void **state)
     /* the one taken is the newest and stays (warm pages) */
     assert_ptr_equal(lb_http_worker.free_sessions, t);
 
-    /* a quiet tick: down to the kept */
+    /* another quiet tick: down to the kept */
     lb_http_sessions_trim();
     assert_int_equal(lb_http_worker.nfree, LB_HTTP_SESSIONS_KEEP);
     assert_int_equal(lb_http_worker.nsessions, LB_HTTP_SESSIONS_KEEP);
