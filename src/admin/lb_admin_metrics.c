@@ -13,6 +13,7 @@
  * runs and the number of reloads. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +75,14 @@ typedef struct {
     unsigned             needs;
     void               (*value)(lb_admin_buf_t *b,
                                 const lb_admin_mtarget_t *m);
+    size_t               counter;     /* value NULL: the offset of a
+                                         counter of the zone record */
 } lb_admin_family_t;
 
+#define LB_ADMIN_COUNTER(field)                                           \
+    NULL, offsetof(lb_zone_target_t, field)
+
 static void lb_admin_v_active(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
-static void lb_admin_v_total(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
-static void lb_admin_v_in(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
-static void lb_admin_v_out(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
-static void lb_admin_v_fail(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
 static void lb_admin_v_up(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
 static void lb_admin_v_rise(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
 static void lb_admin_v_fall(lb_admin_buf_t *b, const lb_admin_mtarget_t *m);
@@ -96,16 +98,16 @@ static const lb_admin_family_t  lb_admin_target_families[] = {
       LB_ADMIN_M_RECORD, lb_admin_v_active },
     { "weir_target_connections_total", "counter",
       "Connections (or UDP sessions) made to the target.",
-      LB_ADMIN_M_RECORD, lb_admin_v_total },
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(total) },
     { "weir_target_received_bytes_total", "counter",
       "Bytes received from the target.",
-      LB_ADMIN_M_RECORD, lb_admin_v_in },
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(bytes_in) },
     { "weir_target_sent_bytes_total", "counter",
       "Bytes sent to the target.",
-      LB_ADMIN_M_RECORD, lb_admin_v_out },
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(bytes_out) },
     { "weir_target_failures_total", "counter",
       "Connects or requests to the target that failed.",
-      LB_ADMIN_M_RECORD, lb_admin_v_fail },
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(failures) },
     { "weir_target_health_up", "gauge",
       "1 when the health checks find the target healthy.",
       LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_up },
@@ -217,7 +219,14 @@ lb_admin_metrics(lb_admin_req_t *r)
 
             lb_admin_metric_labels(out, f->name, m, NULL);
             lb_admin_buf_append(out, " ", 1);
-            f->value(out, m);
+            if (f->value != NULL) {
+                f->value(out, m);
+
+            } else {
+                lb_admin_buf_printf(out, "%llu", (unsigned long long)
+                    lb_zone_counter_get((const uint64_t *)
+                        ((const u_char *) m->zt + f->counter)));
+            }
             lb_admin_buf_append(out, "\n", 1);
         }
     }
@@ -558,36 +567,8 @@ lb_admin_v_active(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
 }
 
 
-static void
-lb_admin_v_total(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
-{
-    lb_admin_buf_printf(b, "%llu", (unsigned long long)
-                        lb_zone_counter_get(&m->zt->total));
-}
 
 
-static void
-lb_admin_v_in(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
-{
-    lb_admin_buf_printf(b, "%llu", (unsigned long long)
-                        lb_zone_counter_get(&m->zt->bytes_in));
-}
-
-
-static void
-lb_admin_v_out(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
-{
-    lb_admin_buf_printf(b, "%llu", (unsigned long long)
-                        lb_zone_counter_get(&m->zt->bytes_out));
-}
-
-
-static void
-lb_admin_v_fail(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
-{
-    lb_admin_buf_printf(b, "%llu", (unsigned long long)
-                        lb_zone_counter_get(&m->zt->failures));
-}
 
 
 static void
