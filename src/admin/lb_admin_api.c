@@ -51,6 +51,8 @@ static void lb_admin_subnets(lb_admin_req_t *r);
 static void lb_admin_monitors(lb_admin_req_t *r);
 static void lb_admin_monitor_show(lb_admin_req_t *r);
 
+static bool lb_admin_list_open(lb_admin_req_t *r,
+    const char *const *filters, const char *name, lb_json_t *j);
 static bool lb_admin_show_open(lb_admin_req_t *r, const char *kind,
     lb_admin_found_t *f, lb_json_t *j);
 static bool lb_admin_query(lb_admin_req_t *r, const char *const *keys);
@@ -126,15 +128,11 @@ lb_admin_balancers(lb_admin_req_t *r)
     lb_conf_t  *conf;
     lb_json_t   j;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)) {
+    if (!lb_admin_list_open(r, lb_admin_no_filters, "load_balancers", &j)) {
         return;
     }
 
     conf = r->cycle->conf;
-
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-    lb_json_array(&j, "load_balancers");
 
     for (b = 0; b < conf->nbalancers; b++) {
         lb_admin_json_balancer(&j, NULL, r->cycle->zone, &conf->balancers[b]);
@@ -264,15 +262,11 @@ lb_admin_listeners(lb_admin_req_t *r)
     lb_json_t       j;
     lb_load_balancer_t  *lb;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)) {
+    if (!lb_admin_list_open(r, lb_admin_no_filters, "listeners", &j)) {
         return;
     }
 
     conf = r->cycle->conf;
-
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-    lb_json_array(&j, "listeners");
 
     for (b = 0; b < conf->nbalancers; b++) {
         lb = &conf->balancers[b];
@@ -529,15 +523,11 @@ lb_admin_monitors(lb_admin_req_t *r)
     lb_json_t       j;
     lb_load_balancer_t  *lb;
 
-    if (!lb_admin_query(r, lb_admin_no_filters)) {
+    if (!lb_admin_list_open(r, lb_admin_no_filters, "health_monitors", &j)) {
         return;
     }
 
     conf = r->cycle->conf;
-
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-    lb_json_array(&j, "health_monitors");
 
     for (b = 0; b < conf->nbalancers; b++) {
         lb = &conf->balancers[b];
@@ -569,6 +559,25 @@ lb_admin_monitor_show(lb_admin_req_t *r)
 
 
 /* --- helpers --- */
+
+/* GET of a list: the query parameters among filters (400 otherwise),
+ * and j opened as {"<name>": [ ... for the caller to fill. false when the
+ * request is answered already. */
+static bool
+lb_admin_list_open(lb_admin_req_t *r, const char *const *filters,
+    const char *name, lb_json_t *j)
+{
+    if (!lb_admin_query(r, filters)) {
+        return false;
+    }
+
+    lb_json_init(j, r->body);
+    lb_json_object(j, NULL);
+    lb_json_array(j, name);
+
+    return true;
+}
+
 
 /* GET of one object by its id (r->params[0]): no query parameters, the
  * object found (404 otherwise) into f, and j opened as the response's
