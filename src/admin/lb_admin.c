@@ -15,6 +15,7 @@
 #include "lb_admin_auth.h"
 #include "lb_admin_json.h"
 #include "lb_admin_route.h"
+#include "lb_admin_static.h"
 #include "lb_conf_types.h"
 #include "lb_conn_io.h"
 #include "lb_connection.h"
@@ -45,7 +46,7 @@ typedef struct {
     /* the decoded path parameters and query of the current request */
     char                 scratch[LB_ADMIN_HEAD_MAX + 64];
 
-    char                 head[512];
+    char                 head[1024];
     size_t               head_len;
     lb_admin_buf_t       body;
     lb_admin_buf_t       gz;
@@ -153,6 +154,10 @@ lb_admin_init(lb_cycle_t *cycle, uint32_t slot)
     {
         lb_log_error(LB_LOG_EMERG, &lb_log, err, "admin.token_file \"%s\" "
                      "%s: the admin API does not start", path, why);
+        return LB_ERROR;
+    }
+
+    if (lb_admin_static_init(cycle) != LB_OK) {
         return LB_ERROR;
     }
 
@@ -428,6 +433,18 @@ lb_admin_request(lb_admin_conn_t *ac)
     ac->keep = msg->keep_alive && msg->body == LB_HTTP_BODY_NONE
                && ac->requests < LB_ADMIN_REQUESTS && !lb_quit
                && !lb_terminate;
+
+    /* the console's files need no token: the page signs in */
+    if (lb_admin_static_answer(msg, ac->in, ac->keep, ac->head,
+                               sizeof(ac->head), &ac->head_len, &ac->out,
+                               &ac->out_len)
+        == LB_OK)
+    {
+        ac->sent = 0;
+        ac->phase = LB_ADMIN_WRITE;
+        lb_admin_send(ac);
+        return;
+    }
 
     if (!lb_admin_limiter_allow(&lb_admin.limiter,
                                 (struct sockaddr *) &c->sockaddr,
