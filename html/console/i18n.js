@@ -1,0 +1,88 @@
+// weir console: labels in English (the default) and in Korean, with the
+// manual's own terms. Keys are the English labels: a missing Korean one
+// shows the English text.
+
+const KO = {
+    'Target groups': '대상 그룹',
+    'Create target group': '대상 그룹 생성',
+    'Sign in': '로그인',
+    'Sign out': '로그아웃',
+    'Admin token': '관리 토큰',
+    'Name': '이름',
+    'Target group name': '대상 그룹 이름',
+    'Provisioning status': '프로비저닝 상태',
+    'Operating status': '운영 상태',
+    'Protocol': '프로토콜',
+    'Load balancer': '로드 밸런서',
+    'Listener': '리스너',
+    'No listener': '리스너를 선택하지 않음',
+    'Algorithm': '알고리즘',
+    'Sticky session': '고정 세션',
+    'Sticky session type': '고정 세션 유형',
+    'Stickiness duration (s)': '고정 기간(초)',
+    'Cookie name': '쿠키 이름',
+    'Health check': '상태 확인',
+    'Type': '유형',
+    'HTTP method': 'HTTP 메서드',
+    'HTTP version': 'HTTP 버전',
+    'HTTP status codes': 'HTTP 상태 코드',
+    'Check path': '체크 경로',
+    'Interval (s)': '체크 주기(초)',
+    'Timeout (s)': '타임아웃(초)',
+    'Healthy threshold': '상태 전환 기준(성공)',
+    'Unhealthy threshold': '상태 전환 기준(실패)',
+    'Targets': '대상',
+    'Target': '대상',
+    'Add target': '대상 추가',
+    'Address': 'IP',
+    'Port': '포트',
+    'Weight': '가중치',
+    'Weight ratio': '가중치 비율',
+    'Monitor port': '모니터 포트',
+    'Instance': '인스턴스',
+    'Instance ID': '인스턴스 ID',
+    'Subnet': '서브넷',
+    'Details': '세부 정보',
+    'Attributes': '속성',
+    'Rename': '이름 변경',
+    'Listener connection': '리스너 연결 설정',
+    'Algorithm setting': '알고리즘 설정',
+    'Set targets': '대상 설정',
+    'Traffic weights': '트래픽 가중치 설정',
+    'Health check setting': '상태 확인 설정',
+    'Sticky session setting': '고정 세션 설정',
+    'Delete': '삭제',
+    'Detach': '대상 연결 해제',
+    'Undo all': '되돌리기',
+    'Apply': '적용',
+    'Cancel': '취소',
+    'Next': '다음',
+    'Previous': '이전',
+    'Create': '생성',
+    'Change': '변경',
+    'More': '더 보기',
+    'Filter': '필터',
+    'Step 1: Group settings': '1단계: 대상 그룹 구성',
+    'Step 2: Targets': '2단계: 대상 추가',
+    'Step 3: Review': '3단계: 검토',
+    'Enabled': '사용',
+    'Disabled': '미사용',
+    'Health-check addresses per subnet': '서브넷별 상태 확인 IP',
+    'Back to the list': '목록으로',
+    'Availability zone': '가용 영역',
+    'Remove': '삭제',
+    'Same as the traffic port': '대상 포트와 동일한 포트로 설정',
+    'Different port': '대상 포트와 다른 포트로 설정',
+    'Language': '언어',
+    'Refresh': '새로 고침',
+};
+
+let lang = localStorage.getItem('weir.lang') === 'ko' ? 'ko' : 'en';
+
+export function t(s) { return lang === 'ko' && KO[s] ? KO[s] : s; }
+export function getLang() { return lang; }
+export function setLang(l) {
+    lang = l === 'ko' ? 'ko' : 'en';
+    localStorage.setItem('weir.lang', lang);
+    document.documentElement.lang = lang;
+}
