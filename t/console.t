@@ -87,10 +87,15 @@ EOF
 ok($w->start($lp, $ap, $hp), 'weir started with an admin listener')
     or BAIL_OUT('weir did not start: ' . $w->log_text);
 
-# One request on a new connection; { status, headers, body }
+# One request on a new connection, from a loopback source address of its
+# own (so that the deliberate 401s do not meet the failure limit, and the
+# browser from 127.0.0.1 does not); { status, headers, body }
+my $src = 0;
+
 sub request {
     my ($raw) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ap,
+                                  LocalAddr => '127.0.3.' . ($src++ % 250 + 1),
                                   Proto => 'tcp', Timeout => 5) or return;
     print $s $raw;
     my $sel = IO::Select->new($s);

@@ -42,7 +42,7 @@ export function createView(main) {
         const l = listener();
         const nsf = D.stickyFields(inp.protocol.value, l && l.protocol, null,
             () => inp.algorithm.value, 'target_group.session_persistence');
-        const nmf = D.monitorFields(inp.protocol.value, null, 'target_group.health_monitor');
+        const nmf = D.monitorFields(inp.protocol.value, null, 'target_group.health_monitor', { on: true });
         if (sf) sf.el.replaceWith(nsf.el); else stepEls[0].append(nsf.el);
         if (mf) mf.el.replaceWith(nmf.el); else stepEls[0].append(nmf.el);
         sf = nsf; mf = nmf;

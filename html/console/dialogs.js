@@ -211,10 +211,10 @@ export function sticky(g, data, done) {
 }
 
 // health check fields for group protocol gp; returns { el, value(), errors() }
-export function monitorFields(gp, hm, prefix, { optional = true } = {}) {
+export function monitorFields(gp, hm, prefix, { optional = true, on: defaultOn = false } = {}) {
     const types = R.CHECK_TYPES[gp] || [];
     const m = Object.assign({}, R.MONITOR_DEFAULTS, hm || {});
-    const on = h('input', { type: 'checkbox', checked: !!hm || !optional });
+    const on = h('input', { type: 'checkbox', checked: !!hm || !optional || defaultOn });
     const type = select(types, hm ? hm.type : types[0]);
     const num = (k, min, max) => h('input', { type: 'number', min, max, inputmode: 'numeric', value: m[k] });
     const inp = {

@@ -3,8 +3,15 @@
 
 // h('button.primary', {onclick: f, type: 'button'}, 'Save', child, ...)
 export function h(tag, attrs, ...children) {
-    const [name, ...classes] = tag.split('.');
-    const el = document.createElement(name || 'div');
+    if (attrs instanceof Node || Array.isArray(attrs) || typeof attrs !== 'object') {
+        children.unshift(attrs);
+        attrs = {};
+    }
+    const el = document.createElement(tag.match(/^[a-z0-9]*/i)[0] || 'div');
+    const classes = [];
+    for (const [, kind, v] of tag.matchAll(/([.#])([^.#]+)/g)) {
+        if (kind === '#') el.id = v; else classes.push(v);
+    }
     if (classes.length) el.className = classes.join(' ');
     for (const [k, v] of Object.entries(attrs || {})) {
         if (v === undefined || v === null || v === false) continue;
@@ -76,7 +83,7 @@ export function showFieldError(root, name, msg) {
         if (!path) break;
         path = path.replace(/(\[\d+\]|\.[^.[\]]*|^[^.[\]]*)$/, '');
     }
-    const g = root.querySelector('.form-error');
+    const g = root.querySelector(':scope > .form-error') || root.querySelector('.form-error');
     if (g) g.textContent = (name ? name + ': ' : '') + msg;
     return g;
 }
