@@ -100,7 +100,7 @@ export function checkMonitor(m) {
     const e = {};
     const d = checkInt(m.delay, 1, 3600); if (d) e.delay = d;
     const t = checkInt(m.timeout, 1, 900); if (t) e.timeout = t;
-    if (!d && !t && Number(m.timeout) >= Number(m.delay)) e.timeout = `(${m.timeout}) must be less than delay (${m.delay})`;
+    if (!d && !t && Number(m.timeout) >= Number(m.delay)) e.timeout = `timeout (${m.timeout}) must be less than delay (${m.delay})`;
     const r = checkInt(m.max_retries, 1, 10); if (r) e.max_retries = r;
     const rd = checkInt(m.max_retries_down, 1, 10); if (rd) e.max_retries_down = rd;
     if (isHttpCheck(m.type)) {
