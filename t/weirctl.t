@@ -37,17 +37,20 @@ sub config {
     my (%o) = @_;
     my $listen = $o{listen} // "127.0.0.1:$ap";
     my $token = $o{token} // 'admin.token';
+    my $tls = $o{certificate}
+        ? "  certificate: $o{certificate}\n  key: admin.key\n" : '';
+    my $lport = $o{lp} // $lp;
     return <<"EOF";
 worker_processes: 1
 admin:
   listen: $listen
   token_file: $token
-load_balancers:
+${tls}load_balancers:
   - name: net-lb
     type: NLB
     address: 127.0.0.1
     listeners:
-      - { name: tcp-in, protocol: TCP, protocol_port: $lp, target_group: app-tg }
+      - { name: tcp-in, protocol: TCP, protocol_port: $lport, target_group: app-tg }
     target_groups:
       - name: app-tg
         protocol: TCP
@@ -320,6 +323,49 @@ ok($ref && $ref->{status} >= 400, "POST of a bad group: $ref->{status}");
 is($rc, 1, 'create target-group refused: exit 1');
 is($err, api_error_line($ref), 'with the API\'s error message');
 
+# --- writes to weir itself, where it has the write API ---
+
+SKIP: {
+    skip 'this weir has no write API (a POST answers 405)', 12
+        if $ref->{status} == 405;
+
+    # a change is PENDING_* until every worker runs it; the next one waits
+    my $active = sub {
+        my $g = api("$LBS/target-groups/$SPARE") or return 0;
+        return ($g->{target_group}{provisioning_status} // '') eq 'ACTIVE';
+    };
+
+    ($rc, $out, $err) = ctl('create', 'member', $SPARE, 'address=127.0.0.1',
+                            "protocol_port=$dead", 'weight=64', 'name=s-2');
+    is($rc, 0, 'weir: create member: exit 0') or diag($err);
+    my $m = eval { decode_json($out)->{member} } // {};
+    is("$m->{name} $m->{address}:$m->{protocol_port} $m->{weight}",
+       "s-2 127.0.0.1:$dead 64", 'weir: create member: the new member');
+    ok(wait_for($active, 10), 'weir: the change goes ACTIVE');
+
+    ($rc, $out, $err) = ctl('get', 'member', $SPARE, $m->{id});
+    is_deeply(eval { decode_json($out) },
+              api("$LBS/target-groups/$SPARE/members/$m->{id}"),
+              'weir: get member: the JSON of the API');
+
+    ($rc, $out, $err) = ctl('set', 'member', $SPARE, $m->{id}, 'weight=128');
+    is($rc, 0, 'weir: set member weight=128: exit 0') or diag($err);
+    is(eval { decode_json($out)->{member}{weight} }, 128,
+       'weir: set member: the weight is 128');
+    ok(wait_for($active, 10), 'weir: ACTIVE again');
+
+    ($rc, $out, $err) = ctl('set', 'member', $SPARE, $m->{id}, 'weight=257');
+    is($rc, 1, 'weir: weight 257: exit 1');
+    like($err, qr/^weirctl: 400 Bad Request: member\.weight: /,
+         'weir: weight 257: the field and the message of the API');
+
+    ($rc, $out, $err) = ctl('delete', 'member', $SPARE, $m->{id});
+    is($rc, 0, 'weir: delete member: exit 0') or diag($err);
+    ok(wait_for($active, 10), 'weir: the delete goes ACTIVE');
+    ($rc, $out, $err) = ctl('get', 'member', $SPARE, $m->{id});
+    is($rc, 1, 'weir: the member is gone (404)');
+}
+
 # --- usage errors exit 2 without a request ---
 
 for my $u (['frobnicate'], ['get'], ['get', 'widgets'], ['set', 'tg'],
@@ -544,5 +590,55 @@ $w->stop;
 is($rc, 3, 'ping with weir stopped: exit 3');
 like($err, qr/connect\(\) to the admin API at 127\.0\.0\.1:$ap failed \(Connection refused\)/,
      'ping with weir stopped: connection refused') or diag($err);
+
+# --- TLS: https when the file has admin.certificate, trusting only it ---
+
+SKIP: {
+    my $w2 = Weir->new;
+    my $d2 = $w2->dir;
+    my ($ap2, $lp2) = (free_port(), free_port());
+    my $mk = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 '
+        . '-nodes -days 2 -subj /CN=127.0.0.1';
+    system("$mk -keyout $d2/admin.key -out $d2/admin.crt >/dev/null 2>&1") == 0
+        && system("$mk -keyout $d2/other.key -out $d2/other.crt >/dev/null 2>&1") == 0
+        or skip 'no openssl command to make a certificate', 6;
+    chmod 0600, "$d2/admin.key";
+    write_file("$d2/admin.token", "$TOKEN\n", 0600);
+    $w2->write_config(config(listen => "127.0.0.1:$ap2", lp => $lp2,
+                             certificate => 'admin.crt'));
+    $w2->write_config(config(listen => "127.0.0.1:$ap2", lp => $lp2,
+                             certificate => 'other.crt'), 'other.yaml');
+    my $t = `@{[binary()]} -t -p $d2 -c $d2/weir.yaml 2>&1`;
+    skip 'this weir has no admin.certificate (TLS on the admin listener)', 6
+        if $t =~ /admin\.certificate.*(unknown|not allowed)/i
+           || $t =~ /unknown field|is not a field|not known/i;
+    ok($w2->start($lp2, $ap2), 'weir started with TLS on the admin listener')
+        or diag($t . $w2->log_text);
+
+    my $ctl2 = sub {
+        my ($conf, @args) = @_;
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            open(STDOUT, '>', "$d2/ctl.out");
+            open(STDERR, '>', "$d2/ctl.err");
+            exec($CTL, '-p', $d2, '-c', "$d2/$conf", @args)
+                or POSIX::_exit(127);
+        }
+        waitpid($pid, 0);
+        return ($? >> 8, slurp("$d2/ctl.out"), slurp("$d2/ctl.err"));
+    };
+
+    ($rc, $out, $err) = $ctl2->('weir.yaml', 'ping');
+    is($rc, 0, 'TLS: ping exit 0') or diag($err);
+    like($out, qr/^weir admin API at https:\/\/127\.0\.0\.1:$ap2: ok$/m,
+         'TLS: over https');
+    ($rc, $out, $err) = $ctl2->('weir.yaml', 'list');
+    like($out, qr/^net-lb\s+load-balancer\s/m, 'TLS: list');
+    ($rc, $out, $err) = $ctl2->('other.yaml', 'ping');
+    is($rc, 3, 'TLS: ping trusting another certificate: exit 3');
+    like($err, qr/TLS handshake failed: the server's certificate is not admin\.certificate/,
+         'TLS: the handshake fails, no token is sent') or diag($err);
+    $w2->stop;
+}
 
 done_testing();
