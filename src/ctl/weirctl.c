@@ -82,6 +82,8 @@ static int lb_ctl_ping(lb_ctl_t *ctl);
 static int lb_ctl_list(lb_ctl_t *ctl);
 static void lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t,
     const lb_conf_node_t *g);
+static void lb_ctl_hostport(char *buf, size_t size, const char *host,
+    const char *port);
 static int lb_ctl_command(lb_ctl_t *ctl, const char *cmd, int argc,
     char **argv);
 static int lb_ctl_body(lb_ctl_t *ctl, const char *wrapper, bool members,
@@ -96,6 +98,17 @@ static lb_conf_node_t *lb_ctl_get_json(lb_ctl_t *ctl, const char *path,
 static void lb_ctl_print(lb_ctl_t *ctl);
 static void lb_ctl_print_error(lb_ctl_t *ctl);
 static void lb_ctl_usage(FILE *out);
+
+/* The string member key of node, or def when it has none. */
+static inline const char *
+lb_ctl_str(const lb_conf_node_t *node, const char *key, const char *def)
+{
+    const char  *s;
+
+    s = lb_ctl_node_str(node, key);
+
+    return s != NULL ? s : def;
+}
 
 static const lb_ctl_kind_t  lb_ctl_kinds[] = {
     { "load-balancer", "load-balancers", "lb", LB_CTL_LBS, NULL,
@@ -356,7 +369,7 @@ lb_ctl_list(lb_ctl_t *ctl)
 {
     int                     rc;
     char                    addr[128], name[300];
-    const char             *id, *lb_addr, *port, *cells[8];
+    const char             *id, *cells[8];
     lb_ctl_table_t          t;
     lb_conf_node_t         *lbs, *lis, *tgs;
     const lb_conf_node_t   *b, *l, *g;
@@ -386,35 +399,27 @@ lb_ctl_list(lb_ctl_t *ctl)
     lb_ctl_table_row(&t, head);
 
     for (b = lbs->first; b != NULL; b = b->next) {
-        id = lb_ctl_node_str(b, "id");
-        lb_addr = lb_ctl_node_str(b, "address");
+        id = lb_ctl_str(b, "id", "");
 
         cells[0] = lb_ctl_node_str(b, "name");
         cells[1] = "load-balancer";
         cells[2] = id;
         cells[3] = lb_ctl_node_str(b, "type");
-        cells[4] = lb_addr;
+        cells[4] = lb_ctl_node_str(b, "address");
         cells[5] = NULL;
         cells[6] = lb_ctl_node_str(b, "provisioning_status");
         cells[7] = lb_ctl_node_str(b, "operating_status");
         lb_ctl_table_row(&t, cells);
 
         for (l = lis->first; l != NULL; l = l->next) {
-            if (id == NULL
-                || strcmp(lb_ctl_node_str(l, "load_balancer_id") ?: "", id)
-                   != 0)
-            {
+            if (strcmp(lb_ctl_str(l, "load_balancer_id", ""), id) != 0) {
                 continue;
             }
 
-            port = lb_ctl_node_str(l, "protocol_port");
-            snprintf(addr, sizeof(addr), "%s%s%s:%s",
-                     lb_addr && strchr(lb_addr, ':') ? "[" : "",
-                     lb_addr ?: "", lb_addr && strchr(lb_addr, ':') ? "]" : "",
-                     port ?: "-");
+            lb_ctl_hostport(addr, sizeof(addr), lb_ctl_node_str(b, "address"),
+                            lb_ctl_node_str(l, "protocol_port"));
+            snprintf(name, sizeof(name), "  %s", lb_ctl_str(l, "name", "-"));
 
-            snprintf(name, sizeof(name), "  %s",
-                     lb_ctl_node_str(l, "name") ?: "-");
             cells[0] = name;
             cells[1] = "listener";
             cells[2] = lb_ctl_node_str(l, "id");
@@ -427,10 +432,7 @@ lb_ctl_list(lb_ctl_t *ctl)
         }
 
         for (g = tgs->first; g != NULL; g = g->next) {
-            if (id != NULL
-                && strcmp(lb_ctl_node_str(g, "load_balancer_id") ?: "", id)
-                   == 0)
-            {
+            if (strcmp(lb_ctl_str(g, "load_balancer_id", ""), id) == 0) {
                 lb_ctl_list_group(ctl, &t, g);
             }
         }
@@ -454,17 +456,19 @@ lb_ctl_list(lb_ctl_t *ctl)
 }
 
 
+/* The rows of one target group and its members. */
 static void
 lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t, const lb_conf_node_t *g)
 {
     int                     rc;
     char                    path[LB_CTL_PATH_MAX], id[256], addr[128];
     char                    weight[64], name[300];
-    const char             *a, *ratio, *cells[8];
+    const char             *ratio, *cells[8];
     lb_conf_node_t         *members;
     const lb_conf_node_t   *m;
 
-    snprintf(name, sizeof(name), "  %s", lb_ctl_node_str(g, "name") ?: "-");
+    snprintf(name, sizeof(name), "  %s", lb_ctl_str(g, "name", "-"));
+
     cells[0] = name;
     cells[1] = "target-group";
     cells[2] = lb_ctl_node_str(g, "id");
@@ -490,19 +494,16 @@ lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t, const lb_conf_node_t *g)
     }
 
     for (m = members->first; m != NULL; m = m->next) {
-        a = lb_ctl_node_str(m, "address");
-        snprintf(addr, sizeof(addr), "%s%s%s:%s",
-                 a && strchr(a, ':') ? "[" : "", a ?: "-",
-                 a && strchr(a, ':') ? "]" : "",
-                 lb_ctl_node_str(m, "protocol_port") ?: "-");
+        lb_ctl_hostport(addr, sizeof(addr), lb_ctl_node_str(m, "address"),
+                        lb_ctl_node_str(m, "protocol_port"));
 
         ratio = lb_ctl_node_str(m, "weight_ratio");
         snprintf(weight, sizeof(weight), "%s%s%s%s",
-                 lb_ctl_node_str(m, "weight") ?: "-", ratio ? " (" : "",
-                 ratio ?: "", ratio ? "%)" : "");
+                 lb_ctl_str(m, "weight", "-"), ratio ? " (" : "",
+                 ratio ? ratio : "", ratio ? "%)" : "");
 
-        snprintf(name, sizeof(name), "    %s",
-                 lb_ctl_node_str(m, "name") ?: "-");
+        snprintf(name, sizeof(name), "    %s", lb_ctl_str(m, "name", "-"));
+
         cells[0] = name;
         cells[1] = "member";
         cells[2] = lb_ctl_node_str(m, "id");
@@ -513,6 +514,20 @@ lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t, const lb_conf_node_t *g)
         cells[7] = lb_ctl_node_str(m, "operating_status");
         lb_ctl_table_row(t, cells);
     }
+}
+
+
+/* "host:port", "[v6]:port" */
+static void
+lb_ctl_hostport(char *buf, size_t size, const char *host, const char *port)
+{
+    bool  v6;
+
+    v6 = host != NULL && strchr(host, ':') != NULL;
+
+    snprintf(buf, size, "%s%s%s:%s", v6 ? "[" : "",
+             host != NULL ? host : "-", v6 ? "]" : "",
+             port != NULL ? port : "-");
 }
 
 
@@ -565,6 +580,17 @@ lb_ctl_command(lb_ctl_t *ctl, const char *cmd, int argc, char **argv)
             fprintf(stderr, "weirctl: the path is too long\n");
             return LB_CTL_EXIT_USAGE;
         }
+
+        /* it goes into the request line as it is */
+        for (len = 0; argv[0][len] != '\0'; len++) {
+            if ((u_char) argv[0][len] <= 0x20 || (u_char) argv[0][len] >= 0x7f)
+            {
+                fprintf(stderr, "weirctl: \"%s\": a path is visible ASCII "
+                        "without spaces; percent-encode the rest\n", argv[0]);
+                return LB_CTL_EXIT_USAGE;
+            }
+        }
+
         strcpy(path, argv[0]);
 
     } else {
@@ -948,7 +974,7 @@ lb_ctl_print_error(lb_ctl_t *ctl)
 
     if (msg != NULL) {
         fprintf(stderr, "weirctl: %u %s: %s%s%s\n", ctl->resp.code,
-                ctl->resp.reason, field ?: "", field ? ": " : "", msg);
+                ctl->resp.reason, field ? field : "", field ? ": " : "", msg);
         return;
     }
 
@@ -971,7 +997,8 @@ lb_ctl_usage(FILE *out)
 "\n"
 "Commands:\n"
 "  list                     balancers, listeners, target groups and\n"
-"                           members with their statuses (the default)\n"
+"                           members with their statuses, a table (the\n"
+"                           default command)\n"
 "  ping                     exit 0 when the admin API answers our token\n"
 "  get KIND [PARENT] [ID] [key=value...]\n"
 "                           a list (key=value: filters) or one object\n"
