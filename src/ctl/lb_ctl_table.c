@@ -261,7 +261,8 @@ lb_ctl_table_object(lb_ctl_table_t *t, const lb_conf_node_t *map,
 
 
 /* A cell: a scalar as it is, null as "-", a list of scalars or of
- * {"id": ...} as the values joined by ',', anything else by its size. */
+ * {"id": ...} as the values joined by ',', anything else by its size
+ * ("[3 items]", "{2 fields}", "{}"). */
 static void
 lb_ctl_node_text(const lb_conf_node_t *n, char *buf, size_t size)
 {
@@ -298,5 +299,9 @@ lb_ctl_node_text(const lb_conf_node_t *n, char *buf, size_t size)
         return;
     }
 
-    snprintf(buf, size, "{%u fields}", n->n);
+    if (n->n == 0) {
+        snprintf(buf, size, "{}");
+    } else {
+        snprintf(buf, size, "{%u fields}", n->n);
+    }
 }
