@@ -39,6 +39,7 @@ static ssize_t lb_ctl_read(lb_ctl_io_t *io, void *p, size_t n, char *err,
     size_t errlen);
 static lb_int_t lb_ctl_read_response(lb_ctl_io_t *io, lb_http_method_e m,
     lb_ctl_resp_t *resp, char *err, size_t errlen);
+static int lb_ctl_ssl_verify(int ok, X509_STORE_CTX *x);
 static void lb_ctl_ssl_error(char *err, size_t errlen, const char *what);
 
 
@@ -69,7 +70,7 @@ lb_ctl_ssl_ctx(const char *ca_file, char *err, size_t errlen)
      * leaf (no CA) is trusted as it is */
     X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
                                 X509_V_FLAG_PARTIAL_CHAIN);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, lb_ctl_ssl_verify);
 
     return ctx;
 
@@ -521,6 +522,41 @@ again:
     }
 
     return LB_OK;
+}
+
+
+/* The server must present one of the certificates of the file itself,
+ * not merely one its CA signed: the file is the listener's own
+ * certificate (with its chain, if any), and the address in admin.listen
+ * is often one no certificate names, so the name is not what is checked.
+ * The trust store holds exactly the file's certificates. */
+static int
+lb_ctl_ssl_verify(int ok, X509_STORE_CTX *x)
+{
+    int                     i;
+    X509                   *cert;
+    STACK_OF(X509_OBJECT)  *objs;
+
+    if (!ok || X509_STORE_CTX_get_error_depth(x) != 0) {
+        return ok;
+    }
+
+    cert = X509_STORE_CTX_get_current_cert(x);
+    objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(x));
+
+    for (i = 0; cert != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+        if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i))
+            == X509_LU_X509
+            && X509_cmp(X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i)),
+                        cert) == 0)
+        {
+            return 1;
+        }
+    }
+
+    X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_UNTRUSTED);
+
+    return 0;
 }
 
 

@@ -29,7 +29,9 @@ typedef struct {
 
 /* A TLS context that trusts exactly the certificates in the PEM file
  * ca_file (the admin listener's own certificate: a self-signed leaf is
- * accepted as its own anchor) and requires TLS 1.2 or later. NULL with a
+ * accepted as its own anchor) and requires TLS 1.2 or later. The server's
+ * certificate must be one of the file's (pinned: another one signed by
+ * the same CA is refused); its name is not checked. NULL with a
  * message in err[0..errlen) on failure. The caller frees it with
  * SSL_CTX_free(). */
 SSL_CTX *lb_ctl_ssl_ctx(const char *ca_file, char *err, size_t errlen);

@@ -35,6 +35,7 @@ typedef struct {
 
 static char  dir[64];
 static char  cert[128], key[128], other[128];
+static char  l1[128], l1key[128], l2[128], l2key[128], chain1[128];
 static int   have_openssl;
 
 /* what the server read, from its pipe */
@@ -44,7 +45,7 @@ static char  request[8192];
 static int
 group_setup(void **state)
 {
-    char  cmd[1024];
+    char  cmd[2048];
 
     signal(SIGPIPE, SIG_IGN);
 
@@ -63,6 +64,27 @@ group_setup(void **state)
              "-nodes -days 2 -subj /CN=weir-admin -keyout %s/other.key "
              "-out %s >/dev/null 2>&1", key, cert, dir, other);
     have_openssl = system(cmd) == 0;
+
+    /* a CA and two leaves it signed; chain1.pem is leaf 1 and the CA, as
+     * an admin.certificate with its chain would be */
+    snprintf(l1, sizeof(l1), "%s/l1.pem", dir);
+    snprintf(l1key, sizeof(l1key), "%s/l1.key", dir);
+    snprintf(l2, sizeof(l2), "%s/l2.pem", dir);
+    snprintf(l2key, sizeof(l2key), "%s/l2.key", dir);
+    snprintf(chain1, sizeof(chain1), "%s/chain1.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && "
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+             "-nodes -days 2 -subj /CN=weir-ca -keyout ca.key -out ca.pem "
+             "&& for l in l1 l2; do "
+             "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+             "-nodes -subj /CN=$l -keyout $l.key -out $l.csr && "
+             "openssl x509 -req -in $l.csr -CA ca.pem -CAkey ca.key "
+             "-CAcreateserial -days 2 -out $l.pem || exit 1; done "
+             "&& cat l1.pem ca.pem > chain1.pem) >/dev/null 2>&1", dir);
+    memmove(cmd + 1, cmd, strlen(cmd) + 1);
+    cmd[0] = '(';
+    have_openssl = have_openssl && system(cmd) == 0;
 
     return 0;
 }
@@ -415,15 +437,15 @@ test_connect_refused(void **state)
 
 
 static SSL_CTX *
-server_ctx(void)
+server_ctx(const char *crt, const char *k)
 {
     SSL_CTX  *ctx;
 
     ctx = SSL_CTX_new(TLS_server_method());
     assert_non_null(ctx);
-    assert_int_equal(SSL_CTX_use_certificate_file(ctx, cert,
+    assert_int_equal(SSL_CTX_use_certificate_file(ctx, crt,
                                                   SSL_FILETYPE_PEM), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM),
+    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, k, SSL_FILETYPE_PEM),
                      1);
     return ctx;
 }
@@ -443,7 +465,7 @@ test_tls(void **state)
         skip();
     }
 
-    s.ssl = server_ctx();
+    s.ssl = server_ctx(cert, key);
 
     memset(&resp, 0, sizeof(resp));
     assert_int_equal(exchange(&s, cert, 5000, "GET", NULL, &resp, err,
@@ -464,6 +486,42 @@ test_tls(void **state)
                               sizeof(err)), LB_ERROR);
 
     SSL_CTX_free(s.ssl);
+    lb_admin_buf_free(&resp.body);
+}
+
+
+static void
+test_tls_pinned(void **state)
+{
+    char           err[512];
+    lb_ctl_resp_t  resp;
+    server_t       s = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0, false, false,
+        NULL
+    };
+
+    if (!have_openssl) {
+        skip();
+    }
+
+    memset(&resp, 0, sizeof(resp));
+
+    /* the leaf of the file, found through its CA */
+    s.ssl = server_ctx(l1, l1key);
+    assert_int_equal(exchange(&s, chain1, 5000, "GET", NULL, &resp, err,
+                              sizeof(err)), LB_OK);
+    assert_int_equal(resp.code, 200);
+    SSL_CTX_free(s.ssl);
+
+    /* another leaf of the same CA: the chain is fine, the pin is not */
+    s.ssl = server_ctx(l2, l2key);
+    assert_int_equal(exchange(&s, chain1, 5000, "GET", NULL, &resp, err,
+                              sizeof(err)), LB_ERROR);
+    assert_non_null(strstr(err, "is not admin.certificate (certificate not "
+                                "trusted)"));
+    assert_null(strstr(request, TOKEN));
+    SSL_CTX_free(s.ssl);
+
     lb_admin_buf_free(&resp.body);
 }
 
@@ -492,6 +550,7 @@ main(void)
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_tls_pinned),
         cmocka_unit_test(test_tls_ctx_errors),
     };
 
