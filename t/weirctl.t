@@ -371,7 +371,8 @@ SKIP: {
 for my $u (['frobnicate'], ['get'], ['get', 'widgets'], ['set', 'tg'],
            ['delete', 'member', $TG], ['get', 'members'],
            ['create', 'tg', 'name'], ['create', 'tg', 'a=1', 'a=2'],
-           ['create', 'tg', 'x:=[1,'], ['-o', 'yaml', 'list'])
+           ['create', 'tg', 'x:=[1,'], ['-o', 'yaml', 'list'],
+           ['set', 'members', $TG], ['get', '/api/v1/a b'])
 {
     ($rc, $out, $err) = ctl(@$u);
     is($rc, 2, "weirctl @$u: usage error, exit 2");

@@ -734,6 +734,14 @@ lb_ctl_body(lb_ctl_t *ctl, const char *wrapper, bool members, char **args,
         return body->nomem ? LB_CTL_EXIT_USAGE : LB_CTL_EXIT_OK;
     }
 
+    if (members && n == 0) {
+        /* an empty set detaches every member: only on purpose */
+        fprintf(stderr, "weirctl: set members GROUP needs the members "
+                "(key=value,key=value each); to detach them all, send "
+                "{\"members\": []} with -f\n");
+        return LB_CTL_EXIT_USAGE;
+    }
+
     if (members) {
         rc = lb_ctl_body_members(body, args, n, err, sizeof(err));
     } else {
