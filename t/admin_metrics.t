@@ -260,7 +260,8 @@ for my $f (qw(weir_target_active_connections weir_target_connections_total
               weir_listener_active_connections
               weir_listener_rejected_connections_total
               weir_listener_connection_limit
-              weir_config_generation weir_process_start_time_seconds
+              weir_config_generation weir_config_oldest_running_generation
+              weir_process_start_time_seconds
               weir_process_uptime_seconds)) {
     ok($families{$f}, "family $f");
 }
@@ -301,6 +302,11 @@ is(sum($m0, 'weir_target_operating_status', target => 'web-1',
        status => 'NO_MONITOR'), 1, 'web-1 has no monitor');
 
 cmp_ok(sum($m0, 'weir_config_generation') // 0, '>=', 1, 'generation');
+ok(wait_for(sub {
+       my $m = scrape();
+       $m && sum($m, 'weir_config_oldest_running_generation')
+             == sum($m, 'weir_config_generation');
+   }, 10), 'every process runs the newest generation');
 cmp_ok(sum($m0, 'weir_process_uptime_seconds', process => 'master') // -1,
        '>=', 0, 'master uptime');
 is(scalar(grep { /^weir_process_uptime_seconds\{/ && /process=worker/ }

@@ -9,8 +9,8 @@
  *   per listener: accepted, open and refused (connection_limit) clients,
  *   from the listener's gauge in the zone (TCP, TLS, HTTP, HTTPS; UDP
  *   listeners have sessions, not connections, and no series);
- *   per process: start time and uptime (from /proc), and the configuration
- *   generation.
+ *   per process: start time and uptime (from /proc); the configuration
+ *   generation, and the oldest one a worker or the checker still runs.
  *
  * Names are weir_<object>_<what>[_total|_bytes|_seconds]; labels name the
  * objects by name and id (load_balancer, load_balancer_id, listener,
@@ -38,6 +38,7 @@
 #include "lb_health_types.h"
 #include "lb_zone.h"
 #include "lb_zone_gauge.h"
+#include "lb_zone_gen.h"
 
 typedef struct {
     lb_target_t        *t;
@@ -332,10 +333,19 @@ lb_admin_metrics(lb_admin_req_t *r)
     lb_admin_metrics_listeners(out, conf, z);
 
     lb_admin_metric_head(out, "weir_config_generation", "gauge",
-                         "Generation of the running configuration (grows "
-                         "with every reload).");
+                         "Generation of the newest configuration (grows "
+                         "with every reload and every change applied "
+                         "live).");
     lb_admin_metric_value(out, "weir_config_generation", NULL,
                           lb_zone_generation(z));
+
+    lb_admin_metric_head(out, "weir_config_oldest_running_generation",
+                         "gauge", "The oldest generation a worker or the "
+                         "health checker still runs (below "
+                         "weir_config_generation while a change is being "
+                         "taken up).");
+    lb_admin_metric_value(out, "weir_config_oldest_running_generation", NULL,
+                          lb_zone_gen_oldest_running(z));
 
     lb_admin_metric_head(out, "weir_process_start_time_seconds", "gauge",
                          "When each process of weir started, seconds since "
