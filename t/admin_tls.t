@@ -162,6 +162,34 @@ SKIP: {
            'curl without the CA refuses the self-signed certificate');
 }
 
+# keep-alive and pipelining over TLS: two requests in one record, the
+# second already waiting in OpenSSL's buffer when the first is answered
+{
+    my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $ap,
+                                 SSL_verify_mode => 1,
+                                 SSL_ca_file => "$dir/cert.pem",
+                                 SSL_verifycn_name => 'localhost',
+                                 Timeout => 5);
+    ok($s, 'a TLS client connects');
+    print $s "GET /api/v1/load-balancers HTTP/1.1\r\nHost: x\r\n"
+           . "X-Auth-Token: $TOKEN\r\n\r\n"
+           . "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Auth-Token: $TOKEN\r\n"
+           . "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+    my $buf = '';
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        my $n = sysread($s, $buf, 65536, length $buf);
+        last unless $n;
+    }
+    close $s;
+    # the second head follows the first body at once (no newline)
+    my @st = $buf =~ m{HTTP/1\.1 (\d{3}) [A-Z]}g;
+    is_deeply(\@st, [200, 200], "two pipelined requests over TLS: 200, 200")
+        or diag(length($buf) . " bytes: " . substr($buf, 0, 300));
+    like($buf, qr/^Content-Encoding: gzip\r$/m,
+         '/metrics gzipped over TLS when asked');
+}
+
 # plain HTTP to the TLS port: no HTTP answer, the connection is closed
 my $plain = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ap,
                                   Proto => 'tcp', Timeout => 5);
