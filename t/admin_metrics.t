@@ -15,7 +15,7 @@ use lib 't/lib';
 use IO::Select;
 use IO::Socket::INET;
 use Test::More;
-use Weir qw(free_port wait_for stop_server);
+use Weir qw(free_port wait_for stop_server start_backend tcp_exchange);
 use WeirHTTP qw(start_http_backend http_connect http_request);
 use WeirHealth qw(http_target set_status);
 
@@ -29,11 +29,12 @@ close $fh;
 chmod 0600, "$dir/admin.token" or die $!;
 
 my $b1 = start_http_backend(name => 'B1');
+my $e1 = start_backend(name => 'E1', mode => 'echo');
 my $t1 = http_target(name => 'T1', dir => $dir);
 set_status($t1, 200);
 
-my ($ap, $lp, $lp2, $lp3) = (free_port(), free_port(), free_port(),
-                             free_port());
+my ($ap, $lp, $lp2, $lp3, $tp) = (free_port(), free_port(), free_port(),
+                                  free_port(), free_port());
 
 # a member name with the characters a label value must escape
 my $ODD = q{odd"q"\\name};
@@ -62,9 +63,19 @@ load_balancers:
         health_monitor: { type: HTTP, delay: 2, timeout: 1, max_retries: 1, max_retries_down: 1, url_path: /health }
         members:
           - { name: "odd\\"q\\"\\\\name", address: 127.0.0.1, protocol_port: $t1->{port} }
+  - name: net-lb
+    type: NLB
+    address: 127.0.0.1
+    listeners:
+      - { name: tcp-in, protocol: TCP, protocol_port: $tp, target_group: tcp-tg }
+    target_groups:
+      - name: tcp-tg
+        protocol: TCP
+        members:
+          - { name: echo-1, address: 127.0.0.1, protocol_port: $e1->{port} }
 EOF
 
-ok($w->start($lp, $lp2, $lp3, $ap), 'weir started')
+ok($w->start($lp, $lp2, $lp3, $tp, $ap), 'weir started')
     or BAIL_OUT('weir did not start: ' . $w->log_text);
 
 # --- the strict parser ---
@@ -371,6 +382,42 @@ is(sum($m1, 'weir_target_group_http_requests_total',
 is(sum($m1, 'weir_target_active_connections', %want), 0,
    'no connection open to the target');
 
+# --- TCP: connections and exact byte counts ---
+
+%want = (target => 'echo-1');
+my $tc0 = sum($m1, 'weir_target_connections_total', %want);
+my $tin0 = sum($m1, 'weir_target_received_bytes_total', %want);
+my $tout0 = sum($m1, 'weir_target_sent_bytes_total', %want);
+my $tacc0 = sum($m1, 'weir_listener_accepted_connections_total',
+                listener => 'tcp-in');
+my $echoed = 0;
+for my $i (1 .. 4) {
+    my $msg = "ping $i " . ('x' x (100 * $i)) . "\n";
+    my $got = tcp_exchange($tp, $msg, 5);
+    $echoed++ if defined $got && $got eq $msg;
+}
+is($echoed, 4, '4 TCP exchanges echoed');
+my $sent = 0;
+$sent += length("ping $_ " . ('x' x (100 * $_)) . "\n") for 1 .. 4;
+
+my $mt;
+ok(wait_for(sub {
+       $mt = scrape();
+       $mt && sum($mt, 'weir_target_sent_bytes_total', %want) - $tout0 >= $sent
+           && sum($mt, 'weir_target_received_bytes_total', %want) - $tin0
+              >= $sent;
+   }, 10), 'the TCP byte counters catch up');
+is(sum($mt, 'weir_target_sent_bytes_total', %want) - $tout0, $sent,
+   "TCP: sent_bytes_total +$sent, exactly what the clients sent");
+is(sum($mt, 'weir_target_received_bytes_total', %want) - $tin0, $sent,
+   "TCP: received_bytes_total +$sent, exactly what the target echoed");
+is(sum($mt, 'weir_target_connections_total', %want) - $tc0, 4,
+   'TCP: connections_total +4');
+is(sum($mt, 'weir_listener_accepted_connections_total', listener => 'tcp-in')
+   - $tacc0, 4, 'TCP listener: accepted +4');
+is(sum($mt, 'weir_target_http_requests_total', %want), 0,
+   'no HTTP requests on a TCP target');
+
 # --- connection_limit ---
 
 my $hold = http_connect($lp2);
@@ -443,5 +490,6 @@ is($err4, undef, 'the last scrape parses strictly too');
 $w->stop;
 stop_server($b1);
 stop_server($t1);
+stop_server($e1);
 
 done_testing();
