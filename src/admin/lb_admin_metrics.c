@@ -480,21 +480,28 @@ lb_admin_group_labels(lb_admin_buf_t *b, const char *name,
 /* per listener, from its gauge in the zone (lb_event_limit.h): made by the
  * first client a worker accepts on it, so a listener nobody has reached
  * yet shows 0 */
+typedef enum {
+    LB_ADMIN_L_ACCEPTED = 0,
+    LB_ADMIN_L_ACTIVE,
+    LB_ADMIN_L_REJECTED,
+    LB_ADMIN_L_LIMIT
+} lb_admin_listener_value_e;
+
 static const struct {
-    const char  *name;
-    const char  *type;
-    const char  *help;
-    unsigned     what;
+    const char                 *name;
+    const char                 *type;
+    const char                 *help;
+    lb_admin_listener_value_e   what;
 } lb_admin_listener_families[] = {
     { "weir_listener_accepted_connections_total", "counter",
-      "Clients accepted on the listener (and let in).", 0 },
+      "Clients accepted on the listener (and let in).", LB_ADMIN_L_ACCEPTED },
     { "weir_listener_active_connections", "gauge",
-      "Clients of the listener open now.", 1 },
+      "Clients of the listener open now.", LB_ADMIN_L_ACTIVE },
     { "weir_listener_rejected_connections_total", "counter",
       "Clients closed at once because the listener's connection_limit was "
-      "reached.", 2 },
+      "reached.", LB_ADMIN_L_REJECTED },
     { "weir_listener_connection_limit", "gauge",
-      "The listener's connection_limit; -1: unlimited.", 3 },
+      "The listener's connection_limit; -1: unlimited.", LB_ADMIN_L_LIMIT },
 };
 
 
@@ -547,18 +554,18 @@ lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
                 }
 
                 switch (lb_admin_listener_families[f].what) {
-                case 0:
+                case LB_ADMIN_L_ACCEPTED:
                     v = gauges[k] ? (int64_t) lb_zone_gauge_entered(gauges[k])
                                   : 0;
                     break;
-                case 1:
+                case LB_ADMIN_L_ACTIVE:
                     v = gauges[k] ? lb_zone_gauge_value(gauges[k]) : 0;
                     break;
-                case 2:
+                case LB_ADMIN_L_REJECTED:
                     v = gauges[k] ? (int64_t) lb_zone_gauge_refused(gauges[k])
                                   : 0;
                     break;
-                default:
+                default:    /* LB_ADMIN_L_LIMIT */
                     v = lst->connection_limit > 0 ? lst->connection_limit
                                                   : -1;
                 }
