@@ -657,6 +657,9 @@ lb_health_check_done(lb_health_check_t *hc, bool ok, lb_health_cause_e cause,
                                    lb_health_wall_msec());
 
     lb_zone_target_health_set(hc->zt, &h);
+    lb_zone_target_checked(hc->zt, ok, change == LB_HEALTH_WENT_UP ? 1
+                                       : change == LB_HEALTH_WENT_DOWN ? -1
+                                       : 0);
 
     if (lb_log.level >= LB_LOG_DEBUG) {
         lb_log_debug(&lb_log, "%s check of target %s (port %u) of group %s: "
