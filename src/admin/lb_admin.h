@@ -9,9 +9,11 @@
  *
  * The process binds admin.listen itself (SO_REUSEPORT, so that the one a
  * reload starts can bind while the old one exits) as root when weir runs
- * as root, reads the token file, then drops privileges (lb_child.c). Not
- * served in this build (see issue 11): TLS on the admin listener, request
- * bodies (write operations), the console. */
+ * as root, reads the token file and the TLS files (admin.certificate,
+ * admin.key: lb_admin_tls.h; the handshake has LB_ADMIN_HANDSHAKE_TIMEOUT),
+ * then drops privileges (lb_child.c). With admin.metrics_public, GET
+ * /metrics needs no token. Not served in this build (see issue 11):
+ * request bodies (write operations), the console. */
 #ifndef LB_ADMIN_H
 #define LB_ADMIN_H
 

@@ -103,6 +103,10 @@ lb_http_upstream_start(lb_http_session_t *s)
     s->peer = p;
     s->target_text = p->bp->target->addr.text;
 
+    if (p->bp->zone != NULL) {
+        lb_zone_target_request(p->bp->zone);
+    }
+
     s->upstream = lb_http_idle_get(p, s->sni_hash);
 
     if (s->upstream != NULL) {
@@ -424,7 +428,10 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
         return;
     }
 
+    /* a target of a group of an older generation keeps nothing: its
+     * peer goes with that generation */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
+        && s->group->generation == lb_http_worker.generation
         && !u->read->pending_eof && !u->read->error)
     {
         lb_http_idle_put(s->peer, u, s->sni_hash);

@@ -385,7 +385,7 @@ test_admin(void **state)
     lbt_errors("admin: {}\n",
                "1:8: admin.token_file: missing; required", NULL);
 
-    /* listen defaults to loopback, and must stay there (no TLS yet) */
+    /* listen defaults to loopback, and must stay there without TLS */
     c = lbt_ok("admin: { token_file: t }\n");
     assert_string_equal(c->admin->addr.text, "127.0.0.1:9090");
 
@@ -396,17 +396,36 @@ test_admin(void **state)
                "\n");
     assert_int_equal(c->admin->addr.sa.ss_family, AF_INET6);
 
+#define LBT_ADMIN_TLS_RULE                                                  \
+    " is not a loopback address and the admin listener has no TLS: its "   \
+    "token would cross the network in clear; allowed: an address of "      \
+    "127.0.0.0/8 or [::1], or admin.certificate and admin.key with "       \
+    "admin.token_file"
+
     lbt_error("admin: { token_file: t, listen: \"192.0.2.1:9090\" }\n",
-              "1:33: admin.listen: \"192.0.2.1:9090\" is not a loopback "
-              "address; the admin API has no TLS yet and its token would "
-              "cross the network in clear; allowed: an address of "
-              "127.0.0.0/8 or [::1]");
+              "1:33: admin.listen: \"192.0.2.1:9090\"" LBT_ADMIN_TLS_RULE);
 
     lbt_error("admin: { token_file: t, listen: \"[::]:9090\" }\n",
-              "1:33: admin.listen: \"[::]:9090\" is not a loopback "
-              "address; the admin API has no TLS yet and its token would "
-              "cross the network in clear; allowed: an address of "
-              "127.0.0.0/8 or [::1]");
+              "1:33: admin.listen: \"[::]:9090\"" LBT_ADMIN_TLS_RULE);
+
+    /* with TLS (both files) any address; the files are loaded later, by
+     * lb_admin_init_conf() */
+    c = lbt_ok("admin: { token_file: t, listen: \"0.0.0.0:9090\", "
+               "certificate: c.pem, key: k.pem }\n");
+    assert_string_equal(c->admin->certificate, "c.pem");
+    assert_string_equal(c->admin->key, "k.pem");
+    assert_false(c->admin->metrics_public);
+
+    lbt_errors("admin: { token_file: t, listen: \"[::]:9090\", "
+              "key: k.pem }\n",
+              "1:8: admin.certificate: missing; required with admin.key "
+              "(both or neither)",
+              "1:33: admin.listen: \"[::]:9090\"" LBT_ADMIN_TLS_RULE,
+              NULL);
+
+    c = lbt_ok("admin: { token_file: t, metrics_public: true }\n");
+    assert_true(c->admin->metrics_public);
+    assert_null(c->admin->certificate);
 
 #define LBT_LISTEN_ERR(v, col)                                              \
     lbt_error("admin: { token_file: t, listen: " v " }\n",                 \
