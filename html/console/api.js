@@ -21,7 +21,33 @@ export class ApiError extends Error {
 let onUnauthorized = () => {};
 export function whenUnauthorized(f) { onUnauthorized = f; }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pending = (list) => (list || []).some((o) => /^PENDING/.test(o.provisioning_status));
+
+// SPEC.md section 8: while a change is being applied, another answers
+// 409. A change waits (at most 10 s) until nothing is PENDING_*, and is
+// sent again if it meets a 409 all the same; a lasting 409 is shown.
+async function settled() {
+    for (let i = 0; i < 40; i++) {
+        const [b, g] = await Promise.all([send('GET', BASE), send('GET', BASE + '/target-groups')]);
+        if (!pending(b.load_balancers) && !pending(g.target_groups)) return;
+        await sleep(250);
+    }
+}
+
 export async function api(method, path, body) {
+    if (method === 'GET') return send(method, path, body);
+    for (let i = 0; ; i++) {
+        await settled();
+        try {
+            return await send(method, path, body);
+        } catch (e) {
+            if (e.status !== 409 || !/pending/i.test(e.message) || i === 4) throw e;
+        }
+    }
+}
+
+async function send(method, path, body) {
     const headers = { 'X-Auth-Token': token() || '', Accept: 'application/json' };
     const init = { method, headers, cache: 'no-store' };
     if (body !== undefined) {

@@ -44,7 +44,7 @@ export function detailView(main, id, tab) {
                 [t('Rename'), () => D.rename(g, done)],
                 [t('Listener connection'), () => D.listenerConnection(g, data, done)],
                 [t('Algorithm setting'), () => D.algorithm(g, done)],
-                [t('Delete'), () => D.deleteGroup(g, () => { location.hash = '#/'; })],
+                [t('Delete'), () => D.deleteGroup(g, data, () => { location.hash = '#/'; })],
             ]));
     }
 

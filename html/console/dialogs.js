@@ -300,9 +300,19 @@ function confirmTyped(title, text, want, submit, onSubmit, done) {
     return dlg;
 }
 
-export function deleteGroup(g, done) {
-    confirmTyped(t('Delete'), `Delete target group ${g.name} (${g.id})? Its targets are removed from it; the machines behind them are not touched.`,
-        g.name, t('Delete'), () => api('DELETE', `${TG}/${g.id}`), done);
+// a group a listener uses is disconnected from it first (the API refuses
+// to delete it otherwise), and the dialog says so
+export function deleteGroup(g, data, done) {
+    const users = data.listeners.filter((l) => l.target_group_id === g.id);
+    const note = users.length
+        ? ` It is the target group of listener ${users.map((l) => l.name).join(', ')}: that connection is removed first.` : '';
+    confirmTyped(t('Delete'), `Delete target group ${g.name} (${g.id})? Its targets are removed from it; the machines behind them are not touched.${note}`,
+        g.name, t('Delete'), async () => {
+            for (const l of users) {
+                await api('PUT', `${BASE}/listeners/${l.id}`, { listener: { target_group_id: null } });
+            }
+            await api('DELETE', `${TG}/${g.id}`);
+        }, done);
 }
 
 export const memberLabel = (m) => `${m.address}:${m.protocol_port}`;

@@ -26,7 +26,7 @@ export function listView(main) {
             [t('Traffic weights'), async () => D.weights(g, await members(g), done)],
             [t('Health check setting'), async () => D.healthCheck(g, await monitor(g), done)],
             [t('Sticky session setting'), () => D.sticky(g, data, done)],
-            [t('Delete'), () => D.deleteGroup(g, done)],
+            [t('Delete'), () => D.deleteGroup(g, data, done)],
         ]);
     }
 

@@ -399,15 +399,27 @@ if (writes) {
     });
     await check('an API refusal shows the API\'s own message at the field it names', async () => {
         await page.goto(URL + '#/create');
-        await field('target_group.name').locator('input').fill(NEW);
-        // the same name again in the same balancer: the console does not
-        // know the new one yet in this form's data only if it reloaded;
-        // use the other balancer's group name instead, which the API refuses
-        await field('target_group.listener_id').locator('select').selectOption({ index: 0 });
+        await field('target_group.name').locator('input').waitFor();
+        const net = (await api('GET', BASE)).json.load_balancers.find((b) => b.name === 'net-lb');
+        // a group of this name appears after the form has read the list,
+        // so only the API can refuse it
+        const body = { target_group: { name: 'race-tg', load_balancer_id: net.id, protocol: 'TCP' } };
+        const made = await api('POST', BASE + '/target-groups', body);
+        if (made.status >= 300) throw new Error('setup POST: ' + JSON.stringify(made));
+        await until(async () => /ACTIVE/.test((await api('GET', `${BASE}/target-groups/${made.json.target_group.id}`)).json.target_group.provisioning_status), 10000, 'race-tg active');
+        const again = await api('POST', BASE + '/target-groups', body);
+        if (again.status < 400) throw new Error('the API took the same name twice');
+        await field('target_group.protocol').locator('select').selectOption('TCP');
+        await field('target_group.name').locator('input').fill('race-tg');
         await page.click('#next');
         await page.click('#next');
         await page.click('#next');
-        await page.locator('form.create .field-error, form.create .form-error').first().waitFor();
+        const where = again.json.error.field === 'target_group.name'
+            ? field('target_group.name').locator('.field-error') : page.locator('form.create > .form-error');
+        await where.filter({ hasText: again.json.error.message }).waitFor();
+        console.log(`# the API said (${again.status}, ${again.json.error.field}): ${again.json.error.message}`);
+        eq(await page.locator('ol.steps li.current').innerText(), 'Step 1: Group settings', 'shown on step 1: ');
+        await shot('create-api-error');
     });
     await check('weights: the ratio follows, on the page and in the API', async () => {
         await page.goto(URL + `#/groups/${app.id}?tab=targets`);
@@ -458,8 +470,12 @@ if (writes) {
     await check('delete with the name typed: gone from the list and the API', async () => {
         await page.goto(URL + '#/');
         await menu(NEW, 'Delete');
+        await page.locator('dialog[open] p', { hasText: 'It is the target group of listener http-in' }).waitFor();
         await page.locator('dialog[open] input').fill(NEW);
         await page.locator('dialog[open] button.danger').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' }).catch(async () => {
+            throw new Error(await page.locator('dialog[open] .form-error').innerText());
+        });
         await until(async () => (await api('GET', BASE + '/target-groups?name=' + NEW)).json.target_groups.length === 0, 10000, 'deleted');
         await row(NEW).waitFor({ state: 'detached', timeout: 10000 });
     });
@@ -492,9 +508,9 @@ await check('sign out clears the token and shows the sign-in form', async () => 
     eq(await page.evaluate(() => sessionStorage.getItem('weir.token')), null);
 });
 
-await check('no CSP violation, no console error or warning (but the deliberate 401 and 405)', async () => {
+await check('no CSP violation, no console error or warning (but the deliberate 400, 401 and 405)', async () => {
     const csp = await page.evaluate(() => window.__csp);
-    const other = problems.filter((p) => !/Failed to load resource: the server responded with a status of (401|405)/.test(p));
+    const other = problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|405)/.test(p));
     if (csp.length || other.length) throw new Error(JSON.stringify({ csp, other }));
 });
 
