@@ -35,8 +35,8 @@ async function settled() {
     }
 }
 
-export async function api(method, path, body) {
-    if (method === 'GET') return send(method, path, body);
+export async function api(method, path, body, opts = {}) {
+    if (method === 'GET') return send(method, path, body, opts);
     for (let i = 0; ; i++) {
         await settled();
         try {
@@ -47,8 +47,8 @@ export async function api(method, path, body) {
     }
 }
 
-async function send(method, path, body) {
-    const headers = { 'X-Auth-Token': token() || '', Accept: 'application/json' };
+async function send(method, path, body, opts = {}) {
+    const headers = { 'X-Auth-Token': token() || '', Accept: opts.text ? 'text/plain' : 'application/json' };
     const init = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
         headers['Content-Type'] = 'application/json';
@@ -61,6 +61,7 @@ async function send(method, path, body) {
         throw new ApiError(0, { error: { message: 'the admin API cannot be reached: ' + e.message } });
     }
     const text = await res.text();
+    if (res.ok && opts.text) return text;
     let json = null;
     if (text) {
         try { json = JSON.parse(text); } catch (e) { json = null; }

@@ -5,6 +5,7 @@ import { api, loadAll, BASE } from './api.js';
 import { h, clear, statusBadge, moreMenu, select } from './dom.js';
 import { t } from './i18n.js';
 import * as D from './dialogs.js';
+import * as T from './traffic.js';
 
 const TABS = [['details', 'Details'], ['targets', 'Targets'], ['health', 'Health check'], ['attributes', 'Attributes']];
 
@@ -26,7 +27,7 @@ export function detailView(main, id, tab) {
     const done = () => self.refresh(true);
 
     async function fetchAll() {
-        const [all, gr, ms] = await Promise.all([loadAll(), api('GET', TG), api('GET', TG + '/members')]);
+        const [all, gr, ms] = await Promise.all([loadAll(), api('GET', TG), api('GET', TG + '/members'), T.sample()]);
         data = all; g = gr.target_group; members = ms.members;
         monitor = g.health_monitor_id ? (await api('GET', `${BASE}/health-monitors/${g.health_monitor_id}`)).health_monitor : null;
     }
@@ -97,11 +98,13 @@ export function detailView(main, id, tab) {
                     Object.entries({ address: t('Address'), protocol_port: t('Port'), name: t('Name'),
                         instance_id: t('Instance ID'), operating_status: t('Operating status') }).map(([k, label]) =>
                         h('label', {}, label, filters[k]))),
+                chartBox,
                 h('div.table-wrap', {}, h('table.grid#members', {}, h('thead', {}, h('tr', {},
                     [t('Address'), t('Port'), t('Instance'), t('Subnet'), t('Monitor port'), t('Weight'), t('Weight ratio'),
-                        t('Provisioning status'), t('Operating status')].map((x) => h('th', { scope: 'col' }, x)),
+                        t('Provisioning status'), t('Operating status'), t('Traffic')].map((x) => h('th', { scope: 'col' }, x)),
                     h('th', { scope: 'col' }, h('span.sr', {}, t('More'))))), mbody)));
             renderMembers(true);
+            traffic();
         } else if (current === 'health') {
             clear(panel, monitor ? dl([
                 [t('Type'), monitor.type], [t('Interval (s)'), monitor.delay], [t('Timeout (s)'), monitor.timeout],
@@ -138,13 +141,23 @@ export function detailView(main, id, tab) {
             h('td', {}, m.subnet_id || '-'), h('td', {}, m.monitor_port), h('td.weight', {}, m.weight),
             h('td.ratio', {}, Number(m.weight_ratio).toFixed(1) + ' %'),
             h('td.prov', {}, statusBadge(m.provisioning_status)), h('td.oper', {}, statusBadge(m.operating_status)),
+            h('td.traffic', {}),
             h('td.actions', {}, moreMenu(`${t('More')}: ${D.memberLabel(m)}`, [
                 [t('Monitor port'), () => D.monitorPort(g, m, done)],
                 [t('Detach'), () => D.detach(g, m, done)],
             ])))));
-        if (!rows.length) mbody.append(h('tr', {}, h('td', { colspan: 10 }, members.length ? 'No target matches.' : 'No targets.')));
+        if (!rows.length) mbody.append(h('tr', {}, h('td', { colspan: 11 }, members.length ? 'No target matches.' : 'No targets.')));
     }
-    Object.values(filters).forEach((el) => el.addEventListener('input', () => renderMembers(true)));
+
+    // the chart and the sparklines follow every poll, whatever has focus
+    const chartBox = h('div.chart-box');
+    function traffic() {
+        clear(chartBox, T.chart(members));
+        for (const tr of mbody.querySelectorAll('tr[data-id]')) {
+            clear(tr.querySelector('td.traffic'), T.sparkline('t:' + tr.dataset.id, `Traffic of ${tr.dataset.address}`));
+        }
+    }
+    Object.values(filters).forEach((el) => el.addEventListener('input', () => { renderMembers(true); traffic(); }));
 
     const self = {
         async load() {
@@ -159,7 +172,7 @@ export function detailView(main, id, tab) {
                 && !force;
             document.querySelector('#prov') && clear(document.querySelector('#prov'), statusBadge(g.provisioning_status));
             document.querySelector('#oper') && clear(document.querySelector('#oper'), statusBadge(g.operating_status));
-            if (current === 'targets') renderMembers(false);
+            if (current === 'targets') { renderMembers(false); traffic(); }
             else if (!busy) renderPanel();
             if (force) { renderHead(); renderPanel(); }
         },

@@ -75,6 +75,7 @@ const KO = {
     'Different port': '대상 포트와 다른 포트로 설정',
     'Language': '언어',
     'Refresh': '새로 고침',
+    'Traffic': '트래픽',
 };
 
 let lang = localStorage.getItem('weir.lang') === 'ko' ? 'ko' : 'en';

@@ -6,6 +6,7 @@ import { loadAll, api, BASE } from './api.js';
 import { h, clear, statusBadge, moreMenu } from './dom.js';
 import { t } from './i18n.js';
 import * as D from './dialogs.js';
+import * as T from './traffic.js';
 
 export function listView(main) {
     let data = null;
@@ -48,10 +49,18 @@ export function listView(main) {
                 h('td.oper', {}, statusBadge(g.operating_status)),
                 h('td', {}, g.protocol),
                 h('td', {}, b ? b.name : '', h('div.id.mono', {}, g.load_balancer_id)),
+                h('td.traffic', {}),
                 h('td.actions', {}, actions(g)));
         }));
         count.textContent = `${rows.length} of ${data.groups.length} target groups`;
-        if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: 6 }, 'No target group matches.')));
+        if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: 7 }, 'No target group matches.')));
+        sparks();
+    }
+
+    function sparks() {
+        for (const tr of body.querySelectorAll('tr[data-id]')) {
+            clear(tr.querySelector('td.traffic'), T.sparkline('g:' + tr.dataset.id, `Traffic of ${tr.dataset.name}`));
+        }
     }
 
     const members = async (g) => (await api('GET', `${BASE}/target-groups/${g.id}/members`)).members;
@@ -60,7 +69,7 @@ export function listView(main) {
 
     const self = {
         async load() {
-            data = await loadAll();
+            [data] = await Promise.all([loadAll(), T.sample()]);
             clear(main,
                 h('div.page-head', {}, h('h1', {}, t('Target groups')),
                     h('a.button.primary#create', { href: '#/create' }, t('Create target group'))),
@@ -70,13 +79,15 @@ export function listView(main) {
                     h('thead', {}, h('tr', {},
                         h('th', { scope: 'col' }, t('Name')), h('th', { scope: 'col' }, t('Provisioning status')),
                         h('th', { scope: 'col' }, t('Operating status')), h('th', { scope: 'col' }, t('Protocol')),
-                        h('th', { scope: 'col' }, t('Load balancer')), h('th', { scope: 'col' }, h('span.sr', {}, t('More'))))),
+                        h('th', { scope: 'col' }, t('Load balancer')), h('th', { scope: 'col' }, t('Traffic')),
+                        h('th', { scope: 'col' }, h('span.sr', {}, t('More'))))),
                     body)));
             render();
         },
         async refresh() {
-            data = await loadAll();
+            [data] = await Promise.all([loadAll(), T.sample()]);
             render();
+            sparks();
         },
     };
     return self;

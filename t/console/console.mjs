@@ -5,6 +5,7 @@
 // "STOP <port>" when a target must be stopped (t/console.t stops it and
 // creates WEIR_STOP_DONE). Screenshots go to WEIR_SHOTS.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -252,6 +253,33 @@ await check('targets tab: health-check addresses per subnet', async () => {
     await page.click('#subnets');
     await page.locator('.subnets dd', { hasText: '127.0.0.1' }).waitFor();
     eq(await page.locator('.subnets dt').allInnerTexts(), ['subnet-a']);
+});
+// connections through the listener, one line each, answered by the target
+async function traffic(port, n) {
+    for (let i = 0; i < n; i++) {
+        await new Promise((resolve) => {
+            const c = net.connect(port, '127.0.0.1', () => c.end('ping\n'));
+            c.on('data', () => {});
+            c.on('close', resolve);
+            c.on('error', resolve);
+            c.setTimeout(2000, () => c.destroy());
+        });
+    }
+}
+
+await check('traffic: the chart and the sparklines of the targets show connections per second', async () => {
+    const lport = (await api('GET', BASE + '/listeners')).json.listeners.find((l) => l.name === 'tcp-in').protocol_port;
+    const end = Date.now() + 8000;
+    let seen = false;
+    while (!seen && Date.now() < end) {
+        await traffic(lport, 20);
+        seen = await page.evaluate(() => [...document.querySelectorAll('#members td.traffic svg')]
+            .filter((s) => Number(s.dataset.rate) > 0).length >= 2);
+    }
+    if (!seen) throw new Error('no rate above 0 on two targets');
+    await page.locator('figure.traffic ul.legend li', { hasText: 'connections/s' }).first().waitFor();
+    const lines = await page.locator('figure.traffic svg.chart polyline').count();
+    if (lines !== appMembers.length) throw new Error(`${lines} lines for ${appMembers.length} targets`);
 });
 await shot('detail');
 await axe('detail');
