@@ -75,13 +75,19 @@ await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
 });
 
-async function shot(name) {
+// screenshots at 1280 and 390 px; at both widths the page must not be
+// wider than the window (wide tables scroll inside their own box)
+async function shot(name, { fits = true } = {}) {
     fs.mkdirSync(SHOTS, { recursive: true });
+    const over = [];
     for (const [w, hgt] of [[1280, 900], [390, 844]]) {
         await page.setViewportSize({ width: w, height: hgt });
+        const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (sw > w) over.push(`${sw} px wide at ${w}`);
         await page.screenshot({ path: path.join(SHOTS, `${name}-${w}.png`), fullPage: true });
     }
     await page.setViewportSize({ width: 1280, height: 900 });
+    if (fits) report(over.length === 0, `the ${name} page fits 1280 and 390 px wide`, over.join(', '));
 }
 
 // axe-core, evaluated through the DevTools protocol (not a script tag: the
