@@ -238,5 +238,6 @@ SKIP: {
 
 $w->stop;
 unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
+unlike($w->log_text, qr/\Q$TOKEN\E/, 'the token is nowhere in the error log');
 
 done_testing();

@@ -464,6 +464,22 @@ if (writes) {
         await until(async () => (await api('GET', `${BASE}/target-groups/${app.id}/members`)).json.members[0].weight === 256, 10000, 'weight in the API');
         await page.locator(`table#members tr[data-id="${appMembers[0].id}"] td.ratio`, { hasText: '49.8 %' }).waitFor();
     });
+    await check('weights: the traffic split follows the ratio (256:256 share alike, 1 gets almost nothing)', async () => {
+        const lport = (await api('GET', BASE + '/listeners')).json.listeners.find((l) => l.name === 'tcp-in').protocol_port;
+        const rate = (m) => page.evaluate((id) => {
+            const s = document.querySelector(`#members tr[data-id="${id}"] td.traffic svg`);
+            return s ? Number(s.dataset.rate) : 0;
+        }, m.id);
+        const end = Date.now() + 10000;
+        let r = [];
+        for (;;) {
+            await traffic(lport, 40);
+            r = [await rate(appMembers[0]), await rate(appMembers[1])];
+            if (r[0] > 5 && r[1] > 5 && r[0] / r[1] > 0.6 && r[0] / r[1] < 1.6) break;
+            if (Date.now() > end) throw new Error(`rates ${r.join(' : ')}`);
+        }
+        console.log(`# connections/s after 256:256:1: ${r.map((x) => x.toFixed(1)).join(' : ')}`);
+    });
     await check('rename: the new name in the list and the API', async () => {
         const spare = groups.find((g) => g.name === 'spare-tg');
         await page.goto(URL + '#/');
