@@ -480,6 +480,69 @@ if (writes) {
         }
         console.log(`# connections/s after 256:256:1: ${r.map((x) => x.toFixed(1)).join(' : ')}`);
     });
+    const appNow = async () => (await api('GET', `${BASE}/target-groups/${app.id}`)).json.target_group;
+    const dialogDone = async () => {
+        await page.locator('dialog[open]').waitFor({ state: 'detached' }).catch(async () => {
+            throw new Error(await page.locator('dialog[open] .form-error, dialog[open] .field-error').allInnerTexts());
+        });
+    };
+    await check('algorithm setting: LEAST_CONNECTIONS in the API', async () => {
+        await page.goto(URL + '#/');
+        await menu('app-tg', 'Algorithm setting');
+        await page.locator('dialog[open] select').selectOption('LEAST_CONNECTIONS');
+        await page.locator('dialog[open] button.primary').click();
+        await dialogDone();
+        await until(async () => (await appNow()).load_balancer_algorithm === 'LEAST_CONNECTIONS', 10000, 'algorithm');
+    });
+    await check('sticky session setting: SOURCE_IP for TCP x TCP, 100 s, in the API', async () => {
+        await menu('app-tg', 'Sticky session setting');
+        const d = page.locator('dialog[open]');
+        await d.locator('label.check input').check();
+        eq(await d.locator('.field[data-field="target_group.session_persistence.type"] option').allInnerTexts(), ['SOURCE_IP']);
+        await d.locator('.field[data-field="target_group.session_persistence.persistence_timeout"] input').fill('100');
+        await d.locator('button.primary').click();
+        await dialogDone();
+        await until(async () => { const sp = (await appNow()).session_persistence; return sp && sp.type === 'SOURCE_IP' && sp.persistence_timeout === 100; }, 10000, 'sticky');
+    });
+    await check('health check setting: the interval changed in the API', async () => {
+        await menu('app-tg', 'Health check setting');
+        const d = page.locator('dialog[open]');
+        await d.locator('.field[data-field="health_monitor.delay"] input').fill('3');
+        await d.locator('button.primary').click();
+        await dialogDone();
+        await until(async () => (await api('GET', `${BASE}/health-monitors/${app.health_monitor_id}`)).json.health_monitor.delay === 3, 10000, 'delay 3');
+    });
+    await check('listener connection: "no listener" disconnects, choosing it connects again', async () => {
+        const tcpIn = () => api('GET', BASE + '/listeners').then((r) => r.json.listeners.find((l) => l.name === 'tcp-in'));
+        await menu('app-tg', 'Listener connection');
+        await page.locator('dialog[open] select').selectOption('');
+        await page.locator('dialog[open] button.primary').click();
+        await dialogDone();
+        await until(async () => (await tcpIn()).target_group_id === null, 10000, 'disconnected');
+        await row('app-tg').locator('td.oper', { hasText: 'OFFLINE' }).waitFor({ timeout: 10000 });
+        await menu('app-tg', 'Listener connection');
+        await page.locator('dialog[open] select').selectOption((await tcpIn()).id);
+        await page.locator('dialog[open] button.primary').click();
+        await dialogDone();
+        await until(async () => (await tcpIn()).target_group_id === app.id, 10000, 'connected');
+    });
+    await check('monitor port: a different port for one target, in the API', async () => {
+        const m = appMembers[1];
+        await page.goto(URL + `#/groups/${app.id}?tab=targets`);
+        const r = page.locator(`table#members tr[data-id="${m.id}"]`);
+        await r.locator('button.more').click();
+        await r.locator('ul.menu button', { hasText: 'Monitor port' }).click();
+        const d = page.locator('dialog[open]');
+        await d.locator('label.check', { hasText: 'Different port' }).locator('input').check();
+        await d.locator('.field[data-field="member.monitor_port"] input').fill(String(m.protocol_port));
+        await d.locator('.field[data-field="member.monitor_port"] input').fill('70000');
+        await d.locator('button.primary').click();
+        await d.locator('.field-error', { hasText: 'must be from 1 to 65535' }).waitFor();
+        await d.locator('.field[data-field="member.monitor_port"] input').fill(String(appMembers[0].protocol_port));
+        await d.locator('button.primary').click();
+        await dialogDone();
+        await until(async () => (await api('GET', `${BASE}/target-groups/${app.id}/members/${m.id}`)).json.member.monitor_port === appMembers[0].protocol_port, 10000, 'monitor port');
+    });
     await check('rename: the new name in the list and the API', async () => {
         const spare = groups.find((g) => g.name === 'spare-tg');
         await page.goto(URL + '#/');
