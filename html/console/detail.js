@@ -142,7 +142,7 @@ export function detailView(main, id, tab) {
             h('td.ratio', {}, Number(m.weight_ratio).toFixed(1) + ' %'),
             h('td.prov', {}, statusBadge(m.provisioning_status)), h('td.oper', {}, statusBadge(m.operating_status)),
             h('td.traffic', {}),
-            h('td.actions', {}, moreMenu(`${t('More')}: ${D.memberLabel(m)}`, [
+            h('td.row-actions', {}, moreMenu(`${t('More')}: ${D.memberLabel(m)}`, [
                 [t('Monitor port'), () => D.monitorPort(g, m, done)],
                 [t('Detach'), () => D.detach(g, m, done)],
             ])))));

@@ -50,7 +50,7 @@ export function listView(main) {
                 h('td', {}, g.protocol),
                 h('td', {}, b ? b.name : '', h('div.id.mono', {}, g.load_balancer_id)),
                 h('td.traffic', {}),
-                h('td.actions', {}, actions(g)));
+                h('td.row-actions', {}, actions(g)));
         }));
         count.textContent = `${rows.length} of ${data.groups.length} target groups`;
         if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: 7 }, 'No target group matches.')));
