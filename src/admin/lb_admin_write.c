@@ -2444,10 +2444,8 @@ lb_admin_base_listener(lb_admin_buf_t *buf, const lb_listener_t *l)
         lb_json_object(&j, "insert_headers");
         lb_json_str(&j, "X-Forwarded-For",
                     lb_xff_mode_names[l->x_forwarded_for]);
-        lb_json_str(&j, "X-Forwarded-Proto",
-                    l->x_forwarded_proto ? "true" : "false");
-        lb_json_str(&j, "X-Forwarded-Port",
-                    l->x_forwarded_port ? "true" : "false");
+        lb_json_bool(&j, "X-Forwarded-Proto", l->x_forwarded_proto);
+        lb_json_bool(&j, "X-Forwarded-Port", l->x_forwarded_port);
         lb_json_object_end(&j);
     }
 
