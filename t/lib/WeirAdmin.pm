@@ -24,6 +24,9 @@ sub admin_client {
     my $json = JSON::PP->new->canonical;
     return sub {
         my ($method, $path, $body, %o) = @_;
+        # a refused body may be answered (and the socket closed) before
+        # all of it is sent
+        local $SIG{PIPE} = 'IGNORE';
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $port, Proto => 'tcp',
                                       Timeout => 5) or return undef;
