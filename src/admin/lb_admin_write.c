@@ -1745,6 +1745,8 @@ lb_admin_split(const u_char *p, size_t len, lb_admin_body_t *b)
 {
     size_t  i, e;
 
+    memset(b, 0, sizeof(lb_admin_body_t));
+
     i = lb_admin_skip_ws(p, len, 0);
     if (i >= len || p[i] != '{') {
         return false;
