@@ -30,25 +30,33 @@ static lb_shm_zone_t          *lb_balancer_shm;
 lb_int_t
 lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool)
 {
-    uint32_t            b, t;
-    lb_conf_t          *conf;
-    lb_load_balancer_t *bal;
-    lb_target_group_t  *tg;
+    lb_balancer_saved_t  saved;
 
-    conf = cycle->conf;
+    return lb_balancer_install(cycle->conf, cycle->zone, pool, &saved);
+}
 
-    lb_balancer_groups = lb_pcalloc(pool, (conf->nbalancers + 1)
-                                          * sizeof(lb_balancer_group_t *));
-    if (lb_balancer_groups == NULL) {
+
+lb_int_t
+lb_balancer_install(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool,
+    lb_balancer_saved_t *saved)
+{
+    uint32_t              b, t;
+    lb_load_balancer_t   *bal;
+    lb_target_group_t    *tg;
+    lb_balancer_group_t **groups;
+
+    groups = lb_pcalloc(pool, (conf->nbalancers + 1)
+                              * sizeof(lb_balancer_group_t *));
+    if (groups == NULL) {
         goto nomem;
     }
 
     for (b = 0; b < conf->nbalancers; b++) {
         bal = &conf->balancers[b];
 
-        lb_balancer_groups[b] = lb_pcalloc(pool, (bal->ntarget_groups + 1)
-                                                 * sizeof(lb_balancer_group_t));
-        if (lb_balancer_groups[b] == NULL) {
+        groups[b] = lb_pcalloc(pool, (bal->ntarget_groups + 1)
+                                     * sizeof(lb_balancer_group_t));
+        if (groups[b] == NULL) {
             goto nomem;
         }
 
@@ -63,15 +71,12 @@ lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool)
                 return LB_ERROR;
             }
 
-            if (lb_balancer_group_init(&lb_balancer_groups[b][t], tg, pool)
-                != LB_OK)
-            {
+            if (lb_balancer_group_init(&groups[b][t], tg, pool) != LB_OK) {
                 goto nomem;
             }
 
-            if (cycle->zone != NULL
-                && lb_balancer_group_attach(&lb_balancer_groups[b][t],
-                                            cycle->zone, pool)
+            if (zone != NULL
+                && lb_balancer_group_attach(&groups[b][t], zone, pool)
                    != LB_OK)
             {
                 goto nomem;
@@ -79,8 +84,13 @@ lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool)
         }
     }
 
+    saved->groups = lb_balancer_groups;
+    saved->conf = lb_balancer_conf;
+    saved->zone = lb_balancer_shm;
+
+    lb_balancer_groups = groups;
     lb_balancer_conf = conf;
-    lb_balancer_shm = cycle->zone;
+    lb_balancer_shm = zone;
 
     return LB_OK;
 
@@ -89,6 +99,15 @@ nomem:
     lb_log_error(LB_LOG_EMERG, &lb_log, 0,
                  "out of memory for the balancer state");
     return LB_ERROR;
+}
+
+
+void
+lb_balancer_restore(const lb_balancer_saved_t *saved)
+{
+    lb_balancer_groups = saved->groups;
+    lb_balancer_conf = saved->conf;
+    lb_balancer_shm = saved->zone;
 }
 
 

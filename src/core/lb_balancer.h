@@ -199,6 +199,23 @@ lb_balancer_peer_active(const lb_balancer_peer_t *peer)
  * (lb_balancer_group_attach()). LB_OK or LB_ERROR (logged). */
 lb_int_t lb_balancer_init_cycle(lb_cycle_t *cycle, lb_pool_t *pool);
 
+/* What lb_balancer_install() replaced. */
+typedef struct {
+    lb_balancer_group_t **groups;
+    lb_conf_t            *conf;
+    lb_shm_zone_t        *zone;
+} lb_balancer_saved_t;
+
+/* A worker taking up a newer generation of the configuration while it
+ * runs: build the groups of conf from pool, attached to zone (may be
+ * NULL), and make them the ones lb_balancer_group() finds; what they
+ * replace goes to *saved (lb_balancer_restore() puts it back). LB_OK, or
+ * LB_ERROR (logged): nothing changed. */
+lb_int_t lb_balancer_install(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool, lb_balancer_saved_t *saved);
+
+void lb_balancer_restore(const lb_balancer_saved_t *saved);
+
 /* The shared zone lb_balancer_init_cycle() attached this worker's groups
  * to (the same for every generation), NULL before. For per-worker code
  * that needs the zone without a cycle at hand: after a reload the global

@@ -18,6 +18,12 @@
 lb_conf_t *lb_conf_parse_file(lb_pool_t *pool, const char *path,
     lb_array_t *errors);
 
+/* The bytes of the file at path, NUL-terminated, allocated from pool,
+ * their count in *len; NULL after appending the reason to errors (as
+ * lb_conf_parse_file() does). */
+char *lb_conf_read_file(lb_pool_t *pool, const char *path, size_t *len,
+    lb_array_t *errors);
+
 /* The same from a string (unit tests, the admin API); `name` stands for
  * the file name in messages. */
 lb_conf_t *lb_conf_parse_string(lb_pool_t *pool, const char *name,
@@ -32,5 +38,11 @@ lb_int_t lb_conf_dump(FILE *out, const lb_conf_t *conf);
  * configuration. lb_conf_persist() writes the file of the API this way. */
 lb_int_t lb_conf_dump_with(FILE *out, const lb_conf_t *conf,
     const char *comment);
+
+/* Whether conf differs from old only in fields the schema marks live
+ * (target groups and which group a listener serves), so that running
+ * workers can take it up without new sockets: every other field, ids
+ * included, must print the same. */
+bool lb_conf_live_change(const lb_conf_t *old, const lb_conf_t *conf);
 
 #endif /* LB_CONF_H */

@@ -3,15 +3,21 @@
  * The output parses back to the same configuration; it is written from the
  * same tables that read it, so a new field appears here by itself. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lb_conf.h"
 #include "lb_conf_schema.h"
 
+/* what a dump leaves out */
+#define LB_CONF_DUMP_ALL     0
+#define LB_CONF_DUMP_FROZEN  1   /* the fields marked live */
+
 static void lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
-    const void *data, unsigned indent, bool item);
+    const void *data, unsigned indent, bool item, unsigned skip);
 static bool lb_conf_dump_field(FILE *out, const lb_conf_field_t *f,
-    const void *data, unsigned indent, const char *prefix);
+    const void *data, unsigned indent, const char *prefix, unsigned skip);
+static char *lb_conf_dump_frozen(const lb_conf_t *conf, size_t *len);
 static void lb_conf_dump_scalar(FILE *out, const char *s);
 static bool lb_conf_plain(const char *s);
 
@@ -30,7 +36,8 @@ lb_conf_dump_with(FILE *out, const lb_conf_t *conf, const char *comment)
 {
     fputs(comment, out);
 
-    lb_conf_dump_object(out, &lb_conf_root_object, conf, 0, false);
+    lb_conf_dump_object(out, &lb_conf_root_object, conf, 0, false,
+                        LB_CONF_DUMP_ALL);
 
     if (fflush(out) == EOF || ferror(out)) {
         return LB_ERROR;
@@ -40,10 +47,57 @@ lb_conf_dump_with(FILE *out, const lb_conf_t *conf, const char *comment)
 }
 
 
+bool
+lb_conf_live_change(const lb_conf_t *old, const lb_conf_t *conf)
+{
+    bool     same;
+    char    *a, *b;
+    size_t   alen, blen;
+
+    a = lb_conf_dump_frozen(old, &alen);
+    b = lb_conf_dump_frozen(conf, &blen);
+
+    /* out of memory: say no, a reload is always right */
+    same = (a != NULL && b != NULL && alen == blen
+            && memcmp(a, b, alen) == 0);
+
+    free(a);
+    free(b);
+
+    return same;
+}
+
+
+/* conf without the fields marked live, as text (malloc()ed), or NULL */
+static char *
+lb_conf_dump_frozen(const lb_conf_t *conf, size_t *len)
+{
+    char  *text;
+    FILE  *out;
+
+    text = NULL;
+
+    out = open_memstream(&text, len);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    lb_conf_dump_object(out, &lb_conf_root_object, conf, 0, false,
+                        LB_CONF_DUMP_FROZEN);
+
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+
+    return text;
+}
+
+
 /* item: the object is a list item, its first field goes after "- " */
 static void
 lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
-    const void *data, unsigned indent, bool item)
+    const void *data, unsigned indent, bool item, unsigned skip)
 {
     char                    prefix[128];
     bool                    first;
@@ -53,7 +107,9 @@ lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
 
     for (f = schema->fields; f->key != NULL; f++) {
 
-        if (!lb_conf_applies(schema, f, data)) {
+        if (!lb_conf_applies(schema, f, data)
+            || (f->live && (skip & LB_CONF_DUMP_FROZEN)))
+        {
             continue;
         }
 
@@ -64,7 +120,7 @@ lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
             snprintf(prefix, sizeof(prefix), "%*s", (int) indent, "");
         }
 
-        if (lb_conf_dump_field(out, f, data, indent, prefix)) {
+        if (lb_conf_dump_field(out, f, data, indent, prefix, skip)) {
             first = false;
         }
     }
@@ -75,7 +131,7 @@ lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
  * the field has nothing to show */
 static bool
 lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
-    unsigned indent, const char *prefix)
+    unsigned indent, const char *prefix, unsigned skip)
 {
     int            e;
     bool           b;
@@ -139,12 +195,12 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
             return false;
         }
         fprintf(out, "%s%s:\n", prefix, f->key);
-        lb_conf_dump_object(out, f->object, obj, indent + 2, false);
+        lb_conf_dump_object(out, f->object, obj, indent + 2, false, skip);
         return true;
 
     case LB_CONF_INLINE:
         fprintf(out, "%s%s:\n", prefix, f->key);
-        lb_conf_dump_object(out, f->object, p, indent + 2, false);
+        lb_conf_dump_object(out, f->object, p, indent + 2, false, skip);
         return true;
 
     case LB_CONF_LIST:
@@ -157,7 +213,7 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
         for (k = 0; k < n; k++) {
             lb_conf_dump_object(out, f->object,
                                 (const char *) obj + k * f->object->size,
-                                indent + 4, true);
+                                indent + 4, true, skip);
         }
         return true;
     }

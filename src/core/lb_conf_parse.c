@@ -53,15 +53,29 @@ static lb_int_t lb_conf_push(lb_array_t *errors, char *msg);
 lb_conf_t *
 lb_conf_parse_file(lb_pool_t *pool, const char *path, lb_array_t *errors)
 {
+    char    *text;
+    size_t   len;
+
+    text = lb_conf_read_file(pool, path, &len, errors);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    return lb_conf_parse_string(pool, path, text, len, errors);
+}
+
+
+char *
+lb_conf_read_file(lb_pool_t *pool, const char *path, size_t *lenp,
+    lb_array_t *errors)
+{
     int           fd, err;
     char         *buf;
     size_t        len;
     ssize_t       n;
     const char   *what;
-    lb_conf_t    *conf;
     struct stat   st;
 
-    buf = NULL;
     what = "open";
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,9 +97,10 @@ lb_conf_parse_file(lb_pool_t *pool, const char *path, lb_array_t *errors)
         return NULL;
     }
 
-    buf = malloc((size_t) st.st_size + 1);
+    buf = lb_palloc(pool, (size_t) st.st_size + 1);
     if (buf == NULL) {
         what = "malloc";
+        errno = ENOMEM;
         goto failed;
     }
 
@@ -117,11 +132,10 @@ lb_conf_parse_file(lb_pool_t *pool, const char *path, lb_array_t *errors)
 
     close(fd);
 
-    conf = lb_conf_parse_string(pool, path, buf, len, errors);
+    buf[len] = '\0';
+    *lenp = len;
 
-    free(buf);
-
-    return conf;
+    return buf;
 
 failed:
 
@@ -130,8 +144,6 @@ failed:
     if (fd != -1) {
         close(fd);
     }
-
-    free(buf);
 
     lb_conf_push(errors, lb_psprintf(pool, "%s: cannot read: %s() failed "
                                      "(%d: %s)", path, what, err,

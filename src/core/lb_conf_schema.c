@@ -168,7 +168,7 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .required = 1, .min = 1, .max = 65535 },
     { LB_F("target_group", LB_CONF_STRING, lb_listener_t, target_group_name),
       .max = 250, .allowed = "the name of a target group of this load "
-      "balancer" },
+      "balancer", .live = 1 },
     { .key = "insert_headers", .type = LB_CONF_INLINE, .off = 0,
       .object = &lb_conf_headers_object,
       .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
@@ -382,7 +382,7 @@ static const lb_conf_field_t  lb_conf_balancer_fields[] = {
       .object = &lb_conf_listener_object },
     { LB_F("target_groups", LB_CONF_LIST, lb_load_balancer_t, target_groups),
       .count_off = offsetof(lb_load_balancer_t, ntarget_groups),
-      .object = &lb_conf_target_group_object },
+      .object = &lb_conf_target_group_object, .live = 1 },
     { LB_F("health_check_ips", LB_CONF_LIST, lb_load_balancer_t,
            health_check_ips),
       .count_off = offsetof(lb_load_balancer_t, nhealth_check_ips),

@@ -97,6 +97,10 @@ struct lb_conf_field_s {
     unsigned                  check_identity:1;  /* a health check with
                                              another value is another check
                                              (lb_conf_identity) */
+
+    unsigned                  live:1;     /* a change of it alone goes to
+                                             the running workers without a
+                                             reload (lb_conf_live_change) */
 };
 
 struct lb_conf_object_s {

@@ -73,7 +73,15 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         goto nomem;
     }
 
-    cycle->conf = lb_conf_parse_file(pool, cycle->conf_file, &errors);
+    /* the text is kept: a live change hands the workers these bytes */
+    cycle->conf_text = lb_conf_read_file(pool, cycle->conf_file,
+                                         &cycle->conf_len, &errors);
+    if (cycle->conf_text != NULL) {
+        cycle->conf = lb_conf_parse_string(pool, cycle->conf_file,
+                                           cycle->conf_text, cycle->conf_len,
+                                           &errors);
+    }
+
     if (cycle->conf == NULL) {
         lb_cycle_report_errors(&errors);
         goto failed;

@@ -49,6 +49,8 @@ struct lb_cycle_s {
     lb_shm_zone_t       *zone;        /* shared by all generations */
     const char          *prefix;      /* absolute, ends without '/' */
     const char          *conf_file;   /* absolute */
+    char                *conf_text;   /* the bytes conf was read from */
+    size_t               conf_len;
     const char          *error_log;   /* absolute */
     const char          *pid_file;    /* absolute */
     uint64_t             generation;  /* the zone's generation once
@@ -73,6 +75,18 @@ typedef struct {
      * (the first module that serves it takes it). 0, NULL: none. */
     uint32_t               protocols;
     lb_listening_init_pt   init_listening;
+
+    /* In a worker taking up a newer generation of the configuration
+     * (only its target groups and the listeners' choice of group
+     * differ, lb_conf_live_change()): the balancer groups of conf are
+     * built and lb_balancer_group() finds them, the listeners of the
+     * worker's cycle point at conf's groups; build this module's state
+     * of them from pool and switch to it. LB_OK, or LB_ERROR (logged):
+     * nothing of this module changed. NULL: nothing to do. Modules that
+     * cannot fail come after those that can. */
+    lb_int_t             (*init_groups)(lb_conf_t *conf,
+                                        lb_shm_zone_t *zone,
+                                        lb_pool_t *pool);
 
     /* In a child, on SIGUSR1: reopen the files this module opened in
      * this process (nothing when it opened none). NULL: none. */

@@ -27,6 +27,7 @@ volatile sig_atomic_t  lb_quit;
 volatile sig_atomic_t  lb_terminate;
 volatile sig_atomic_t  lb_reopen;
 volatile sig_atomic_t  lb_sigalrm;
+volatile sig_atomic_t  lb_apply;
 
 static void lb_signal_handler(int signo);
 
@@ -39,6 +40,7 @@ static const struct {
     { SIGTERM, "stop" },
     { SIGINT,  NULL },
     { SIGUSR1, "reopen" },
+    { SIGUSR2, NULL },
     { SIGCHLD, NULL },
     { SIGALRM, NULL },
 };
@@ -100,6 +102,11 @@ lb_signal_handler(int signo)
         break;
     case SIGALRM:
         lb_sigalrm = 1;
+        break;
+    case SIGUSR2:
+        /* the master: the admin process changed the file; a worker or
+         * the checker: the master published a new generation */
+        lb_apply = 1;
         break;
     }
 

@@ -33,6 +33,7 @@ extern volatile sig_atomic_t  lb_quit;
 extern volatile sig_atomic_t  lb_terminate;
 extern volatile sig_atomic_t  lb_reopen;
 extern volatile sig_atomic_t  lb_sigalrm;
+extern volatile sig_atomic_t  lb_apply;     /* SIGUSR2: lb_zone_gen.h */
 
 /* Install the handlers for every signal weir uses; LB_OK or LB_ERROR. */
 lb_int_t lb_init_signals(void);

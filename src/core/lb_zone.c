@@ -9,6 +9,7 @@
 #include "lb_shm.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
+#include "lb_zone_gen.h"
 #include "lb_zone_table.h"
 
 /* tries before lb_zone_target_health_get() gives up on a writer */
@@ -110,6 +111,10 @@ lb_zone_create(size_t size)
     root->ids = lb_shm_off(z, ids);
 
     z->root = lb_shm_off(z, root);
+
+    if (lb_zone_gen_init(z) != LB_OK) {
+        goto failed;
+    }
 
     return z;
 

@@ -110,6 +110,7 @@ typedef struct {
     lb_shm_off_t        retired;      /* retired records, via next */
     lb_shm_off_t        tables;       /* lb_zone_table_t list */
     lb_shm_off_t        retired_tables;
+    lb_shm_off_t        gen;          /* lb_zone_gen_t (lb_zone_gen.c) */
     lb_hash_key_t       hash_key;     /* see lb_zone_hash_key() */
 } lb_zone_root_t;
 

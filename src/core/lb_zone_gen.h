@@ -54,6 +54,9 @@ uint64_t lb_zone_gen_requested(lb_shm_zone_t *z);
 lb_int_t lb_zone_gen_publish(lb_shm_zone_t *z, uint64_t gen,
     const char *text, size_t len);
 
+/* The generation of the text kept by lb_zone_gen_publish() (0: none). */
+uint64_t lb_zone_gen_published(lb_shm_zone_t *z);
+
 /* A worker: a copy of the text kept by lb_zone_gen_publish(), malloc()ed
  * (the caller frees it), NUL-terminated, its length in *len and its
  * generation in *gen; NULL (logged) when there is none or no memory. */

@@ -27,6 +27,10 @@ static lb_uint_t              lb_connection_n;       /* table size */
 static lb_uint_t              lb_connection_used;    /* high-water mark */
 static lb_connection_t       *lb_connection_free;
 static lb_connection_t       *lb_connection_reclaimed;
+
+/* the oldest epoch still held and the newest (NULL: none started) */
+static lb_connection_epoch_t *lb_connection_epoch_oldest;
+static lb_connection_epoch_t *lb_connection_epoch_current;
 static lb_uint_t              lb_connection_number;
 static bool                   lb_connection_full_logged;
 
@@ -97,6 +101,11 @@ lb_get_connection(int fd)
     slot->write.data = c;
     slot->write.write = 1;
 
+    c->epoch = lb_connection_epoch_current;
+    if (c->epoch != NULL) {
+        c->epoch->conns++;
+    }
+
     return c;
 }
 
@@ -109,9 +118,84 @@ lb_free_connection(lb_connection_t *c)
         c->client = 0;
     }
 
+    lb_connection_epoch_leave(c);
+
     c->fd = -1;
     c->next = lb_connection_reclaimed;
     lb_connection_reclaimed = c;
+}
+
+
+lb_int_t
+lb_connection_epoch_start(uint64_t id, void (*release)(void *data),
+    void *data)
+{
+    lb_connection_epoch_t  *e;
+
+    e = calloc(1, sizeof(lb_connection_epoch_t));
+    if (e == NULL) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "out of memory for a connection epoch");
+        return LB_ERROR;
+    }
+
+    e->id = id;
+    e->release = release;
+    e->data = data;
+
+    if (lb_connection_epoch_current != NULL) {
+        lb_connection_epoch_current->newer = e;
+    } else {
+        lb_connection_epoch_oldest = e;
+    }
+
+    lb_connection_epoch_current = e;
+
+    return LB_OK;
+}
+
+
+void
+lb_connection_epoch_leave(lb_connection_t *c)
+{
+    if (c->epoch != NULL) {
+        c->epoch->conns--;
+        c->epoch = NULL;
+    }
+}
+
+
+lb_uint_t
+lb_connection_epoch_collect(void)
+{
+    lb_uint_t               n;
+    lb_connection_epoch_t  *e;
+
+    n = 0;
+
+    for ( ;; ) {
+        e = lb_connection_epoch_oldest;
+
+        if (e == NULL || e->newer == NULL || e->conns != 0) {
+            return n;
+        }
+
+        lb_connection_epoch_oldest = e->newer;
+
+        if (e->release != NULL) {
+            lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                         "generation %llu: no connection that could use it "
+                         "is left, its memory is freed",
+                         (unsigned long long) e->id);
+        }
+
+        if (e->release != NULL) {
+            e->release(e->data);
+        }
+
+        free(e);
+        n++;
+    }
 }
 
 

@@ -13,6 +13,24 @@
 /* TLS state (lb_event_openssl.h) */
 typedef struct lb_ssl_connection_s  lb_ssl_connection_t;
 
+/* An epoch: the connections got while it was the newest. A worker that
+ * takes up a new configuration generation while it runs starts an epoch
+ * for it; a connection may use the objects of its own epoch's generation
+ * and of any newer one, never an older one. So the objects of a
+ * generation can go once no connection of its epoch or of an older one
+ * is left, and a newer epoch has started: that is when release(data) is
+ * called (from lb_connection_epoch_collect(), at a quiet point of the
+ * loop, never from inside a handler). */
+typedef struct lb_connection_epoch_s  lb_connection_epoch_t;
+
+struct lb_connection_epoch_s {
+    uint64_t                   id;        /* the generation, for logs */
+    lb_uint_t                  conns;
+    void                     (*release)(void *data);   /* NULL: none */
+    void                      *data;
+    lb_connection_epoch_t     *newer;
+};
+
 struct lb_connection_s {
     void                      *data;      /* the protocol's session */
     lb_event_t                *read;
@@ -37,6 +55,7 @@ struct lb_connection_s {
     size_t                     pool_size;
 
     lb_connection_t           *next;      /* free and reclaim lists */
+    lb_connection_epoch_t     *epoch;     /* counted in; NULL: none */
 
     unsigned                   client:1;  /* accepted: counted */
     unsigned                   listen:1;  /* a listening socket */
@@ -67,6 +86,20 @@ void lb_close_connection(lb_connection_t *c);
  * recreated when the kept one is smaller than size. NULL when out of
  * memory. It is reset, not freed, when the connection is freed. */
 lb_pool_t *lb_connection_pool(lb_connection_t *c, size_t size);
+
+/* Start a new epoch: connections got from now on count in it. release
+ * (may be NULL) and data: see lb_connection_epoch_t. LB_OK, or LB_ERROR
+ * (logged) when out of memory: nothing changed then. */
+lb_int_t lb_connection_epoch_start(uint64_t id, void (*release)(void *data),
+    void *data);
+
+/* A connection that uses no generation's objects (a listening socket)
+ * leaves its epoch, so that it does not keep one alive for ever. */
+void lb_connection_epoch_leave(lb_connection_t *c);
+
+/* Release the epochs, oldest first, that hold no connection and have a
+ * newer one; returns how many. Called by the worker's tick. */
+lb_uint_t lb_connection_epoch_collect(void);
 
 /* Return the slots freed since the last call to the free list (called by
  * the loop once per iteration). */

@@ -96,6 +96,9 @@ lb_event_add_listening(lb_listening_t *ls, lb_connection_handler_pt handler,
         return LB_ERROR;
     }
 
+    /* it serves every generation: it must not hold one */
+    lb_connection_epoch_leave(c);
+
     c->listening = ls;
     c->listen = 1;
     c->accept_handler = handler;

@@ -25,7 +25,8 @@
 #include "lb_palloc.h"
 
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
-static lb_int_t lb_http_groups_init(lb_cycle_t *cycle);
+static lb_http_group_t **lb_http_groups_build(lb_conf_t *conf,
+    lb_shm_zone_t *zone, lb_pool_t *pool);
 
 lb_http_worker_t  lb_http_worker;
 
@@ -93,7 +94,10 @@ lb_http_worker_init(lb_cycle_t *cycle)
         return LB_ERROR;
     }
 
-    if (lb_http_groups_init(cycle) != LB_OK
+    lb_http_worker.groups = lb_http_groups_build(cycle->conf, cycle->zone,
+                                                 cycle->pool);
+
+    if (lb_http_worker.groups == NULL
         || lb_http_upstream_init(cycle->pool) != LB_OK
         || lb_http_pages_load(cycle->pool, cycle->prefix) != LB_OK)
     {
@@ -122,47 +126,75 @@ lb_http_worker_init(lb_cycle_t *cycle)
 }
 
 
-/* weir's view of every target group: the peers of this worker's balancer
- * groups, their idle connections and sticky values */
-static lb_int_t
-lb_http_groups_init(lb_cycle_t *cycle)
+lb_int_t
+lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
+{
+    lb_http_group_t  **groups;
+
+    if (!lb_http_worker.initialized) {
+        /* this worker serves no HTTP listener */
+        return LB_OK;
+    }
+
+    lb_http_worker.generation++;
+
+    groups = lb_http_groups_build(conf, zone, pool);
+    if (groups == NULL) {
+        lb_http_worker.generation--;
+        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                     "out of memory for the HTTP state of a new generation");
+        return LB_ERROR;
+    }
+
+    lb_http_worker.groups = groups;
+
+    /* idle connections are kept per target of a group of the old
+     * generation: they go, the new groups open their own */
+    lb_http_upstream_close_idle();
+
+    return LB_OK;
+}
+
+
+/* weir's view of every target group of conf: the peers of this worker's
+ * balancer groups (lb_balancer_group() finds those of conf), their idle
+ * connections and sticky values; NULL when out of memory */
+static lb_http_group_t **
+lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
 {
     uint32_t             b, t, i;
-    lb_conf_t           *conf;
     lb_load_balancer_t  *bal;
-    lb_http_group_t     *g;
+    lb_http_group_t     *g, **groups;
     lb_target_group_t   *tg;
 
-    conf = cycle->conf;
-
-    lb_http_worker.groups = lb_pcalloc(cycle->pool, (conf->nbalancers + 1)
-                                       * sizeof(lb_http_group_t *));
-    if (lb_http_worker.groups == NULL) {
-        return LB_ERROR;
+    groups = lb_pcalloc(pool, (conf->nbalancers + 1)
+                              * sizeof(lb_http_group_t *));
+    if (groups == NULL) {
+        return NULL;
     }
 
     for (b = 0; b < conf->nbalancers; b++) {
         bal = &conf->balancers[b];
 
-        lb_http_worker.groups[b] = lb_pcalloc(cycle->pool,
-                                              (bal->ntarget_groups + 1)
-                                              * sizeof(lb_http_group_t));
-        if (lb_http_worker.groups[b] == NULL) {
-            return LB_ERROR;
+        groups[b] = lb_pcalloc(pool, (bal->ntarget_groups + 1)
+                                     * sizeof(lb_http_group_t));
+        if (groups[b] == NULL) {
+            return NULL;
         }
 
         for (t = 0; t < bal->ntarget_groups; t++) {
             tg = &bal->target_groups[t];
-            g = &lb_http_worker.groups[b][t];
+            g = &groups[b][t];
 
             g->tg = tg;
             g->bg = lb_balancer_group(tg);
             g->tls = (tg->protocol == LB_TG_HTTPS);
+            g->generation = lb_http_worker.generation;
 
-            g->peers = lb_pcalloc(cycle->pool, (g->bg->npeers + 1)
-                                               * sizeof(lb_http_peer_t));
+            g->peers = lb_pcalloc(pool, (g->bg->npeers + 1)
+                                        * sizeof(lb_http_peer_t));
             if (g->peers == NULL) {
-                return LB_ERROR;
+                return NULL;
             }
 
             for (i = 0; i < g->bg->npeers; i++) {
@@ -171,13 +203,13 @@ lb_http_groups_init(lb_cycle_t *cycle)
                 lb_http_list_init(&g->peers[i].idle);
             }
 
-            if (lb_http_sticky_init(g, cycle->zone, cycle->pool) != LB_OK) {
-                return LB_ERROR;
+            if (lb_http_sticky_init(g, zone, pool) != LB_OK) {
+                return NULL;
             }
         }
     }
 
-    return LB_OK;
+    return groups;
 }
 
 

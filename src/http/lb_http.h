@@ -49,6 +49,15 @@
  * connections). LB_OK or LB_ERROR (logged). */
 lb_int_t lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls);
 
+/* The module hook init_groups (lb_cycle.h): a worker taking up a newer
+ * generation builds the HTTP state of conf's target groups and switches
+ * to it; idle target connections of the old groups are closed, and a
+ * request still running on an old group keeps it (the connection epochs
+ * of lb_connection.h free it). LB_OK, or LB_ERROR (logged): nothing
+ * changed. */
+lb_int_t lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
+
 /* Reopen the access log (SIGUSR1 in a worker). Does nothing when there
  * is no access log. */
 void lb_http_log_reopen(void);

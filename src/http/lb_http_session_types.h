@@ -114,6 +114,8 @@ struct lb_http_group_s {
     uint32_t               *by_zone_id;   /* peer indexes sorted by their
                                              zone record id (APP_COOKIE) */
     uint32_t                nzone_ids;
+    uint64_t                generation;   /* lb_http_worker.generation
+                                             when it was built */
     unsigned                tls:1;        /* HTTPS target group */
 };
 
@@ -274,6 +276,8 @@ typedef struct {
     lb_http_link_t          idle_free;
     lb_http_idle_t         *idle;         /* LB_HTTP_IDLE_MAX records */
     uint32_t                nidle;
+    uint64_t                generation;   /* of the groups in use: bumped
+                                             by lb_http_init_groups() */
     u_char                  secret[32];   /* sticky cookie key */
     unsigned                initialized:1;
     unsigned                quitting:1;

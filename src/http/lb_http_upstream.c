@@ -424,7 +424,10 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
         return;
     }
 
+    /* a target of a group of an older generation keeps nothing: its
+     * peer goes with that generation */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
+        && s->group->generation == lb_http_worker.generation
         && !u->read->pending_eof && !u->read->error)
     {
         lb_http_idle_put(s->peer, u, s->sni_hash);

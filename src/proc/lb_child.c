@@ -21,6 +21,7 @@
 #include "lb_spawn.h"
 #include "lb_time.h"
 #include "lb_worker.h"
+#include "lb_zone_gen.h"
 
 static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
     uint32_t slot);
@@ -143,7 +144,7 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
 
     /* flags copied from the master at fork mean nothing here */
     lb_reap = lb_reconfigure = lb_quit = lb_terminate = 0;
-    lb_reopen = lb_sigalrm = 0;
+    lb_reopen = lb_sigalrm = lb_apply = 0;
 
     lb_setproctitle(k->title);
 
@@ -174,6 +175,12 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
 
     if (k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
         exit(LB_EXIT_FATAL);
+    }
+
+    /* a change of the admin API is applied once every worker slot and
+     * the checker say they run it */
+    if (cycle->zone != NULL) {
+        lb_zone_gen_running(cycle->zone, k->kind, slot, cycle->generation);
     }
 
     sigemptyset(&set);

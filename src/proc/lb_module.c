@@ -23,13 +23,17 @@ const lb_module_t  lb_modules[] = {
       .protocols = LB_BIT(LB_LISTENER_TCP) | LB_BIT(LB_LISTENER_TLS),
       .init_listening = lb_stream_init_listening },
 
+    /* init_groups: udp's only points, so it can point back when http's
+     * fails (lb_worker_apply()); http's is the last */
     { .name = "udp",
       .protocols = LB_BIT(LB_LISTENER_UDP),
-      .init_listening = lb_stream_udp_init_listening },
+      .init_listening = lb_stream_udp_init_listening,
+      .init_groups = lb_stream_udp_init_groups },
 
     { .name = "http",
       .protocols = LB_BIT(LB_LISTENER_HTTP) | LB_BIT(LB_LISTENER_HTTPS),
       .init_listening = lb_http_init_listening,
+      .init_groups = lb_http_init_groups,
       .reopen = lb_http_log_reopen },
 
     /* the admin API's token file, checked when a cycle is built */

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lb_conf.h"
 #include "lb_cycle.h"
 #include "lb_log.h"
 #include "lb_module.h"
@@ -19,6 +20,7 @@
 #include "lb_sticky.h"
 #include "lb_time.h"
 #include "lb_zone.h"
+#include "lb_zone_gen.h"
 
 /* how long TERM may take before the master sends KILL */
 #define LB_TERMINATE_TIMEOUT  5000
@@ -26,12 +28,17 @@
 static void lb_start_workers(lb_cycle_t *cycle);
 static void lb_start_health(lb_cycle_t *cycle);
 static void lb_start_admin(lb_cycle_t *cycle);
-static bool lb_is_old_helper(lb_process_t *p, void *arg);
-static void lb_master_reload(lb_cycle_t **cyclep);
+static void lb_master_reload(lb_cycle_t **cyclep, bool api);
 static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
 static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
 static void lb_set_alarm(lb_msec_t ms);
 static bool lb_is_old_generation(lb_process_t *p, void *arg);
+static bool lb_is_old_checker(lb_process_t *p, void *arg);
+static bool lb_is_old_admin(lb_process_t *p, void *arg);
+static bool lb_is_serving_worker(lb_process_t *p, void *arg);
+static void lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle,
+    uint64_t request, bool api);
+static void lb_master_apply(lb_cycle_t **cyclep);
 static void lb_zone_collect(lb_cycle_t *cycle);
 
 
@@ -51,6 +58,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
@@ -117,7 +125,12 @@ lb_master_process_cycle(lb_cycle_t *cycle)
 
         if (lb_reconfigure) {
             lb_reconfigure = 0;
-            lb_master_reload(&cycle);
+            lb_master_reload(&cycle, false);
+        }
+
+        if (lb_apply) {
+            lb_apply = 0;
+            lb_master_apply(&cycle);
         }
 
         if (lb_reopen) {
@@ -137,6 +150,9 @@ static void
 lb_start_workers(lb_cycle_t *cycle)
 {
     uint32_t  slot;
+
+    /* from now on a change is applied once these slots run it */
+    lb_zone_gen_expect(cycle->zone, cycle->conf->worker_processes);
 
     for (slot = 0; slot < cycle->conf->worker_processes; slot++) {
         (void) lb_spawn_process(cycle, LB_PROC_WORKER, slot);
@@ -165,26 +181,39 @@ lb_start_admin(lb_cycle_t *cycle)
 }
 
 
-/* the health checker and the admin process of an older generation */
+/* the health checker of an older generation */
 static bool
-lb_is_old_helper(lb_process_t *p, void *arg)
+lb_is_old_checker(lb_process_t *p, void *arg)
 {
     lb_cycle_t  *cycle = arg;
 
-    return (p->type == LB_PROC_HEALTH || p->type == LB_PROC_ADMIN)
-           && p->generation != cycle->generation;
+    return p->type == LB_PROC_HEALTH && p->generation != cycle->generation;
 }
 
 
-/* SIGHUP: build the new cycle beside the old one. On any error the old one
- * keeps serving. Otherwise new workers start on the same sockets first,
- * then the old ones are told to finish what they have and exit. */
-static void
-lb_master_reload(lb_cycle_t **cyclep)
+/* the admin process of an older generation */
+static bool
+lb_is_old_admin(lb_process_t *p, void *arg)
 {
+    lb_cycle_t  *cycle = arg;
+
+    return p->type == LB_PROC_ADMIN && p->generation != cycle->generation;
+}
+
+
+/* SIGHUP (api false), or a change of the admin process that needs new
+ * sockets or settings (api true): build the new cycle beside the old
+ * one. On any error the old one keeps serving. */
+static void
+lb_master_reload(lb_cycle_t **cyclep, bool api)
+{
+    uint64_t     request;
     lb_cycle_t  *old, *cycle;
 
     old = *cyclep;
+
+    /* the file read below holds every change asked for until now */
+    request = lb_zone_gen_requested(old->zone);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reconfiguring from \"%s\"",
                  old->conf_file);
@@ -195,8 +224,26 @@ lb_master_reload(lb_cycle_t **cyclep)
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
                      "reload failed: still running configuration "
                      "generation %llu", (unsigned long long) old->generation);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the configuration file was refused (the error log "
+                         "says why); the previous configuration runs");
         return;
     }
+
+    lb_master_switch(cyclep, cycle, request, api);
+}
+
+
+/* Start the workers of cycle (parsed, its sockets taken over from the
+ * old one) on the same sockets first, then tell the old ones to finish
+ * what they have and exit. */
+static void
+lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
+    bool api)
+{
+    lb_cycle_t  *old;
+
+    old = *cyclep;
 
     if (lb_zone_sync(cycle->zone, cycle->conf) != LB_OK) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
@@ -205,6 +252,8 @@ lb_master_reload(lb_cycle_t **cyclep)
                      (unsigned long long) old->generation);
         /* the new cycle never ran: give its sockets back */
         lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the shared zone cannot hold the new targets");
         return;
     }
 
@@ -237,16 +286,116 @@ lb_master_reload(lb_cycle_t **cyclep)
     lb_signal_children(SIGQUIT, lb_is_old_generation, cycle);
 
     /* the checker has no connections to drain: the old one goes at once,
-     * so that two writers of the zone's health never run for long; the
-     * admin process's requests are short, and it answers from the
-     * configuration it was started with: it is replaced the same way */
-    lb_signal_children(SIGTERM, lb_is_old_helper, cycle);
+     * so that two writers of the zone's health never run for long */
+    lb_signal_children(SIGTERM, lb_is_old_checker, cycle);
     lb_start_health(cycle);
-    lb_start_admin(cycle);
+
+    /* the admin process answers from the configuration it was started
+     * with: a reload replaces it; after a change it made itself it has
+     * that configuration already, and keeps its clients */
+    if (!api) {
+        lb_signal_children(SIGTERM, lb_is_old_admin, cycle);
+        lb_start_admin(cycle);
+    }
+
+    lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu is running",
                  (unsigned long long) cycle->generation);
+}
+
+
+/* SIGUSR2 from the admin process: the file holds changes made through
+ * the API. When only target groups changed (and which group a listener
+ * serves: the fields the schema marks live), the running workers take
+ * the new generation up themselves (lb_worker_apply()), keeping their
+ * connections and their pids; anything else (a listener's socket or
+ * settings, a balancer's address, global settings) takes a graceful
+ * reload. */
+static void
+lb_master_apply(lb_cycle_t **cyclep)
+{
+    uint64_t     request;
+    lb_cycle_t  *old, *cycle;
+
+    old = *cyclep;
+
+    request = lb_zone_gen_requested(old->zone);
+
+    cycle = lb_init_cycle(old, old->prefix, old->conf_file, LB_CYCLE_RUN,
+                          lb_modules);
+    if (cycle == NULL) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "applying the changes of the admin API failed: still "
+                     "running configuration generation %llu",
+                     (unsigned long long) old->generation);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the configuration file was refused (the error log "
+                         "says why); the previous configuration runs");
+        return;
+    }
+
+    if (!lb_conf_live_change(old->conf, cycle->conf)) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "the changes of the admin API need new sockets or "
+                     "settings: reloading");
+        lb_master_switch(cyclep, cycle, request, true);
+        return;
+    }
+
+    if (lb_zone_sync(cycle->zone, cycle->conf) != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "applying the changes of the admin API failed: the "
+                     "shared zone cannot hold the new targets");
+        lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the shared zone cannot hold the new targets");
+        return;
+    }
+
+    cycle->generation = lb_zone_generation(cycle->zone);
+
+    if (lb_zone_gen_publish(cycle->zone, cycle->generation,
+                            cycle->conf_text, cycle->conf_len)
+        != LB_OK)
+    {
+        /* the workers cannot read it: new ones can */
+        lb_master_switch(cyclep, cycle, request, true);
+        return;
+    }
+
+    (void) lb_sticky_retire_unused(cycle->zone, cycle->conf);
+
+    /* the same file (error_log is not live): the path moves to the new
+     * cycle's memory before the old one goes */
+    (void) lb_cycle_open_log(cycle);
+
+    /* every socket was taken over: nothing is closed */
+    lb_release_cycle(old, cycle);
+    *cyclep = cycle;
+    lb_cycle = cycle;
+
+    lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
+
+    /* workers spawned from now on start with it; the running ones are
+     * told; the checker is replaced (its state is in the zone) */
+    lb_signal_children(SIGUSR2, lb_is_serving_worker, NULL);
+    lb_signal_children(SIGTERM, lb_is_old_checker, cycle);
+    lb_start_health(cycle);
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                 "configuration generation %llu (changes of the admin API) "
+                 "goes to the running workers",
+                 (unsigned long long) cycle->generation);
+}
+
+
+/* a worker that was not told to exit */
+static bool
+lb_is_serving_worker(lb_process_t *p, void *arg)
+{
+    return p->type == LB_PROC_WORKER && !p->exiting;
 }
 
 

@@ -97,6 +97,9 @@ static const unsigned  lb_stream_udp_drop_level[] = {
 
 /* this worker's state */
 static bool                    lb_stream_udp_ready;
+static lb_stream_udp_listen_t *lb_stream_udp_listens;
+static uint32_t                lb_stream_udp_most;   /* targets sessions
+                                                        have room for */
 static lb_stream_udp_table_t   lb_stream_udp_table;
 static lb_stream_udp_stats_t   lb_stream_udp_stat;
 static lb_msec_t               lb_stream_udp_drop_logged[LB_STREAM_UDP_DROP_N];
@@ -155,6 +158,8 @@ lb_stream_udp_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
     }
 
     ls->data = lu;
+    lu->next = lb_stream_udp_listens;
+    lb_stream_udp_listens = lu;
 
     /* added like any listening socket (EPOLLIN only, closed by
      * lb_event_close_listening()); what is ready is datagrams, not
@@ -216,8 +221,39 @@ lb_stream_udp_init_worker(uint32_t capacity, size_t extra)
 }
 
 
+lb_int_t
+lb_stream_udp_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool)
+{
+    lb_target_group_t       *tg;
+    lb_stream_udp_listen_t  *lu;
+
+    for (lu = lb_stream_udp_listens; lu != NULL; lu = lu->next) {
+        tg = lu->listener->target_group;
+
+        if (tg != NULL && tg->ntargets > lb_stream_udp_most) {
+            lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                         "udp listener \"%s\": target group \"%s\" has %u "
+                         "targets, more than the %u this worker's sessions "
+                         "have room for: it needs a reload", lu->listener->name,
+                         tg->name, tg->ntargets, lb_stream_udp_most);
+            return LB_ERROR;
+        }
+    }
+
+    for (lu = lb_stream_udp_listens; lu != NULL; lu = lu->next) {
+        tg = lu->listener->target_group;
+        lu->group = tg != NULL ? lb_balancer_group(tg) : NULL;
+    }
+
+    return LB_OK;
+}
+
+
 /* Bytes of tried bits a session needs beyond its inline ones: groups of
- * more than 256 targets served by UDP listeners. */
+ * more than 256 targets served by UDP listeners, at least as many as
+ * LB_STREAM_UDP_LIVE_TARGETS need (a group may grow while the worker
+ * runs). */
 static size_t
 lb_stream_udp_tried_extra(const lb_conf_t *conf)
 {
@@ -239,6 +275,9 @@ lb_stream_udp_tried_extra(const lb_conf_t *conf)
             }
         }
     }
+
+    most = lb_max(most, (uint32_t) LB_STREAM_UDP_LIVE_TARGETS);
+    lb_stream_udp_most = most;
 
     words = (most + LB_BALANCER_BITS - 1) / LB_BALANCER_BITS;
 

@@ -43,6 +43,11 @@
 /* Sessions per worker (each holds one socket and one connection slot). */
 #define LB_STREAM_UDP_MAX_SESSIONS   16384
 
+/* The largest target group a UDP listener can be given while a worker
+ * runs (a change of the admin API): sessions have room for the tried
+ * bits of this many targets (or of the largest group at start). */
+#define LB_STREAM_UDP_LIVE_TARGETS   1024
+
 /* Why a datagram was dropped, counted per worker, and the level its log
  * line (at most one a second per reason) has: what a peer can cause is
  * info, what weir failed to do is a warning. */
@@ -106,6 +111,7 @@ struct lb_stream_udp_listen_s {
                                             after lb_event_close_listening()
                                             while the sessions drain */
     lb_msec_t                 timeout;   /* idle limit, ms */
+    lb_stream_udp_listen_t   *next;      /* every one of this worker */
 };
 
 struct lb_stream_udp_session_s {
@@ -136,6 +142,14 @@ struct lb_stream_udp_session_s {
  * cycle->pool and, for the table, from the heap once. LB_OK or LB_ERROR
  * (logged): the worker cannot run. */
 lb_int_t lb_stream_udp_init_listening(lb_cycle_t *cycle, lb_listening_t *ls);
+
+/* The module hook init_groups (lb_cycle.h): point every UDP listening
+ * socket of this worker at the balancer group of its listener's target
+ * group. LB_ERROR (logged, nothing changed) when a group is larger than
+ * the sessions have room for (LB_STREAM_UDP_LIVE_TARGETS). It only
+ * points, so it may be called again to point back. */
+lb_int_t lb_stream_udp_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
 
 /* A copy of this worker's counters. */
 void lb_stream_udp_stats(lb_stream_udp_stats_t *st);
