@@ -11,7 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(start_http_backend);
+use WeirHTTP qw(start_http_backend http_connect http_request);
 use WeirAdmin qw(admin_client weir_t file_bytes);
 
 my $w = Weir->new;
@@ -82,7 +82,7 @@ $r = $api->('POST', $TG, {
         load_balancer_id => $lb_id,
         name => 'web-tg',
         protocol => 'HTTP',
-        load_balancer_algorithm => 'ROUND_ROBIN',
+        load_balancer_algorithm => 'LEAST_CONNECTIONS',
         members => [
             { name => 'web-1', address => '127.0.0.1',
               protocol_port => 0 + $b[0]{port}, weight => 10 },
@@ -125,11 +125,11 @@ is($r->{json}{health_monitor}{target_group_id}, $tg_id, 'of the group');
 # --- PUT name and algorithm ---
 
 $r = $api->('PUT', "$TG/$tg_id", { target_group => {
-    name => 'web-tg-renamed', load_balancer_algorithm => 'LEAST_CONNECTIONS' } });
+    name => 'web-tg-renamed', load_balancer_algorithm => 'ROUND_ROBIN' } });
 is($r->{status}, 200, 'PUT name and algorithm: 200') or diag(explain($r));
 is($r->{json}{target_group}{id}, $tg_id, 'a rename keeps the id');
 is($r->{json}{target_group}{name}, 'web-tg-renamed', 'new name');
-is($r->{json}{target_group}{load_balancer_algorithm}, 'LEAST_CONNECTIONS',
+is($r->{json}{target_group}{load_balancer_algorithm}, 'ROUND_ROBIN',
    'new algorithm');
 is($r->{json}{target_group}{member_count}, 2, 'members untouched');
 file_ok('the rename');
@@ -146,6 +146,24 @@ ok(settled("$L/listeners/$listener_id"), 'listener ACTIVE');
 $r = $api->('GET', "$TG/$tg_id");
 is_deeply($r->{json}{target_group}{listeners}, [{ id => $listener_id }],
           'the group lists its listener');
+
+# traffic reaches both members, with the master's and workers' pids as
+# they were (the change went live, without a new process)
+ok(wait_for(sub {
+    my $ms = $api->('GET', "$TG/$tg_id/members")->{json}{members} // [];
+    return 2 == grep { $_->{operating_status} eq 'ONLINE' } @$ms;
+}, 15), 'both members pass their checks (ONLINE)');
+my @pids = ($w->pid, $w->workers);
+my %seen;
+for (1 .. 30) {
+    my $c = http_connect($lp) or next;
+    my $x = http_request($c, 'GET', '/', headers => [Connection => 'close']);
+    $seen{$x->{headers}{'x-backend'}}++ if $x && $x->{status} == 200;
+    close $c;
+}
+ok($seen{B1} && $seen{B2}, 'traffic reaches both members')
+    or diag(explain(\%seen, $api->('GET', "$TG/$tg_id/members")->{json}));
+is_deeply([$w->pid, $w->workers], \@pids, 'same master and worker pids');
 
 # --- members: add, change, replace the set, detach ---
 
@@ -240,6 +258,23 @@ is($r->{status}, 204, 'DELETE target group: 204');
 is($api->('GET', "$TG/$tg_id")->{status}, 404, 'gone at once');
 unlike(file_bytes($file), qr/\Q$tg_id\E/, 'and from the file');
 file_ok('the group deleted');
+
+# --- a listener created and deleted ---
+
+my $lp3 = free_port();
+$r = $api->('POST', "$L/listeners", { listener => {
+    load_balancer_id => $lb_id, name => 'http-2', protocol => 'HTTP',
+    protocol_port => 0 + $lp3 } });
+is($r->{status}, 201, 'POST listener: 201') or diag(explain($r));
+my $l2 = $r->{json}{listener}{id};
+like($l2 // '', $UUID, 'with a new id');
+file_ok('a listener created');
+ok(settled("$L/listeners/$l2"), 'ACTIVE');
+$r = $api->('DELETE', "$L/listeners/$l2");
+is($r->{status}, 204, 'DELETE listener: 204');
+is($api->('GET', "$L/listeners/$l2")->{status}, 404, 'gone');
+file_ok('a listener deleted');
+ok(settled("$L/$lb_id"), 'the balancer is ACTIVE');
 
 # --- load balancers: create, update, delete (cascade) ---
 
