@@ -9,9 +9,11 @@
  *
  * The process binds admin.listen itself (SO_REUSEPORT, so that the one a
  * reload starts can bind while the old one exits) as root when weir runs
- * as root, reads the token file, then drops privileges (lb_child.c). Not
- * served in this build (see issue 11): TLS on the admin listener, request
- * bodies (write operations), the console. */
+ * as root, reads the token file, then drops privileges (lb_child.c).
+ * Request bodies (the write operations, lb_admin_write.c) come with
+ * Content-Length, at most LB_ADMIN_BODY_MAX bytes (else 413); a chunked
+ * body is refused with 411. Not served in this build (see issue 11): TLS
+ * on the admin listener, the console. */
 #ifndef LB_ADMIN_H
 #define LB_ADMIN_H
 

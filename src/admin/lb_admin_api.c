@@ -1,15 +1,16 @@
-/* weir: the read-only endpoints of SPEC.md section 10, from the running
- * configuration (the cycle's lb_conf_t, read-only) and the live health in
- * the shared zone. Shapes follow OpenStack Octavia's API with SPEC.md's
- * field names: a list is {"target_groups": [...]}, one object
- * {"target_group": {...}}; every object carries id, provisioning_status
- * and operating_status.
+/* weir: the read-only endpoints of SPEC.md section 10, from the admin's
+ * configuration (read-only here) and the live health in the shared zone.
+ * Shapes follow OpenStack Octavia's API with SPEC.md's field names: a
+ * list is {"target_groups": [...]}, one object {"target_group": {...}};
+ * every object carries id, provisioning_status and operating_status.
  *
  * Statuses (SPEC.md section 8): operating from the checker's results and
  * the roll-up of lb_health_status.h; a listener has none of its own in
  * SPEC, so it shows its target group's (OFFLINE without one), as Octavia
- * does. Provisioning is ACTIVE for everything: nothing here changes the
- * configuration, so nothing is ever pending.
+ * does. Provisioning comes from the last change the API made to the
+ * object's balancer (lb_admin_prov(), lb_admin_write.c), and what is
+ * listed is the admin's current configuration (lb_admin_current()): the
+ * file as the API last wrote it.
  *
  * The route table below is also read by t/admin_api.t, which walks it. */
 #include <stdio.h>

@@ -765,6 +765,8 @@ lb_admin_group_update(lb_admin_req_t *r)
 {
     u_char              *merged;
     size_t               len;
+    uint32_t             i;
+    lb_load_balancer_t  *b;
     lb_admin_buf_t       base;
     lb_admin_body_t      body;
     lb_target_group_t   *g, *ng;
@@ -817,16 +819,13 @@ lb_admin_group_update(lb_admin_req_t *r)
     }
 
     /* listeners name their group: a rename renames the reference */
-    {
-        uint32_t             i;
-        lb_load_balancer_t  *b = g->balancer;
+    b = g->balancer;
 
-        for (i = 0; i < b->nlisteners; i++) {
-            if (b->listeners[i].target_group_name != NULL
-                && strcmp(b->listeners[i].target_group_name, g->name) == 0)
-            {
-                b->listeners[i].target_group_name = ng->name;
-            }
+    for (i = 0; i < b->nlisteners; i++) {
+        if (b->listeners[i].target_group_name != NULL
+            && strcmp(b->listeners[i].target_group_name, g->name) == 0)
+        {
+            b->listeners[i].target_group_name = ng->name;
         }
     }
 
