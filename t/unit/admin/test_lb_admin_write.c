@@ -1,4 +1,4 @@
-/* weir: unit tests for src/admin/lb_admin_write.c and
+/* weir: unit tests for src/admin/lb_admin_change.c, lb_admin_body.c and
  * src/core/lb_conf_edit.c: splitting a body {"w": {pairs}} without
  * recursion, laying a PUT's pairs over the object's current fields, random
  * v4 ids, and a changed copy judged as the file (the first problem with
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "lb_admin_write.c"
+#include "lb_admin_change.c"
 
 #define S(s)  (const u_char *) (s), strlen(s)
 
@@ -41,7 +41,7 @@ test_split(void **state)
 
     lb_unused(state);
 
-    assert_true(lb_admin_split(S(" {\"member\" : {\"weight\": 5, "
+    assert_true(lb_admin_body_split(S(" {\"member\" : {\"weight\": 5, "
                                  "\"name\": \"a,}\\\"b\", \"x\": "
                                  "{\"y\": [1, {\"z\": \"]\"}]}} } "), &b));
     assert_int_equal(b.wrapper_len, 6);
@@ -53,18 +53,18 @@ test_split(void **state)
     assert_int_equal(b.pairs[2].val_len,
                      strlen("{\"y\": [1, {\"z\": \"]\"}]}"));
 
-    assert_true(lb_admin_split(S("{\"member\": {}}"), &b));
+    assert_true(lb_admin_body_split(S("{\"member\": {}}"), &b));
     assert_int_equal(b.n, 0);
 
     /* other shapes */
     memset(&b, 0, sizeof(b));
-    assert_false(lb_admin_split(S("{\"members\": []}"), &b));
+    assert_false(lb_admin_body_split(S("{\"members\": []}"), &b));
     memset(&b, 0, sizeof(b));
-    assert_false(lb_admin_split(S("{\"a\": {}, \"b\": {}}"), &b));
+    assert_false(lb_admin_body_split(S("{\"a\": {}, \"b\": {}}"), &b));
     memset(&b, 0, sizeof(b));
-    assert_false(lb_admin_split(S("{\"a\": {\"k\": 1}"), &b));
+    assert_false(lb_admin_body_split(S("{\"a\": {\"k\": 1}"), &b));
     memset(&b, 0, sizeof(b));
-    assert_false(lb_admin_split(S("[]"), &b));
+    assert_false(lb_admin_body_split(S("[]"), &b));
 }
 
 
@@ -93,7 +93,7 @@ test_merge(void **state)
     lb_admin_buf_printf(&base, "{\"member\": {\"address\": \"127.0.0.1\", "
                         "\"protocol_port\": 9001, \"weight\": 1}}");
 
-    assert_true(lb_admin_split(S("{\"member\": {\"weight\": 7, "
+    assert_true(lb_admin_body_split(S("{\"member\": {\"weight\": 7, "
                                  "\"target_group_id\": \"x\", "
                                  "\"name\": \"n\"}}"), &b));
 
