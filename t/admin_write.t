@@ -9,6 +9,7 @@
 use strict;
 use warnings;
 use lib 't/lib';
+use IO::Select;
 use IO::Socket::INET;
 use Test::More;
 use Weir qw(free_port wait_for);
@@ -300,6 +301,38 @@ ok(settled("$L/$lb_id"), 'the balancer is ACTIVE');
               'PUT with a body, then GET, on one connection') or diag($buf);
     like($buf, qr/"name":"pipelined-tg".*"name":"pipelined-tg"/s,
          'the GET after the body sees the change');
+    ok(settled("$TG/$old_id"), 'ACTIVE');
+}
+
+# Expect: 100-continue (curl sends it with larger bodies): the interim
+# answer comes before the body is sent
+
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ap,
+                                  Proto => 'tcp', Timeout => 5) or die $!;
+    my $old_id = $api->('GET', $TG)->{json}{target_groups}[0]{id};
+    my $body = '{"target_group": {"name": "continued-tg"}}';
+    print $s "PUT $TG/$old_id HTTP/1.1\r\nHost: x\r\nX-Auth-Token: $TOKEN\r\n"
+           . "Expect: 100-continue\r\nConnection: close\r\n"
+           . "Content-Length: " . length($body) . "\r\n\r\n";
+    my $sel = IO::Select->new($s);
+    my $interim = '';
+    sysread($s, $interim, 4096) if $sel->can_read(5);
+    is($interim, "HTTP/1.1 100 Continue\r\n\r\n",
+       'Expect: 100-continue gets 100 Continue first');
+    print $s $body;
+    my $buf = '';
+    while ($sel->can_read(5)) {
+        my $n = sysread($s, $buf, 65536, length $buf);
+        last unless $n;
+    }
+    close $s;
+    like($buf, qr{^HTTP/1\.1 200 .*"name":"continued-tg"}s,
+         'then the body is read and the change made');
+    ok(settled("$TG/$old_id"), 'ACTIVE');
+    $r = $api->('PUT', "$TG/$old_id",
+                { target_group => { name => 'pipelined-tg' } });
+    is($r->{status}, 200, 'renamed back');
     ok(settled("$TG/$old_id"), 'ACTIVE');
 }
 

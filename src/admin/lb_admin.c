@@ -28,6 +28,7 @@
 #include "lb_time.h"
 
 #define LB_ADMIN_TOKEN_HEADER  "X-Auth-Token"
+#define LB_ADMIN_CONTINUE      "HTTP/1.1 100 Continue\r\n\r\n"
 
 typedef enum {
     LB_ADMIN_READ = 0,
@@ -441,6 +442,21 @@ lb_admin_body_start(lb_admin_conn_t *ac)
     if (ac->req.len == msg->content_length) {
         lb_admin_request(ac);
         return;
+    }
+
+    if (msg->expect_continue && ac->req.len == 0) {
+        /* curl waits a second for it before it sends a body; a write
+         * this small goes whole on a fresh connection, and one that does
+         * not (or a TLS record to finish) is not worth resuming */
+        if (lb_conn_send(ac->c, (const u_char *) LB_ADMIN_CONTINUE,
+                         sizeof(LB_ADMIN_CONTINUE) - 1)
+            != (ssize_t) sizeof(LB_ADMIN_CONTINUE) - 1)
+        {
+            lb_log_error(LB_LOG_INFO, &lb_log, errno, "admin: a 100 "
+                         "Continue to %s did not go out whole", ac->addr);
+            lb_admin_close(ac);
+            return;
+        }
     }
 
     ac->phase = LB_ADMIN_BODY;
