@@ -137,6 +137,25 @@ is($r->{json}{target_group}{member_count}, 2, 'members untouched');
 file_ok('the rename');
 ok(settled("$TG/$tg_id"), 'ACTIVE again');
 
+# sticky sessions on, then off again (null: back to the default, none)
+$r = $api->('PUT', "$TG/$tg_id", { target_group => {
+    session_persistence => { type => 'APP_COOKIE', cookie_name => 'SID' } } });
+is($r->{status}, 200, 'PUT session_persistence: 200') or diag(explain($r));
+is_deeply($r->{json}{target_group}{session_persistence},
+          { type => 'APP_COOKIE', cookie_name => 'SID',
+            persistence_timeout => 360 }, 'APP_COOKIE with its default timeout');
+ok(settled("$TG/$tg_id"), 'ACTIVE');
+$r = $api->('PUT', "$TG/$tg_id", { target_group => { name => 'web-tg-renamed' } });
+is_deeply($r->{json}{target_group}{session_persistence}{cookie_name}, 'SID',
+          'a PUT without it keeps it');
+ok(settled("$TG/$tg_id"), 'ACTIVE');
+$r = $api->('PUT', "$TG/$tg_id",
+            { target_group => { session_persistence => undef } });
+is($r->{status}, 200, 'PUT session_persistence null: 200') or diag(explain($r));
+is($r->{json}{target_group}{session_persistence}, undef, 'sticky sessions off');
+file_ok('sticky sessions off');
+ok(settled("$TG/$tg_id"), 'ACTIVE');
+
 # --- the listener connection ---
 
 $r = $api->('PUT', "$L/listeners/$listener_id",

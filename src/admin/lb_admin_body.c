@@ -267,6 +267,15 @@ lb_admin_body_merge(lb_pool_t *pool, const char *wrapper,
             continue;       /* taken out */
         }
 
+        /* null: the field as if left out of the file (its default; for
+         * session_persistence or monitor_port, none or the traffic
+         * port) */
+        if (b->pairs[k].val_len == 4
+            && memcmp(b->pairs[k].val, "null", 4) == 0)
+        {
+            continue;
+        }
+
         lb_admin_buf_printf(&out, "%s\"%.*s\": %.*s", comma ? ", " : "",
                             (int) b->pairs[k].key_len, b->pairs[k].key,
                             (int) b->pairs[k].val_len, b->pairs[k].val);

@@ -39,7 +39,10 @@ lb_admin_pair_t *lb_admin_body_pair(const lb_admin_body_t *b,
     const char *key);
 
 /* {"wrapper": {pairs of base not in b, then b's pairs (those not taken
- * out)}} from pool, NUL-terminated, its length in *len. base: a document
+ * out)}} from pool, NUL-terminated, its length in *len. A pair of b whose
+ * value is null leaves the field out: it takes its default, as when left
+ * out of the file ("session_persistence": null turns sticky sessions
+ * off). base: a document
  * {"wrapper": {...}} written by the functions below, or empty. NULL when
  * out of memory. */
 u_char *lb_admin_body_merge(lb_pool_t *pool, const char *wrapper,

@@ -30,10 +30,15 @@
 void
 lb_admin_balancer_create(lb_admin_req_t *r)
 {
+    u_char              *rebuilt;
+    size_t               len;
     uint32_t             i;
+    lb_admin_buf_t       none;
     lb_admin_body_t      body;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *nb;
+
+    memset(&none, 0, sizeof(none));
 
     if (!lb_admin_begin(r, &ch, "load_balancer")) {
         return;
@@ -42,8 +47,10 @@ lb_admin_balancer_create(lb_admin_req_t *r)
     if (!lb_admin_change_body(&ch, "load_balancer", &body)
         || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
                                  "is given by weir")
-        || !lb_admin_parse(&ch, "load_balancer", NULL, r->req_body,
-                           r->req_len, (void **) &nb, NULL))
+        || (rebuilt = lb_admin_merge(&ch, "load_balancer", &none, &body,
+                                     &len)) == NULL
+        || !lb_admin_parse(&ch, "load_balancer", NULL, rebuilt, len,
+                           (void **) &nb, NULL))
     {
         goto done;
     }
@@ -701,10 +708,15 @@ done:
 void
 lb_admin_member_create(lb_admin_req_t *r)
 {
+    u_char             *rebuilt;
+    size_t              len;
+    lb_admin_buf_t      none;
     lb_target_t        *nt;
     lb_admin_body_t     body;
     lb_target_group_t  *g;
     lb_admin_change_t   ch;
+
+    memset(&none, 0, sizeof(none));
 
     if (!lb_admin_begin(r, &ch, "member")) {
         return;
@@ -720,8 +732,10 @@ lb_admin_member_create(lb_admin_req_t *r)
         || !lb_admin_change_body(&ch, "member", &body)
         || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
                                  "is given by weir")
-        || !lb_admin_parse(&ch, "member", g, r->req_body, r->req_len,
-                           (void **) &nt, NULL))
+        || (rebuilt = lb_admin_merge(&ch, "member", &none, &body, &len))
+           == NULL
+        || !lb_admin_parse(&ch, "member", g, rebuilt, len, (void **) &nt,
+                           NULL))
     {
         goto done;
     }
