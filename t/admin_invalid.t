@@ -148,6 +148,13 @@ refused('HTTPS group on an HTTP listener', 'PUT', "$L/listeners/$lid",
         { listener => { target_group_id => $tls } },
         400, 'listener.target_group_id', $m);
 
+refused('HTTPS group created for an HTTP listener', 'POST', $TG,
+        { target_group => { name => 'new-tls-tg', protocol => 'HTTPS',
+                            listener_id => $lid } },
+        400, 'target_group.listener_id',
+        'target group "new-tls-tg" is HTTPS, which HTTP listeners cannot '
+        . 'use; allowed: HTTP, PROXY target groups');
+
 ($p, $m) = weir_t_says(config(src_extra =>
     "        health_monitor: { type: TCP }\n"));
 refused('health check type not allowed for the group protocol', 'POST',

@@ -291,6 +291,18 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
             field = "listener.target_group_id";
         }
 
+        /* a group created for a listener (listener_id) that cannot use
+         * it: the listener's reference is the body's listener_id */
+        if (field != NULL && strcmp(ch->wrapper, "target_group") == 0
+            && strncmp(field, "load_balancers[", 15) == 0
+            && strstr(field, "].listeners[") != NULL
+            && strlen(field) > sizeof("].target_group") - 1
+            && strcmp(field + strlen(field) - (sizeof("].target_group") - 1),
+                      "].target_group") == 0)
+        {
+            field = "target_group.listener_id";
+        }
+
         lb_admin_field_error(ch, 400, field ? field : "", "%s", err.message);
         return false;
     }
