@@ -278,6 +278,14 @@ refused('chunked body', 'POST', $TG, "5\r\n{\"a\":\r\n0\r\n\r\n", 411,
         undef, qr/Content-Length/, no_length => 1,
         headers => ['Transfer-Encoding: chunked']);
 
+{
+    my $r = admin_client($ap, 'not-the-token')->('PUT', "$TG/$web",
+        { target_group => { name => 'stolen-tg' } });
+    is($r && $r->{status}, 401, 'a body without the token: 401');
+    is($r && $r->{headers}{connection}, 'close',
+       'the body is not read: the connection closes');
+}
+
 ok($n >= 25, "$n invalid changes");
 is(file_bytes($file), $before, 'the file is byte-identical after all of them');
 ok(!-e "$file.bak", 'and was never rewritten (no .bak)');

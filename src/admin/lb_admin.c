@@ -71,6 +71,7 @@ static void lb_admin_body_start(lb_admin_conn_t *ac);
 static void lb_admin_read_body(lb_admin_conn_t *ac);
 static void lb_admin_request(lb_admin_conn_t *ac);
 static bool lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r);
+static bool lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n);
 static lb_int_t lb_admin_parse_target(lb_admin_conn_t *ac, lb_admin_req_t *r,
     lb_admin_handler_pt *handler, unsigned *allowed);
 static bool lb_admin_accepts_gzip(lb_admin_conn_t *ac);
@@ -411,6 +412,7 @@ static void
 lb_admin_body_start(lb_admin_conn_t *ac)
 {
     size_t          avail, n;
+    uint32_t        ntokens;
     lb_http_msg_t  *msg;
 
     msg = &ac->msg;
@@ -418,8 +420,11 @@ lb_admin_body_start(lb_admin_conn_t *ac)
     lb_admin_buf_reset(&ac->req);
     ac->req_in = 0;
 
+    /* without the token the body is not read: the answer is 401 and
+     * the connection closes after it */
     if (msg->body != LB_HTTP_BODY_LENGTH || msg->content_length == 0
-        || msg->content_length > LB_ADMIN_BODY_MAX)
+        || msg->content_length > LB_ADMIN_BODY_MAX
+        || !lb_admin_token_ok(ac, &ntokens))
     {
         lb_admin_request(ac);
         return;
@@ -639,29 +644,10 @@ respond:
 static bool
 lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r)
 {
-    uint32_t           i, n;
-    const char        *why;
-    lb_http_header_t  *h, *token;
+    uint32_t     n;
+    const char  *why;
 
-    n = 0;
-    token = NULL;
-
-    for (i = 0; i < ac->msg.nheaders; i++) {
-        h = &ac->headers[i];
-
-        if (h->name.len == sizeof(LB_ADMIN_TOKEN_HEADER) - 1
-            && lb_http_ieq(ac->in + h->name.off, LB_ADMIN_TOKEN_HEADER,
-                           h->name.len))
-        {
-            token = h;
-            n++;
-        }
-    }
-
-    if (n == 1
-        && lb_admin_token_equal(ac->in + token->value.off, token->value.len,
-                                lb_admin.token, lb_admin.token_len))
-    {
+    if (lb_admin_token_ok(ac, &n)) {
         return true;
     }
 
@@ -675,6 +661,36 @@ lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r)
                    "admin.token_file in X-Auth-Token", why);
 
     return false;
+}
+
+
+/* the request carries exactly one X-Auth-Token (*n: how many), equal to
+ * the token */
+static bool
+lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n)
+{
+    uint32_t           i;
+    lb_http_header_t  *h, *token;
+
+    *n = 0;
+    token = NULL;
+
+    for (i = 0; i < ac->msg.nheaders; i++) {
+        h = &ac->headers[i];
+
+        if (h->name.len == sizeof(LB_ADMIN_TOKEN_HEADER) - 1
+            && lb_http_ieq(ac->in + h->name.off, LB_ADMIN_TOKEN_HEADER,
+                           h->name.len))
+        {
+            token = h;
+            (*n)++;
+        }
+    }
+
+    return *n == 1
+           && lb_admin_token_equal(ac->in + token->value.off,
+                                   token->value.len, lb_admin.token,
+                                   lb_admin.token_len);
 }
 
 
