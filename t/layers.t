@@ -1,12 +1,14 @@
 #!/usr/bin/perl
 # weir: the source folders are layers (DESIGN.md, source layout):
 #
-#   core <- event <- stream, http, health, admin, dsr <- proc
+#   core <- event <- stream, http, health, admin, dsr <- proc, ctl
 #
 # A file may include a header of its own folder or of a folder below it,
 # never one above: core knows no event loop, the event loop names no
 # protocol, and only process control (proc) knows every part. The
-# protocols are siblings. A folder not listed here is not checked.
+# protocols are siblings; so are the two tops, proc (weir) and ctl
+# (weirctl, the admin API's client). A folder not listed here is not
+# checked.
 use strict;
 use warnings;
 use File::Basename qw(basename);
@@ -16,7 +18,7 @@ my %rank = (
     core   => 0,
     event  => 1,
     stream => 2, http => 2, health => 2, admin => 2, dsr => 2,
-    proc   => 3,
+    proc   => 3, ctl => 3,
 );
 
 my (%where, @files);
