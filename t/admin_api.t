@@ -449,12 +449,15 @@ for my $mb (qw(m-1 m-2 m-3 m-4 s-1)) {
     is(total($m0, 'weir_target_operating_status', qr/target=$mb,/), 1,
        "$mb: one operating status series is 1");
 }
+my $ids = "load_balancer_id=$ID->{'net-lb'},";
 is($m0->{"weir_target_operating_status{address=127.0.0.1:$b[3]{port},"
-         . 'load_balancer=net-lb,status=DRAINING,target=m-4,'
-         . "target_group=app-tg,target_id=$ID->{'m-4'}}"}, 1,
+         . "load_balancer=net-lb,${ids}status=DRAINING,target=m-4,"
+         . "target_group=app-tg,target_group_id=$ID->{'app-tg'},"
+         . "target_id=$ID->{'m-4'}}"}, 1,
    'm-4 is DRAINING in the metrics too');
 is($m0->{"weir_target_weight_ratio{address=127.0.0.1:$b[0]{port},"
-         . "load_balancer=net-lb,target=m-1,target_group=app-tg,"
+         . "load_balancer=net-lb,${ids}target=m-1,target_group=app-tg,"
+         . "target_group_id=$ID->{'app-tg'},"
          . "target_id=$ID->{'m-1'}}"}, '0.284', 'weight ratio as 0..1');
 
 my %kinds;

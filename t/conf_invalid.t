@@ -38,6 +38,9 @@ EOF
 my $NAME_RULE = 'allowed: 4..250 characters of A-Z a-z 0-9 _ -, starting '
     . 'with a letter, not ending with _ or -, no two of _ and - in a row';
 my $WEB = 'load_balancers[web-lb]';
+my $ADMIN_TLS_RULE = 'the admin listener has no TLS: its token would cross '
+    . 'the network in clear; allowed: an address of 127.0.0.0/8 or [::1], '
+    . 'or admin.certificate and admin.key with admin.token_file';
 my $NET = 'load_balancers[net-lb]';
 
 # [ name, config, expected lines without the "FILE:" prefix ]
@@ -77,15 +80,44 @@ my @cases = (
 
     [ 'admin listen not on loopback',
       "admin:\n  listen: 0.0.0.0:9090\n  token_file: t\n",
-      [ '2:11: admin.listen: "0.0.0.0:9090" is not a loopback address; the '
-        . 'admin API has no TLS yet and its token would cross the network '
-        . 'in clear; allowed: an address of 127.0.0.0/8 or [::1]' ] ],
+      [ '2:11: admin.listen: "0.0.0.0:9090" is not a loopback address and '
+        . "$ADMIN_TLS_RULE" ] ],
 
     [ 'admin listen on an IPv6 address that is not loopback',
       "admin:\n  listen: \"[2001:db8::1]:9090\"\n  token_file: t\n",
-      [ '2:11: admin.listen: "[2001:db8::1]:9090" is not a loopback address; '
-        . 'the admin API has no TLS yet and its token would cross the '
-        . 'network in clear; allowed: an address of 127.0.0.0/8 or [::1]' ] ],
+      [ '2:11: admin.listen: "[2001:db8::1]:9090" is not a loopback address '
+        . "and $ADMIN_TLS_RULE" ] ],
+
+    [ 'admin certificate without key',
+      "admin:\n  listen: 127.0.0.1:9090\n  token_file: t\n"
+      . "  certificate: c.pem\n",
+      [ '2:3: admin.key: missing; required with admin.certificate (both or '
+        . 'neither)' ] ],
+
+    [ 'admin key without certificate',
+      "admin:\n  listen: 127.0.0.1:9090\n  token_file: t\n  key: k.pem\n",
+      [ '2:3: admin.certificate: missing; required with admin.key (both or '
+        . 'neither)' ] ],
+
+    [ 'admin listen not on loopback with a certificate but no key',
+      "admin:\n  listen: 0.0.0.0:9090\n  token_file: t\n"
+      . "  certificate: c.pem\n",
+      [ '2:3: admin.key: missing; required with admin.certificate (both or '
+        . 'neither)',
+        '2:11: admin.listen: "0.0.0.0:9090" is not a loopback address and '
+        . "$ADMIN_TLS_RULE" ] ],
+
+    [ 'admin metrics_public not a boolean',
+      "admin:\n  listen: 127.0.0.1:9090\n  token_file: t\n"
+      . "  metrics_public: yes\n",
+      [ '4:19: admin.metrics_public: "yes" is not a boolean; allowed: true, '
+        . 'false' ] ],
+
+    [ 'admin certificate empty',
+      "admin:\n  listen: 127.0.0.1:9090\n  token_file: t\n"
+      . "  certificate: \"\"\n  key: k.pem\n",
+      [ '4:16: admin.certificate: "" is too short (0 characters); allowed: '
+        . 'a file path (PEM certificate chain)' ] ],
 
     [ 'YAML syntax error',
       "load_balancers:\n  - name: web-lb\n   type: ALB\n",
@@ -523,6 +555,13 @@ EOF
       [ "9:56: $NET.target_groups[tcp-tg].members[0].backup: unknown field "
         . '"backup"; allowed: id, name, address, protocol_port, weight, '
         . 'monitor_port, subnet_id, instance_id, instance_name' ] ],
+
+    # issue 13 defect 14: no silent full proxy in place of DSR
+    [ 'NLB_L4_DSR refused until its packet path exists', $DSR,
+      [ '2:5: load_balancers[dsr-lb].type: NLB_L4_DSR is not served by this '
+        . 'build yet (its packet path is to come): it would run as a full '
+        . "proxy, which hides the client's address from the targets and "
+        . 'sends the replies back through weir; allowed here: ALB, NLB' ] ],
 
     [ 'DSR target port differs from the listener port', $DSR . <<'EOF',
     listeners:

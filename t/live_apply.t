@@ -31,6 +31,11 @@ sub config {
     my $hm = join '', map {
         "          - { name: h$_, address: 127.0.0.1, protocol_port: $h{$_}{port} }\n"
     } @{ $o{http} };
+    $tm .= "          - { name: mdead, address: 127.0.0.1, protocol_port: $o{dead} }\n"
+        if $o{dead};
+    my $mon = $o{monitor} ? <<"HM" : '';
+        health_monitor: { type: TCP, delay: 2, timeout: 1, max_retries: 1, max_retries_down: 1 }
+HM
     my $algo = $o{algo} // 'ROUND_ROBIN';
     my $extra = $o{listener2} ? <<"L2" : '';
       - name: http-in-2
@@ -54,7 +59,7 @@ load_balancers:
       - name: pool
         protocol: TCP
         load_balancer_algorithm: $algo
-        members:
+$mon        members:
 $tm
   - name: web-lb
     type: ALB
@@ -150,13 +155,12 @@ my $applied = 0;
 sub apply {
     my ($what, %o) = @_;
     my $before = counts();
+    my $taken = qr/#worker \d+: configuration generation \d+ taken up/;
+    my $n = () = $w->log_text =~ /$taken/g;
     $w->write_config(config(%o));
     $w->signal('USR2');
     $applied++;
-    my $n = () = $w->log_text =~ /configuration generation \d+ taken up/g;
-    ok(wait_for(sub {
-        my $m = () = $w->log_text =~ /configuration generation \d+ taken up/g;
-        $m >= $n + 2 }, 10),
+    ok(wait_for(sub { my $m = () = $w->log_text =~ /$taken/g; $m >= $n + 2 }, 10),
        "$what: both workers took the generation up");
     wait_for(sub { counts() >= $before + 20 }, 10);
 }
@@ -208,6 +212,18 @@ for (1 .. 10) { my $r2 = http_get('/'); $hs{ $r2 ? $r2->{body} : 'FAIL' }++ }
 is_deeply([sort keys %hs], ["Y\n"], 'new requests avoid the removed member');
 
 is_deeply([$w->workers], \@workers, 'the workers are the same processes');
+
+# a monitor and a member that fails it, added live: the checker takes
+# them up in place, the failing member gets no traffic
+my @checker = $w->children(qr/health checker/);
+my $dead = free_port();
+apply('a monitor and a dead member', tcp => ['B', 'C'], http => ['Y'],
+      monitor => 1, dead => $dead);
+ok($w->wait_log(qr/target 127\.0\.0\.1:$dead of group pool is DOWN/, 10),
+   'the checker checks the new member');
+is_deeply([sort keys %{ spread(30) }], [qw(B C)], 'the failing member gets no traffic');
+is_deeply([$w->children(qr/health checker/)], \@checker,
+          'the checker is the same process');
 
 # a listener change needs new sockets: a graceful reload
 my $gen_before = () = $w->log_text =~ /is running/g;

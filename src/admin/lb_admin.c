@@ -15,11 +15,13 @@
 #include "lb_admin_auth.h"
 #include "lb_admin_json.h"
 #include "lb_admin_route.h"
+#include "lb_admin_tls.h"
 #include "lb_conf_types.h"
 #include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_http_parse.h"
 #include "lb_log.h"
@@ -64,6 +66,7 @@ typedef struct {
 } lb_admin_conn_t;
 
 static void lb_admin_init_connection(lb_connection_t *c);
+static void lb_admin_handshaked(lb_connection_t *c, lb_int_t rc);
 static void lb_admin_read_handler(lb_event_t *ev);
 static void lb_admin_write_handler(lb_event_t *ev);
 static void lb_admin_read(lb_admin_conn_t *ac);
@@ -72,6 +75,7 @@ static void lb_admin_read_body(lb_admin_conn_t *ac);
 static void lb_admin_request(lb_admin_conn_t *ac);
 static bool lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r);
 static bool lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n);
+static bool lb_admin_public(lb_admin_conn_t *ac);
 static lb_int_t lb_admin_parse_target(lb_admin_conn_t *ac, lb_admin_req_t *r,
     lb_admin_handler_pt *handler, unsigned *allowed);
 static bool lb_admin_accepts_gzip(lb_admin_conn_t *ac);
@@ -94,6 +98,7 @@ static struct {
     size_t               token_len;
     lb_admin_limiter_t   limiter;
     uint32_t             nconns;
+    SSL_CTX             *ssl_ctx;     /* NULL: plain HTTP */
 } lb_admin;
 
 
@@ -103,6 +108,7 @@ lb_admin_init_conf(lb_cycle_t *cycle)
     int          err;
     char        *path;
     size_t       len;
+    SSL_CTX     *ctx;
     const char  *why;
     u_char       token[LB_ADMIN_TOKEN_MAX];
 
@@ -124,6 +130,16 @@ lb_admin_init_conf(lb_cycle_t *cycle)
 
     /* the master has no use for it */
     explicit_bzero(token, sizeof(token));
+
+    if (cycle->conf->admin->certificate != NULL) {
+        /* only to refuse files that cannot be used: the admin process
+         * loads its own */
+        ctx = lb_admin_tls_ctx(cycle, cycle->conf->admin);
+        if (ctx == NULL) {
+            return LB_ERROR;
+        }
+        SSL_CTX_free(ctx);
+    }
 
     return LB_OK;
 }
@@ -161,6 +177,13 @@ lb_admin_init(lb_cycle_t *cycle, uint32_t slot)
         lb_log_error(LB_LOG_EMERG, &lb_log, err, "admin.token_file \"%s\" "
                      "%s: the admin API does not start", path, why);
         return LB_ERROR;
+    }
+
+    if (admin->certificate != NULL) {
+        lb_admin.ssl_ctx = lb_admin_tls_ctx(cycle, admin);
+        if (lb_admin.ssl_ctx == NULL) {
+            return LB_ERROR;
+        }
     }
 
     fd = socket(admin->addr.sa.ss_family,
@@ -207,8 +230,8 @@ lb_admin_init(lb_cycle_t *cycle, uint32_t slot)
         goto failed;
     }
 
-    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "admin API on %s",
-                 admin->addr.text);
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "admin API on %s%s",
+                 admin->addr.text, lb_admin.ssl_ctx ? " (TLS)" : "");
 
     return LB_OK;
 
@@ -260,9 +283,46 @@ lb_admin_init_connection(lb_connection_t *c)
     lb_http_msg_init(&ac->msg, ac->headers, LB_ADMIN_HEADERS,
                      &lb_admin_limits);
 
+    if (lb_admin.ssl_ctx != NULL) {
+        if (lb_ssl_create_connection(lb_admin.ssl_ctx, c, LB_SSL_SERVER)
+            != LB_OK)
+        {
+            lb_admin_close(ac);
+            return;
+        }
+
+        /* a client that sends nothing, or plain HTTP, ends here: the
+         * glue logs why at info and the connection is closed */
+        lb_ssl_handshake_run(c, LB_ADMIN_HANDSHAKE_TIMEOUT,
+                             lb_admin_handshaked);
+        return;
+    }
+
     lb_event_add_timer(c->read, LB_ADMIN_HEADER_TIMEOUT);
 
     lb_admin_read(ac);
+}
+
+
+static void
+lb_admin_handshaked(lb_connection_t *c, lb_int_t rc)
+{
+    lb_admin_conn_t  *ac;
+
+    ac = c->data;
+
+    if (rc != LB_OK) {
+        lb_admin_close(ac);
+        return;
+    }
+
+    c->read->handler = lb_admin_read_handler;
+    c->write->handler = lb_admin_write_handler;
+
+    lb_event_add_timer(c->read, LB_ADMIN_HEADER_TIMEOUT);
+
+    /* bytes may already wait in OpenSSL's buffers: no edge will tell */
+    lb_event_post(c->read);
 }
 
 
@@ -574,7 +634,7 @@ lb_admin_request(lb_admin_conn_t *ac)
         goto respond;
     }
 
-    if (!lb_admin_authorized(ac, &r)) {
+    if (!lb_admin_public(ac) && !lb_admin_authorized(ac, &r)) {
         lb_admin_limiter_fail(&lb_admin.limiter,
                               (struct sockaddr *) &c->sockaddr,
                               lb_current_msec);
@@ -691,6 +751,30 @@ lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n)
            && lb_admin_token_equal(ac->in + token->value.off,
                                    token->value.len, lb_admin.token,
                                    lb_admin.token_len);
+}
+
+
+/* admin.metrics_public: GET /metrics (query or not) needs no token;
+ * the path is compared as sent, so an encoded spelling still needs it */
+static bool
+lb_admin_public(lb_admin_conn_t *ac)
+{
+    size_t       len;
+    const char  *path;
+
+    if (!lb_admin.cycle->conf->admin->metrics_public
+        || ac->msg.method != LB_HTTP_METHOD_GET)
+    {
+        return false;
+    }
+
+    path = (const char *) ac->in + ac->msg.path.off;
+    len = ac->msg.path.len;
+
+    return len >= sizeof("/metrics") - 1
+           && memcmp(path, "/metrics", sizeof("/metrics") - 1) == 0
+           && (len == sizeof("/metrics") - 1
+               || path[sizeof("/metrics") - 1] == '?');
 }
 
 
@@ -1017,6 +1101,9 @@ lb_admin_send(lb_admin_conn_t *ac)
 
     if (!ac->keep) {
         /* what the client may still send is not read: say so first */
+        if (c->ssl != NULL) {
+            (void) lb_ssl_shutdown(c);
+        }
         (void) shutdown(c->fd, SHUT_WR);
         lb_admin_close(ac);
         return;

@@ -9,11 +9,14 @@
  *
  * The process binds admin.listen itself (SO_REUSEPORT, so that the one a
  * reload starts can bind while the old one exits) as root when weir runs
- * as root, reads the token file, then drops privileges (lb_child.c).
- * Request bodies (the write operations, lb_admin_write.c) come with
- * Content-Length, at most LB_ADMIN_BODY_MAX bytes (else 413); a chunked
- * body is refused with 411. Not served in this build (see issue 11): TLS
- * on the admin listener, the console. */
+ * as root, reads the token file and the TLS files (admin.certificate,
+ * admin.key: lb_admin_tls.h; the handshake has LB_ADMIN_HANDSHAKE_TIMEOUT),
+ * then drops privileges (lb_child.c). With admin.metrics_public, GET
+ * /metrics needs no token. Request bodies (the write operations,
+ * lb_admin_write.c) come with Content-Length, at most LB_ADMIN_BODY_MAX
+ * bytes (else 413), and are read only with the right token; a chunked
+ * body is refused with 411. Not served in this build (see issue 11): the
+ * console. */
 #ifndef LB_ADMIN_H
 #define LB_ADMIN_H
 

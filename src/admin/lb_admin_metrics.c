@@ -1,16 +1,23 @@
 /* weir: GET /metrics, the Prometheus text exposition format (0.0.4) from
- * the configuration and the shared zone: per target its traffic counters
- * (written by the workers), its health (written by the checker), its
- * operating status as one 0/1 series per state, weight and weight ratio;
- * per target group and balancer the rolled-up status; the configuration
- * generation; the start time of every process of weir (from /proc).
+ * the configuration and the shared zone:
+ *   per target: open and total connections, HTTP requests and responses
+ *   by class (written by the workers), bytes in and out, failures; check
+ *   results and up/down transitions (written by the checker), its health;
+ *   operating status as one 0/1 series per state; weight and weight ratio;
+ *   per target group: the sums of its targets' traffic counters and its
+ *   rolled-up status; per balancer: its status;
+ *   per listener: accepted, open and refused (connection_limit) clients,
+ *   from the listener's gauge in the zone (TCP, TLS, HTTP, HTTPS; UDP
+ *   listeners have sessions, not connections, and no series);
+ *   per process: start time and uptime (from /proc); the configuration
+ *   generation, and the oldest one a worker or the checker still runs.
  *
  * Names are weir_<object>_<what>[_total|_bytes|_seconds]; labels name the
- * objects (load_balancer, target_group, target, address, target_id).
- * Not here yet, because the zone does not count them: per-listener
- * accepted/active/rejected connections, HTTP requests and responses by
- * class, health-check up/down transitions, the generation each process
- * runs and the number of reloads. */
+ * objects by name and id (load_balancer, load_balancer_id, listener,
+ * listener_id, target_group, target_group_id, target, target_id, address).
+ * A target belongs to a group, which several listeners may use: its
+ * series carry no listener label (the counters are per target).
+ * Not here: the number of reloads (nothing in the zone counts them). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -26,9 +33,12 @@
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
+#include "lb_event_limit.h"
 #include "lb_health_status.h"
 #include "lb_health_types.h"
 #include "lb_zone.h"
+#include "lb_zone_gauge.h"
+#include "lb_zone_gen.h"
 
 typedef struct {
     lb_target_t        *t;
@@ -41,12 +51,20 @@ typedef struct {
 static void lb_admin_metric_head(lb_admin_buf_t *b, const char *name,
     const char *type, const char *help);
 static void lb_admin_metric_labels(lb_admin_buf_t *b, const char *name,
-    const lb_admin_mtarget_t *m, const char *status);
+    const lb_admin_mtarget_t *m, const char *key, const char *value);
 static void lb_admin_metric_value(lb_admin_buf_t *b, const char *name,
     const char *labels, uint64_t v);
 static void lb_admin_label(lb_admin_buf_t *b, const char *key,
     const char *value, bool first);
-static void lb_admin_metrics_processes(lb_admin_buf_t *out);
+static void lb_admin_metrics_classes(lb_admin_buf_t *out,
+    lb_admin_mtarget_t *ms, uint32_t n);
+static void lb_admin_metrics_groups(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_admin_mtarget_t *ms, uint32_t n);
+static void lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_shm_zone_t *z);
+static void lb_admin_metrics_processes(lb_admin_buf_t *out, bool uptime);
+static void lb_admin_group_labels(lb_admin_buf_t *b, const char *name,
+    const lb_target_group_t *tg);
 static uint64_t lb_admin_boot_time(void);
 static lb_int_t lb_admin_proc_stat(pid_t pid, pid_t *ppid,
     uint64_t *start);
@@ -108,6 +126,10 @@ static const lb_admin_family_t  lb_admin_target_families[] = {
     { "weir_target_failures_total", "counter",
       "Connects or requests to the target that failed.",
       LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(failures) },
+    { "weir_target_http_requests_total", "counter",
+      "HTTP requests given to the target (a retry on another target "
+      "counts there too).",
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(requests) },
     { "weir_target_health_up", "gauge",
       "1 when the health checks find the target healthy.",
       LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_up },
@@ -117,6 +139,21 @@ static const lb_admin_family_t  lb_admin_target_families[] = {
     { "weir_target_health_check_failures", "gauge",
       "Consecutive failed health checks.",
       LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_fall },
+    { "weir_target_health_checks_ok_total", "counter",
+      "Health checks of the target that passed.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED,
+      LB_ADMIN_COUNTER(checks_ok) },
+    { "weir_target_health_checks_failed_total", "counter",
+      "Health checks of the target that failed.",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED,
+      LB_ADMIN_COUNTER(checks_failed) },
+    { "weir_target_health_up_transitions_total", "counter",
+      "Times the checks brought the target into rotation (to HEALTHY).",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, LB_ADMIN_COUNTER(went_up) },
+    { "weir_target_health_down_transitions_total", "counter",
+      "Times the checks took the target out of rotation (to UNHEALTHY).",
+      LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED,
+      LB_ADMIN_COUNTER(went_down) },
     { "weir_target_health_last_change_seconds", "gauge",
       "When the target's health last changed, seconds since the epoch.",
       LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED | LB_ADMIN_M_CHANGED,
@@ -217,7 +254,7 @@ lb_admin_metrics(lb_admin_req_t *r)
                 continue;
             }
 
-            lb_admin_metric_labels(out, f->name, m, NULL);
+            lb_admin_metric_labels(out, f->name, m, NULL, NULL);
             lb_admin_buf_append(out, " ", 1);
             if (f->value != NULL) {
                 f->value(out, m);
@@ -231,6 +268,8 @@ lb_admin_metrics(lb_admin_req_t *r)
         }
     }
 
+    lb_admin_metrics_classes(out, ms, n);
+
     lb_admin_metric_head(out, "weir_target_operating_status", "gauge",
                          "Operating status of the target (SPEC.md section "
                          "8): 1 for the current one.");
@@ -240,10 +279,12 @@ lb_admin_metrics(lb_admin_req_t *r)
         for (s = 0; s < lb_nelems(lb_admin_target_statuses); s++) {
             st = lb_admin_target_statuses[s];
             lb_admin_metric_labels(out, "weir_target_operating_status", m,
-                                   lb_oper_status_names[st]);
+                                   "status", lb_oper_status_names[st]);
             lb_admin_buf_printf(out, " %d\n", m->status == st);
         }
     }
+
+    lb_admin_metrics_groups(out, conf, ms, n);
 
     free(ms);
 
@@ -258,11 +299,9 @@ lb_admin_metrics(lb_admin_req_t *r)
             st = lb_health_group_status(z, tg);
 
             for (s = 0; s < lb_nelems(lb_admin_group_statuses); s++) {
-                lb_admin_buf_printf(out,
-                                    "weir_target_group_operating_status");
-                lb_admin_label(out, "load_balancer", lb->name, true);
-                lb_admin_label(out, "target_group", tg->name, false);
-                lb_admin_label(out, "target_group_id", tg->id, false);
+                lb_admin_group_labels(out,
+                                      "weir_target_group_operating_status",
+                                      tg);
                 lb_admin_label(out, "status",
                                lb_oper_status_names
                                    [lb_admin_group_statuses[s]], false);
@@ -291,16 +330,277 @@ lb_admin_metrics(lb_admin_req_t *r)
         }
     }
 
+    lb_admin_metrics_listeners(out, conf, z);
+
     lb_admin_metric_head(out, "weir_config_generation", "gauge",
-                         "Generation of the running configuration (grows "
-                         "with every reload).");
+                         "Generation of the newest configuration (grows "
+                         "with every reload and every change applied "
+                         "live).");
     lb_admin_metric_value(out, "weir_config_generation", NULL,
                           lb_zone_generation(z));
+
+    lb_admin_metric_head(out, "weir_config_oldest_running_generation",
+                         "gauge", "The oldest generation a worker or the "
+                         "health checker still runs (below "
+                         "weir_config_generation while a change is being "
+                         "taken up).");
+    lb_admin_metric_value(out, "weir_config_oldest_running_generation", NULL,
+                          lb_zone_gen_oldest_running(z));
+
+    lb_admin_metric_head(out, "weir_reloads_total", "counter",
+                         "Graceful reloads (new workers) since weir "
+                         "started.");
+    lb_admin_metric_value(out, "weir_reloads_total", NULL,
+                          lb_zone_gen_counted(z, false));
+
+    lb_admin_metric_head(out, "weir_live_changes_total", "counter",
+                         "Generations the running workers took up without "
+                         "a reload (changes of the admin API).");
+    lb_admin_metric_value(out, "weir_live_changes_total", NULL,
+                          lb_zone_gen_counted(z, true));
 
     lb_admin_metric_head(out, "weir_process_start_time_seconds", "gauge",
                          "When each process of weir started, seconds since "
                          "the epoch.");
-    lb_admin_metrics_processes(out);
+    lb_admin_metrics_processes(out, false);
+
+    lb_admin_metric_head(out, "weir_process_uptime_seconds", "gauge",
+                         "How long each process of weir has run, seconds.");
+    lb_admin_metrics_processes(out, true);
+}
+
+
+/* weir_target_http_responses_total{...,class="2xx"}: one series per
+ * class for every target with a record */
+static void
+lb_admin_metrics_classes(lb_admin_buf_t *out, lb_admin_mtarget_t *ms,
+    uint32_t n)
+{
+    char                 cls[4];
+    uint32_t             k, i;
+    lb_admin_mtarget_t  *m;
+
+    lb_admin_metric_head(out, "weir_target_http_responses_total", "counter",
+                         "HTTP responses from the target by status class "
+                         "(interim 1xx other than 101 not counted).");
+
+    for (k = 0; k < n; k++) {
+        m = &ms[k];
+
+        if (m->zt == NULL) {
+            continue;
+        }
+
+        for (i = 0; i < LB_ZONE_HTTP_CLASSES; i++) {
+            cls[0] = (char) ('1' + i);
+            cls[1] = 'x';
+            cls[2] = 'x';
+            cls[3] = '\0';
+
+            lb_admin_metric_labels(out, "weir_target_http_responses_total", m,
+                                   "class", cls);
+            lb_admin_buf_printf(out, " %llu\n", (unsigned long long)
+                                lb_zone_counter_get(&m->zt->responses[i]));
+        }
+    }
+}
+
+
+/* the sums over a group's targets of their traffic counters */
+static const struct {
+    const char  *name;
+    const char  *type;
+    const char  *help;
+    size_t       counter;
+} lb_admin_group_families[] = {
+    { "weir_target_group_active_connections", "gauge",
+      "Connections open to the group's targets now.",
+      offsetof(lb_zone_target_t, active) },
+    { "weir_target_group_connections_total", "counter",
+      "Connections made to the group's targets.",
+      offsetof(lb_zone_target_t, total) },
+    { "weir_target_group_http_requests_total", "counter",
+      "HTTP requests given to the group's targets.",
+      offsetof(lb_zone_target_t, requests) },
+    { "weir_target_group_received_bytes_total", "counter",
+      "Bytes received from the group's targets.",
+      offsetof(lb_zone_target_t, bytes_in) },
+    { "weir_target_group_sent_bytes_total", "counter",
+      "Bytes sent to the group's targets.",
+      offsetof(lb_zone_target_t, bytes_out) },
+    { "weir_target_group_failures_total", "counter",
+      "Connects or requests to the group's targets that failed.",
+      offsetof(lb_zone_target_t, failures) },
+};
+
+
+static void
+lb_admin_metrics_groups(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_admin_mtarget_t *ms, uint32_t n)
+{
+    size_t               f;
+    uint32_t             b, g, k, i;
+    uint64_t             sum;
+    lb_target_group_t   *tg;
+    lb_admin_mtarget_t  *m;
+
+    for (f = 0; f < lb_nelems(lb_admin_group_families); f++) {
+        lb_admin_metric_head(out, lb_admin_group_families[f].name,
+                             lb_admin_group_families[f].type,
+                             lb_admin_group_families[f].help);
+
+        /* ms holds the targets in the order of the groups */
+        k = 0;
+        for (b = 0; b < conf->nbalancers; b++) {
+            for (g = 0; g < conf->balancers[b].ntarget_groups; g++) {
+                tg = &conf->balancers[b].target_groups[g];
+                sum = 0;
+
+                for (i = 0; i < tg->ntargets && k < n; i++, k++) {
+                    m = &ms[k];
+                    if (m->zt != NULL) {
+                        sum += lb_zone_counter_get((const uint64_t *)
+                                   ((const u_char *) m->zt
+                                    + lb_admin_group_families[f].counter));
+                    }
+                }
+
+                lb_admin_group_labels(out, lb_admin_group_families[f].name,
+                                      tg);
+                lb_admin_buf_printf(out, "} %llu\n",
+                                    (unsigned long long) sum);
+            }
+        }
+    }
+}
+
+
+/* name{load_balancer=..,load_balancer_id=..,target_group=..,
+ * target_group_id=.. (left open for more labels) */
+static void
+lb_admin_group_labels(lb_admin_buf_t *b, const char *name,
+    const lb_target_group_t *tg)
+{
+    lb_admin_buf_printf(b, "%s", name);
+    lb_admin_label(b, "load_balancer", tg->balancer->name, true);
+    lb_admin_label(b, "load_balancer_id", tg->balancer->id, false);
+    lb_admin_label(b, "target_group", tg->name, false);
+    lb_admin_label(b, "target_group_id", tg->id, false);
+}
+
+
+/* per listener, from its gauge in the zone (lb_event_limit.h): made by the
+ * first client a worker accepts on it, so a listener nobody has reached
+ * yet shows 0 */
+typedef enum {
+    LB_ADMIN_L_ACCEPTED = 0,
+    LB_ADMIN_L_ACTIVE,
+    LB_ADMIN_L_REJECTED,
+    LB_ADMIN_L_LIMIT
+} lb_admin_listener_value_e;
+
+static const struct {
+    const char                 *name;
+    const char                 *type;
+    const char                 *help;
+    lb_admin_listener_value_e   what;
+} lb_admin_listener_families[] = {
+    { "weir_listener_accepted_connections_total", "counter",
+      "Clients accepted on the listener (and let in).", LB_ADMIN_L_ACCEPTED },
+    { "weir_listener_active_connections", "gauge",
+      "Clients of the listener open now.", LB_ADMIN_L_ACTIVE },
+    { "weir_listener_rejected_connections_total", "counter",
+      "Clients closed at once because the listener's connection_limit was "
+      "reached.", LB_ADMIN_L_REJECTED },
+    { "weir_listener_connection_limit", "gauge",
+      "The listener's connection_limit; -1: unlimited.", LB_ADMIN_L_LIMIT },
+};
+
+
+static void
+lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_shm_zone_t *z)
+{
+    size_t                f;
+    int64_t               v;
+    uint32_t              b, l, nl, k;
+    lb_listener_t        *lst;
+    lb_zone_gauge_t     **gauges;
+    char                  name[LB_ZONE_GAUGE_NAME_LEN + 1], port[16];
+
+    nl = 0;
+    for (b = 0; b < conf->nbalancers; b++) {
+        nl += conf->balancers[b].nlisteners;
+    }
+
+    gauges = calloc(nl ? nl : 1, sizeof(lb_zone_gauge_t *));
+    if (gauges == NULL) {
+        out->nomem = 1;
+        return;
+    }
+
+    k = 0;
+    for (b = 0; b < conf->nbalancers; b++) {
+        for (l = 0; l < conf->balancers[b].nlisteners; l++, k++) {
+            lst = &conf->balancers[b].listeners[l];
+
+            if (z != NULL && lst->protocol != LB_LISTENER_UDP) {
+                lb_event_limit_name(lst, name, sizeof(name));
+                gauges[k] = lb_zone_gauge_find(z, name);
+            }
+        }
+    }
+
+    for (f = 0; f < lb_nelems(lb_admin_listener_families); f++) {
+        lb_admin_metric_head(out, lb_admin_listener_families[f].name,
+                             lb_admin_listener_families[f].type,
+                             lb_admin_listener_families[f].help);
+
+        k = 0;
+        for (b = 0; b < conf->nbalancers; b++) {
+            for (l = 0; l < conf->balancers[b].nlisteners; l++, k++) {
+                lst = &conf->balancers[b].listeners[l];
+
+                if (lst->protocol == LB_LISTENER_UDP) {
+                    continue;
+                }
+
+                switch (lb_admin_listener_families[f].what) {
+                case LB_ADMIN_L_ACCEPTED:
+                    v = gauges[k] ? (int64_t) lb_zone_gauge_entered(gauges[k])
+                                  : 0;
+                    break;
+                case LB_ADMIN_L_ACTIVE:
+                    v = gauges[k] ? lb_zone_gauge_value(gauges[k]) : 0;
+                    break;
+                case LB_ADMIN_L_REJECTED:
+                    v = gauges[k] ? (int64_t) lb_zone_gauge_refused(gauges[k])
+                                  : 0;
+                    break;
+                default:    /* LB_ADMIN_L_LIMIT */
+                    v = lst->connection_limit > 0 ? lst->connection_limit
+                                                  : -1;
+                }
+
+                snprintf(port, sizeof(port), "%u", lst->protocol_port);
+
+                lb_admin_buf_printf(out, "%s",
+                                    lb_admin_listener_families[f].name);
+                lb_admin_label(out, "load_balancer", lst->balancer->name,
+                               true);
+                lb_admin_label(out, "load_balancer_id", lst->balancer->id,
+                               false);
+                lb_admin_label(out, "listener", lst->name, false);
+                lb_admin_label(out, "listener_id", lst->id, false);
+                lb_admin_label(out, "protocol",
+                               lb_listener_proto_names[lst->protocol], false);
+                lb_admin_label(out, "port", port, false);
+                lb_admin_buf_printf(out, "} %lld\n", (long long) v);
+            }
+        }
+    }
+
+    free(gauges);
 }
 
 
@@ -308,15 +608,20 @@ lb_admin_metrics(lb_admin_req_t *r)
  * from the title they set, their start from /proc/PID/stat. Without
  * /proc, only this process (whose start it knows). */
 static void
-lb_admin_metrics_processes(lb_admin_buf_t *out)
+lb_admin_metrics_processes(lb_admin_buf_t *out, bool uptime)
 {
     DIR            *d;
     long            tick;
     pid_t           master, pid, ppid;
     uint64_t        btime, start;
     struct dirent  *e;
+    uint64_t        now, v;
     char            kind[64], label[96];
+    const char     *family;
 
+    family = uptime ? "weir_process_uptime_seconds"
+                    : "weir_process_start_time_seconds";
+    now = (uint64_t) time(NULL);
     master = getppid();
     tick = sysconf(_SC_CLK_TCK);
     btime = lb_admin_boot_time();
@@ -324,10 +629,10 @@ lb_admin_metrics_processes(lb_admin_buf_t *out)
     d = (btime != 0 && tick > 0) ? opendir("/proc") : NULL;
 
     if (d == NULL) {
-        lb_admin_buf_printf(out, "weir_process_start_time_seconds"
-                            "{process=\"admin\",pid=\"%d\"} %llu\n",
-                            (int) getpid(),
-                            (unsigned long long) lb_admin_start_time);
+        v = (uint64_t) lb_admin_start_time;
+        lb_admin_buf_printf(out, "%s{process=\"admin\",pid=\"%d\"} %llu\n",
+                            family, (int) getpid(), (unsigned long long)
+                            (uptime ? (now > v ? now - v : 0) : v));
         return;
     }
 
@@ -353,11 +658,13 @@ lb_admin_metrics_processes(lb_admin_buf_t *out)
 
         snprintf(label, sizeof(label), "%d", (int) pid);
 
-        lb_admin_buf_printf(out, "weir_process_start_time_seconds");
+        v = btime + start / (uint64_t) tick;
+
+        lb_admin_buf_printf(out, "%s", family);
         lb_admin_label(out, "process", kind, true);
         lb_admin_label(out, "pid", label, false);
         lb_admin_buf_printf(out, "} %llu\n", (unsigned long long)
-                            (btime + start / (uint64_t) tick));
+                            (uptime ? (now > v ? now - v : 0) : v));
     }
 
     (void) closedir(d);
@@ -506,10 +813,10 @@ lb_admin_metric_head(lb_admin_buf_t *b, const char *name, const char *type,
 
 
 /* name{load_balancer="..",target_group="..",target="..",address="..",
- * target_id=".."[,status=".."]} */
+ * target_id=".."[,key="value"]} */
 static void
 lb_admin_metric_labels(lb_admin_buf_t *b, const char *name,
-    const lb_admin_mtarget_t *m, const char *status)
+    const lb_admin_mtarget_t *m, const char *key, const char *value)
 {
     const lb_target_t  *t;
 
@@ -517,12 +824,14 @@ lb_admin_metric_labels(lb_admin_buf_t *b, const char *name,
 
     lb_admin_buf_printf(b, "%s", name);
     lb_admin_label(b, "load_balancer", t->group->balancer->name, true);
+    lb_admin_label(b, "load_balancer_id", t->group->balancer->id, false);
     lb_admin_label(b, "target_group", t->group->name, false);
+    lb_admin_label(b, "target_group_id", t->group->id, false);
     lb_admin_label(b, "target", t->name, false);
-    lb_admin_label(b, "address", t->addr.text, false);
     lb_admin_label(b, "target_id", t->id, false);
-    if (status != NULL) {
-        lb_admin_label(b, "status", status, false);
+    lb_admin_label(b, "address", t->addr.text, false);
+    if (key != NULL) {
+        lb_admin_label(b, key, value, false);
     }
     lb_admin_buf_append(b, "}", 1);
 }
@@ -565,10 +874,6 @@ lb_admin_v_active(lb_admin_buf_t *b, const lb_admin_mtarget_t *m)
     lb_admin_buf_printf(b, "%llu",
                         (unsigned long long) lb_zone_target_active(m->zt));
 }
-
-
-
-
 
 
 static void

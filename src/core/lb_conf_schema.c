@@ -116,6 +116,16 @@ static const lb_conf_field_t  lb_conf_admin_fields[] = {
       .check = lb_conf_check_listen },
     { LB_F("token_file", LB_CONF_STRING, lb_admin_conf_t, token_file),
       .required = 1, .max = 4095, .allowed = "a file path" },
+    /* TLS on the admin listener: both or neither (lb_conf_admin_rule();
+     * the files are loaded by lb_admin_init_conf(), weir -t included) */
+    { LB_F("certificate", LB_CONF_STRING, lb_admin_conf_t, certificate),
+      .max = 4095, .allowed = "a file path (PEM certificate chain)" },
+    { LB_F("key", LB_CONF_STRING, lb_admin_conf_t, key),
+      .max = 4095, .allowed = "a file path (PEM private key)" },
+    /* GET /metrics without X-Auth-Token (a scraper without the token);
+     * every other route still needs it */
+    { LB_F("metrics_public", LB_CONF_BOOL, lb_admin_conf_t, metrics_public),
+      .has_def = 1, .def = 0 },
     { NULL }
 };
 
@@ -626,17 +636,30 @@ lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
 }
 
 
-/* DESIGN.md, safety: the token crosses the network in clear unless the
- * admin listener has TLS, which it has not yet: loopback only */
+/* DESIGN.md, safety: certificate and key go together; the token would
+ * cross the network in clear without TLS, so an admin.listen that is not
+ * loopback needs both (token_file is always required) */
 static void
 lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
 {
-    bool                        loopback;
+    bool                        loopback, crt, key;
     const uint8_t              *a6;
     lb_admin_conf_t            *admin;
     const struct sockaddr_in   *sin;
 
     admin = obj->data;
+
+    crt = lb_conf_written(obj, "certificate");
+    key = lb_conf_written(obj, "key");
+
+    if (crt && !key) {
+        lb_conf_error(cx, obj, "key", "missing; required with "
+                      "admin.certificate (both or neither)");
+
+    } else if (key && !crt) {
+        lb_conf_error(cx, obj, "certificate", "missing; required with "
+                      "admin.key (both or neither)");
+    }
 
     if (!lb_conf_ok(obj, "listen")) {
         return;
@@ -654,11 +677,13 @@ lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                        && a6[12] == 127);
     }
 
-    if (!loopback) {
-        lb_conf_error(cx, obj, "listen", "%s is not a loopback address; "
-                      "the admin API has no TLS yet and its token would "
+    if (!loopback && !(crt && key)) {
+        lb_conf_error(cx, obj, "listen", "%s is not a loopback address and "
+                      "the admin listener has no TLS: its token would "
                       "cross the network in clear; allowed: an address of "
-                      "127.0.0.0/8 or [::1]", lb_conf_quote(cx, admin->listen));
+                      "127.0.0.0/8 or [::1], or admin.certificate and "
+                      "admin.key with admin.token_file",
+                      lb_conf_quote(cx, admin->listen));
     }
 }
 

@@ -236,6 +236,10 @@ struct lb_load_balancer_s {
 typedef struct {
     char                  *listen;           /* "127.0.0.1:9090" */
     char                  *token_file;
+    char                  *certificate;      /* NULL: no TLS; with key */
+    char                  *key;
+    bool                   metrics_public;   /* GET /metrics without the
+                                                token */
     lb_sockaddr_t          addr;
     lb_conf_pos_t          pos;
 } lb_admin_conf_t;

@@ -18,6 +18,8 @@
 #ifndef LB_ZONE_H
 #define LB_ZONE_H
 
+#include <stddef.h>
+
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
 #include "lb_hash.h"
@@ -29,6 +31,7 @@
 #define LB_ZONE_MIN_SIZE       (64 * 1024)
 #define LB_ZONE_GROUP_ID_LEN   64     /* longest target group id */
 #define LB_ZONE_TABLE_NAME_LEN 64     /* longest table name */
+#define LB_ZONE_HTTP_CLASSES   5      /* response classes 1xx..5xx */
 
 #define LB_ZONE_HEALTH_STATES(X)     \
     X(UNKNOWN,    "UNKNOWN")         \
@@ -90,6 +93,12 @@ struct lb_zone_target_s {
     uint32_t            fall;
     uint16_t            cause;
     uint8_t             state;
+    /* check results and transitions: the checker only, read by the admin
+     * process with relaxed loads (they fill this cache line) */
+    uint64_t            checks_ok;
+    uint64_t            checks_failed;
+    uint64_t            went_up;      /* transitions to HEALTHY */
+    uint64_t            went_down;    /* transitions to UNHEALTHY */
 
     /* counters: every worker, atomics only, never a lock */
     uint64_t            active __attribute__((aligned(64)));
@@ -97,7 +106,16 @@ struct lb_zone_target_s {
     uint64_t            bytes_in;     /* from the target */
     uint64_t            bytes_out;    /* to the target */
     uint64_t            failures;     /* connects or requests that failed */
+    uint64_t            requests;     /* HTTP requests given to it */
+    uint64_t            responses[LB_ZONE_HTTP_CLASSES];  /* by class,
+                                         [0] 1xx .. [4] 5xx */
 } __attribute__((aligned(64)));
+
+/* the health and its check counters share one cache line, the traffic
+ * counters start the next */
+_Static_assert(offsetof(lb_zone_target_t, active)
+               - offsetof(lb_zone_target_t, health_seq) == 64,
+               "lb_zone_target_t: the health fields pass one cache line");
 
 /* the index at z->root; internal to lb_zone*.c */
 typedef struct {
@@ -271,6 +289,37 @@ static inline void
 lb_zone_target_failure(lb_zone_target_t *t)
 {
     __atomic_add_fetch(&t->failures, 1, __ATOMIC_RELAXED);
+}
+
+/* an HTTP request is given to t */
+static inline void
+lb_zone_target_request(lb_zone_target_t *t)
+{
+    __atomic_add_fetch(&t->requests, 1, __ATOMIC_RELAXED);
+}
+
+/* t answered with a final (or 101) status 100..599; others not counted */
+static inline void
+lb_zone_target_response(lb_zone_target_t *t, unsigned status)
+{
+    if (status >= 100 && status < 600) {
+        __atomic_add_fetch(&t->responses[status / 100 - 1], 1,
+                           __ATOMIC_RELAXED);
+    }
+}
+
+/* The checker (the single writer) after one check of t: ok or failed,
+ * and went (1: up, -1: down, 0: no transition). */
+static inline void
+lb_zone_target_checked(lb_zone_target_t *t, bool ok, int went)
+{
+    __atomic_add_fetch(ok ? &t->checks_ok : &t->checks_failed, 1,
+                       __ATOMIC_RELAXED);
+
+    if (went != 0) {
+        __atomic_add_fetch(went > 0 ? &t->went_up : &t->went_down, 1,
+                           __ATOMIC_RELAXED);
+    }
 }
 
 #endif /* LB_ZONE_H */

@@ -98,6 +98,45 @@ done:
 }
 
 
+lb_zone_gauge_t *
+lb_zone_gauge_find(lb_shm_zone_t *z, const char *name)
+{
+    size_t            len;
+    uint64_t          off;
+    lb_zone_table_t  *reg;
+    lb_zone_gauge_t  *g;
+    char              key[LB_ZONE_GAUGE_NAME_LEN + 1];
+
+    len = strlen(name);
+    if (len == 0 || len > LB_ZONE_GAUGE_NAME_LEN) {
+        return NULL;
+    }
+
+    memset(key, 0, sizeof(key));
+    memcpy(key, name, len);
+
+    reg = lb_zone_table_get(z, LB_ZONE_GAUGE_REGISTRY, sizeof(key),
+                            sizeof(uint64_t), LB_ZONE_GAUGE_MAX, false);
+    if (reg == NULL) {
+        return NULL;
+    }
+
+    if (lb_zone_lock(z) != LB_OK) {
+        return NULL;
+    }
+
+    g = NULL;
+
+    if (lb_zone_table_lookup(reg, key, sizeof(key), 0, 0, &off) == LB_OK) {
+        g = lb_shm_ptr(z, off);
+    }
+
+    lb_zone_unlock(z);
+
+    return g;
+}
+
+
 /* A slot for pid, under the zone lock. Every slot whose owner is dead
  * gives its share back (a worker killed with connections open never
  * counted them out) and becomes free; then pid takes its own old slot

@@ -33,6 +33,8 @@ typedef struct {
     uint32_t            nslots;       /* slots ever used, under the zone
                                          lock */
     uint32_t            pad;
+    uint64_t            entered;      /* ever counted in, atomic */
+    uint64_t            refused;      /* refused at the limit, atomic */
     lb_zone_gauge_slot_t  slots[LB_ZONE_GAUGE_SLOTS];
 } lb_zone_gauge_t;
 
@@ -46,6 +48,10 @@ typedef struct {
  * name is bad. */
 lb_zone_gauge_t *lb_zone_gauge_get(lb_shm_zone_t *z, const char *name,
     uint32_t *slot);
+
+/* The gauge `name` of zone z when it exists, else NULL; for readers (it
+ * takes no slot and creates nothing). Takes the zone lock. */
+lb_zone_gauge_t *lb_zone_gauge_find(lb_shm_zone_t *z, const char *name);
 
 /* Count one more unless that would pass limit (a negative limit is no
  * limit): true when counted, false (nothing changed) when the total is
@@ -71,9 +77,11 @@ lb_zone_gauge_enter(lb_zone_gauge_t *g, uint32_t slot, int64_t limit)
             __atomic_sub_fetch(&g->slots[slot].count, 1, __ATOMIC_RELAXED);
         }
 
+        __atomic_add_fetch(&g->refused, 1, __ATOMIC_RELAXED);
         return false;
     }
 
+    __atomic_add_fetch(&g->entered, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -92,6 +100,19 @@ static inline int64_t
 lb_zone_gauge_value(const lb_zone_gauge_t *g)
 {
     return __atomic_load_n(&g->total, __ATOMIC_RELAXED);
+}
+
+/* how many lb_zone_gauge_enter() counted in, and refused, ever */
+static inline uint64_t
+lb_zone_gauge_entered(const lb_zone_gauge_t *g)
+{
+    return __atomic_load_n(&g->entered, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+lb_zone_gauge_refused(const lb_zone_gauge_t *g)
+{
+    return __atomic_load_n(&g->refused, __ATOMIC_RELAXED);
 }
 
 #endif /* LB_ZONE_GAUGE_H */

@@ -12,8 +12,6 @@
 #include "lb_zone_gauge.h"
 
 static lb_listening_limit_t *lb_event_limit_lookup(lb_listening_t *ls);
-static void lb_event_limit_name(const lb_listener_t *lst, char *name,
-    size_t size);
 
 
 lb_listening_limit_t *
@@ -25,17 +23,18 @@ lb_event_limit_enter(lb_listening_t *ls, bool *refused)
     *refused = false;
     lst = ls->listener;
 
-    if (lst->connection_limit <= 0) {
-        return NULL;
-    }
-
     l = ls->limit.looked_up ? &ls->limit : lb_event_limit_lookup(ls);
 
     if (l == NULL || l->gauge == NULL) {
         return NULL;
     }
 
-    if (!lb_zone_gauge_enter(l->gauge, l->slot, lst->connection_limit)) {
+    /* every listener is counted (accepted, active, refused for /metrics);
+     * only a positive connection_limit refuses */
+    if (!lb_zone_gauge_enter(l->gauge, l->slot,
+                             lst->connection_limit > 0
+                             ? lst->connection_limit : -1))
+    {
         *refused = true;
         return NULL;
     }
@@ -85,7 +84,7 @@ lb_event_limit_lookup(lb_listening_t *ls)
 
 /* "conn:<listener id>"; a listener without an id (a configuration made
  * by hand in a test) is named by its address */
-static void
+void
 lb_event_limit_name(const lb_listener_t *lst, char *name, size_t size)
 {
     if (lst->id != NULL && strlen(lst->id) + 5 < size) {

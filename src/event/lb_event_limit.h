@@ -12,13 +12,19 @@
 #include "lb_zone_gauge.h"
 
 /* Admit one more client accepted on ls under its listener's
- * connection_limit. Returns the share to leave (lb_event_limit_leave())
- * when the client goes, or NULL when the listener has no limit or it
- * cannot be enforced (no zone, no room in it: logged once); *refused is
+ * connection_limit (every listener is counted: accepted, open and
+ * refused clients, for /metrics). Returns the share to leave
+ * (lb_event_limit_leave()) when the client goes, or NULL when it cannot
+ * be counted (no zone, no room in it: logged once); *refused is
  * set when the limit is reached: the caller closes the client. The first
  * call for ls looks its gauge up (taking the zone lock once). */
 lb_listening_limit_t *lb_event_limit_enter(lb_listening_t *ls,
     bool *refused);
+
+/* The name of lst's gauge in the zone (lb_zone_gauge_get()), into name
+ * of size bytes (LB_ZONE_GAUGE_NAME_LEN + 1 is enough): how the admin
+ * process finds a listener's counters. */
+void lb_event_limit_name(const lb_listener_t *lst, char *name, size_t size);
 
 /* One client counted by lb_event_limit_enter() has gone. */
 static inline void

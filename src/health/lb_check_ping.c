@@ -88,27 +88,34 @@ lb_check_ping_init(bool inet, bool inet6)
 {
     lb_int_t  rc;
 
-    lb_ping_inflight = calloc(LB_PING_NSEQ, sizeof(lb_health_check_t *));
+    /* again for a newer generation: only the families not open yet */
     if (lb_ping_inflight == NULL) {
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                     "calloc() of the echo table failed");
-        lb_ping_inet.failed = true;
-        lb_ping_inet6.failed = true;
-        return LB_ERROR;
-    }
+        lb_ping_inflight = calloc(LB_PING_NSEQ, sizeof(lb_health_check_t *));
+        if (lb_ping_inflight == NULL) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                         "calloc() of the echo table failed");
+            lb_ping_inet.failed = true;
+            lb_ping_inet6.failed = true;
+            return LB_ERROR;
+        }
 
-    lb_ping_id = (uint16_t) getpid();
-    lb_ping_cookie = (uint32_t) getpid() * 2654435761u
-                     ^ (uint32_t) time(NULL);
-    lb_ping_seq = (uint16_t) (lb_ping_cookie >> 16);
+        lb_ping_id = (uint16_t) getpid();
+        lb_ping_cookie = (uint32_t) getpid() * 2654435761u
+                         ^ (uint32_t) time(NULL);
+        lb_ping_seq = (uint16_t) (lb_ping_cookie >> 16);
+    }
 
     rc = LB_OK;
 
-    if (inet && lb_check_ping_open(&lb_ping_inet, AF_INET) != LB_OK) {
+    if (inet && lb_ping_inet.c == NULL
+        && lb_check_ping_open(&lb_ping_inet, AF_INET) != LB_OK)
+    {
         rc = LB_ERROR;
     }
 
-    if (inet6 && lb_check_ping_open(&lb_ping_inet6, AF_INET6) != LB_OK) {
+    if (inet6 && lb_ping_inet6.c == NULL
+        && lb_check_ping_open(&lb_ping_inet6, AF_INET6) != LB_OK)
+    {
         rc = LB_ERROR;
     }
 

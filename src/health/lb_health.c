@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lb_array.h"
+#include "lb_conf.h"
 #include "lb_conf_schema.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
@@ -19,9 +20,11 @@
 #include "lb_health_state.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_process.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_table.h"
+#include "lb_zone_gen.h"
 
 /* the first checks are spread over this many ms */
 #define LB_HEALTH_SPREAD         1000
@@ -36,7 +39,9 @@
 #define LB_HEALTH_TABLE_TTL      ((lb_msec_t) 1 << 50)
 #define LB_HEALTH_SETTINGS_TAG   ((uint64_t) 1 << 32)
 
-static lb_int_t lb_health_build(lb_cycle_t *cycle);
+static lb_int_t lb_health_build(lb_conf_t *conf, lb_shm_zone_t *zone);
+static void lb_health_apply(lb_cycle_t *cycle);
+static void lb_health_carry_over(lb_health_check_t *old, uint32_t nold);
 static lb_int_t lb_health_add_group(lb_shm_zone_t *z, lb_target_group_t *g,
     lb_zone_table_t *settings);
 static void lb_health_unmonitored(lb_shm_zone_t *z, lb_target_group_t *g);
@@ -54,7 +59,9 @@ static void lb_health_log_change(lb_health_check_t *hc,
 static lb_msec_t lb_health_jitter(lb_msec_t delay);
 static uint64_t lb_health_wall_msec(void);
 
-static lb_pool_t          *lb_health_pool;
+static lb_pool_t          *lb_health_pool;     /* checks; the conf of
+                                                  a generation taken up */
+static uint64_t            lb_health_generation;
 static lb_health_check_t  *lb_health_checks;
 static uint32_t            lb_health_nchecks;
 static uint32_t            lb_health_ngroups;
@@ -78,7 +85,9 @@ lb_health_init(lb_cycle_t *cycle, uint32_t slot)
     lb_health_rand = ((uint64_t) getpid() << 32) ^ lb_health_wall_msec()
                      ^ 0x9e3779b97f4a7c15ull;
 
-    if (lb_health_build(cycle) != LB_OK) {
+    lb_health_generation = cycle->generation;
+
+    if (lb_health_build(cycle->conf, cycle->zone) != LB_OK) {
         return LB_ERROR;
     }
 
@@ -112,18 +121,188 @@ lb_health_quit(lb_cycle_t *cycle, bool fast)
 }
 
 
+lb_int_t
+lb_health_loop(lb_cycle_t *cycle, lb_msec_t *wait)
+{
+    lb_unused(wait);
+
+    if (lb_apply) {
+        lb_apply = 0;
+        if (cycle->zone != NULL) {
+            lb_health_apply(cycle);
+        }
+    }
+
+    return LB_OK;
+}
+
+
+/* SIGUSR2: the master published a newer generation (target groups
+ * changed, lb_zone_gen.h). The checks are built again from it in this
+ * process: a target that stays keeps its next run (one whose check was
+ * running is checked again at once), a new one is checked within
+ * LB_HEALTH_SPREAD ms; its state is in the zone and stays. */
+static void
+lb_health_apply(lb_cycle_t *cycle)
+{
+    char               *text, **err;
+    size_t              len, i;
+    uint32_t            nold;
+    uint64_t            gen;
+    lb_pool_t          *pool, *old_pool;
+    lb_conf_t          *conf;
+    lb_array_t          errors;
+    lb_health_check_t  *old;
+
+    if (lb_zone_gen_published(cycle->zone) <= lb_health_generation) {
+        return;
+    }
+
+    text = lb_zone_gen_text(cycle->zone, &gen, &len);
+    if (text == NULL) {
+        return;
+    }
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+
+    if (pool == NULL
+        || lb_array_init(&errors, pool, 4, sizeof(char *)) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                     "out of memory for configuration generation %llu",
+                     (unsigned long long) gen);
+        goto failed;
+    }
+
+    conf = lb_conf_parse_string(pool, cycle->conf_file, text, len, &errors);
+
+    if (conf == NULL) {
+        err = errors.elts;
+        for (i = 0; i < errors.nelts; i++) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, 0, "%s", err[i]);
+        }
+        goto failed;
+    }
+
+    free(text);
+    text = NULL;
+
+    old = lb_health_checks;
+    nold = lb_health_nchecks;
+    old_pool = lb_health_pool;
+
+    lb_health_pool = pool;
+    lb_health_checks = NULL;
+    lb_health_nchecks = 0;
+    lb_health_ngroups = 0;
+
+    if (lb_health_build(conf, cycle->zone) != LB_OK) {
+        /* out of memory: the old checks go on */
+        lb_health_pool = old_pool;
+        lb_health_checks = old;
+        lb_health_nchecks = nold;
+        goto failed;
+    }
+
+    if ((lb_health_inet || lb_health_inet6)
+        && lb_check_ping_init(lb_health_inet, lb_health_inet6) != LB_OK)
+    {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                     "PING checks of the new generation cannot open their "
+                     "sockets here: a reload (weir -s reload) starts a "
+                     "checker that can");
+    }
+
+    lb_health_carry_over(old, nold);
+
+    /* the old checks and the conf they pointed into (none the first
+     * time: that one is the cycle's) */
+    lb_destroy_pool(old_pool);
+
+    lb_health_generation = gen;
+    lb_zone_gen_running(cycle->zone, LB_PROC_HEALTH, 0, gen);
+
+    lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                 "configuration generation %llu taken up: checking %u "
+                 "target%s of %u target group%s", (unsigned long long) gen,
+                 lb_health_nchecks, lb_health_nchecks == 1 ? "" : "s",
+                 lb_health_ngroups, lb_health_ngroups == 1 ? "" : "s");
+    return;
+
+failed:
+
+    free(text);
+
+    if (pool != NULL && pool != lb_health_pool) {
+        lb_destroy_pool(pool);
+    }
+}
+
+
+/* Stop the old checks and schedule the new ones: a target checked before
+ * (the same zone record) keeps the time of its next check, unless its
+ * check was running (then at once); the others are spread as at start. */
+static void
+lb_health_carry_over(lb_health_check_t *old, uint32_t nold)
+{
+    uint32_t            i, j, n, maxid;
+    lb_msec_t          *next;
+    lb_health_check_t  *hc;
+
+    maxid = 0;
+    for (i = 0; i < lb_health_nchecks; i++) {
+        maxid = lb_max(maxid, lb_health_checks[i].zt->id);
+    }
+
+    /* next[id]: when the old check of record id runs next, + 1 (0: none) */
+    next = calloc((size_t) maxid + 1, sizeof(lb_msec_t));
+
+    for (j = 0; j < nold; j++) {
+        hc = &old[j];
+
+        if (hc->running) {
+            (void) hc->ops->abort(hc);
+            hc->running = 0;
+
+        } else if (next != NULL && hc->ev.timer_set
+                   && hc->zt->id <= maxid)
+        {
+            next[hc->zt->id] = hc->ev.timer.key + 1;
+        }
+
+        if (hc->ev.timer_set) {
+            lb_event_del_timer(&hc->ev);
+        }
+    }
+
+    for (i = 0, n = 0; i < lb_health_nchecks; i++) {
+        hc = &lb_health_checks[i];
+
+        if (next != NULL && next[hc->zt->id] != 0) {
+            lb_event_add_timer(&hc->ev,
+                               next[hc->zt->id] - 1 > lb_current_msec
+                               ? next[hc->zt->id] - 1 - lb_current_msec : 0);
+            continue;
+        }
+
+        lb_event_add_timer(&hc->ev, (lb_msec_t) n++ * LB_HEALTH_SPREAD
+                                    / lb_health_nchecks);
+    }
+
+    free(next);
+}
+
+
 /* One check per target of every group with a health monitor; the targets
  * of groups without one are marked healthy in the zone. */
 static lb_int_t
-lb_health_build(lb_cycle_t *cycle)
+lb_health_build(lb_conf_t *conf, lb_shm_zone_t *zone)
 {
     uint32_t            i, j, n;
-    lb_conf_t          *conf;
     lb_load_balancer_t *b;
     lb_target_group_t  *g;
     lb_zone_table_t    *settings;
 
-    conf = cycle->conf;
     n = 0;
 
     for (i = 0; i < conf->nbalancers; i++) {
@@ -147,7 +326,7 @@ lb_health_build(lb_cycle_t *cycle)
     settings = NULL;
 
     if (n != 0) {
-        settings = lb_zone_table_get(cycle->zone, LB_HEALTH_TABLE,
+        settings = lb_zone_table_get(zone, LB_HEALTH_TABLE,
                                      sizeof(uint32_t), sizeof(uint64_t),
                                      LB_HEALTH_TABLE_SIZE, true);
         if (settings == NULL) {
@@ -164,11 +343,11 @@ lb_health_build(lb_cycle_t *cycle)
             g = &b->target_groups[j];
 
             if (g->health_monitor == NULL) {
-                lb_health_unmonitored(cycle->zone, g);
+                lb_health_unmonitored(zone, g);
                 continue;
             }
 
-            if (lb_health_add_group(cycle->zone, g, settings) != LB_OK) {
+            if (lb_health_add_group(zone, g, settings) != LB_OK) {
                 return LB_ERROR;
             }
         }
@@ -478,6 +657,9 @@ lb_health_check_done(lb_health_check_t *hc, bool ok, lb_health_cause_e cause,
                                    lb_health_wall_msec());
 
     lb_zone_target_health_set(hc->zt, &h);
+    lb_zone_target_checked(hc->zt, ok, change == LB_HEALTH_WENT_UP ? 1
+                                       : change == LB_HEALTH_WENT_DOWN ? -1
+                                       : 0);
 
     if (lb_log.level >= LB_LOG_DEBUG) {
         lb_log_debug(&lb_log, "%s check of target %s (port %u) of group %s: "

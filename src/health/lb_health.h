@@ -29,6 +29,10 @@
 lb_int_t lb_health_init(lb_cycle_t *cycle, uint32_t slot);
 lb_int_t lb_health_quit(lb_cycle_t *cycle, bool fast);
 
+/* The checker's loop hook: on SIGUSR2 it takes up the generation the
+ * master published (lb_zone_gen.h), rebuilding its checks in place. */
+lb_int_t lb_health_loop(lb_cycle_t *cycle, lb_msec_t *wait);
+
 /* A health-check source address of a balancer (SPEC.md section 6,
  * health_check_ips, listed per subnet): checks of its targets in subnet_id
  * leave from addr (port 0). subnet_id NULL: for targets of any subnet. */

@@ -110,7 +110,8 @@ lb_int_t lb_check_http_request(lb_health_check_t *hc, lb_pool_t *pool);
 
 /* ICMP: open the sockets PING checks need (before privileges are
  * dropped). LB_OK, or LB_ERROR (logged): PING checks then fail with
- * LB_HEALTH_NO_ICMP_SOCKET. */
+ * LB_HEALTH_NO_ICMP_SOCKET. Called again for a newer generation, it
+ * opens only the families not open yet. */
 lb_int_t lb_check_ping_init(bool inet, bool inet6);
 
 #endif /* LB_HEALTH_CHECK_H */

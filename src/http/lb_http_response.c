@@ -67,6 +67,10 @@ lb_http_response_head_done(lb_http_session_t *s)
     s->status = s->resp.code;
     s->resp_head_done = 1;
 
+    if (s->peer != NULL && s->peer->bp->zone != NULL) {
+        lb_zone_target_response(s->peer->bp->zone, s->resp.code);
+    }
+
     lb_http_sticky_learn(s);
 
     if (s->resp.code == 101) {

@@ -103,6 +103,10 @@ lb_http_upstream_start(lb_http_session_t *s)
     s->peer = p;
     s->target_text = p->bp->target->addr.text;
 
+    if (p->bp->zone != NULL) {
+        lb_zone_target_request(p->bp->zone);
+    }
+
     s->upstream = lb_http_idle_get(p, s->sni_hash);
 
     if (s->upstream != NULL) {

@@ -51,6 +51,7 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .parent_death = SIGTERM,
         .tick = LB_HEALTH_TICK,
         .init = lb_health_init,
+        .loop = lb_health_loop,
         .quit = lb_health_quit,
     },
 

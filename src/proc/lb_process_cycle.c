@@ -35,7 +35,8 @@ static void lb_set_alarm(lb_msec_t ms);
 static bool lb_is_old_generation(lb_process_t *p, void *arg);
 static bool lb_is_old_checker(lb_process_t *p, void *arg);
 static bool lb_is_old_admin(lb_process_t *p, void *arg);
-static bool lb_is_serving_worker(lb_process_t *p, void *arg);
+static bool lb_is_serving(lb_process_t *p, void *arg);
+static void lb_adopt_generation(lb_cycle_t *cycle);
 static void lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle,
     uint64_t request, bool api);
 static void lb_master_apply(lb_cycle_t **cyclep);
@@ -299,6 +300,7 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     }
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
+    lb_zone_gen_count(cycle->zone, false);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu is running",
@@ -377,12 +379,14 @@ lb_master_apply(lb_cycle_t **cyclep)
     lb_cycle = cycle;
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
+    lb_zone_gen_count(cycle->zone, true);
 
-    /* workers spawned from now on start with it; the running ones are
-     * told; the checker is replaced (its state is in the zone) */
-    lb_signal_children(SIGUSR2, lb_is_serving_worker, NULL);
-    lb_signal_children(SIGTERM, lb_is_old_checker, cycle);
-    lb_start_health(cycle);
+    /* children spawned from now on start with it; the workers and the
+     * checker running are told and take it up themselves; every serving
+     * child counts as one of this generation (respawned with it if it
+     * dies, told to go by the next reload) */
+    lb_adopt_generation(cycle);
+    lb_signal_children(SIGUSR2, lb_is_serving, NULL);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu (changes of the admin API) "
@@ -391,11 +395,32 @@ lb_master_apply(lb_cycle_t **cyclep)
 }
 
 
-/* a worker that was not told to exit */
-static bool
-lb_is_serving_worker(lb_process_t *p, void *arg)
+/* Every child not told to exit runs cycle's generation from now on (the
+ * workers and the checker once they took it up; the admin process made
+ * it): respawned with it if it dies, told to go by the next reload. What
+ * it may still use of older generations is kept by p->spawned. */
+static void
+lb_adopt_generation(lb_cycle_t *cycle)
 {
-    return p->type == LB_PROC_WORKER && !p->exiting;
+    int            i;
+    lb_process_t  *p;
+
+    for (i = 0; i < lb_last_process; i++) {
+        p = &lb_processes[i];
+
+        if (p->pid != -1 && !p->exited && !p->exiting) {
+            p->generation = cycle->generation;
+        }
+    }
+}
+
+
+/* a worker or the checker not told to exit (the admin process made the
+ * change: it is not told) */
+static bool
+lb_is_serving(lb_process_t *p, void *arg)
+{
+    return p->type != LB_PROC_ADMIN && !p->exiting;
 }
 
 
@@ -487,7 +512,7 @@ lb_zone_collect(lb_cycle_t *cycle)
 
     for (i = 0; i < lb_last_process; i++) {
         if (lb_processes[i].pid != -1 && !lb_processes[i].exited
-            && lb_processes[i].generation < cycle->generation)
+            && lb_processes[i].spawned < cycle->generation)
         {
             return;
         }

@@ -54,6 +54,7 @@ lb_spawn_process(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
     p->type = type;
     p->slot = slot;
     p->generation = cycle->generation;
+    p->spawned = cycle->generation;
     p->started = lb_current_msec;
     p->exiting = 0;
     p->exited = 0;

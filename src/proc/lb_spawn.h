@@ -16,7 +16,11 @@ typedef struct {
     pid_t              pid;          /* -1: free slot */
     lb_proc_type_e     type;
     uint32_t           slot;         /* worker slot */
-    uint64_t           generation;   /* cycle generation it runs */
+    uint64_t           generation;   /* cycle generation it runs (a
+                                        change taken up live moves it) */
+    uint64_t           spawned;      /* the generation it started with:
+                                        it may use shared records retired
+                                        since, until it exits */
     lb_msec_t          started;
     unsigned           exiting:1;    /* told to quit or terminate */
     unsigned           exited:1;

@@ -385,7 +385,7 @@ test_admin(void **state)
     lbt_errors("admin: {}\n",
                "1:8: admin.token_file: missing; required", NULL);
 
-    /* listen defaults to loopback, and must stay there (no TLS yet) */
+    /* listen defaults to loopback, and must stay there without TLS */
     c = lbt_ok("admin: { token_file: t }\n");
     assert_string_equal(c->admin->addr.text, "127.0.0.1:9090");
 
@@ -396,17 +396,36 @@ test_admin(void **state)
                "\n");
     assert_int_equal(c->admin->addr.sa.ss_family, AF_INET6);
 
+#define LBT_ADMIN_TLS_RULE                                                  \
+    " is not a loopback address and the admin listener has no TLS: its "   \
+    "token would cross the network in clear; allowed: an address of "      \
+    "127.0.0.0/8 or [::1], or admin.certificate and admin.key with "       \
+    "admin.token_file"
+
     lbt_error("admin: { token_file: t, listen: \"192.0.2.1:9090\" }\n",
-              "1:33: admin.listen: \"192.0.2.1:9090\" is not a loopback "
-              "address; the admin API has no TLS yet and its token would "
-              "cross the network in clear; allowed: an address of "
-              "127.0.0.0/8 or [::1]");
+              "1:33: admin.listen: \"192.0.2.1:9090\"" LBT_ADMIN_TLS_RULE);
 
     lbt_error("admin: { token_file: t, listen: \"[::]:9090\" }\n",
-              "1:33: admin.listen: \"[::]:9090\" is not a loopback "
-              "address; the admin API has no TLS yet and its token would "
-              "cross the network in clear; allowed: an address of "
-              "127.0.0.0/8 or [::1]");
+              "1:33: admin.listen: \"[::]:9090\"" LBT_ADMIN_TLS_RULE);
+
+    /* with TLS (both files) any address; the files are loaded later, by
+     * lb_admin_init_conf() */
+    c = lbt_ok("admin: { token_file: t, listen: \"0.0.0.0:9090\", "
+               "certificate: c.pem, key: k.pem }\n");
+    assert_string_equal(c->admin->certificate, "c.pem");
+    assert_string_equal(c->admin->key, "k.pem");
+    assert_false(c->admin->metrics_public);
+
+    lbt_errors("admin: { token_file: t, listen: \"[::]:9090\", "
+              "key: k.pem }\n",
+              "1:8: admin.certificate: missing; required with admin.key "
+              "(both or neither)",
+              "1:33: admin.listen: \"[::]:9090\"" LBT_ADMIN_TLS_RULE,
+              NULL);
+
+    c = lbt_ok("admin: { token_file: t, metrics_public: true }\n");
+    assert_true(c->admin->metrics_public);
+    assert_null(c->admin->certificate);
 
 #define LBT_LISTEN_ERR(v, col)                                              \
     lbt_error("admin: { token_file: t, listen: " v " }\n",                 \
@@ -532,6 +551,33 @@ test_yaml_syntax(void **state)
               "is one document");
     lbt_error("daemon: *nothing\n",
               "1:9: syntax error: alias to an undefined anchor");
+}
+
+
+/* issue 13 defect 1: an alias inside the node its anchor names shared a
+ * chain of children that was still growing (the walker sized arrays from
+ * n and followed the chain: a heap overflow in weir -t and in a master
+ * reloading such a file); it is refused */
+static void
+test_alias_open(void **state)
+{
+    (void) state;
+
+    lbt_error("load_balancers: &L\n"
+              "  - name: first-lb\n"
+              "    type: NLB\n"
+              "    address: 127.0.0.1\n"
+              "  - name: second-lb\n"
+              "    type: NLB\n"
+              "    address: 127.0.0.2\n"
+              "    listeners: *L\n",
+              "8:16: syntax error: alias *L is inside what its anchor &L "
+              "(line 1) names: an alias must come after the end of what it "
+              "repeats");
+    lbt_error("a: &M { b: { c: *M } }\n",
+              "1:17: syntax error: alias *M is inside what its anchor &M "
+              "(line 1) names: an alias must come after the end of what it "
+              "repeats");
 }
 
 
@@ -932,6 +978,7 @@ main(void)
         lbt_test(test_yaml_syntax),
         lbt_test(test_anchors),
         lbt_test(test_alias_bomb),
+        lbt_test(test_alias_open),
         lbt_test(test_many_errors_at_once),
         lbt_test(test_ids_generated),
         lbt_test(test_ids_written),

@@ -354,6 +354,67 @@ test_health(void **state)
 }
 
 
+/* The counters /metrics reads that a process adds to with one atomic:
+ * HTTP requests and responses by class, check results and transitions;
+ * and they do not disturb the health copy beside them. */
+static void
+test_http_and_check_counters(void **state)
+{
+    unsigned           i;
+    lb_zone_health_t   h, r;
+    lb_zone_target_t  *t;
+
+    t = lb_zone_target_get(z, "g", addr("127.0.0.1", 9002), true);
+    assert_non_null(t);
+
+    for (i = 0; i < 7; i++) {
+        lb_zone_target_request(t);
+    }
+    lb_zone_target_response(t, 101);
+    lb_zone_target_response(t, 200);
+    lb_zone_target_response(t, 204);
+    lb_zone_target_response(t, 302);
+    lb_zone_target_response(t, 404);
+    lb_zone_target_response(t, 503);
+    lb_zone_target_response(t, 599);
+    lb_zone_target_response(t, 99);      /* not a status: not counted */
+    lb_zone_target_response(t, 600);
+    lb_zone_target_response(t, 0);
+
+    assert_int_equal(lb_zone_counter_get(&t->requests), 7);
+    assert_int_equal(lb_zone_counter_get(&t->responses[0]), 1);
+    assert_int_equal(lb_zone_counter_get(&t->responses[1]), 2);
+    assert_int_equal(lb_zone_counter_get(&t->responses[2]), 1);
+    assert_int_equal(lb_zone_counter_get(&t->responses[3]), 1);
+    assert_int_equal(lb_zone_counter_get(&t->responses[4]), 2);
+
+    memset(&h, 0, sizeof(h));
+    h.state = LB_ZONE_HEALTHY;
+    h.rise = 3;
+    lb_zone_target_health_set(t, &h);
+
+    lb_zone_target_checked(t, true, 1);
+    lb_zone_target_checked(t, true, 0);
+    lb_zone_target_checked(t, false, 0);
+    lb_zone_target_checked(t, false, -1);
+    lb_zone_target_checked(t, true, 1);
+
+    assert_int_equal(lb_zone_counter_get(&t->checks_ok), 3);
+    assert_int_equal(lb_zone_counter_get(&t->checks_failed), 2);
+    assert_int_equal(lb_zone_counter_get(&t->went_up), 2);
+    assert_int_equal(lb_zone_counter_get(&t->went_down), 1);
+
+    assert_int_equal(lb_zone_target_health_get(t, &r), LB_OK);
+    assert_int_equal(r.state, LB_ZONE_HEALTHY);
+    assert_int_equal(r.rise, 3);
+
+    /* the health line and the traffic lines stay apart */
+    assert_int_equal(offsetof(lb_zone_target_t, health_seq) % 64, 0);
+    assert_int_equal(offsetof(lb_zone_target_t, active) % 64, 0);
+    assert_int_equal(sizeof(lb_zone_target_t) % 64, 0);
+}
+
+
 /* Health written by one process (the checker) is read by another while
  * it changes: every copy read is one that was written. */
 static void
@@ -924,6 +985,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ipv6_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_and_check_counters, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_health_across_fork, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_counters_across_fork, setup,

@@ -97,6 +97,49 @@ test_limit(void **state)
 }
 
 
+/* what /metrics reads: clients counted in and refused, ever, and a
+ * lookup by name that neither creates a gauge nor takes a slot */
+static void
+test_counters_and_find(void **state)
+{
+    int               i;
+    uint32_t          s;
+    lb_zone_gauge_t  *g;
+
+    assert_null(lb_zone_gauge_find(z, "conn:counted"));
+
+    g = lb_zone_gauge_get(z, "conn:counted", &s);
+    assert_non_null(g);
+    assert_ptr_equal(lb_zone_gauge_find(z, "conn:counted"), g);
+    assert_int_equal(g->nslots, 1);
+    assert_null(lb_zone_gauge_find(z, "conn:count"));
+    assert_null(lb_zone_gauge_find(z, ""));
+
+    for (i = 0; i < 2; i++) {
+        assert_true(lb_zone_gauge_enter(g, s, 2));
+    }
+    assert_false(lb_zone_gauge_enter(g, s, 2));
+    lb_zone_gauge_leave(g, s);
+    assert_true(lb_zone_gauge_enter(g, s, 2));
+    assert_false(lb_zone_gauge_enter(g, s, 2));
+    assert_false(lb_zone_gauge_enter(g, s, 2));
+
+    assert_int_equal(lb_zone_gauge_entered(g), 3);
+    assert_int_equal(lb_zone_gauge_refused(g), 3);
+    assert_int_equal(lb_zone_gauge_value(g), 2);
+
+    /* unlimited: counted, never refused */
+    for (i = 0; i < 10; i++) {
+        assert_true(lb_zone_gauge_enter(g, s, -1));
+    }
+    assert_int_equal(lb_zone_gauge_entered(g), 13);
+    assert_int_equal(lb_zone_gauge_refused(g), 3);
+
+    /* the reader took no slot */
+    assert_int_equal(g->nslots, 1);
+}
+
+
 /* a child counts in and dies without counting out; the next process to
  * take the gauge drops what the dead one held */
 static void
@@ -248,6 +291,8 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_and_find, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_dead_share_dropped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_all_dead_dropped, setup,
