@@ -280,6 +280,17 @@ is($api->('GET', "$TG/$tg_id")->{status}, 404, 'gone at once');
 unlike(file_bytes($file), qr/\Q$tg_id\E/, 'and from the file');
 file_ok('the group deleted');
 
+# load_balancer_id null with one balancer: that one (not a crash)
+$r = $api->('POST', $TG, { target_group => {
+    load_balancer_id => undef, name => 'null-lb-tg', protocol => 'TCP' } });
+is($r->{status}, 201, 'load_balancer_id null with one balancer: 201')
+    or diag(explain($r));
+is($r->{json}{target_group}{load_balancer_id}, $lb_id, 'in that balancer');
+ok(settled("$TG/$r->{json}{target_group}{id}"), 'ACTIVE');
+is($api->('DELETE', "$TG/$r->{json}{target_group}{id}")->{status}, 204,
+   'deleted again');
+ok(settled("$L/$lb_id"), 'ACTIVE');
+
 # --- a listener created and deleted ---
 
 my $lp3 = free_port();

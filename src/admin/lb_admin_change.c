@@ -395,32 +395,72 @@ lb_admin_answer(lb_admin_change_t *ch, unsigned status, const char *key,
 void
 lb_admin_show_balancer(lb_admin_change_t *ch, lb_json_t *j, const char *id)
 {
-    lb_admin_json_balancer(j, "load_balancer", ch->r->cycle,
-                           lb_admin_find_lb(ch->result, id));
+    lb_load_balancer_t  *o;
+
+    /* it was just written: not finding it would be a bug, answered as
+     * null rather than with a crash */
+    o = lb_admin_find_lb(ch->result, id);
+
+    if (o == NULL) {
+        lb_json_null(j, "load_balancer");
+        return;
+    }
+
+    lb_admin_json_balancer(j, "load_balancer", ch->r->cycle, o);
 }
 
 
 void
 lb_admin_show_listener(lb_admin_change_t *ch, lb_json_t *j, const char *id)
 {
-    lb_admin_json_listener(j, "listener", ch->r->cycle,
-                           lb_admin_find_listener(ch->result, id));
+    lb_listener_t  *o;
+
+    /* it was just written: not finding it would be a bug, answered as
+     * null rather than with a crash */
+    o = lb_admin_find_listener(ch->result, id);
+
+    if (o == NULL) {
+        lb_json_null(j, "listener");
+        return;
+    }
+
+    lb_admin_json_listener(j, "listener", ch->r->cycle, o);
 }
 
 
 void
 lb_admin_show_group(lb_admin_change_t *ch, lb_json_t *j, const char *id)
 {
-    lb_admin_json_group(j, "target_group", ch->r->cycle,
-                        lb_admin_find_group(ch->result, id));
+    lb_target_group_t  *o;
+
+    /* it was just written: not finding it would be a bug, answered as
+     * null rather than with a crash */
+    o = lb_admin_find_group(ch->result, id);
+
+    if (o == NULL) {
+        lb_json_null(j, "target_group");
+        return;
+    }
+
+    lb_admin_json_group(j, "target_group", ch->r->cycle, o);
 }
 
 
 void
 lb_admin_show_monitor(lb_admin_change_t *ch, lb_json_t *j, const char *id)
 {
-    lb_admin_json_monitor(j, "health_monitor", ch->r->cycle,
-                          lb_admin_find_monitor(ch->result, id));
+    lb_target_group_t  *o;
+
+    /* it was just written: not finding it would be a bug, answered as
+     * null rather than with a crash */
+    o = lb_admin_find_monitor(ch->result, id);
+
+    if (o == NULL) {
+        lb_json_null(j, "health_monitor");
+        return;
+    }
+
+    lb_admin_json_monitor(j, "health_monitor", ch->r->cycle, o);
 }
 
 
@@ -706,6 +746,10 @@ lb_admin_find_lb(lb_conf_t *c, const char *id)
 {
     uint32_t  b;
 
+    if (id == NULL) {
+        return NULL;
+    }
+
     for (b = 0; c != NULL && b < c->nbalancers; b++) {
         if (c->balancers[b].id != NULL
             && strcmp(c->balancers[b].id, id) == 0)
@@ -723,6 +767,10 @@ lb_admin_find_listener(lb_conf_t *c, const char *id)
 {
     uint32_t             b, i;
     lb_load_balancer_t  *lb;
+
+    if (id == NULL) {
+        return NULL;
+    }
 
     for (b = 0; c != NULL && b < c->nbalancers; b++) {
         lb = &c->balancers[b];
@@ -745,6 +793,10 @@ lb_admin_find_group(lb_conf_t *c, const char *id)
     uint32_t             b, i;
     lb_load_balancer_t  *lb;
 
+    if (id == NULL) {
+        return NULL;
+    }
+
     for (b = 0; c != NULL && b < c->nbalancers; b++) {
         lb = &c->balancers[b];
         for (i = 0; i < lb->ntarget_groups; i++) {
@@ -766,6 +818,10 @@ lb_admin_find_monitor(lb_conf_t *c, const char *id)
     uint32_t             b, i;
     lb_target_group_t   *g;
     lb_load_balancer_t  *lb;
+
+    if (id == NULL) {
+        return NULL;
+    }
 
     for (b = 0; c != NULL && b < c->nbalancers; b++) {
         lb = &c->balancers[b];

@@ -25,6 +25,9 @@
 #include "lb_palloc.h"
 
 
+static void lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf,
+    unsigned status, const char *id);
+
 /* --- load balancers --- */
 
 void
@@ -253,7 +256,8 @@ lb_admin_listener_create(lb_admin_req_t *r)
         goto done;
     }
 
-    b = given ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
+    /* none (or null) with one balancer: that one */
+    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
     if (b == NULL) {
         lb_admin_error(r, 404, "load balancer %s not found", lb_id);
         goto done;
@@ -502,7 +506,8 @@ lb_admin_group_create(lb_admin_req_t *r)
         goto done;
     }
 
-    b = given ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
+    /* none (or null) with one balancer: that one */
+    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
     if (b == NULL) {
         lb_admin_error(r, 404, "load balancer %s not found", lb_id);
         goto done;
@@ -762,18 +767,7 @@ lb_admin_member_create(lb_admin_req_t *r)
     }
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_json_t  j;
-
-        /* the member's group in the new configuration */
-        g = lb_admin_find_group(ch.result, r->params[0]);
-        r->status = 201;
-        lb_admin_buf_reset(r->body);
-        lb_json_init(&j, r->body);
-        lb_json_object(&j, NULL);
-        lb_admin_json_member(&j, "member", r->cycle,
-                             lb_admin_find_member(g, nt->id),
-                             lb_weight_converted_total(g));
-        lb_json_object_end(&j);
+        lb_admin_answer_member(r, ch.result, 201, nt->id);
     }
 
 done:
@@ -853,7 +847,7 @@ lb_admin_members_replace(lb_admin_req_t *r)
     lb_json_init(&j, r->body);
     lb_json_object(&j, NULL);
     lb_json_array(&j, "members");
-    for (i = 0; i < g->ntargets; i++) {
+    for (i = 0; g != NULL && i < g->ntargets; i++) {
         lb_admin_json_member(&j, NULL, r->cycle, &g->targets[i],
                              lb_weight_converted_total(g));
     }
@@ -871,7 +865,6 @@ lb_admin_member_update(lb_admin_req_t *r)
 {
     u_char             *merged;
     size_t              len;
-    lb_json_t           j;
     lb_target_t        *t, *nt;
     lb_admin_buf_t      base;
     lb_admin_body_t     body;
@@ -951,16 +944,7 @@ lb_admin_member_update(lb_admin_req_t *r)
         goto done;
     }
 
-    g = lb_admin_find_group(ch.result, r->params[0]);
-
-    r->status = 200;
-    lb_admin_buf_reset(r->body);
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-    lb_admin_json_member(&j, "member", r->cycle,
-                         lb_admin_find_member(g, r->params[1]),
-                         lb_weight_converted_total(g));
-    lb_json_object_end(&j);
+    lb_admin_answer_member(r, ch.result, 200, r->params[1]);
 
 done:
 
@@ -1207,4 +1191,33 @@ lb_admin_monitor_delete(lb_admin_req_t *r)
 done:
 
     lb_admin_end(&ch);
+}
+
+
+/* {"member": {...}} of the member id of the group r->params[0] in conf
+ * (null if it is not there: a bug, not worth a crash) */
+static void
+lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf, unsigned status,
+    const char *id)
+{
+    lb_json_t           j;
+    lb_target_t        *t;
+    lb_target_group_t  *g;
+
+    g = lb_admin_find_group(conf, r->params[0]);
+    t = lb_admin_find_member(g, id);
+
+    r->status = status;
+    lb_admin_buf_reset(r->body);
+    lb_json_init(&j, r->body);
+    lb_json_object(&j, NULL);
+
+    if (t != NULL) {
+        lb_admin_json_member(&j, "member", r->cycle, t,
+                             lb_weight_converted_total(g));
+    } else {
+        lb_json_null(&j, "member");
+    }
+
+    lb_json_object_end(&j);
 }
