@@ -29,6 +29,7 @@
 
 #include "lb_admin.h"
 #include "lb_admin_json.h"
+#include "lb_admin_write.h"
 #include "lb_admin_route.h"
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
@@ -190,7 +191,7 @@ lb_admin_metrics(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
     z = r->cycle->zone;
     out = r->body;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
