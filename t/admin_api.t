@@ -299,9 +299,9 @@ is($j->{error}{message},
 ($j, $r) = api('/api/v1/nothing');
 is($r->{status}, 404, 'an unknown route with the token is 404');
 is($j->{error}{code}, 404, 'as a JSON error');
-$r = request('DELETE', "$TG/$ID->{'app-tg'}", token => $TOKEN);
+$r = request('POST', "$TG/$ID->{'app-tg'}", token => $TOKEN);
 is($r->{status}, 405, 'a method the route does not serve is 405');
-is($r->{headers}{allow}, 'GET', 'with Allow');
+is($r->{headers}{allow}, 'GET, PUT, DELETE', 'with Allow');
 
 # --- members and weight ratios (SPEC.md section 4) ---
 

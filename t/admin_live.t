@@ -72,7 +72,7 @@ my $r = $api->('POST', $TG, { target_group => {
         { name => 'm-1', address => '127.0.0.1', protocol_port => 0 + $b[0]{port} },
         { name => 'm-2', address => '127.0.0.1', protocol_port => 0 + $b[1]{port} },
     ],
-    health_monitor => { type => 'HTTP', delay => 1, timeout => 1,
+    health_monitor => { type => 'HTTP', delay => 2, timeout => 1,
                         max_retries => 1, max_retries_down => 1,
                         url_path => '/' },
 } });

@@ -272,6 +272,7 @@ for my $f (qw(weir_target_active_connections weir_target_connections_total
               weir_listener_rejected_connections_total
               weir_listener_connection_limit
               weir_config_generation weir_config_oldest_running_generation
+              weir_reloads_total weir_live_changes_total
               weir_process_start_time_seconds
               weir_process_uptime_seconds)) {
     ok($families{$f}, "family $f");
@@ -486,6 +487,13 @@ is(sum($m4, 'weir_target_health_up', %want), 0, 'health_up 0');
 
 my ($err4) = parse($last_text);
 is($err4, undef, 'the last scrape parses strictly too');
+
+# a reload is counted (the new admin process reads the same zone)
+is(sum($m4, 'weir_reloads_total'), 0, 'no reload yet');
+$w->signal('HUP');
+my $m5;
+ok(wait_for(sub { $m5 = scrape(); $m5 && sum($m5, 'weir_reloads_total') == 1 }, 15),
+   'weir_reloads_total counts a reload');
 
 $w->stop;
 stop_server($b1);

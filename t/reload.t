@@ -134,6 +134,20 @@ $after{ exchange("bad-$_") // 'FAIL' }++ for 1 .. 20;
 is_deeply([sort keys %after], [sort keys %want],
           'old configuration still serves after a failed reload');
 
+# issue 13 defect 1: an alias inside what its anchor names crashed the
+# master on HUP; it is refused like any other error
+$w->write_config("load_balancers: &L\n  - name: reload-lb\n    type: NLB\n"
+                 . "    address: 127.0.0.1\n    listeners: *L\n");
+my $refused = () = $w->log_text =~ /reload failed/g;
+$w->signal('HUP');
+ok(wait_for(sub { my $n = () = $w->log_text =~ /reload failed/g; $n > $refused }, 10),
+   'a recursive alias is refused on HUP');
+like($w->log_text, qr/alias \*L is inside what its anchor &L/, 'the log says why');
+ok(kill(0, $w->pid), 'the master is alive');
+my %alive;
+$alive{ exchange("alias-$_") // 'FAIL' }++ for 1 .. 10;
+is_deeply([sort keys %alive], [sort keys %want], 'the old configuration serves');
+
 $w->stop('QUIT');
 ok(!$w->{pid}, 'QUIT stops weir');
 done_testing();

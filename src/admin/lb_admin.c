@@ -31,9 +31,11 @@
 #include "lb_time.h"
 
 #define LB_ADMIN_TOKEN_HEADER  "X-Auth-Token"
+#define LB_ADMIN_CONTINUE      "HTTP/1.1 100 Continue\r\n\r\n"
 
 typedef enum {
     LB_ADMIN_READ = 0,
+    LB_ADMIN_BODY,              /* reading a Content-Length body */
     LB_ADMIN_WRITE
 } lb_admin_phase_e;
 
@@ -52,6 +54,8 @@ typedef struct {
     size_t               head_len;
     lb_admin_buf_t       body;
     lb_admin_buf_t       gz;
+    lb_admin_buf_t       req;       /* the request body (write routes) */
+    size_t               req_in;    /* of it, bytes that were in ac->in */
     const u_char        *out;       /* what goes after the head */
     size_t               out_len;
     size_t               sent;      /* of head + out */
@@ -67,8 +71,11 @@ static void lb_admin_handshaked(lb_connection_t *c, lb_int_t rc);
 static void lb_admin_read_handler(lb_event_t *ev);
 static void lb_admin_write_handler(lb_event_t *ev);
 static void lb_admin_read(lb_admin_conn_t *ac);
+static void lb_admin_body_start(lb_admin_conn_t *ac);
+static void lb_admin_read_body(lb_admin_conn_t *ac);
 static void lb_admin_request(lb_admin_conn_t *ac);
 static bool lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r);
+static bool lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n);
 static bool lb_admin_public(lb_admin_conn_t *ac);
 static lb_int_t lb_admin_parse_target(lb_admin_conn_t *ac, lb_admin_req_t *r,
     lb_admin_handler_pt *handler, unsigned *allowed);
@@ -350,6 +357,9 @@ lb_admin_read_handler(lb_event_t *ev)
 
     if (ac->phase == LB_ADMIN_READ) {
         lb_admin_read(ac);
+
+    } else if (ac->phase == LB_ADMIN_BODY) {
+        lb_admin_read_body(ac);
     }
 }
 
@@ -397,7 +407,7 @@ lb_admin_read(lb_admin_conn_t *ac)
             rc = lb_http_parse_request(&ac->msg, ac->in, ac->in + ac->in_len);
 
             if (rc == LB_OK) {
-                lb_admin_request(ac);
+                lb_admin_body_start(ac);
                 return;
             }
 
@@ -458,7 +468,122 @@ lb_admin_read(lb_admin_conn_t *ac)
 }
 
 
-/* a whole head is at the start of ac->in */
+/* A whole head is at the start of ac->in. A body with Content-Length
+ * within LB_ADMIN_BODY_MAX is read whole into ac->req before the request
+ * is handled (the write routes parse it as one JSON document); a larger
+ * one is refused (413) and a chunked one too (411) by lb_admin_request()
+ * without reading it, and the connection is closed after the answer. */
+static void
+lb_admin_body_start(lb_admin_conn_t *ac)
+{
+    size_t          avail, n;
+    uint32_t        ntokens;
+    lb_http_msg_t  *msg;
+
+    msg = &ac->msg;
+
+    lb_admin_buf_reset(&ac->req);
+    ac->req_in = 0;
+
+    /* without the token the body is not read: the answer is 401 and
+     * the connection closes after it */
+    if (msg->body != LB_HTTP_BODY_LENGTH || msg->content_length == 0
+        || msg->content_length > LB_ADMIN_BODY_MAX
+        || !lb_admin_token_ok(ac, &ntokens))
+    {
+        lb_admin_request(ac);
+        return;
+    }
+
+    avail = ac->in_len - msg->head_len;
+    n = avail < msg->content_length ? avail : (size_t) msg->content_length;
+
+    /* the whole body's room at once: it is at most LB_ADMIN_BODY_MAX */
+    lb_admin_buf_append(&ac->req, ac->in + msg->head_len, n);
+    ac->req_in = n;
+
+    if (ac->req.nomem) {
+        lb_log_error(LB_LOG_CRIT, &lb_log, 0, "admin: out of memory for the "
+                     "request body of %s", ac->addr);
+        lb_admin_close(ac);
+        return;
+    }
+
+    if (ac->req.len == msg->content_length) {
+        lb_admin_request(ac);
+        return;
+    }
+
+    if (msg->expect_continue && ac->req.len == 0) {
+        /* curl waits a second for it before it sends a body; a write
+         * this small goes whole on a fresh connection, and one that does
+         * not (or a TLS record to finish) is not worth resuming */
+        if (lb_conn_send(ac->c, (const u_char *) LB_ADMIN_CONTINUE,
+                         sizeof(LB_ADMIN_CONTINUE) - 1)
+            != (ssize_t) sizeof(LB_ADMIN_CONTINUE) - 1)
+        {
+            lb_log_error(LB_LOG_INFO, &lb_log, errno, "admin: a 100 "
+                         "Continue to %s did not go out whole", ac->addr);
+            lb_admin_close(ac);
+            return;
+        }
+    }
+
+    ac->phase = LB_ADMIN_BODY;
+    lb_event_add_timer(ac->c->read, LB_ADMIN_HEADER_TIMEOUT);
+
+    lb_admin_read_body(ac);
+}
+
+
+static void
+lb_admin_read_body(lb_admin_conn_t *ac)
+{
+    u_char            buf[4096];
+    size_t            want;
+    ssize_t           n;
+    lb_connection_t  *c;
+
+    c = ac->c;
+
+    while (ac->req.len < ac->msg.content_length) {
+        if (!c->read->ready) {
+            return;
+        }
+
+        want = (size_t) ac->msg.content_length - ac->req.len;
+        n = lb_conn_recv(c, buf, want < sizeof(buf) ? want : sizeof(buf));
+
+        if (n > 0) {
+            lb_admin_buf_append(&ac->req, buf, (size_t) n);
+            if (ac->req.nomem) {
+                lb_log_error(LB_LOG_CRIT, &lb_log, 0, "admin: out of memory "
+                             "for the request body of %s", ac->addr);
+                lb_admin_close(ac);
+                return;
+            }
+            continue;
+        }
+
+        if (n == LB_AGAIN) {
+            return;
+        }
+
+        if (n != 0) {
+            lb_log_error(LB_LOG_INFO, &lb_log, errno, "admin: recv() of a "
+                         "request body from %s failed", ac->addr);
+        }
+
+        lb_admin_close(ac);
+        return;
+    }
+
+    ac->phase = LB_ADMIN_READ;
+    lb_admin_request(ac);
+}
+
+
+/* a whole head (and its body, if any) has arrived */
 static void
 lb_admin_request(lb_admin_conn_t *ac)
 {
@@ -488,9 +613,12 @@ lb_admin_request(lb_admin_conn_t *ac)
     ac->requests++;
     extra[0] = '\0';
 
-    /* no route takes a body (yet): one is not read, so the connection
-     * cannot carry another request after it */
-    ac->keep = msg->keep_alive && msg->body == LB_HTTP_BODY_NONE
+    /* a body that was not read (chunked, too large) leaves the
+     * connection unable to carry another request */
+    ac->keep = msg->keep_alive
+               && (msg->body == LB_HTTP_BODY_NONE
+                   || (msg->body == LB_HTTP_BODY_LENGTH
+                       && ac->req.len == msg->content_length))
                && ac->requests < LB_ADMIN_REQUESTS && !lb_quit
                && !lb_terminate;
 
@@ -504,6 +632,11 @@ lb_admin_request(lb_admin_conn_t *ac)
         ac->phase = LB_ADMIN_WRITE;
         lb_admin_send(ac);
         return;
+    }
+
+    if (msg->body == LB_HTTP_BODY_LENGTH && ac->req.len > 0) {
+        r.req_body = ac->req.data;
+        r.req_len = ac->req.len;
     }
 
     if (!lb_admin_limiter_allow(&lb_admin.limiter,
@@ -522,6 +655,13 @@ lb_admin_request(lb_admin_conn_t *ac)
         lb_admin_limiter_fail(&lb_admin.limiter,
                               (struct sockaddr *) &c->sockaddr,
                               lb_current_msec);
+        goto respond;
+    }
+
+    if (msg->body == LB_HTTP_BODY_CHUNKED) {
+        lb_admin_error(&r, 411, "chunked request bodies are not accepted; "
+                       "send the body with Content-Length (at most %d "
+                       "bytes)", LB_ADMIN_BODY_MAX);
         goto respond;
     }
 
@@ -581,29 +721,10 @@ respond:
 static bool
 lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r)
 {
-    uint32_t           i, n;
-    const char        *why;
-    lb_http_header_t  *h, *token;
+    uint32_t     n;
+    const char  *why;
 
-    n = 0;
-    token = NULL;
-
-    for (i = 0; i < ac->msg.nheaders; i++) {
-        h = &ac->headers[i];
-
-        if (h->name.len == sizeof(LB_ADMIN_TOKEN_HEADER) - 1
-            && lb_http_ieq(ac->in + h->name.off, LB_ADMIN_TOKEN_HEADER,
-                           h->name.len))
-        {
-            token = h;
-            n++;
-        }
-    }
-
-    if (n == 1
-        && lb_admin_token_equal(ac->in + token->value.off, token->value.len,
-                                lb_admin.token, lb_admin.token_len))
-    {
+    if (lb_admin_token_ok(ac, &n)) {
         return true;
     }
 
@@ -617,6 +738,36 @@ lb_admin_authorized(lb_admin_conn_t *ac, lb_admin_req_t *r)
                    "admin.token_file in X-Auth-Token", why);
 
     return false;
+}
+
+
+/* the request carries exactly one X-Auth-Token (*n: how many), equal to
+ * the token */
+static bool
+lb_admin_token_ok(lb_admin_conn_t *ac, uint32_t *n)
+{
+    uint32_t           i;
+    lb_http_header_t  *h, *token;
+
+    *n = 0;
+    token = NULL;
+
+    for (i = 0; i < ac->msg.nheaders; i++) {
+        h = &ac->headers[i];
+
+        if (h->name.len == sizeof(LB_ADMIN_TOKEN_HEADER) - 1
+            && lb_http_ieq(ac->in + h->name.off, LB_ADMIN_TOKEN_HEADER,
+                           h->name.len))
+        {
+            token = h;
+            (*n)++;
+        }
+    }
+
+    return *n == 1
+           && lb_admin_token_equal(ac->in + token->value.off,
+                                   token->value.len, lb_admin.token,
+                                   lb_admin.token_len);
 }
 
 
@@ -814,6 +965,7 @@ lb_admin_respond(lb_admin_conn_t *ac, lb_admin_req_t *r, const char *extra)
 {
     int          n;
     const char  *encoding;
+    char         length[48];
 
     ac->out = ac->body.data;
     ac->out_len = ac->body.len;
@@ -833,17 +985,24 @@ lb_admin_respond(lb_admin_conn_t *ac, lb_admin_req_t *r, const char *extra)
         ac->keep = 0;
     }
 
+    /* RFC 9110 8.6: a 204 has no Content-Length */
+    length[0] = '\0';
+    if (r->status != 204) {
+        snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+                 ac->out_len);
+    }
+
     n = snprintf(ac->head, sizeof(ac->head),
                  "HTTP/1.1 %u %s\r\n"
                  "Server: weir\r\n"
                  "Content-Type: %s\r\n"
-                 "Content-Length: %zu\r\n"
+                 "%s"
                  "Cache-Control: no-store\r\n"
                  "Vary: Accept-Encoding\r\n"
                  "%s%s%s\r\n",
                  r->status, lb_admin_reason(r->status),
                  r->content_type ? r->content_type : "application/json",
-                 ac->out_len, encoding, extra ? extra : "",
+                 length, encoding, extra ? extra : "",
                  ac->keep ? "" : "Connection: close\r\n");
 
     ac->head_len = (n > 0 && (size_t) n < sizeof(ac->head)) ? (size_t) n : 0;
@@ -980,10 +1139,16 @@ lb_admin_next(lb_admin_conn_t *ac)
 
     c = ac->c;
 
-    rest = ac->in_len - ac->msg.head_len;
+    rest = ac->in_len - ac->msg.head_len - ac->req_in;
     if (rest > 0) {
-        memmove(ac->in, ac->in + ac->msg.head_len, rest);
+        memmove(ac->in, ac->in + ac->msg.head_len + ac->req_in, rest);
     }
+
+    ac->req_in = 0;
+    if (ac->req.size > 4096) {
+        lb_admin_buf_free(&ac->req);
+    }
+    lb_admin_buf_reset(&ac->req);
 
     ac->in_len = rest;
     ac->phase = LB_ADMIN_READ;
@@ -1013,6 +1178,7 @@ lb_admin_close(lb_admin_conn_t *ac)
 {
     lb_admin_buf_free(&ac->body);
     lb_admin_buf_free(&ac->gz);
+    lb_admin_buf_free(&ac->req);
     lb_admin.nconns--;
     lb_close_connection(ac->c);
 }
@@ -1023,11 +1189,15 @@ lb_admin_reason(unsigned status)
 {
     switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 429: return "Too Many Requests";

@@ -12,8 +12,11 @@
  * as root, reads the token file and the TLS files (admin.certificate,
  * admin.key: lb_admin_tls.h; the handshake has LB_ADMIN_HANDSHAKE_TIMEOUT),
  * then drops privileges (lb_child.c). With admin.metrics_public, GET
- * /metrics needs no token. Not served in this build (see issue 11):
- * request bodies (write operations), the console. */
+ * /metrics needs no token. Request bodies (the write operations,
+ * lb_admin_write.c) come with Content-Length, at most LB_ADMIN_BODY_MAX
+ * bytes (else 413), and are read only with the right token; a chunked
+ * body is refused with 411. The web console's files (lb_admin_static.h)
+ * are served at "/" without a token. */
 #ifndef LB_ADMIN_H
 #define LB_ADMIN_H
 

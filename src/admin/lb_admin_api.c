@@ -1,15 +1,16 @@
-/* weir: the read-only endpoints of SPEC.md section 10, from the running
- * configuration (the cycle's lb_conf_t, read-only) and the live health in
- * the shared zone. Shapes follow OpenStack Octavia's API with SPEC.md's
- * field names: a list is {"target_groups": [...]}, one object
- * {"target_group": {...}}; every object carries id, provisioning_status
- * and operating_status.
+/* weir: the read-only endpoints of SPEC.md section 10, from the admin's
+ * configuration (read-only here) and the live health in the shared zone.
+ * Shapes follow OpenStack Octavia's API with SPEC.md's field names: a
+ * list is {"target_groups": [...]}, one object {"target_group": {...}};
+ * every object carries id, provisioning_status and operating_status.
  *
  * Statuses (SPEC.md section 8): operating from the checker's results and
  * the roll-up of lb_health_status.h; a listener has none of its own in
  * SPEC, so it shows its target group's (OFFLINE without one), as Octavia
- * does. Provisioning is ACTIVE for everything: nothing here changes the
- * configuration, so nothing is ever pending.
+ * does. Provisioning comes from the last change the API made to the
+ * object's balancer (lb_admin_prov(), lb_admin_write.c), and what is
+ * listed is the admin's current configuration (lb_admin_current()): the
+ * file as the API last wrote it.
  *
  * The route table below is also read by t/admin_api.t, which walks it. */
 #include <stdio.h>
@@ -18,13 +19,13 @@
 #include "lb_admin.h"
 #include "lb_admin_json.h"
 #include "lb_admin_route.h"
+#include "lb_admin_write.h"
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
 #include "lb_health_status.h"
 #include "lb_health_types.h"
 
-#define LB_ADMIN_ACTIVE  "ACTIVE"
 
 /* t/admin_api.t reads the method and pattern of each row (LB_LBS
  * expanded): keep them on the row's first line */
@@ -60,16 +61,6 @@ static bool lb_admin_filter(lb_admin_req_t *r, const char *key,
     const char *value);
 static bool lb_admin_find(lb_admin_req_t *r, const char *kind,
     const char *id, lb_admin_found_t *f);
-static void lb_admin_json_balancer(lb_json_t *j, const char *key,
-    lb_shm_zone_t *z, lb_load_balancer_t *b);
-static void lb_admin_json_listener(lb_json_t *j, const char *key,
-    lb_shm_zone_t *z, lb_listener_t *l);
-static void lb_admin_json_group(lb_json_t *j, const char *key,
-    lb_shm_zone_t *z, lb_target_group_t *g);
-static void lb_admin_json_member(lb_json_t *j, const char *key,
-    lb_shm_zone_t *z, lb_target_t *t, uint32_t total);
-static void lb_admin_json_monitor(lb_json_t *j, const char *key,
-    lb_target_group_t *g);
 static const char *lb_admin_listener_status(lb_shm_zone_t *z,
     const lb_listener_t *l);
 static const char *lb_admin_monitor_status(const lb_target_group_t *g);
@@ -103,6 +94,40 @@ const lb_admin_route_t  lb_admin_routes[] = {
                    lb_admin_balancer_status),
     LB_ADMIN_ROUTE(GET, "/metrics",
                    lb_admin_metrics),
+
+    /* the write routes (lb_admin_write.c) */
+    LB_ADMIN_ROUTE(POST, LB_LBS "",
+                   lb_admin_balancer_create),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/listeners",
+                   lb_admin_listener_create),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/listeners/{id}",
+                   lb_admin_listener_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/listeners/{id}",
+                   lb_admin_listener_delete),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/target-groups",
+                   lb_admin_group_create),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/target-groups/{id}",
+                   lb_admin_group_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/target-groups/{id}",
+                   lb_admin_group_delete),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/target-groups/{id}/members",
+                   lb_admin_member_create),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/target-groups/{id}/members",
+                   lb_admin_members_replace),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/target-groups/{id}/members/{member_id}",
+                   lb_admin_member_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/target-groups/{id}/members/{member_id}",
+                   lb_admin_member_delete),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/health-monitors",
+                   lb_admin_monitor_create),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/health-monitors/{id}",
+                   lb_admin_monitor_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/health-monitors/{id}",
+                   lb_admin_monitor_delete),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/{id}",
+                   lb_admin_balancer_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/{id}",
+                   lb_admin_balancer_delete),
     { 0, NULL, NULL }
 };
 
@@ -132,10 +157,10 @@ lb_admin_balancers(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
 
     for (b = 0; b < conf->nbalancers; b++) {
-        lb_admin_json_balancer(&j, NULL, r->cycle->zone, &conf->balancers[b]);
+        lb_admin_json_balancer(&j, NULL, r->cycle, &conf->balancers[b]);
     }
 
     lb_json_array_end(&j);
@@ -153,7 +178,7 @@ lb_admin_balancer_show(lb_admin_req_t *r)
         return;
     }
 
-    lb_admin_json_balancer(&j, "load_balancer", r->cycle->zone, f.balancer);
+    lb_admin_json_balancer(&j, "load_balancer", r->cycle, f.balancer);
     lb_json_object_end(&j);
 }
 
@@ -187,7 +212,7 @@ lb_admin_balancer_status(lb_admin_req_t *r)
     lb_json_object(&j, "load_balancer");
     lb_json_str(&j, "id", b->id);
     lb_json_str(&j, "name", b->name);
-    lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(&j, "provisioning_status", lb_admin_prov(r->cycle, b, b->id));
     lb_json_str(&j, "operating_status",
                 lb_oper_status_names[lb_health_balancer_status(z, b)]);
 
@@ -199,7 +224,8 @@ lb_admin_balancer_status(lb_admin_req_t *r)
         lb_json_str(&j, "name", l->name);
         lb_json_str(&j, "target_group_id",
                     l->target_group ? l->target_group->id : NULL);
-        lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
+        lb_json_str(&j, "provisioning_status",
+                    lb_admin_prov(r->cycle, b, l->id));
         lb_json_str(&j, "operating_status", lb_admin_listener_status(z, l));
         lb_json_object_end(&j);
     }
@@ -211,7 +237,8 @@ lb_admin_balancer_status(lb_admin_req_t *r)
         lb_json_object(&j, NULL);
         lb_json_str(&j, "id", g->id);
         lb_json_str(&j, "name", g->name);
-        lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
+        lb_json_str(&j, "provisioning_status",
+                    lb_admin_prov(r->cycle, b, g->id));
         lb_json_str(&j, "operating_status",
                     lb_oper_status_names[lb_health_group_status(z, g)]);
 
@@ -220,7 +247,8 @@ lb_admin_balancer_status(lb_admin_req_t *r)
             lb_json_str(&j, "id", g->health_monitor->id);
             lb_json_str(&j, "type",
                         lb_check_type_names[g->health_monitor->type]);
-            lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
+            lb_json_str(&j, "provisioning_status",
+                        lb_admin_prov(r->cycle, b, g->health_monitor->id));
             lb_json_str(&j, "operating_status", lb_admin_monitor_status(g));
             lb_json_object_end(&j);
         } else {
@@ -235,7 +263,8 @@ lb_admin_balancer_status(lb_admin_req_t *r)
             lb_json_str(&j, "name", t->name);
             lb_json_str(&j, "address", t->address);
             lb_json_uint(&j, "protocol_port", t->protocol_port);
-            lb_json_str(&j, "provisioning_status", LB_ADMIN_ACTIVE);
+            lb_json_str(&j, "provisioning_status",
+                        lb_admin_prov(r->cycle, b, t->id));
             lb_json_str(&j, "operating_status",
                         lb_oper_status_names[lb_health_target_status(z, t)]);
             lb_json_object_end(&j);
@@ -266,12 +295,12 @@ lb_admin_listeners(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
 
     for (b = 0; b < conf->nbalancers; b++) {
         lb = &conf->balancers[b];
         for (i = 0; i < lb->nlisteners; i++) {
-            lb_admin_json_listener(&j, NULL, r->cycle->zone,
+            lb_admin_json_listener(&j, NULL, r->cycle,
                                    &lb->listeners[i]);
         }
     }
@@ -291,7 +320,7 @@ lb_admin_listener_show(lb_admin_req_t *r)
         return;
     }
 
-    lb_admin_json_listener(&j, "listener", r->cycle->zone, f.listener);
+    lb_admin_json_listener(&j, "listener", r->cycle, f.listener);
     lb_json_object_end(&j);
 }
 
@@ -312,7 +341,7 @@ lb_admin_groups(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
     z = r->cycle->zone;
 
     lb_json_init(&j, r->body);
@@ -329,7 +358,7 @@ lb_admin_groups(lb_admin_req_t *r)
                 || !lb_admin_filter(r, "protocol",
                                     lb_tg_proto_names[g->protocol])
                 || !lb_admin_filter(r, "provisioning_status",
-                                    LB_ADMIN_ACTIVE)
+                                    lb_admin_prov(r->cycle, lb, g->id))
                 || !lb_admin_filter(r, "load_balancer_id", lb->id)
                 || !lb_admin_filter(r, "operating_status",
                         lb_oper_status_names[lb_health_group_status(z, g)]))
@@ -337,7 +366,7 @@ lb_admin_groups(lb_admin_req_t *r)
                 continue;
             }
 
-            lb_admin_json_group(&j, NULL, z, g);
+            lb_admin_json_group(&j, NULL, r->cycle, g);
         }
     }
 
@@ -356,7 +385,7 @@ lb_admin_group_show(lb_admin_req_t *r)
         return;
     }
 
-    lb_admin_json_group(&j, "target_group", r->cycle->zone, f.group);
+    lb_admin_json_group(&j, "target_group", r->cycle, f.group);
     lb_json_object_end(&j);
 }
 
@@ -403,7 +432,7 @@ lb_admin_members(lb_admin_req_t *r)
             continue;
         }
 
-        lb_admin_json_member(&j, NULL, z, t, total);
+        lb_admin_json_member(&j, NULL, r->cycle, t, total);
     }
 
     lb_json_array_end(&j);
@@ -443,7 +472,7 @@ lb_admin_member_show(lb_admin_req_t *r)
 
     lb_json_init(&j, r->body);
     lb_json_object(&j, NULL);
-    lb_admin_json_member(&j, "member", r->cycle->zone, t,
+    lb_admin_json_member(&j, "member", r->cycle, t,
                          lb_weight_converted_total(f.group));
     lb_json_object_end(&j);
 }
@@ -527,13 +556,14 @@ lb_admin_monitors(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
 
     for (b = 0; b < conf->nbalancers; b++) {
         lb = &conf->balancers[b];
         for (i = 0; i < lb->ntarget_groups; i++) {
             if (lb->target_groups[i].health_monitor != NULL) {
-                lb_admin_json_monitor(&j, NULL, &lb->target_groups[i]);
+                lb_admin_json_monitor(&j, NULL, r->cycle,
+                                      &lb->target_groups[i]);
             }
         }
     }
@@ -553,7 +583,7 @@ lb_admin_monitor_show(lb_admin_req_t *r)
         return;
     }
 
-    lb_admin_json_monitor(&j, "health_monitor", f.group);
+    lb_admin_json_monitor(&j, "health_monitor", r->cycle, f.group);
     lb_json_object_end(&j);
 }
 
@@ -662,7 +692,7 @@ lb_admin_find(lb_admin_req_t *r, const char *kind, const char *id,
     lb_load_balancer_t *lb;
     lb_target_group_t  *g;
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
     memset(f, 0, sizeof(lb_admin_found_t));
 
     for (b = 0; b < conf->nbalancers; b++) {
@@ -712,11 +742,14 @@ lb_admin_find(lb_admin_req_t *r, const char *kind, const char *id,
 }
 
 
-static void
-lb_admin_json_balancer(lb_json_t *j, const char *key, lb_shm_zone_t *z,
+void
+lb_admin_json_balancer(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_load_balancer_t *b)
 {
-    uint32_t  i;
+    uint32_t        i;
+    lb_shm_zone_t  *z;
+
+    z = cycle->zone;
 
     lb_json_object(j, key);
     lb_json_str(j, "id", b->id);
@@ -725,7 +758,7 @@ lb_admin_json_balancer(lb_json_t *j, const char *key, lb_shm_zone_t *z,
     lb_json_str(j, "address", b->address);
     lb_json_str(j, "availability_zone", b->availability_zone);
     lb_json_str(j, "vpc", b->vpc);
-    lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(j, "provisioning_status", lb_admin_prov(cycle, b, b->id));
     lb_json_str(j, "operating_status",
                 lb_oper_status_names[lb_health_balancer_status(z, b)]);
 
@@ -754,12 +787,15 @@ lb_admin_json_balancer(lb_json_t *j, const char *key, lb_shm_zone_t *z,
 }
 
 
-static void
-lb_admin_json_listener(lb_json_t *j, const char *key, lb_shm_zone_t *z,
+void
+lb_admin_json_listener(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_listener_t *l)
 {
-    uint32_t  i;
-    bool      tls, http;
+    uint32_t        i;
+    bool            tls, http;
+    lb_shm_zone_t  *z;
+
+    z = cycle->zone;
 
     tls = l->protocol == LB_LISTENER_HTTPS || l->protocol == LB_LISTENER_TLS;
     http = l->protocol == LB_LISTENER_HTTP || l->protocol == LB_LISTENER_HTTPS;
@@ -801,19 +837,23 @@ lb_admin_json_listener(lb_json_t *j, const char *key, lb_shm_zone_t *z,
         lb_json_array_end(j);
     }
 
-    lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(j, "provisioning_status",
+                lb_admin_prov(cycle, l->balancer, l->id));
     lb_json_str(j, "operating_status", lb_admin_listener_status(z, l));
     lb_json_object_end(j);
 }
 
 
-static void
-lb_admin_json_group(lb_json_t *j, const char *key, lb_shm_zone_t *z,
+void
+lb_admin_json_group(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_target_group_t *g)
 {
-    uint32_t           i;
-    lb_load_balancer_t     *b;
-    lb_persistence_t  *sp;
+    uint32_t             i;
+    lb_shm_zone_t       *z;
+    lb_persistence_t    *sp;
+    lb_load_balancer_t  *b;
+
+    z = cycle->zone;
 
     b = g->balancer;
     sp = g->session_persistence;
@@ -866,17 +906,21 @@ lb_admin_json_group(lb_json_t *j, const char *key, lb_shm_zone_t *z,
     }
     lb_json_array_end(j);
 
-    lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(j, "provisioning_status", lb_admin_prov(cycle, b, g->id));
     lb_json_str(j, "operating_status",
                 lb_oper_status_names[lb_health_group_status(z, g)]);
     lb_json_object_end(j);
 }
 
 
-static void
-lb_admin_json_member(lb_json_t *j, const char *key, lb_shm_zone_t *z,
+void
+lb_admin_json_member(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_target_t *t, uint32_t total)
 {
+    lb_shm_zone_t  *z;
+
+    z = cycle->zone;
+
     lb_json_object(j, key);
     lb_json_str(j, "id", t->id);
     lb_json_str(j, "name", t->name);
@@ -890,15 +934,17 @@ lb_admin_json_member(lb_json_t *j, const char *key, lb_shm_zone_t *z,
     lb_json_str(j, "subnet_id", t->subnet_id);
     lb_json_str(j, "instance_id", t->instance_id);
     lb_json_str(j, "instance_name", t->instance_name);
-    lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(j, "provisioning_status",
+                lb_admin_prov(cycle, t->group->balancer, t->id));
     lb_json_str(j, "operating_status",
                 lb_oper_status_names[lb_health_target_status(z, t)]);
     lb_json_object_end(j);
 }
 
 
-static void
-lb_admin_json_monitor(lb_json_t *j, const char *key, lb_target_group_t *g)
+void
+lb_admin_json_monitor(lb_json_t *j, const char *key, lb_cycle_t *cycle,
+    lb_target_group_t *g)
 {
     lb_health_monitor_t  *hm;
 
@@ -921,7 +967,8 @@ lb_admin_json_monitor(lb_json_t *j, const char *key, lb_target_group_t *g)
         lb_json_str(j, "expected_codes", hm->expected_codes);
     }
 
-    lb_json_str(j, "provisioning_status", LB_ADMIN_ACTIVE);
+    lb_json_str(j, "provisioning_status",
+                lb_admin_prov(cycle, g->balancer, hm->id));
     lb_json_str(j, "operating_status", lb_admin_monitor_status(g));
     lb_json_object_end(j);
 }

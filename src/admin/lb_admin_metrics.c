@@ -29,6 +29,7 @@
 
 #include "lb_admin.h"
 #include "lb_admin_json.h"
+#include "lb_admin_write.h"
 #include "lb_admin_route.h"
 #include "lb_balancer.h"
 #include "lb_conf_types.h"
@@ -190,7 +191,7 @@ lb_admin_metrics(lb_admin_req_t *r)
         return;
     }
 
-    conf = r->cycle->conf;
+    conf = lb_admin_current(r->cycle);
     z = r->cycle->zone;
     out = r->body;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -346,6 +347,18 @@ lb_admin_metrics(lb_admin_req_t *r)
                          "taken up).");
     lb_admin_metric_value(out, "weir_config_oldest_running_generation", NULL,
                           lb_zone_gen_oldest_running(z));
+
+    lb_admin_metric_head(out, "weir_reloads_total", "counter",
+                         "Graceful reloads (new workers) since weir "
+                         "started.");
+    lb_admin_metric_value(out, "weir_reloads_total", NULL,
+                          lb_zone_gen_counted(z, false));
+
+    lb_admin_metric_head(out, "weir_live_changes_total", "counter",
+                         "Generations the running workers took up without "
+                         "a reload (changes of the admin API).");
+    lb_admin_metric_value(out, "weir_live_changes_total", NULL,
+                          lb_zone_gen_counted(z, true));
 
     lb_admin_metric_head(out, "weir_process_start_time_seconds", "gauge",
                          "When each process of weir started, seconds since "

@@ -26,6 +26,10 @@ typedef struct {
     char                *qvals[LB_ADMIN_MAX_QUERY];
     uint32_t             nquery;
 
+    /* the request body (Content-Length), NULL when there was none */
+    const u_char        *req_body;
+    size_t               req_len;
+
     /* the answer: status (200 unless set), body, its media type */
     unsigned             status;
     const char          *content_type;

@@ -310,7 +310,8 @@ lb_conf_yaml_anchor(lb_conf_reader_t *rd, const yaml_char_t *name,
 static lb_int_t
 lb_conf_yaml_alias(lb_conf_reader_t *rd, yaml_event_t *ev)
 {
-    const char        *name;
+    unsigned           i;
+    const char        *name, *msg;
     lb_conf_node_t    *node;
     lb_conf_anchor_t  *a;
 
@@ -328,6 +329,22 @@ lb_conf_yaml_alias(lb_conf_reader_t *rd, yaml_event_t *ev)
                           ev->start_mark.column + 1,
                           "syntax error: alias to an undefined anchor");
         return LB_ERROR;
+    }
+
+    /* an anchored mapping or list that is still open contains the alias:
+     * the copy would share a chain of children that is still growing (and
+     * hold itself) */
+    for (i = 0; i < rd->depth; i++) {
+        if (rd->stack[i].node == a->node) {
+            msg = lb_psprintf(rd->pool, "syntax error: alias *%s is inside "
+                              "what its anchor &%s (line %u) names: an "
+                              "alias must come after the end of what it "
+                              "repeats", name, name, a->node->pos.line);
+            lb_conf_yaml_fail(rd, ev->start_mark.line + 1,
+                              ev->start_mark.column + 1,
+                              msg != NULL ? msg : "out of memory");
+            return LB_ERROR;
+        }
     }
 
     node = lb_palloc(rd->pool, sizeof(lb_conf_node_t));

@@ -1,6 +1,7 @@
 /* weir: building a cycle from the config file, taking over the previous
  * cycle's listening sockets. */
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,6 +165,28 @@ lb_cycle_report_errors(lb_array_t *errors)
             lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s", msg[i]);
         }
     }
+}
+
+
+void
+lb_cycle_report(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
+    const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[2048];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (lb_log.path == NULL) {
+        fprintf(stderr, "%s:%u:%u: %s\n", cycle->conf_file, pos->line,
+                pos->col, msg);
+        return;
+    }
+
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: %s", cycle->conf_file,
+                 pos->line, pos->col, msg);
 }
 
 

@@ -125,6 +125,14 @@ void lb_release_cycle_failed(lb_cycle_t *cycle, lb_cycle_t *old);
 
 void lb_cycle_close_listening(lb_cycle_t *cycle, uint32_t keep_slot);
 
+/* A problem of the configuration found after it was parsed (a module's
+ * init_conf: a file that cannot be loaded, a type this build does not
+ * serve), reported as the parser reports its own: "FILE:LINE:COL: " and
+ * the message, on stderr before the log is open (weir -t), else in the
+ * log. */
+void lb_cycle_report(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* An absolute path for name: itself when it starts with '/', else
  * prefix/name. Allocated from pool. */
 char *lb_full_name(lb_pool_t *pool, const char *prefix, const char *name);

@@ -30,6 +30,9 @@ typedef struct {
     uint32_t            nbatches;     /* in history, the newest last */
     lb_zone_gen_batch_t history[LB_ZONE_GEN_HISTORY];
 
+    uint64_t            reloads;      /* master: graceful reloads done */
+    uint64_t            live;         /* master: generations applied live */
+
     uint64_t            checker;      /* the checker's generation */
     uint64_t            running[LB_ZONE_GEN_SLOTS];
 
@@ -294,4 +297,26 @@ lb_zone_gen_state(lb_shm_zone_t *z, uint64_t request, const char **why)
     }
 
     return oldest >= need ? LB_APPLY_ACTIVE : LB_APPLY_PENDING;
+}
+
+
+void
+lb_zone_gen_count(lb_shm_zone_t *z, bool live)
+{
+    lb_zone_gen_t  *g;
+
+    g = lb_zone_gen(z);
+
+    __atomic_add_fetch(live ? &g->live : &g->reloads, 1, __ATOMIC_RELAXED);
+}
+
+
+uint64_t
+lb_zone_gen_counted(lb_shm_zone_t *z, bool live)
+{
+    lb_zone_gen_t  *g;
+
+    g = lb_zone_gen(z);
+
+    return __atomic_load_n(live ? &g->live : &g->reloads, __ATOMIC_RELAXED);
 }

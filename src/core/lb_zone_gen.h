@@ -87,4 +87,10 @@ lb_apply_state_e lb_zone_gen_state(lb_shm_zone_t *z, uint64_t request,
 /* The lowest generation run by the counted workers and the checker. */
 uint64_t lb_zone_gen_oldest_running(lb_shm_zone_t *z);
 
+/* The master: one more graceful reload (live false) or generation
+ * applied live (live true) done; lb_zone_gen_counted() reads the count
+ * (/metrics). */
+void lb_zone_gen_count(lb_shm_zone_t *z, bool live);
+uint64_t lb_zone_gen_counted(lb_shm_zone_t *z, bool live);
+
 #endif /* LB_ZONE_GEN_H */

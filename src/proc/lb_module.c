@@ -6,6 +6,7 @@
 #include "lb_admin.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
+#include "lb_dsr.h"
 #include "lb_event_openssl.h"
 #include "lb_http.h"
 #include "lb_module.h"
@@ -35,6 +36,10 @@ const lb_module_t  lb_modules[] = {
       .init_listening = lb_http_init_listening,
       .init_groups = lb_http_init_groups,
       .reopen = lb_http_log_reopen },
+
+    /* NLB_L4_DSR balancers: refused until the packet path exists */
+    { .name = "dsr",
+      .init_conf = lb_dsr_init_conf },
 
     /* the admin API's token file, checked when a cycle is built */
     { .name = "admin",

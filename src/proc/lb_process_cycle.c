@@ -300,6 +300,7 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     }
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
+    lb_zone_gen_count(cycle->zone, false);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                  "configuration generation %llu is running",
@@ -378,6 +379,7 @@ lb_master_apply(lb_cycle_t **cyclep)
     lb_cycle = cycle;
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
+    lb_zone_gen_count(cycle->zone, true);
 
     /* children spawned from now on start with it; the workers and the
      * checker running are told and take it up themselves; every serving

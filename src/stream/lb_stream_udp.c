@@ -504,10 +504,11 @@ lb_stream_udp_tried_reset(lb_stream_udp_session_t *s)
 {
     size_t  words;
 
+    s->group = s->listen->group;
+
     words = 0;
-    if (s->listen->group != NULL) {
-        words = (s->listen->group->npeers + LB_BALANCER_BITS - 1)
-                / LB_BALANCER_BITS;
+    if (s->group != NULL) {
+        words = (s->group->npeers + LB_BALANCER_BITS - 1) / LB_BALANCER_BITS;
     }
 
     if (words <= LB_STREAM_UDP_INLINE_WORDS) {
@@ -586,7 +587,13 @@ lb_stream_udp_session_connect(lb_stream_udp_session_t *s, int *err)
 static lb_balancer_peer_t *
 lb_stream_udp_choose(lb_stream_udp_session_t *s)
 {
-    return lb_balancer_pick(s->listen->group, &s->request);
+    if (s->group != s->listen->group) {
+        /* the listener took up a newer generation: its group's peers are
+         * other ones, and may be more than the tried bits cover */
+        lb_stream_udp_tried_reset(s);
+    }
+
+    return lb_balancer_pick(s->group, &s->request);
 }
 
 
@@ -884,7 +891,7 @@ lb_stream_udp_session_release(lb_stream_udp_session_t *s, lb_uint_t state)
     }
 
     /* the zone's active and failure counts follow */
-    lb_balancer_release(s->listen->group, s->peer, state);
+    lb_balancer_release(s->group, s->peer, state);
 
     s->peer = NULL;
 }

@@ -127,6 +127,9 @@ struct lb_stream_udp_session_s {
     socklen_t                 client_len;
 
     lb_connection_t          *upstream;  /* NULL: pick a target first */
+    lb_balancer_group_t      *group;     /* peer and tried are of it: the
+                                            listener's may be newer (a
+                                            change taken up live) */
     lb_balancer_peer_t       *peer;
     lb_balancer_tried_t       tried;     /* failed targets: skipped */
     lb_balancer_request_t     request;   /* client set: SOURCE_IP

@@ -554,6 +554,33 @@ test_yaml_syntax(void **state)
 }
 
 
+/* issue 13 defect 1: an alias inside the node its anchor names shared a
+ * chain of children that was still growing (the walker sized arrays from
+ * n and followed the chain: a heap overflow in weir -t and in a master
+ * reloading such a file); it is refused */
+static void
+test_alias_open(void **state)
+{
+    (void) state;
+
+    lbt_error("load_balancers: &L\n"
+              "  - name: first-lb\n"
+              "    type: NLB\n"
+              "    address: 127.0.0.1\n"
+              "  - name: second-lb\n"
+              "    type: NLB\n"
+              "    address: 127.0.0.2\n"
+              "    listeners: *L\n",
+              "8:16: syntax error: alias *L is inside what its anchor &L "
+              "(line 1) names: an alias must come after the end of what it "
+              "repeats");
+    lbt_error("a: &M { b: { c: *M } }\n",
+              "1:17: syntax error: alias *M is inside what its anchor &M "
+              "(line 1) names: an alias must come after the end of what it "
+              "repeats");
+}
+
+
 /* aliases that would expand to a huge tree are refused early */
 static void
 test_alias_bomb(void **state)
@@ -951,6 +978,7 @@ main(void)
         lbt_test(test_yaml_syntax),
         lbt_test(test_anchors),
         lbt_test(test_alias_bomb),
+        lbt_test(test_alias_open),
         lbt_test(test_many_errors_at_once),
         lbt_test(test_ids_generated),
         lbt_test(test_ids_written),

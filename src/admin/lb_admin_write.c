@@ -1,0 +1,1223 @@
+/* weir: the write operations of the admin API (SPEC.md sections 8 and 10,
+ * issue 11), with OpenStack Octavia's shapes; each handler makes one
+ * change through lb_admin_change.h (see lb_admin_change.c for how a
+ * change is judged, written and applied).
+ *
+ * Statuses: create 201 with the object, update 200 with the object,
+ * delete 204 without a body. A PUT carries only the fields it changes:
+ * its pairs are laid over the object's current fields and the whole
+ * object is judged by the schema. Keys that are not fields of the file
+ * (load_balancer_id, target_group_id, listener_id) name objects by id.
+ * What a PUT may not change answers 400 naming the field and what to do
+ * instead (a member's address or port: remove it and add it again; a
+ * group's protocol or a monitor's type: create another). */
+#include <stdio.h>
+#include <string.h>
+
+#include "lb_admin.h"
+#include "lb_admin_body.h"
+#include "lb_admin_change.h"
+#include "lb_admin_json.h"
+#include "lb_admin_route.h"
+#include "lb_admin_write.h"
+#include "lb_balancer.h"
+#include "lb_conf_types.h"
+#include "lb_palloc.h"
+
+
+static void lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf,
+    unsigned status, const char *id);
+
+/* --- load balancers --- */
+
+void
+lb_admin_balancer_create(lb_admin_req_t *r)
+{
+    u_char              *rebuilt;
+    size_t               len;
+    uint32_t             i;
+    lb_admin_buf_t       none;
+    lb_admin_body_t      body;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *nb;
+
+    memset(&none, 0, sizeof(none));
+
+    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+        return;
+    }
+
+    if (!lb_admin_change_body(&ch, "load_balancer", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || (rebuilt = lb_admin_merge(&ch, "load_balancer", &none, &body,
+                                     &len)) == NULL
+        || !lb_admin_parse(&ch, "load_balancer", NULL, rebuilt, len,
+                           (void **) &nb, NULL))
+    {
+        goto done;
+    }
+
+    if ((nb->id = lb_admin_new_id(&ch)) == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < nb->nlisteners; i++) {
+        if ((nb->listeners[i].id = lb_admin_new_id(&ch)) == NULL) {
+            goto done;
+        }
+    }
+
+    for (i = 0; i < nb->ntarget_groups; i++) {
+        if (!lb_admin_ids_group(&ch, &nb->target_groups[i])) {
+            goto done;
+        }
+    }
+
+    ch.conf->balancers = lb_admin_append(ch.pool, ch.conf->balancers,
+                                         &ch.conf->nbalancers,
+                                         sizeof(lb_load_balancer_t), nb);
+    if (ch.conf->balancers == NULL) {
+        lb_admin_error(r, 500, "out of memory");
+        goto done;
+    }
+
+    ch.lb_id = nb->id;
+    ch.path = lb_psprintf(ch.pool, "load_balancers[%s]",
+                          nb->name ? nb->name : "");
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 201, "load_balancer", nb->id,
+                        lb_admin_show_balancer);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_balancer_update(lb_admin_req_t *r)
+{
+    u_char              *merged;
+    size_t               len;
+    lb_admin_buf_t       base;
+    lb_admin_body_t      body;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *b, *nb;
+
+    static const char *const  fixed[] = {
+        "listeners", "target_groups", NULL
+    };
+
+    memset(&base, 0, sizeof(base));
+
+    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+        return;
+    }
+
+    b = lb_admin_find_lb(ch.conf, r->params[0]);
+    if (b == NULL) {
+        lb_admin_error(r, 404, "load balancer %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, b, false)
+        || !lb_admin_change_body(&ch, "load_balancer", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_refuse_keys(&ch, &body, fixed, "is changed through "
+                                 "its own resource (/listeners, "
+                                 "/target-groups)"))
+    {
+        goto done;
+    }
+
+    lb_admin_body_balancer(&base, b);
+
+    merged = lb_admin_merge(&ch, "load_balancer", &base, &body, &len);
+    if (merged == NULL
+        || !lb_admin_parse(&ch, "load_balancer", NULL, merged, len,
+                           (void **) &nb, NULL))
+    {
+        goto done;
+    }
+
+    b->name = nb->name;
+    b->type = nb->type;
+    b->address = nb->address;
+    b->availability_zone = nb->availability_zone;
+    b->vpc = nb->vpc;
+    b->health_check_ips = nb->health_check_ips;
+    b->nhealth_check_ips = nb->nhealth_check_ips;
+
+    ch.path = lb_psprintf(ch.pool, "load_balancers[%s]",
+                          b->name ? b->name : "");
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 200, "load_balancer", b->id,
+                        lb_admin_show_balancer);
+    }
+
+done:
+
+    lb_admin_buf_free(&base);
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_balancer_delete(lb_admin_req_t *r)
+{
+    uint32_t             i;
+    bool                 cascade;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *b;
+
+    cascade = false;
+    for (i = 0; i < r->nquery; i++) {
+        if (strcmp(r->qkeys[i], "cascade") != 0
+            || (strcmp(r->qvals[i], "true") != 0
+                && strcmp(r->qvals[i], "false") != 0))
+        {
+            lb_admin_error(r, 400, "unknown query parameter \"%s\"; "
+                           "allowed: cascade=true|false", r->qkeys[i]);
+            return;
+        }
+        cascade = strcmp(r->qvals[i], "true") == 0;
+    }
+
+    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+        return;
+    }
+
+    b = lb_admin_find_lb(ch.conf, r->params[0]);
+    if (b == NULL) {
+        lb_admin_error(r, 404, "load balancer %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, b, true)) {
+        goto done;
+    }
+
+    if (!cascade && (b->nlisteners > 0 || b->ntarget_groups > 0)) {
+        lb_admin_error(r, 400, "load balancer %s still has %u listeners and "
+                       "%u target groups; delete them first, or delete "
+                       "with ?cascade=true", b->id, b->nlisteners,
+                       b->ntarget_groups);
+        goto done;
+    }
+
+    lb_admin_remove(ch.conf->balancers, &ch.conf->nbalancers,
+                    sizeof(lb_load_balancer_t), b->index);
+
+    if (lb_admin_commit(&ch, "")) {
+        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* --- listeners --- */
+
+void
+lb_admin_listener_create(lb_admin_req_t *r)
+{
+    char                *lb_id, *tg_id;
+    u_char              *rebuilt;
+    size_t               len;
+    bool                 given, tg_given;
+    lb_admin_buf_t       none;
+    lb_listener_t       *nl;
+    lb_admin_body_t      body;
+    lb_target_group_t   *g;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *b;
+
+    memset(&none, 0, sizeof(none));
+
+    if (!lb_admin_begin(r, &ch, "listener")) {
+        return;
+    }
+
+    if (!lb_admin_change_body(&ch, "listener", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_take_id(&ch, &body, "load_balancer_id",
+                             ch.conf->nbalancers != 1, &lb_id, &given)
+        || !lb_admin_take_id(&ch, &body, "target_group_id", false, &tg_id,
+                             &tg_given))
+    {
+        goto done;
+    }
+
+    /* none (or null) with one balancer: that one */
+    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
+    if (b == NULL) {
+        lb_admin_error(r, 404, "load balancer %s not found", lb_id);
+        goto done;
+    }
+
+    g = NULL;
+    if (tg_id != NULL) {
+        g = lb_admin_find_group(ch.conf, tg_id);
+        if (g == NULL) {
+            lb_admin_error(r, 404, "target group %s not found", tg_id);
+            goto done;
+        }
+    }
+
+    if (!lb_admin_may_change(&ch, b, false)) {
+        goto done;
+    }
+
+    rebuilt = lb_admin_merge(&ch, "listener", &none, &body, &len);
+    if (rebuilt == NULL
+        || !lb_admin_parse(&ch, "listener", b, rebuilt, len, (void **) &nl,
+                           NULL))
+    {
+        goto done;
+    }
+
+    if (g != NULL && g->balancer != b) {
+        lb_admin_field_error(&ch, 400, "listener.target_group_id", "target "
+                             "group %s belongs to another load balancer; a "
+                             "listener uses a target group of its own "
+                             "balancer", g->id);
+        goto done;
+    }
+
+    if ((nl->id = lb_admin_new_id(&ch)) == NULL) {
+        goto done;
+    }
+
+    nl->target_group_name = g ? g->name : NULL;
+
+    b->listeners = lb_admin_append(ch.pool, b->listeners, &b->nlisteners,
+                                   sizeof(lb_listener_t), nl);
+    if (b->listeners == NULL) {
+        lb_admin_error(r, 500, "out of memory");
+        goto done;
+    }
+
+    ch.lb_id = b->id;
+    ch.path = lb_psprintf(ch.pool, "load_balancers[%s].listeners[%s]",
+                          b->name, nl->name ? nl->name : "");
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 201, "listener", nl->id,
+                        lb_admin_show_listener);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_listener_update(lb_admin_req_t *r)
+{
+    char               *tg_id, *id, *tg_name;
+    u_char             *merged;
+    size_t              len;
+    bool                tg_given;
+    uint32_t            index;
+    lb_listener_t      *l, *nl;
+    lb_admin_buf_t      base;
+    lb_admin_body_t     body;
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+    lb_load_balancer_t *b;
+
+    static const char *const  fixed[] = { "load_balancer_id", NULL };
+
+    memset(&base, 0, sizeof(base));
+
+    if (!lb_admin_begin(r, &ch, "listener")) {
+        return;
+    }
+
+    l = lb_admin_find_listener(ch.conf, r->params[0]);
+    if (l == NULL) {
+        lb_admin_error(r, 404, "listener %s not found", r->params[0]);
+        goto done;
+    }
+
+    b = l->balancer;
+
+    if (!lb_admin_may_change(&ch, b, false)
+        || !lb_admin_change_body(&ch, "listener", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed; "
+                                 "a listener stays in its load balancer")
+        || !lb_admin_take_id(&ch, &body, "target_group_id", false, &tg_id,
+                             &tg_given))
+    {
+        goto done;
+    }
+
+    if (lb_admin_body_pair(&body, "target_group") != NULL) {
+        lb_admin_field_error(&ch, 400, "listener.target_group", "the API "
+                             "names the target group by its id: use "
+                             "target_group_id");
+        goto done;
+    }
+
+    tg_name = l->target_group_name;
+
+    if (tg_given) {
+        tg_name = NULL;
+
+        if (tg_id != NULL) {
+            g = lb_admin_find_group(ch.conf, tg_id);
+            if (g == NULL) {
+                lb_admin_error(r, 404, "target group %s not found", tg_id);
+                goto done;
+            }
+
+            if (g->balancer != b) {
+                lb_admin_field_error(&ch, 400, "listener.target_group_id",
+                                     "target group %s belongs to another "
+                                     "load balancer; a listener uses a "
+                                     "target group of its own balancer",
+                                     g->id);
+                goto done;
+            }
+
+            tg_name = g->name;
+        }
+    }
+
+    lb_admin_body_listener(&base, l);
+
+    merged = lb_admin_merge(&ch, "listener", &base, &body, &len);
+    if (merged == NULL
+        || !lb_admin_parse(&ch, "listener", b, merged, len, (void **) &nl,
+                           NULL))
+    {
+        goto done;
+    }
+
+    if (nl->protocol != l->protocol) {
+        lb_admin_field_error(&ch, 400, "listener.protocol", "the protocol of "
+                             "a listener cannot be changed (%s); delete the "
+                             "listener and create another",
+                             lb_listener_proto_names[l->protocol]);
+        goto done;
+    }
+
+    id = l->id;
+    index = l->index;
+    *l = *nl;
+    l->id = id;
+    l->index = index;
+    l->balancer = b;
+    l->target_group_name = tg_name;
+
+    ch.lb_id = b->id;
+    ch.path = lb_psprintf(ch.pool, "load_balancers[%s].listeners[%s]",
+                          b->name, l->name);
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 200, "listener", l->id, lb_admin_show_listener);
+    }
+
+done:
+
+    lb_admin_buf_free(&base);
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_listener_delete(lb_admin_req_t *r)
+{
+    lb_listener_t      *l;
+    lb_admin_change_t   ch;
+    lb_load_balancer_t *b;
+
+    if (!lb_admin_begin(r, &ch, "listener")) {
+        return;
+    }
+
+    l = lb_admin_find_listener(ch.conf, r->params[0]);
+    if (l == NULL) {
+        lb_admin_error(r, 404, "listener %s not found", r->params[0]);
+        goto done;
+    }
+
+    b = l->balancer;
+
+    if (!lb_admin_may_change(&ch, b, true)) {
+        goto done;
+    }
+
+    ch.lb_id = b->id;
+    lb_admin_remove(b->listeners, &b->nlisteners, sizeof(lb_listener_t),
+                    l->index);
+
+    if (lb_admin_commit(&ch, "")) {
+        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* --- target groups --- */
+
+void
+lb_admin_group_create(lb_admin_req_t *r)
+{
+    char                *lb_id, *l_id;
+    u_char              *rebuilt;
+    size_t               len;
+    bool                 given, l_given;
+    lb_listener_t       *l;
+    lb_admin_buf_t       none;
+    lb_admin_body_t      body;
+    lb_target_group_t   *ng;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *b;
+
+    memset(&none, 0, sizeof(none));
+
+    if (!lb_admin_begin(r, &ch, "target_group")) {
+        return;
+    }
+
+    if (!lb_admin_change_body(&ch, "target_group", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_take_id(&ch, &body, "load_balancer_id",
+                             ch.conf->nbalancers != 1, &lb_id, &given)
+        || !lb_admin_take_id(&ch, &body, "listener_id", false, &l_id,
+                             &l_given))
+    {
+        goto done;
+    }
+
+    /* none (or null) with one balancer: that one */
+    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
+    if (b == NULL) {
+        lb_admin_error(r, 404, "load balancer %s not found", lb_id);
+        goto done;
+    }
+
+    l = NULL;
+    if (l_id != NULL) {
+        l = lb_admin_find_listener(ch.conf, l_id);
+        if (l == NULL) {
+            lb_admin_error(r, 404, "listener %s not found", l_id);
+            goto done;
+        }
+
+        if (l->balancer != b) {
+            lb_admin_field_error(&ch, 400, "target_group.listener_id",
+                                 "listener %s belongs to another load "
+                                 "balancer", l_id);
+            goto done;
+        }
+    }
+
+    if (!lb_admin_may_change(&ch, b, false)) {
+        goto done;
+    }
+
+    rebuilt = lb_admin_merge(&ch, "target_group", &none, &body, &len);
+    if (rebuilt == NULL
+        || !lb_admin_parse(&ch, "target_group", b, rebuilt, len,
+                           (void **) &ng, NULL))
+    {
+        goto done;
+    }
+
+    if (!lb_admin_ids_group(&ch, ng)) {
+        goto done;
+    }
+
+    if (l != NULL) {
+        /* the listener connection of Octavia's pool create */
+        l->target_group_name = ng->name;
+    }
+
+    ch.lb_id = b->id;
+    ch.path = lb_admin_path_group(&ch, b, ng);
+
+    b->target_groups = lb_admin_append(ch.pool, b->target_groups,
+                                       &b->ntarget_groups,
+                                       sizeof(lb_target_group_t), ng);
+    if (b->target_groups == NULL || ch.path == NULL) {
+        lb_admin_error(r, 500, "out of memory");
+        goto done;
+    }
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 201, "target_group", ng->id,
+                        lb_admin_show_group);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_group_update(lb_admin_req_t *r)
+{
+    u_char              *merged;
+    size_t               len;
+    uint32_t             i;
+    lb_load_balancer_t  *b;
+    lb_admin_buf_t       base;
+    lb_admin_body_t      body;
+    lb_target_group_t   *g, *ng;
+    lb_admin_change_t    ch;
+
+    static const char *const  fixed[] = {
+        "members", "health_monitor", "load_balancer_id", "listener_id", NULL
+    };
+
+    memset(&base, 0, sizeof(base));
+
+    if (!lb_admin_begin(r, &ch, "target_group")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)
+        || !lb_admin_change_body(&ch, "target_group", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed by "
+                                 "a PUT of the target group; use its "
+                                 "/members, /health-monitors or the "
+                                 "listener's target_group_id"))
+    {
+        goto done;
+    }
+
+    lb_admin_body_group(&base, g);
+
+    merged = lb_admin_merge(&ch, "target_group", &base, &body, &len);
+    if (merged == NULL
+        || !lb_admin_parse(&ch, "target_group", g->balancer, merged, len,
+                           (void **) &ng, NULL))
+    {
+        goto done;
+    }
+
+    if (ng->protocol != g->protocol) {
+        lb_admin_field_error(&ch, 400, "target_group.protocol", "the "
+                             "protocol of a target group cannot be changed "
+                             "(%s); create another target group",
+                             lb_tg_proto_names[g->protocol]);
+        goto done;
+    }
+
+    /* listeners name their group: a rename renames the reference */
+    b = g->balancer;
+
+    for (i = 0; i < b->nlisteners; i++) {
+        if (b->listeners[i].target_group_name != NULL
+            && strcmp(b->listeners[i].target_group_name, g->name) == 0)
+        {
+            b->listeners[i].target_group_name = ng->name;
+        }
+    }
+
+    g->name = ng->name;
+    g->load_balancer_algorithm = ng->load_balancer_algorithm;
+    g->proxy_protocol_version = ng->proxy_protocol_version;
+    g->session_persistence = ng->session_persistence;
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+
+    if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 200, "target_group", g->id, lb_admin_show_group);
+    }
+
+done:
+
+    lb_admin_buf_free(&base);
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_group_delete(lb_admin_req_t *r)
+{
+    uint32_t             i;
+    lb_target_group_t   *g;
+    lb_admin_change_t    ch;
+    lb_load_balancer_t  *b;
+
+    if (!lb_admin_begin(r, &ch, "target_group")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    b = g->balancer;
+
+    if (!lb_admin_may_change(&ch, b, true)) {
+        goto done;
+    }
+
+    for (i = 0; i < b->nlisteners; i++) {
+        if (b->listeners[i].target_group == g) {
+            lb_admin_error(r, 409, "target group %s is the target group of "
+                           "listener %s; disconnect it first (PUT the "
+                           "listener with \"target_group_id\": null)",
+                           g->id, b->listeners[i].id);
+            goto done;
+        }
+    }
+
+    ch.lb_id = b->id;
+    lb_admin_remove(b->target_groups, &b->ntarget_groups,
+                    sizeof(lb_target_group_t), g->index);
+
+    if (lb_admin_commit(&ch, "")) {
+        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* --- members --- */
+
+void
+lb_admin_member_create(lb_admin_req_t *r)
+{
+    u_char             *rebuilt;
+    size_t              len;
+    lb_admin_buf_t      none;
+    lb_target_t        *nt;
+    lb_admin_body_t     body;
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+
+    memset(&none, 0, sizeof(none));
+
+    if (!lb_admin_begin(r, &ch, "member")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)
+        || !lb_admin_change_body(&ch, "member", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || (rebuilt = lb_admin_merge(&ch, "member", &none, &body, &len))
+           == NULL
+        || !lb_admin_parse(&ch, "member", g, rebuilt, len, (void **) &nt,
+                           NULL))
+    {
+        goto done;
+    }
+
+    if ((nt->id = lb_admin_new_id(&ch)) == NULL) {
+        goto done;
+    }
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_psprintf(ch.pool, "%s.members[%s]",
+                          lb_admin_path_group(&ch, g->balancer, g),
+                          nt->name ? nt->name : "");
+    if (nt->name == NULL && ch.path != NULL) {
+        ch.path = lb_psprintf(ch.pool, "%s.members[%u]",
+                              lb_admin_path_group(&ch, g->balancer, g),
+                              g->ntargets);
+    }
+
+    g->targets = lb_admin_append(ch.pool, g->targets, &g->ntargets,
+                                 sizeof(lb_target_t), nt);
+    if (g->targets == NULL || ch.path == NULL) {
+        lb_admin_error(r, 500, "out of memory");
+        goto done;
+    }
+
+    if (lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer_member(r, ch.result, 201, nt->id);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* PUT .../members: the body is the whole new set; a member whose address
+ * and port were there already keeps its id (and so its health, counters
+ * and sticky bindings), the others are new, and those left out are
+ * detached; all in one change */
+void
+lb_admin_members_replace(lb_admin_req_t *r)
+{
+    uint32_t            i, k, n;
+    lb_json_t           j;
+    lb_target_t        *nt;
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+
+    if (!lb_admin_begin(r, &ch, "members")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)) {
+        goto done;
+    }
+
+    /* the body is an array: the schema judges it whole */
+    if (!lb_admin_parse(&ch, "members", g, r->req_body, r->req_len,
+                        (void **) &nt, &n))
+    {
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (nt[i].id != NULL) {
+            lb_admin_field_error(&ch, 400, "members.id", "id is given by "
+                                 "weir; members are matched by address and "
+                                 "protocol_port");
+            goto done;
+        }
+
+        for (k = 0; k < g->ntargets; k++) {
+            if (strcmp(g->targets[k].addr.text, nt[i].addr.text) == 0) {
+                nt[i].id = g->targets[k].id;
+                break;
+            }
+        }
+
+        if (nt[i].id == NULL && (nt[i].id = lb_admin_new_id(&ch)) == NULL) {
+            goto done;
+        }
+    }
+
+    g->targets = nt;
+    g->ntargets = n;
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+
+    if (ch.path == NULL || !lb_admin_commit(&ch, ch.path)) {
+        goto done;
+    }
+
+    g = lb_admin_find_group(ch.result, r->params[0]);
+
+    r->status = 200;
+    lb_admin_buf_reset(r->body);
+    lb_json_init(&j, r->body);
+    lb_json_object(&j, NULL);
+    lb_json_array(&j, "members");
+    for (i = 0; g != NULL && i < g->ntargets; i++) {
+        lb_admin_json_member(&j, NULL, r->cycle, &g->targets[i],
+                             lb_weight_converted_total(g));
+    }
+    lb_json_array_end(&j);
+    lb_json_object_end(&j);
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_member_update(lb_admin_req_t *r)
+{
+    u_char             *merged;
+    size_t              len;
+    lb_target_t        *t, *nt;
+    lb_admin_buf_t      base;
+    lb_admin_body_t     body;
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+
+    memset(&base, 0, sizeof(base));
+
+    if (!lb_admin_begin(r, &ch, "member")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    t = lb_admin_find_member(g, r->params[1]);
+    if (t == NULL) {
+        lb_admin_error(r, 404, "member %s not found in target group %s",
+                       r->params[1], r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)
+        || !lb_admin_change_body(&ch, "member", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir"))
+    {
+        goto done;
+    }
+
+    lb_admin_body_member(&base, t);
+
+    merged = lb_admin_merge(&ch, "member", &base, &body, &len);
+    if (merged == NULL
+        || !lb_admin_parse(&ch, "member", g, merged, len, (void **) &nt,
+                           NULL))
+    {
+        goto done;
+    }
+
+    /* SPEC.md 7: a member is its address and port */
+    if (nt->protocol_port != t->protocol_port) {
+        lb_admin_field_error(&ch, 400, "member.protocol_port", "the "
+                             "protocol_port of a member cannot be changed "
+                             "(%u -> %u); remove the member and add it "
+                             "again", t->protocol_port, nt->protocol_port);
+        goto done;
+    }
+
+    if (strcmp(nt->addr.text, t->addr.text) != 0) {
+        lb_admin_field_error(&ch, 400, "member.address", "the address of a "
+                             "member cannot be changed (%s -> %s); remove "
+                             "the member and add it again", t->address,
+                             nt->address);
+        goto done;
+    }
+
+    /* a monitor_port that followed protocol_port keeps following it */
+    nt->id = t->id;
+    nt->group = g;
+    nt->index = t->index;
+    *t = *nt;
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+    if (ch.path != NULL) {
+        ch.path = t->name
+                  ? lb_psprintf(ch.pool, "%s.members[%s]", ch.path, t->name)
+                  : lb_psprintf(ch.pool, "%s.members[%u]", ch.path,
+                                t->index);
+    }
+
+    if (ch.path == NULL || !lb_admin_commit(&ch, ch.path)) {
+        goto done;
+    }
+
+    lb_admin_answer_member(r, ch.result, 200, r->params[1]);
+
+done:
+
+    lb_admin_buf_free(&base);
+    lb_admin_end(&ch);
+}
+
+
+/* detach: the machine behind it is not touched (SPEC.md 7) */
+void
+lb_admin_member_delete(lb_admin_req_t *r)
+{
+    lb_target_t        *t;
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+
+    if (!lb_admin_begin(r, &ch, "member")) {
+        return;
+    }
+
+    g = lb_admin_find_group(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
+        goto done;
+    }
+
+    t = lb_admin_find_member(g, r->params[1]);
+    if (t == NULL) {
+        lb_admin_error(r, 404, "member %s not found in target group %s",
+                       r->params[1], r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, true)) {
+        goto done;
+    }
+
+    ch.lb_id = g->balancer->id;
+    lb_admin_remove(g->targets, &g->ntargets, sizeof(lb_target_t),
+                    (uint32_t) (t - g->targets));
+
+    if (lb_admin_commit(&ch, "")) {
+        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* --- health monitors --- */
+
+void
+lb_admin_monitor_create(lb_admin_req_t *r)
+{
+    char                 *tg_id;
+    u_char               *rebuilt;
+    size_t                len;
+    bool                  given;
+    lb_admin_buf_t        none;
+    lb_admin_body_t       body;
+    lb_target_group_t    *g;
+    lb_admin_change_t     ch;
+    lb_health_monitor_t  *hm;
+
+    memset(&none, 0, sizeof(none));
+
+    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+        return;
+    }
+
+    if (!lb_admin_change_body(&ch, "health_monitor", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_take_id(&ch, &body, "target_group_id", true, &tg_id,
+                             &given))
+    {
+        goto done;
+    }
+
+    g = lb_admin_find_group(ch.conf, tg_id);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "target group %s not found", tg_id);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)) {
+        goto done;
+    }
+
+    if (g->health_monitor != NULL) {
+        lb_admin_error(r, 409, "target group %s has a health monitor "
+                       "already (%s); change it with PUT or delete it "
+                       "first", g->id, g->health_monitor->id);
+        goto done;
+    }
+
+    rebuilt = lb_admin_merge(&ch, "health_monitor", &none, &body, &len);
+    if (rebuilt == NULL
+        || !lb_admin_parse(&ch, "health_monitor", g, rebuilt, len,
+                           (void **) &hm, NULL))
+    {
+        goto done;
+    }
+
+    if ((hm->id = lb_admin_new_id(&ch)) == NULL) {
+        goto done;
+    }
+
+    g->health_monitor = hm;
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+    if (ch.path != NULL) {
+        ch.path = lb_psprintf(ch.pool, "%s.health_monitor", ch.path);
+    }
+
+    if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 201, "health_monitor", hm->id,
+                        lb_admin_show_monitor);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_monitor_update(lb_admin_req_t *r)
+{
+    u_char               *merged;
+    size_t                len;
+    lb_admin_buf_t        base;
+    lb_admin_pair_t      *type;
+    lb_admin_body_t       body;
+    lb_target_group_t    *g;
+    lb_admin_change_t     ch;
+    lb_health_monitor_t  *hm, *nhm;
+    char                  want[16];
+
+    static const char *const  fixed[] = { "target_group_id", NULL };
+
+    memset(&base, 0, sizeof(base));
+
+    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+        return;
+    }
+
+    g = lb_admin_find_monitor(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "health monitor %s not found", r->params[0]);
+        goto done;
+    }
+
+    hm = g->health_monitor;
+
+    if (!lb_admin_may_change(&ch, g->balancer, false)
+        || !lb_admin_change_body(&ch, "health_monitor", &body)
+        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
+                                 "is given by weir")
+        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed; a "
+                                 "health monitor stays with its target "
+                                 "group"))
+    {
+        goto done;
+    }
+
+    /* Octavia's type is fixed; and the current http_* fields would not
+     * fit another type */
+    type = lb_admin_body_pair(&body, "type");
+    if (type != NULL) {
+        snprintf(want, sizeof(want), "\"%s\"", lb_check_type_names[hm->type]);
+        if (type->val_len != strlen(want)
+            || memcmp(type->val, want, type->val_len) != 0)
+        {
+            lb_admin_field_error(&ch, 400, "health_monitor.type", "the type "
+                                 "of a health monitor cannot be changed "
+                                 "(%s); delete it and create another",
+                                 lb_check_type_names[hm->type]);
+            goto done;
+        }
+    }
+
+    lb_admin_body_monitor(&base, hm);
+
+    merged = lb_admin_merge(&ch, "health_monitor", &base, &body, &len);
+    if (merged == NULL
+        || !lb_admin_parse(&ch, "health_monitor", g, merged, len,
+                           (void **) &nhm, NULL))
+    {
+        goto done;
+    }
+
+    nhm->id = hm->id;
+    g->health_monitor = nhm;
+
+    ch.lb_id = g->balancer->id;
+    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+    if (ch.path != NULL) {
+        ch.path = lb_psprintf(ch.pool, "%s.health_monitor", ch.path);
+    }
+
+    if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
+        lb_admin_answer(&ch, 200, "health_monitor", nhm->id,
+                        lb_admin_show_monitor);
+    }
+
+done:
+
+    lb_admin_buf_free(&base);
+    lb_admin_end(&ch);
+}
+
+
+void
+lb_admin_monitor_delete(lb_admin_req_t *r)
+{
+    lb_target_group_t  *g;
+    lb_admin_change_t   ch;
+
+    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+        return;
+    }
+
+    g = lb_admin_find_monitor(ch.conf, r->params[0]);
+    if (g == NULL) {
+        lb_admin_error(r, 404, "health monitor %s not found", r->params[0]);
+        goto done;
+    }
+
+    if (!lb_admin_may_change(&ch, g->balancer, true)) {
+        goto done;
+    }
+
+    ch.lb_id = g->balancer->id;
+    g->health_monitor = NULL;
+
+    if (lb_admin_commit(&ch, "")) {
+        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
+    }
+
+done:
+
+    lb_admin_end(&ch);
+}
+
+
+/* {"member": {...}} of the member id of the group r->params[0] in conf
+ * (null if it is not there: a bug, not worth a crash) */
+static void
+lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf, unsigned status,
+    const char *id)
+{
+    lb_json_t           j;
+    lb_target_t        *t;
+    lb_target_group_t  *g;
+
+    g = lb_admin_find_group(conf, r->params[0]);
+    t = lb_admin_find_member(g, id);
+
+    r->status = status;
+    lb_admin_buf_reset(r->body);
+    lb_json_init(&j, r->body);
+    lb_json_object(&j, NULL);
+
+    if (t != NULL) {
+        lb_admin_json_member(&j, "member", r->cycle, t,
+                             lb_weight_converted_total(g));
+    } else {
+        lb_json_null(&j, "member");
+    }
+
+    lb_json_object_end(&j);
+}
