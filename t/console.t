@@ -125,7 +125,7 @@ sub slurp { open(my $f, '<', $_[0]) or die "$_[0]: $!"; local $/; <$f> }
 # --- serving ---
 
 my $CSP = "default-src 'self'; script-src 'self'; style-src 'self'; "
-        . "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        . "img-src 'self'; connect-src 'self'; object-src 'none'; "
         . "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 my $r = get('/');

@@ -23,7 +23,7 @@
 /* The Content-Security-Policy of every console answer. */
 #define LB_ADMIN_CSP                                                        \
     "default-src 'self'; script-src 'self'; style-src 'self'; "             \
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; "         \
+    "img-src 'self'; connect-src 'self'; object-src 'none'; "               \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /* Read the console's files from prefix/html/console into memory of

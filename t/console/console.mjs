@@ -186,6 +186,7 @@ await check('traffic weights: the ratio of every target is the API\'s, and follo
     await d.locator('input.weight').first().fill('256');
     eq(await ratios(), ['49.8', '49.8', '0.5'], 'after 256,256,1: ');
 });
+await axe('weights dialog');
 
 await check('a weight out of range: the rule is shown next to that field, nothing sent', async () => {
     const d = page.locator('dialog[open]');
@@ -564,6 +565,7 @@ if (writes) {
         await d.locator('p.summary', { hasText: '1 to add, 1 to remove' }).waitFor();
         await d.locator('button.undo').click();
         await d.locator('p.summary', { hasText: '0 to add, 0 to remove' }).waitFor();
+        await axe('set targets dialog');
         await d.locator('.field[data-field="members.address"] input').fill('127.0.0.1');
         await d.locator('.field[data-field="members.protocol_port"] input').fill(String(appMembers[1].protocol_port));
         await d.locator('button.add').click();
