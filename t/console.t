@@ -15,7 +15,6 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use Cwd qw(abs_path);
 use File::Path qw(make_path);
 use IO::Socket::INET;
 use IO::Select;
@@ -42,9 +41,23 @@ print $tf "$TOKEN\n";
 close $tf;
 chmod 0600, "$dir/admin.token";
 
-# the console's files under the prefix, as an install lays them
-make_path("$dir/html");
-symlink(abs_path('html/console'), "$dir/html/console") or die "symlink: $!";
+# the console's files under the prefix, as an install lays them, and
+# beside them what must not be served: a hidden file, an unknown type, a
+# subdirectory, a symbolic link to the token, a file over the size limit
+make_path("$dir/html/console/sub");
+for my $f (glob('html/console/*')) {
+    my ($name) = $f =~ m{([^/]+)$};
+    open(my $in, '<:raw', $f) or die "$f: $!";
+    open(my $out, '>:raw', "$dir/html/console/$name") or die $!;
+    print $out do { local $/; <$in> };
+    close $out;
+}
+for my $f ('.hidden.js', 'notes.md', 'sub/inner.js', 'big.js') {
+    open(my $out, '>', "$dir/html/console/$f") or die $!;
+    print $out $f eq 'big.js' ? 'x' x (1048576 + 1) : "// $f\n";
+    close $out;
+}
+symlink("$dir/admin.token", "$dir/html/console/token.txt") or die $!;
 
 my @b = map { start_backend(name => "B$_", mode => 'tag') } 1 .. 4;
 my ($ap, $lp, $hp) = (free_port(), free_port(), free_port());
@@ -176,11 +189,20 @@ is($r->{headers}{allow}, 'GET, HEAD', 'with Allow: GET, HEAD');
 
 # only files of html/console, by exact name; anything else is the API's
 for my $p ('/weir.yaml', '/admin.token', '/App.js', '/app.js/', '/./app.js',
-           '/html/console/app.js', '/%61pp.js', '/console/app.js') {
+           '/html/console/app.js', '/%61pp.js', '/console/app.js',
+           '/.hidden.js', '/notes.md', '/sub/inner.js', '/sub', '/big.js',
+           '/token.txt') {
     my $x = get($p);
     is($x && $x->{status}, 401, "GET $p: not a console file, 401 without a "
        . 'token');
 }
+like($w->log_text, qr{open\(\) "[^"]*/html/console/token\.txt" failed, not served \(a symbolic link\)},
+     'the log says why the symbolic link is not served');
+like($w->log_text, qr{"[^"]*/html/console/big\.js" is larger than 1048576 bytes, not served},
+     'and why the large file is not');
+like($w->log_text, qr{console: \d+ files from "[^"]*/html/console"},
+     'and how many files the console has');
+
 $r = get('/../admin.token');
 ok($r && $r->{status} >= 400 && $r->{body} !~ /\Q$TOKEN\E/,
    'GET /../admin.token: refused, the token is not in the answer');

@@ -227,10 +227,12 @@ lb_admin_static_read(lb_pool_t *pool, const char *dir, const char *name,
         return LB_DECLINED;
     }
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* a symbolic link in the directory may lead anywhere: not served */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd == -1) {
-        lb_log_error(LB_LOG_ERR, &lb_log, errno, "admin: open() \"%s\" "
-                     "failed, not served", path);
+        lb_log_error(LB_LOG_WARN, &lb_log, errno, "admin: open() \"%s\" "
+                     "failed, not served%s", path,
+                     errno == ELOOP ? " (a symbolic link)" : "");
         return LB_DECLINED;
     }
 

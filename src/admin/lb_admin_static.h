@@ -1,9 +1,10 @@
 /* weir: the web console's files (SPEC.md section 10, issue 12), served by
  * the admin process at "/" of admin.listen from html/console/ under the
  * prefix. The set of files is fixed when the admin process starts: every
- * regular file directly in that directory with a known type and a plain
- * name is read into memory then, and a request names one of them exactly
- * (or "/" for index.html), so no request can reach another file. They
+ * regular file directly in that directory (not a symbolic link) with a
+ * known type and a plain name is read into memory then, and a request
+ * names one of them exactly (or "/" for index.html), so no request can
+ * reach another file. They
  * need no token (the page must load so that one can sign in); everything
  * else the admin process answers still does. Every answer carries a
  * strict Content-Security-Policy (no inline script or style, nothing from
