@@ -258,6 +258,23 @@ SKIP: {
        "screenshots in $out");
 }
 
+# a reload starts a new admin process, which reads the files again
+{
+    my $before = get('/style.css');
+    open(my $f, '>>', "$dir/html/console/style.css") or die $!;
+    print $f "/* after a reload */\n";
+    close $f;
+    $w->signal('HUP');
+    my $after = wait_for(sub {
+        my $x = get('/style.css');
+        return $x && $x->{status} == 200 && $x->{body} =~ /after a reload/
+               ? $x : undef;
+    }, 15);
+    ok($after, 'after a reload the edited file is served');
+    isnt($after && $after->{headers}{etag}, $before->{headers}{etag},
+         'with a new ETag');
+}
+
 $w->stop;
 unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the error log');
 unlike($w->log_text, qr/\Q$TOKEN\E/, 'the token is nowhere in the error log');

@@ -88,6 +88,7 @@ export function createView(main) {
         const b = body().target_group;
         const l = listener();
         const rows = [
+            [t('Availability zone'), inp.az.value],
             [t('Load balancer'), balancer() ? balancer().name : ''],
             [t('Listener'), l ? `${l.name} (${l.protocol}:${l.protocol_port})` : t('No listener')],
             [t('Target group name'), b.name], [t('Protocol'), b.protocol],
@@ -127,7 +128,16 @@ export function createView(main) {
     return {
         async load() {
             data = await loadAll();
-            inp.lb = select(data.balancers.map((b) => [b.id, `${b.name} (${b.type}, ${b.availability_zone || '-'})`]), data.balancers[0] && data.balancers[0].id);
+            // the manual's order: availability zone, then its balancers
+            const zones = [...new Set(data.balancers.map((b) => b.availability_zone || '-'))];
+            inp.az = select(zones, zones[0]);
+            inp.lb = h('select');
+            const fillBalancers = () => {
+                clear(inp.lb, data.balancers.filter((b) => (b.availability_zone || '-') === inp.az.value)
+                    .map((b) => h('option', { value: b.id }, `${b.name} (${b.type})`)));
+                fillListeners();
+            };
+            inp.az.addEventListener('change', fillBalancers);
             inp.listener = h('select');
             inp.name = h('input', { autocomplete: 'off', required: true });
             inp.protocol = h('select');
@@ -139,6 +149,7 @@ export function createView(main) {
             stepEls = [
                 h('section.step', {}, h('h2', { tabindex: -1 }, t(STEPS[0])),
                     h('fieldset', {}, h('legend', {}, t('Load balancer')),
+                        field(t('Availability zone'), inp.az, { name: 'availability_zone' }),
                         field(t('Load balancer'), inp.lb, { name: 'target_group.load_balancer_id' }),
                         field(t('Listener'), inp.listener, { name: 'target_group.listener_id', hint: 'The protocols offered below are those this listener allows.' })),
                     h('fieldset', {}, h('legend', {}, 'Basics'),
@@ -182,7 +193,7 @@ export function createView(main) {
             } }, stepper, stepEls, h('p.form-error', { role: 'alert' }),
             h('div.actions', {}, h('a.button.secondary', { href: '#/' }, t('Cancel')), prev, next));
             clear(main, h('div.page-head', {}, h('h1', {}, t('Create target group'))), form);
-            fillListeners();
+            fillBalancers();
             renderTargets();
             go(0);
             inp.name.focus();

@@ -366,6 +366,9 @@ await check('create step 1: sticky session types by listener x protocol, hidden 
 
 await check('create step 1: HTTP x HTTP offers the cookies, with the default durations', async () => {
     const lbs = (await api('GET', BASE)).json.load_balancers;
+    eq(await options('availability_zone'), ['zone-a', 'zone-b'], 'zones: ');
+    eq(await options('target_group.load_balancer_id'), ['net-lb (NLB)'], 'the balancers of zone-a: ');
+    await field('availability_zone').locator('select').selectOption('zone-b');
     await field('target_group.load_balancer_id').locator('select').selectOption(lbs.find((b) => b.name === 'web-lb').id);
     await field('target_group.listener_id').locator('select').selectOption({ index: 1 });
     eq(await options('target_group.protocol'), ['HTTP', 'PROXY'], 'HTTP listener: ');
