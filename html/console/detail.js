@@ -106,11 +106,12 @@ export function detailView(main, id, tab) {
             renderMembers(true);
             traffic();
         } else if (current === 'health') {
+            const http = monitor && (monitor.type === 'HTTP' || monitor.type === 'HTTPS');
             clear(panel, monitor ? dl([
                 [t('Type'), monitor.type], [t('Interval (s)'), monitor.delay], [t('Timeout (s)'), monitor.timeout],
                 [t('Healthy threshold'), monitor.max_retries], [t('Unhealthy threshold'), monitor.max_retries_down],
-                [t('HTTP method'), monitor.http_method], [t('HTTP version'), monitor.http_version],
-                [t('HTTP status codes'), monitor.expected_codes], [t('Check path'), monitor.url_path],
+                ...(http ? [[t('HTTP method'), monitor.http_method], [t('HTTP version'), monitor.http_version],
+                    [t('HTTP status codes'), monitor.expected_codes], [t('Check path'), monitor.url_path]] : []),
                 [t('Operating status'), statusBadge(monitor.operating_status)],
             ]) : h('p', {}, 'No health check: targets are NO_MONITOR and all receive traffic.'),
             h('button.primary#edit-health', { type: 'button', onclick: () => D.healthCheck(g, monitor, done) }, t('Health check setting')));
