@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb_array.h"
+#include "lb_conf.h"
 #include "lb_log.h"
+#include "lb_palloc.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
 #include "lb_zone_gen.h"
@@ -166,6 +169,61 @@ lb_zone_gen_text(lb_shm_zone_t *z, uint64_t *gen, size_t *len)
     }
 
     return copy;
+}
+
+
+lb_conf_t *
+lb_zone_gen_parse(lb_shm_zone_t *z, const char *name, lb_pool_t **poolp,
+    uint64_t *gen)
+{
+    char        *text, **err;
+    size_t       len, i;
+    lb_pool_t   *pool;
+    lb_conf_t   *conf;
+    lb_array_t   errors;
+
+    text = lb_zone_gen_text(z, gen, &len);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    conf = NULL;
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+
+    if (pool == NULL
+        || lb_array_init(&errors, pool, 4, sizeof(char *)) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                     "out of memory for configuration generation %llu",
+                     (unsigned long long) *gen);
+        goto done;
+    }
+
+    conf = lb_conf_parse_string(pool, name, text, len, &errors);
+
+    if (conf == NULL) {
+        /* the master read the same bytes without an error */
+        err = errors.elts;
+        for (i = 0; i < errors.nelts; i++) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, 0, "%s", err[i]);
+        }
+    }
+
+done:
+
+    free(text);
+
+    if (conf == NULL) {
+        if (pool != NULL) {
+            lb_destroy_pool(pool);
+        }
+        return NULL;
+    }
+
+    *poolp = pool;
+
+    return conf;
 }
 
 

@@ -21,6 +21,7 @@
 #ifndef LB_ZONE_GEN_H
 #define LB_ZONE_GEN_H
 
+#include "lb_conf_types.h"
 #include "lb_core_types.h"
 #include "lb_process.h"
 #include "lb_shm.h"
@@ -61,6 +62,13 @@ uint64_t lb_zone_gen_published(lb_shm_zone_t *z);
  * (the caller frees it), NUL-terminated, its length in *len and its
  * generation in *gen; NULL (logged) when there is none or no memory. */
 char *lb_zone_gen_text(lb_shm_zone_t *z, uint64_t *gen, size_t *len);
+
+/* A worker or the checker: the text kept by lb_zone_gen_publish() read
+ * as a configuration (name stands for the file in messages) into a new
+ * pool (*pool, the caller's to destroy), its generation in *gen; NULL
+ * (logged) when there is none, no memory, or the text is refused. */
+lb_conf_t *lb_zone_gen_parse(lb_shm_zone_t *z, const char *name,
+    lb_pool_t **pool, uint64_t *gen);
 
 /* The master, after it read the file for every request up to `request`:
  * they are carried by generation gen (failed false), or they failed

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "lb_array.h"
-#include "lb_conf.h"
 #include "lb_conf_schema.h"
 #include "lb_conf_types.h"
 #include "lb_cycle.h"
@@ -145,47 +144,20 @@ lb_health_loop(lb_cycle_t *cycle, lb_msec_t *wait)
 static void
 lb_health_apply(lb_cycle_t *cycle)
 {
-    char               *text, **err;
-    size_t              len, i;
     uint32_t            nold;
     uint64_t            gen;
     lb_pool_t          *pool, *old_pool;
     lb_conf_t          *conf;
-    lb_array_t          errors;
     lb_health_check_t  *old;
 
     if (lb_zone_gen_published(cycle->zone) <= lb_health_generation) {
         return;
     }
 
-    text = lb_zone_gen_text(cycle->zone, &gen, &len);
-    if (text == NULL) {
+    conf = lb_zone_gen_parse(cycle->zone, cycle->conf_file, &pool, &gen);
+    if (conf == NULL) {
         return;
     }
-
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-
-    if (pool == NULL
-        || lb_array_init(&errors, pool, 4, sizeof(char *)) != LB_OK)
-    {
-        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
-                     "out of memory for configuration generation %llu",
-                     (unsigned long long) gen);
-        goto failed;
-    }
-
-    conf = lb_conf_parse_string(pool, cycle->conf_file, text, len, &errors);
-
-    if (conf == NULL) {
-        err = errors.elts;
-        for (i = 0; i < errors.nelts; i++) {
-            lb_log_error(LB_LOG_ALERT, &lb_log, 0, "%s", err[i]);
-        }
-        goto failed;
-    }
-
-    free(text);
-    text = NULL;
 
     old = lb_health_checks;
     nold = lb_health_nchecks;
@@ -201,7 +173,8 @@ lb_health_apply(lb_cycle_t *cycle)
         lb_health_pool = old_pool;
         lb_health_checks = old;
         lb_health_nchecks = nold;
-        goto failed;
+        lb_destroy_pool(pool);
+        return;
     }
 
     if ((lb_health_inet || lb_health_inet6)
@@ -227,15 +200,6 @@ lb_health_apply(lb_cycle_t *cycle)
                  "target%s of %u target group%s", (unsigned long long) gen,
                  lb_health_nchecks, lb_health_nchecks == 1 ? "" : "s",
                  lb_health_ngroups, lb_health_ngroups == 1 ? "" : "s");
-    return;
-
-failed:
-
-    free(text);
-
-    if (pool != NULL && pool != lb_health_pool) {
-        lb_destroy_pool(pool);
-    }
 }
 
 

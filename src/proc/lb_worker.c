@@ -1,9 +1,6 @@
 /* weir: the worker's hooks in the child skeleton (lb_worker.h), and the
  * worker's side of a change made through the admin API (lb_zone_gen.h):
  * a newer generation of the target groups taken up while it runs. */
-#include <stdlib.h>
-
-#include "lb_array.h"
 #include "lb_balancer.h"
 #include "lb_conf.h"
 #include "lb_conf_types.h"
@@ -122,56 +119,31 @@ lb_worker_loop(lb_cycle_t *cycle, lb_msec_t *wait)
 static void
 lb_worker_apply(lb_cycle_t *cycle)
 {
-    char        *text, **err;
-    size_t       len, i;
     uint64_t     gen;
     lb_pool_t   *pool;
     lb_conf_t   *conf;
-    lb_array_t   errors;
 
     if (lb_zone_gen_published(cycle->zone) <= lb_worker_generation) {
         return;
     }
 
-    text = lb_zone_gen_text(cycle->zone, &gen, &len);
-    if (text == NULL) {
-        return;
-    }
-
-    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-
-    if (pool == NULL
-        || lb_array_init(&errors, pool, 4, sizeof(char *)) != LB_OK)
-    {
-        lb_log_error(LB_LOG_ALERT, &lb_log, 0,
-                     "out of memory for configuration generation %llu",
-                     (unsigned long long) gen);
-        goto failed;
-    }
-
-    conf = lb_conf_parse_string(pool, cycle->conf_file, text, len, &errors);
-
+    conf = lb_zone_gen_parse(cycle->zone, cycle->conf_file, &pool, &gen);
     if (conf == NULL) {
-        /* the master read the same bytes without an error */
-        err = errors.elts;
-        for (i = 0; i < errors.nelts; i++) {
-            lb_log_error(LB_LOG_ALERT, &lb_log, 0, "%s", err[i]);
-        }
-        goto failed;
+        return;
     }
 
     if (!lb_conf_live_change(lb_worker_conf, conf)) {
         lb_log_error(LB_LOG_ALERT, &lb_log, 0,
                      "configuration generation %llu changes more than "
                      "target groups: not taken up", (unsigned long long) gen);
-        goto failed;
+        lb_destroy_pool(pool);
+        return;
     }
 
     if (lb_worker_switch(cycle, conf, pool, gen) != LB_OK) {
-        goto failed;
+        lb_destroy_pool(pool);
+        return;
     }
-
-    free(text);
 
     lb_worker_conf = conf;
     lb_worker_generation = gen;
@@ -182,15 +154,6 @@ lb_worker_apply(lb_cycle_t *cycle)
                  "configuration generation %llu taken up, %lu connections "
                  "carried over", (unsigned long long) gen,
                  (unsigned long) lb_event_connections());
-    return;
-
-failed:
-
-    free(text);
-
-    if (pool != NULL) {
-        lb_destroy_pool(pool);
-    }
 }
 
 
