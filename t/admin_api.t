@@ -234,6 +234,7 @@ is($lower && $lower->{status}, 200, 'the header name is case-insensitive');
 my ($j, $r) = api('/api/v1/load-balancers');
 is($r->{status}, 200, 'GET /api/v1/load-balancers: 200');
 is($r->{headers}{'content-type'}, 'application/json', 'as JSON');
+is($r->{headers}{'x-content-type-options'}, 'nosniff', 'not to be sniffed as anything else');
 is(scalar(@{ $j->{load_balancers} }), 1, 'one load balancer');
 my $lb = $j->{load_balancers}[0];
 is($lb->{id}, $ID->{'net-lb'}, 'its id is the derived one');

@@ -998,6 +998,7 @@ lb_admin_respond(lb_admin_conn_t *ac, lb_admin_req_t *r, const char *extra)
                  "Content-Type: %s\r\n"
                  "%s"
                  "Cache-Control: no-store\r\n"
+                 "X-Content-Type-Options: nosniff\r\n"
                  "Vary: Accept-Encoding\r\n"
                  "%s%s%s\r\n",
                  r->status, lb_admin_reason(r->status),
