@@ -676,6 +676,7 @@ lb_http_request_start(lb_http_session_t *s)
     /* HTTPS targets get the request's host as their server name (no
      * literal addresses: RFC 6066) */
     s->sni[0] = '\0';
+    s->sni_len = 0;
     s->sni_hash = 0;
 
     if (s->group->tls && s->req.host.len != 0
@@ -684,6 +685,7 @@ lb_http_request_start(lb_http_session_t *s)
     {
         memcpy(s->sni, s->cin.start + s->req.host.off, s->req.host.len);
         s->sni[s->req.host.len] = '\0';
+        s->sni_len = s->req.host.len;
         /* keyed: the client chooses the name */
         s->sni_hash = (uint32_t) lb_hash_keyed(lb_hash_process_key(),
                                                s->sni, s->req.host.len) | 1;

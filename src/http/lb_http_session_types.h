@@ -88,8 +88,12 @@ struct lb_http_idle_s {
     lb_connection_t        *c;
     lb_http_peer_t         *peer;
     lb_msec_t               since;        /* put in the pool */
-    uint32_t                sni_hash;     /* TLS: the server name it was
-                                             opened with */
+    /* TLS: the server name it was opened with, in the connection's
+     * pool (len 0: none); the keyed hash only rejects most others fast,
+     * the name decides: a client chooses it */
+    const u_char           *sni;
+    uint32_t                sni_len;
+    uint32_t                sni_hash;
     unsigned                settled:1;    /* TLS buffers freed */
 };
 
@@ -177,7 +181,13 @@ struct lb_http_session_s {
     int                     last_err;     /* errno of the last failure */
     char                    sni[256];     /* HTTPS target groups: the
                                              request's host; "": none */
+    uint32_t                sni_len;
     uint32_t                sni_hash;
+    /* the server name upstream was opened with (lb_http_idle_t.sni):
+     * NULL with up_sni_len != 0 when no copy could be kept, and then the
+     * connection is not pooled */
+    const u_char           *up_sni;
+    uint32_t                up_sni_len;
 
     /* the response */
     lb_http_msg_t           resp;

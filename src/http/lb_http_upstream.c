@@ -36,9 +36,9 @@ static void lb_http_upstream_connected(lb_http_session_t *s);
 static void lb_http_upstream_handler(lb_event_t *ev);
 static void lb_http_upstream_timeout(lb_http_session_t *s, lb_event_t *ev);
 static lb_connection_t *lb_http_idle_get(lb_http_peer_t *p,
-    uint32_t sni_hash);
+    lb_http_session_t *s);
 static void lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u,
-    uint32_t sni_hash);
+    lb_http_session_t *s);
 static void lb_http_idle_handler(lb_event_t *ev);
 static void lb_http_idle_close(lb_http_idle_t *idle);
 static bool lb_http_idempotent(lb_http_method_e m);
@@ -107,7 +107,7 @@ lb_http_upstream_start(lb_http_session_t *s)
         lb_zone_target_request(p->bp->zone);
     }
 
-    s->upstream = lb_http_idle_get(p, s->sni_hash);
+    s->upstream = lb_http_idle_get(p, s);
 
     if (s->upstream != NULL) {
         s->reused = 1;
@@ -165,6 +165,8 @@ lb_http_upstream_connect(lb_http_session_t *s)
 
     t = s->peer->bp->target;
     s->reused = 0;
+    s->up_sni = NULL;
+    s->up_sni_len = 0;
 
     rc = lb_event_connect((struct sockaddr *) &t->addr.sa, t->addr.socklen,
                           &u, &err);
@@ -227,6 +229,20 @@ lb_http_upstream_tls(lb_http_session_t *s)
            != LB_OK)
     {
         lb_http_upstream_failed(s, 0, "TLS with the target cannot start");
+        return;
+    }
+
+    /* The name goes with the connection, in the pool of its slot (made
+     * by the TLS start, reused by the slot's next connections): the pool
+     * hands the connection only to requests for the same name. Once per
+     * new connection, not per request. No copy: not pooled. */
+    s->up_sni_len = s->sni_len;
+
+    if (s->sni_len != 0 && u->pool != NULL) {
+        s->up_sni = lb_palloc(u->pool, s->sni_len);
+        if (s->up_sni != NULL) {
+            memcpy((u_char *) s->up_sni, s->sni, s->sni_len);
+        }
     }
 }
 
@@ -432,9 +448,10 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
      * peer goes with that generation */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
         && s->group->generation == lb_http_worker.generation
-        && !u->read->pending_eof && !u->read->error)
+        && !u->read->pending_eof && !u->read->error
+        && (s->up_sni_len == 0 || s->up_sni != NULL))
     {
-        lb_http_idle_put(s->peer, u, s->sni_hash);
+        lb_http_idle_put(s->peer, u, s);
         return;
     }
 
@@ -495,9 +512,9 @@ lb_http_upstream_settle(void)
 
 
 /* the newest idle connection to p (opened with the same TLS server
- * name) that still looks alive */
+ * name as s needs) that still looks alive; s learns its name */
 static lb_connection_t *
-lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
+lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
 {
     lb_http_link_t   *l, *next;
     lb_connection_t  *u;
@@ -513,9 +530,17 @@ lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
             continue;
         }
 
-        if (idle->sni_hash != sni_hash) {
+        /* the hash is only a fast way to skip most other names: a
+         * client picks the name, and may pick one whose hash collides */
+        if (idle->sni_hash != s->sni_hash || idle->sni_len != s->sni_len
+            || (s->sni_len != 0
+                && memcmp(idle->sni, s->sni, s->sni_len) != 0))
+        {
             continue;
         }
+
+        s->up_sni = idle->sni;
+        s->up_sni_len = idle->sni_len;
 
         lb_http_list_remove(&idle->peer_link);
         lb_http_list_remove(&idle->lru_link);
@@ -535,7 +560,7 @@ lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
 
 
 static void
-lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
+lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, lb_http_session_t *s)
 {
     lb_http_idle_t  *idle;
 
@@ -557,7 +582,9 @@ lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
 
     idle->c = u;
     idle->peer = p;
-    idle->sni_hash = sni_hash;
+    idle->sni = s->up_sni;
+    idle->sni_len = s->up_sni_len;
+    idle->sni_hash = s->sni_hash;
     idle->since = lb_current_msec;
     idle->settled = 0;
     lb_http_list_push(&p->idle, &idle->peer_link);
