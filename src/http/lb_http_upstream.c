@@ -13,8 +13,9 @@
  * target when the request is idempotent (GET, HEAD, OPTIONS, PUT, DELETE,
  * TRACE) and none of its body was sent. A pooled connection that turns
  * out closed before any response byte is replaced by a new connection to
- * the same target when none of the body was sent: the target never saw
- * the request. When no try is left: 504 if the last failure was a
+ * the same target under the same rule: a POST or PATCH already written
+ * is never sent twice, body or not (the target may have acted on it).
+ * When no try is left: 504 if the last failure was a
  * timeout, else 502; 503 when the group has no usable target at all. */
 #include <errno.h>
 #include <string.h>
@@ -386,20 +387,24 @@ lb_http_upstream_failed(lb_http_session_t *s, int err, const char *what)
         s->upstream = NULL;
     }
 
-    /* a pooled connection the target had closed: it never saw this
-     * request, so a new connection to the same target is not a retry */
-    if (s->reused && s->req_body.sent == 0) {
+    /* nothing reached the target (the head goes first), or nothing
+     * that cannot be sent twice. A pooled connection that ends before a
+     * response byte does not prove that the target never saw the
+     * request: it may have acted on it and died, or closed the idle
+     * connection as the request crossed. So a POST or PATCH (even
+     * without a body) once written goes nowhere again, as with nginx */
+    retry = (!s->req_head_sent && s->out.pos == s->out.start)
+            || (s->req_body.sent == 0 && lb_http_idempotent(s->req.method));
+
+    /* most likely a pooled connection the target had closed: a new
+     * connection to the same target is not counted as a try */
+    if (s->reused && retry) {
         s->reused = 0;
         s->req_head_sent = 0;
         s->out.pos = s->out.start;
         lb_http_upstream_connect(s);
         return;
     }
-
-    /* nothing reached the target (the head goes first), or nothing
-     * that cannot be sent twice */
-    retry = (!s->req_head_sent && s->out.pos == s->out.start)
-            || (s->req_body.sent == 0 && lb_http_idempotent(s->req.method));
 
     lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_FAILED);
     s->peer = NULL;

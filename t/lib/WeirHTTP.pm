@@ -86,6 +86,10 @@ sub count_lines {
 #   /close-later 200 (keep-alive), then the connection is closed 0.2 s
 #                after, while idle
 #   /reset       closes the connection without an answer
+#   /close-next  200 (keep-alive); the next request head on that
+#                connection is logged, then the connection is closed
+#                without an answer (a target that went away between two
+#                requests of a kept-alive connection)
 #   /close       200 with Connection: close
 #   /bad         an invalid response
 #   /status?c    answers status c (no body for 204/304)
@@ -261,6 +265,10 @@ sub progress {
                 $h{lc $k} = defined $h{lc $k} ? "$h{lc $k}, $val" : $val;
             }
             print $logfh "req $m $path\n" if $logfh;
+            if ($s->{drop_next}) {
+                $s->{dead} = 1;
+                return;
+            }
             $s->{req} = { method => $m, path => $path, version => $v,
                           head => $head, h => \%h };
             $s->{md5} = Digest::MD5->new;
@@ -387,6 +395,9 @@ sub respond {
         # answered keep-alive, then closed while idle
         $body = "$name\n";
         $s->{close_at} = time + 0.2;
+    } elsif ($p eq '/close-next') {
+        $body = "$name\n";
+        $s->{drop_next} = 1;
     } elsif ($p eq '/reset') {
         $s->{dead} = 1;
         return;
