@@ -44,8 +44,21 @@ lb_http_request_head(const lb_http_msg_t *m, const u_char *start,
         return LB_DECLINED;
     }
 
-    if (m->target_form == LB_HTTP_TARGET_ABSOLUTE && m->path.len == 0) {
-        if (lb_http_put(out, "/", 1) != LB_OK) {
+    /* an absolute-form's path may be empty, with or without a query:
+     * origin-form needs the "/" (RFC 9112 3.2.1), and an OPTIONS for the
+     * whole server becomes asterisk-form (RFC 9112 3.2.4) */
+    if (m->target_form == LB_HTTP_TARGET_ABSOLUTE
+        && (m->path.len == 0 || start[m->path.off] == '?'))
+    {
+        if (m->path.len == 0 && m->method == LB_HTTP_METHOD_OPTIONS) {
+            if (lb_http_put(out, "*", 1) != LB_OK) {
+                return LB_DECLINED;
+            }
+
+        } else if (lb_http_put(out, "/", 1) != LB_OK
+                   || lb_http_put(out, start + m->path.off, m->path.len)
+                      != LB_OK)
+        {
             return LB_DECLINED;
         }
 

@@ -234,6 +234,22 @@ test_request_line(void **state)
     lbt_req("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", &rw,
             "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
 
+    /* an empty path with a query: "/" goes before it (RFC 9112 3.2.1);
+     * OPTIONS with an empty path and no query is for the whole server:
+     * asterisk-form (RFC 9112 3.2.4) */
+    lbt_req("GET http://a?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "GET /?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("GET http://a:8080?x=1&y HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "GET /?x=1&y HTTP/1.1\r\nHost: a:8080\r\n\r\n");
+    lbt_req("OPTIONS http://a HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("OPTIONS http://a:81 HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS * HTTP/1.1\r\nHost: a:81\r\n\r\n");
+    lbt_req("OPTIONS http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("OPTIONS http://a?q HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS /?q HTTP/1.1\r\nHost: a\r\n\r\n");
+
     rw.host = "127.0.0.1:8080";
     lbt_req("GET / HTTP/1.0\r\nUser-Agent: u\r\n\r\n", &rw,
             "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: u\r\n\r\n");
