@@ -662,6 +662,18 @@ lb_http_request_start(lb_http_session_t *s)
         return;
     }
 
+    /* Only WebSocket is tunnelled. Any other Upgrade (h2c above all)
+     * would carry the connection past the parser, the forwarded headers
+     * and the access log: the request goes on without it, as a plain
+     * HTTP/1.1 request (as nginx passes no Upgrade unless told to), and
+     * a 101 the target answers anyway is a 502 (lb_http_response.c) */
+    if (s->req.upgrade && !lb_http_upgrade_allowed(&s->req, s->cin.start)) {
+        lb_http_log_error(s, LB_LOG_INFO, 0,
+                          "an Upgrade other than websocket, passed on "
+                          "without it");
+        s->req.upgrade = 0;
+    }
+
     tg = lb_http_route(s);
 
     if (tg == NULL) {

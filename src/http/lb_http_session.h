@@ -224,6 +224,12 @@ lb_int_t lb_http_response_head(const lb_http_msg_t *m, const u_char *start,
 bool lb_http_connection_names(const lb_http_msg_t *m, const u_char *start,
     const u_char *name, size_t len);
 
+/* true when every protocol the Upgrade fields of request m name is one
+ * weir tunnels: "websocket" (any case, no version). Anything else (h2c
+ * above all) would take the connection past the parser, the forwarded
+ * headers and the access log. */
+bool lb_http_upgrade_allowed(const lb_http_msg_t *m, const u_char *start);
+
 /* --- lb_http_error.c: error answers and their pages --- */
 
 /* The page of status (a built-in one for a status without its own: 500). */

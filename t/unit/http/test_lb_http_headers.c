@@ -258,6 +258,66 @@ test_request_line(void **state)
 }
 
 
+/* only websocket is tunnelled: every protocol named must be it; an
+ * upgrade request for anything else goes on without Upgrade */
+static void
+test_upgrade_allowed(void **state)
+{
+    size_t                  i;
+    lb_http_msg_t          *m;
+    lb_http_req_rewrite_t   rw;
+    static const struct {
+        const char  *upgrade;
+        bool         allowed;
+    } cases[] = {
+        { "websocket", true },
+        { "WebSocket", true },
+        { "websocket, , websocket", true },
+        { "h2c", false },
+        { "websocket, h2c", false },
+        { "h2c, websocket", false },
+        { "websocket/13", false },
+        { "websocketx", false },
+        { "TLS/1.2", false },
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char  raw[256];
+
+        snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: h\r\n"
+                 "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+                 cases[i].upgrade);
+        m = lbt_request(raw);
+        assert_true(m->upgrade);
+
+        if (lb_http_upgrade_allowed(m, (const u_char *) raw)
+            != cases[i].allowed)
+        {
+            print_error("Upgrade: %s\n", cases[i].upgrade);
+            fail();
+        }
+    }
+
+    /* two fields: both count */
+    m = lbt_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n"
+                    "Upgrade: websocket\r\nUpgrade: h2c\r\n\r\n");
+    assert_false(lb_http_upgrade_allowed(m, (const u_char *) lbt_m.raw));
+
+    /* refused: the head goes on without Upgrade and Connection */
+    rw = lbt_rw(LB_XFF_FALSE);
+    m = lbt_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, "
+                    "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: "
+                    "AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n");
+    m->upgrade = 0;
+    lbt_out_buf(sizeof(lbt_out));
+    assert_int_equal(lb_http_request_head(m, (const u_char *) lbt_m.raw, &rw,
+                                          &lbt_buf), LB_OK);
+    lbt_out_is("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+}
+
+
 /* weir's own cookie is not passed on; nothing is left: no field */
 static void
 test_request_cookie(void **state)
@@ -489,6 +549,7 @@ main(void)
         cmocka_unit_test(test_request_hop_by_hop),
         cmocka_unit_test(test_request_line),
         cmocka_unit_test(test_request_cookie),
+        cmocka_unit_test(test_upgrade_allowed),
         cmocka_unit_test(test_request_no_room),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_response_chunked),
