@@ -27,7 +27,7 @@
  * system within seconds, at a bounded rate.
  *
  * Routing is one step, lb_http_route(): today the listener's default
- * target group (none: 404); rule lists will replace it. */
+ * target group (none: 503, SPEC 1); rule lists will replace it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -679,7 +679,7 @@ lb_http_request_start(lb_http_session_t *s)
     if (tg == NULL) {
         lb_http_log_error(s, LB_LOG_INFO, 0,
                           "the listener has no target group");
-        lb_http_error(s, 404, false);
+        lb_http_error(s, 503, false);
         return;
     }
 
