@@ -437,6 +437,8 @@ lb_http_request_init(lb_http_session_t *s)
     s->resp_head_done = 0;
     s->resp_head_sent = 0;
     s->reused = 0;
+    s->pp_pos = 0;
+    s->pp_len = 0;
     s->keep_client = 0;
     s->upstream_bad = 0;
     s->req_aborted = 0;

@@ -14,6 +14,7 @@
 #include "lb_http.h"
 #include "lb_http_chunked.h"
 #include "lb_http_types.h"
+#include "lb_proxy_protocol.h"
 #include "lb_zone_table.h"
 
 /* request and response head limits: a head fills at most one buffer */
@@ -121,6 +122,9 @@ struct lb_http_group_s {
     uint64_t                generation;   /* lb_http_worker.generation
                                              when it was built */
     unsigned                tls:1;        /* HTTPS target group */
+    unsigned                proxy_protocol:2; /* PROXY target group: the
+                                             header's version, 1 or 2;
+                                             0: none */
 };
 
 /* the phases of a session */
@@ -188,6 +192,13 @@ struct lb_http_session_s {
      * connection is not pooled */
     const u_char           *up_sni;
     uint32_t                up_sni_len;
+
+    /* PROXY target groups: the PROXY protocol header that goes before
+     * anything else on a new target connection; [pp_pos, pp_len) is
+     * still to be sent */
+    u_char                  pp[LB_PROXY_PROTOCOL_MAX];
+    uint32_t                pp_pos;
+    uint32_t                pp_len;
 
     /* the response */
     lb_http_msg_t           resp;

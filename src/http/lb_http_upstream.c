@@ -18,7 +18,9 @@
  * When no try is left: 504 if the last failure was a
  * timeout, else 502; 503 when the group has no usable target at all. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lb_connection.h"
 #include "lb_event.h"
@@ -28,9 +30,11 @@
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_proxy_protocol.h"
 #include "lb_time.h"
 
 static void lb_http_upstream_connect(lb_http_session_t *s);
+static lb_int_t lb_http_upstream_pp(lb_http_session_t *s);
 static void lb_http_upstream_tls(lb_http_session_t *s);
 static void lb_http_upstream_tls_done(lb_connection_t *u, lb_int_t rc);
 static void lb_http_upstream_connected(lb_http_session_t *s);
@@ -168,6 +172,15 @@ lb_http_upstream_connect(lb_http_session_t *s)
     s->reused = 0;
     s->up_sni = NULL;
     s->up_sni_len = 0;
+    s->pp_pos = 0;
+    s->pp_len = 0;
+
+    if (s->group->proxy_protocol && lb_http_upstream_pp(s) != LB_OK) {
+        lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_DONE);
+        s->peer = NULL;
+        lb_http_error(s, 500, false);
+        return;
+    }
 
     rc = lb_event_connect((struct sockaddr *) &t->addr.sa, t->addr.socklen,
                           &u, &err);
@@ -199,6 +212,56 @@ lb_http_upstream_connect(lb_http_session_t *s)
     }
 
     lb_event_add_timer(u->write, s->listener->timeout_member_connect);
+}
+
+
+/* The PROXY protocol header for a new connection of s to its target
+ * (SPEC 2): the client and the address it reached, from the listener or,
+ * when that is a wildcard, from the socket (one getsockname() per new
+ * connection of a PROXY group only). */
+static lb_int_t
+lb_http_upstream_pp(lb_http_session_t *s)
+{
+    size_t                    n;
+    socklen_t                 len;
+    lb_connection_t          *c;
+    struct sockaddr_storage   ss;
+    const struct sockaddr    *local;
+
+    c = s->client;
+    local = (const struct sockaddr *) &s->listener->addr.sa;
+
+    if ((local->sa_family == AF_INET
+         && ((const struct sockaddr_in *) local)->sin_addr.s_addr
+            == htonl(INADDR_ANY))
+        || (local->sa_family == AF_INET6
+            && IN6_IS_ADDR_UNSPECIFIED(
+                   &((const struct sockaddr_in6 *) local)->sin6_addr)))
+    {
+        len = sizeof(ss);
+
+        if (getsockname(c->fd, (struct sockaddr *) &ss, &len) == -1) {
+            lb_http_log_error(s, LB_LOG_ERR, errno, "getsockname() failed");
+            return LB_ERROR;
+        }
+
+        local = (const struct sockaddr *) &ss;
+    }
+
+    n = lb_proxy_protocol_write(s->pp, sizeof(s->pp),
+                                s->group->proxy_protocol, SOCK_STREAM,
+                                (const struct sockaddr *) &c->sockaddr,
+                                local);
+    if (n == 0) {
+        lb_http_log_error(s, LB_LOG_ALERT, 0,
+                          "cannot build the PROXY protocol header");
+        return LB_ERROR;
+    }
+
+    s->pp_pos = 0;
+    s->pp_len = (uint32_t) n;
+
+    return LB_OK;
 }
 
 
@@ -450,8 +513,11 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
     }
 
     /* a target of a group of an older generation keeps nothing: its
-     * peer goes with that generation */
+     * peer goes with that generation. A connection to a PROXY group
+     * began with this client's addresses: it serves no other client, so
+     * it is not pooled (HAProxy keeps such connections private too) */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
+        && !s->group->proxy_protocol
         && s->group->generation == lb_http_worker.generation
         && !u->read->pending_eof && !u->read->error
         && (s->up_sni_len == 0 || s->up_sni != NULL))
