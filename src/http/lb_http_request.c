@@ -840,14 +840,23 @@ lb_http_finish(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
-    if (s->keep_client && !lb_http_worker.quitting) {
+    if (s->keep_client) {
+        /* the response said keep-alive, if only because the worker began
+         * to stop after its head went: the client may send its next
+         * request now, so the connection waits for it even when stopping
+         * (lb_http_drain_idle_clients() closes it once idle too long) */
         lb_http_keepalive(s);
         return;
     }
 
-    if (!s->req_body.done || (s->status >= 400 && !s->resp_head_done)) {
+    if (!s->req_body.done || (s->status >= 400 && !s->resp_head_done)
+        || (lb_http_worker.quitting && s->req.keep_alive))
+    {
         /* the client may still be sending what weir did not read (a body
-         * the target did not wait for, or a request weir refused) */
+         * the target did not wait for, or a request weir refused), or,
+         * told Connection: close by a stopping worker, a request it sent
+         * before reading that: a close with unread bytes would reset the
+         * connection and could destroy the response */
         lb_http_linger(s);
         return;
     }
@@ -1030,21 +1039,32 @@ lb_http_conn_close(lb_http_conn_t *hc)
 }
 
 
+/* Both lists are newest first (idle_settled takes the oldest of
+ * idle_clients, each in front): each is walked from its oldest end while
+ * the connections there have waited out the grace. */
 void
-lb_http_close_idle_clients(void)
+lb_http_drain_idle_clients(void)
 {
+    lb_uint_t        i;
+    lb_msec_t        since;
     lb_http_conn_t  *hc;
+    lb_http_link_t  *list;
 
-    while (!lb_http_list_empty(&lb_http_worker.idle_clients)) {
-        hc = lb_http_list_data(lb_http_worker.idle_clients.next,
-                               lb_http_conn_t, idle_link);
-        lb_http_conn_close(hc);
-    }
+    for (i = 0; i < 2; i++) {
+        list = (i == 0) ? &lb_http_worker.idle_settled
+                        : &lb_http_worker.idle_clients;
 
-    while (!lb_http_list_empty(&lb_http_worker.idle_settled)) {
-        hc = lb_http_list_data(lb_http_worker.idle_settled.next,
-                               lb_http_conn_t, idle_link);
-        lb_http_conn_close(hc);
+        while (!lb_http_list_empty(list)) {
+            hc = lb_http_list_data(list->prev, lb_http_conn_t, idle_link);
+
+            since = lb_max(hc->idle_since, lb_http_worker.quit_at);
+
+            if (lb_current_msec - since < LB_HTTP_DRAIN_GRACE) {
+                break;
+            }
+
+            lb_http_conn_close(hc);
+        }
     }
 }
 

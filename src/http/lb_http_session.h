@@ -97,9 +97,11 @@ void lb_http_request_done(lb_http_session_t *s);
 /* Close the client and whatever belongs to the session. */
 void lb_http_close(lb_http_session_t *s);
 
-/* Close the client connections of this worker that wait for a request
- * (graceful stop). */
-void lb_http_close_idle_clients(void);
+/* Graceful stop: close the client connections of this worker that have
+ * waited for a request for LB_HTTP_DRAIN_GRACE since the stop began (or
+ * since their last response); the others get their next request
+ * answered with Connection: close. Called by the tick. */
+void lb_http_drain_idle_clients(void);
 
 /* Close the client connection hc, which waits with no session (it may be
  * in an idle list). */

@@ -38,6 +38,13 @@
 #define LB_HTTP_IDLE_MAX           8192
 #define LB_HTTP_IDLE_PER_TARGET    4096
 #define LB_HTTP_IDLE_TIMEOUT       60000
+/* A stopping worker (reload, SIGQUIT) closes a connection waiting
+ * between requests only once it has waited this long since the stop
+ * began (or since its last response, if later): a keep-alive client
+ * sends its next request well within it and gets it answered with
+ * Connection: close, rather than having its connection closed under a
+ * request it is sending */
+#define LB_HTTP_DRAIN_GRACE        1000
 /* idle clients closed at once when descriptors run out */
 #define LB_HTTP_REUSE_CLIENTS      8
 
@@ -299,6 +306,7 @@ typedef struct {
     uint32_t                nidle;
     uint64_t                generation;   /* of the groups in use: bumped
                                              by lb_http_init_groups() */
+    lb_msec_t               quit_at;      /* when quitting was noticed */
     u_char                  secret[32];   /* sticky cookie key */
     unsigned                initialized:1;
     unsigned                quitting:1;
