@@ -2,8 +2,9 @@
 # weir: an HTTP listener whose target group has protocol PROXY sends the
 # PROXY protocol header (v1, or v2 with proxy_protocol_version: 2) first on
 # every new target connection (SPEC 2), and such a connection, which
-# names one client, serves no other client: it is not pooled. Issue 13,
-# defect 14.
+# names one client, serves no other client: it is kept only for the next
+# requests of the client connection it was opened for (as HAProxy keeps
+# such connections private). Issue 13, defect 14.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -50,25 +51,38 @@ ok($w->start(values %port), 'weir started') or BAIL_OUT('weir did not start');
 
 for my $v (qw(v1 v2)) {
     my $log = $v eq 'v1' ? "$dir/p1.log" : "$dir/p2.log";
-    my (%seen, $ok);
 
-    # two clients, one after the other, three keep-alive requests each:
-    # every answer names the client of its own connection
-    for my $n (1, 2) {
-        my $c = http_connect($port{$v});
-        my $cport = $c->sockport;
-        my $want = $v eq 'v1'
-                   ? "v1 TCP4 127.0.0.1 127.0.0.1 $cport $port{$v}"
-                   : "v2 127.0.0.1:$cport 127.0.0.1:$port{$v}";
-        $ok = 0;
-        for (1 .. 3) {
-            my $r = http_request($c, 'GET', '/');
-            $ok++ if $r && $r->{status} == 200
-                     && ($r->{headers}{'x-proxy'} // '') eq $want;
+    # two clients at once, taking turns, three keep-alive requests each:
+    # every answer names the client of its own connection, so neither
+    # got the other's target connection
+    my (@c, @want, @ok);
+    for my $n (0, 1) {
+        $c[$n] = http_connect($port{$v});
+        my $cport = $c[$n]->sockport;
+        $want[$n] = $v eq 'v1'
+                    ? "v1 TCP4 127.0.0.1 127.0.0.1 $cport $port{$v}"
+                    : "v2 127.0.0.1:$cport 127.0.0.1:$port{$v}";
+        $ok[$n] = 0;
+    }
+    for (1 .. 3) {
+        for my $n (0, 1) {
+            my $r = http_request($c[$n], 'GET', '/');
+            $ok[$n]++ if $r && $r->{status} == 200
+                         && ($r->{headers}{'x-proxy'} // '') eq $want[$n];
         }
-        is($ok, 3, "$v: client $n: 3 answers, each over a connection "
-                   . "whose PROXY header names this client");
-        close $c;
+    }
+    for my $n (0, 1) {
+        is($ok[$n], 3, "$v: client " . ($n + 1) . ": 3 answers, each over "
+                       . "a connection whose PROXY header names it");
+    }
+    is(count_lines($log, qr/^bytes/), 0,
+       "$v: no target connection closed while its client is there");
+    for my $n (0, 1) {
+        close $c[$n];
+        # the target logs "bytes" as a connection ends
+        ok(wait_for(sub { count_lines($log, qr/^bytes/) == $n + 1 }),
+           "$v: client " . ($n + 1) . " gone: its target connection "
+           . "closed too");
     }
 
     ok(wait_for(sub { count_lines($log, qr/^req /) == 6 }),
@@ -77,6 +91,8 @@ for my $v (qw(v1 v2)) {
        "$v: no target connection without a PROXY header");
     is(count_lines($log, qr/^proxy v/), count_lines($log, qr/^accept/),
        "$v: every target connection began with a PROXY header");
+    is(count_lines($log, qr/^accept/), 2,
+       "$v: one target connection per client, kept for its requests");
 }
 
 check_clean($w);

@@ -1020,6 +1020,10 @@ lb_http_conn_close(lb_http_conn_t *hc)
         hc->in_idle_list = 0;
     }
 
+    if (hc->private_idle != NULL) {
+        lb_http_upstream_close_private(hc);
+    }
+
     lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
                  (unsigned long) c->number, hc->requests);
 

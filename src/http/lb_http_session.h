@@ -140,6 +140,10 @@ void lb_http_upstream_finish(lb_http_session_t *s, bool keep);
 /* Close every idle pooled connection (graceful stop). */
 void lb_http_upstream_close_idle(void);
 
+/* The client connection hc closes: so does the pooled connection that
+ * only it could use (PROXY target groups), if any. */
+void lb_http_upstream_close_private(lb_http_conn_t *hc);
+
 /* From the worker's tick: close the pooled target connections idle for
  * LB_HTTP_IDLE_TIMEOUT, free the TLS buffers of those idle through a
  * whole tick. */

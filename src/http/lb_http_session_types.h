@@ -95,6 +95,9 @@ struct lb_http_idle_s {
     lb_http_link_t          lru_link;     /* in the worker's list */
     lb_connection_t        *c;
     lb_http_peer_t         *peer;
+    lb_http_conn_t         *owner;        /* PROXY target groups: the one
+                                             client connection it may
+                                             serve; NULL: any */
     lb_msec_t               since;        /* put in the pool */
     /* TLS: the server name it was opened with, in the connection's
      * pool (len 0: none); the keyed hash only rejects most others fast,
@@ -278,6 +281,9 @@ struct lb_http_conn_s {
     lb_msec_t               start;        /* the connection came */
     lb_msec_t               idle_since;   /* in idle_clients since */
     lb_http_link_t          idle_link;    /* keep-alive clients */
+    lb_http_idle_t         *private_idle; /* the pooled connection to a
+                                             PROXY target group that
+                                             only this one may use */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
     unsigned                shut:1;       /* TLS close_notify sent */

@@ -115,6 +115,10 @@ lb_http_upstream_start(lb_http_session_t *s)
     s->upstream = lb_http_idle_get(p, s);
 
     if (s->upstream != NULL) {
+        /* a PROXY group's connection said who the client is when it
+         * was opened (for this very client) */
+        s->pp_pos = 0;
+        s->pp_len = 0;
         s->reused = 1;
         s->connected = lb_current_msec;
         lb_http_upstream_connected(s);
@@ -513,11 +517,8 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
     }
 
     /* a target of a group of an older generation keeps nothing: its
-     * peer goes with that generation. A connection to a PROXY group
-     * began with this client's addresses: it serves no other client, so
-     * it is not pooled (HAProxy keeps such connections private too) */
+     * peer goes with that generation */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
-        && !s->group->proxy_protocol
         && s->group->generation == lb_http_worker.generation
         && !u->read->pending_eof && !u->read->error
         && (s->up_sni_len == 0 || s->up_sni != NULL))
@@ -527,6 +528,15 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
     }
 
     lb_close_connection(u);
+}
+
+
+void
+lb_http_upstream_close_private(lb_http_conn_t *hc)
+{
+    if (hc->private_idle != NULL) {
+        lb_http_idle_close(hc->private_idle);
+    }
 }
 
 
@@ -583,18 +593,32 @@ lb_http_upstream_settle(void)
 
 
 /* the newest idle connection to p (opened with the same TLS server
- * name as s needs) that still looks alive; s learns its name */
+ * name as s needs; for a PROXY group, opened for this client connection)
+ * that still looks alive; s learns its name */
 static lb_connection_t *
 lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
 {
     lb_http_link_t   *l, *next;
     lb_connection_t  *u;
     lb_http_idle_t   *idle;
+    lb_http_conn_t   *owner;
+
+    owner = s->group->proxy_protocol ? s->conn : NULL;
+
+    if (owner != NULL
+        && (owner->private_idle == NULL || owner->private_idle->peer != p))
+    {
+        return NULL;
+    }
 
     for (l = p->idle.next; l != &p->idle; l = next) {
         next = l->next;
         idle = lb_http_list_data(l, lb_http_idle_t, peer_link);
         u = idle->c;
+
+        if (idle->owner != owner) {
+            continue;
+        }
 
         if (u->read->pending_eof || u->read->error) {
             lb_http_idle_close(idle);
@@ -612,6 +636,11 @@ lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
 
         s->up_sni = idle->sni;
         s->up_sni_len = idle->sni_len;
+
+        if (owner != NULL) {
+            owner->private_idle = NULL;
+            idle->owner = NULL;
+        }
 
         lb_http_list_remove(&idle->peer_link);
         lb_http_list_remove(&idle->lru_link);
@@ -634,6 +663,17 @@ static void
 lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, lb_http_session_t *s)
 {
     lb_http_idle_t  *idle;
+    lb_http_conn_t  *owner;
+
+    /* A connection to a PROXY group began with this client's addresses:
+     * it may serve this client connection's next requests, never another
+     * client's (HAProxy keeps such connections private too). One at a
+     * time: the one kept before (to another target) goes. */
+    owner = s->group->proxy_protocol ? s->conn : NULL;
+
+    if (owner != NULL && owner->private_idle != NULL) {
+        lb_http_idle_close(owner->private_idle);
+    }
 
     if (p->nidle >= LB_HTTP_IDLE_PER_TARGET) {
         /* the oldest of this target makes room */
@@ -653,6 +693,12 @@ lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, lb_http_session_t *s)
 
     idle->c = u;
     idle->peer = p;
+    idle->owner = owner;
+
+    if (owner != NULL) {
+        owner->private_idle = idle;
+    }
+
     idle->sni = s->up_sni;
     idle->sni_len = s->up_sni_len;
     idle->sni_hash = s->sni_hash;
@@ -724,6 +770,11 @@ lb_http_idle_handler(lb_event_t *ev)
 static void
 lb_http_idle_close(lb_http_idle_t *idle)
 {
+    if (idle->owner != NULL) {
+        idle->owner->private_idle = NULL;
+        idle->owner = NULL;
+    }
+
     lb_http_list_remove(&idle->peer_link);
     lb_http_list_remove(&idle->lru_link);
     lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
