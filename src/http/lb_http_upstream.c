@@ -42,6 +42,8 @@ static void lb_http_upstream_handler(lb_event_t *ev);
 static void lb_http_upstream_timeout(lb_http_session_t *s, lb_event_t *ev);
 static lb_connection_t *lb_http_idle_get(lb_http_peer_t *p,
     lb_http_session_t *s);
+static lb_connection_t *lb_http_idle_take(lb_http_idle_t *idle,
+    lb_http_session_t *s);
 static void lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u,
     lb_http_session_t *s);
 static void lb_http_idle_handler(lb_event_t *ev);
@@ -593,32 +595,35 @@ lb_http_upstream_settle(void)
 
 
 /* the newest idle connection to p (opened with the same TLS server
- * name as s needs; for a PROXY group, opened for this client connection)
- * that still looks alive; s learns its name */
+ * name as s needs; for a PROXY group, the one kept for this client
+ * connection) that still looks alive */
 static lb_connection_t *
 lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
 {
     lb_http_link_t   *l, *next;
     lb_connection_t  *u;
     lb_http_idle_t   *idle;
-    lb_http_conn_t   *owner;
 
-    owner = s->group->proxy_protocol ? s->conn : NULL;
+    if (s->group->proxy_protocol) {
+        /* no other client's: no list to search */
+        idle = s->conn->private_idle;
 
-    if (owner != NULL
-        && (owner->private_idle == NULL || owner->private_idle->peer != p))
-    {
-        return NULL;
+        if (idle == NULL || idle->peer != p) {
+            return NULL;
+        }
+
+        if (idle->c->read->pending_eof || idle->c->read->error) {
+            lb_http_idle_close(idle);
+            return NULL;
+        }
+
+        return lb_http_idle_take(idle, s);
     }
 
     for (l = p->idle.next; l != &p->idle; l = next) {
         next = l->next;
         idle = lb_http_list_data(l, lb_http_idle_t, peer_link);
         u = idle->c;
-
-        if (idle->owner != owner) {
-            continue;
-        }
 
         if (u->read->pending_eof || u->read->error) {
             lb_http_idle_close(idle);
@@ -634,28 +639,41 @@ lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
             continue;
         }
 
-        s->up_sni = idle->sni;
-        s->up_sni_len = idle->sni_len;
-
-        if (owner != NULL) {
-            owner->private_idle = NULL;
-            idle->owner = NULL;
-        }
-
-        lb_http_list_remove(&idle->peer_link);
-        lb_http_list_remove(&idle->lru_link);
-        lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
-        p->nidle--;
-        lb_http_worker.nidle--;
-
-        if (u->read->timer_set) {
-            lb_event_del_timer(u->read);
-        }
-
-        return u;
+        return lb_http_idle_take(idle, s);
     }
 
     return NULL;
+}
+
+
+/* idle leaves the pool for s, which learns the connection's server
+ * name */
+static lb_connection_t *
+lb_http_idle_take(lb_http_idle_t *idle, lb_http_session_t *s)
+{
+    lb_connection_t  *u;
+
+    u = idle->c;
+    s->up_sni = idle->sni;
+    s->up_sni_len = idle->sni_len;
+
+    if (idle->owner != NULL) {
+        idle->owner->private_idle = NULL;
+        idle->owner = NULL;
+    }
+
+    lb_http_list_remove(&idle->peer_link);
+    lb_http_list_remove(&idle->lru_link);
+    lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
+    idle->peer->nidle--;
+    lb_http_worker.nidle--;
+    idle->c = NULL;
+
+    if (u->read->timer_set) {
+        lb_event_del_timer(u->read);
+    }
+
+    return u;
 }
 
 
