@@ -1,7 +1,7 @@
 #!/usr/bin/perl
-# weir: the error responses of HTTP listeners. 404 without a target group,
-# 503 without a usable target, 502 when the target fails (refused, reset,
-# invalid or oversized response), 504 when it does not answer or connect
+# weir: the error responses of HTTP listeners. 503 without a target group
+# (SPEC 1) or without a usable target, 502 when the target fails (refused,
+# reset, invalid or oversized response), 504 when it does not answer or connect
 # in time, 431 for oversized request heads; a failed connect is retried on
 # another target; error pages come from html/errors/ under the prefix
 # when there, built in otherwise; a client sending its head a byte per
@@ -98,10 +98,11 @@ sub get {
     return $r;
 }
 
-# --- 404, 503 ---
+# --- 503: no target group (SPEC 1), no usable target ---
 my $r = get('none', '/');
-is($r && $r->{status}, 404, 'no target group: 404');
-like($r && $r->{body}, qr/404 Not Found/, '404: the built-in page');
+is($r && $r->{status}, 503, 'no target group: 503');
+is($r && $r->{body}, "<p>our own 503 page</p>\n",
+   'no target group: the 503 page');
 like($r && $r->{headers}{'content-type'}, qr/^text\/html/, 'a text/html page');
 
 $r = get('drained', '/');

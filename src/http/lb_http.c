@@ -189,6 +189,10 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
             g->tg = tg;
             g->bg = lb_balancer_group(tg);
             g->tls = (tg->protocol == LB_TG_HTTPS);
+
+            if (tg->protocol == LB_TG_PROXY) {
+                g->proxy_protocol = tg->proxy_protocol_version == 2 ? 2 : 1;
+            }
             g->generation = lb_http_worker.generation;
 
             g->peers = lb_pcalloc(pool, (g->bg->npeers + 1)

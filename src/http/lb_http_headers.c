@@ -6,7 +6,8 @@
  * Fields are copied as received (name spelling and value), one line each;
  * weir's own fields go last. A field a Connection token names is dropped
  * with the Connection field itself, whatever its name, except Upgrade in
- * an upgrade request or a 101. */
+ * an upgrade request or a 101. An upgrade request is one the proxy
+ * tunnels: websocket only (lb_http_upgrade_allowed()). */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,8 +45,21 @@ lb_http_request_head(const lb_http_msg_t *m, const u_char *start,
         return LB_DECLINED;
     }
 
-    if (m->target_form == LB_HTTP_TARGET_ABSOLUTE && m->path.len == 0) {
-        if (lb_http_put(out, "/", 1) != LB_OK) {
+    /* an absolute-form's path may be empty, with or without a query:
+     * origin-form needs the "/" (RFC 9112 3.2.1), and an OPTIONS for the
+     * whole server becomes asterisk-form (RFC 9112 3.2.4) */
+    if (m->target_form == LB_HTTP_TARGET_ABSOLUTE
+        && (m->path.len == 0 || start[m->path.off] == '?'))
+    {
+        if (m->path.len == 0 && m->method == LB_HTTP_METHOD_OPTIONS) {
+            if (lb_http_put(out, "*", 1) != LB_OK) {
+                return LB_DECLINED;
+            }
+
+        } else if (lb_http_put(out, "/", 1) != LB_OK
+                   || lb_http_put(out, start + m->path.off, m->path.len)
+                      != LB_OK)
+        {
             return LB_DECLINED;
         }
 
@@ -298,6 +312,56 @@ lb_http_connection_names(const lb_http_msg_t *m, const u_char *start,
     }
 
     return false;
+}
+
+
+bool
+lb_http_upgrade_allowed(const lb_http_msg_t *m, const u_char *start)
+{
+    bool                     any;
+    uint32_t                 i;
+    const u_char            *p, *e, *a, *b;
+    const lb_http_header_t  *h;
+
+    any = false;
+
+    for (i = 0; i < m->nheaders; i++) {
+        h = &m->headers[i];
+
+        if (h->id != LB_HTTP_HDR_UPGRADE) {
+            continue;
+        }
+
+        p = start + h->value.off;
+        e = p + h->value.len;
+
+        /* Upgrade = #protocol (RFC 9110 7.8): empty elements are allowed,
+         * a protocol-version is not for websocket */
+        while (p < e) {
+            for (a = p; a < e && (*a == ',' || *a == ' ' || *a == '\t');
+                 a++)
+            {
+                /* void */
+            }
+
+            for (b = a; b < e && *b != ',' && *b != ' ' && *b != '\t'; b++)
+            {
+                /* void */
+            }
+
+            if (b > a) {
+                if (b - a != 9 || !lb_http_ieq(a, "websocket", 9)) {
+                    return false;
+                }
+
+                any = true;
+            }
+
+            p = b;
+        }
+    }
+
+    return any;
 }
 
 

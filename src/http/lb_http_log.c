@@ -18,9 +18,12 @@
  *
  * Lines are gathered in a per-worker buffer and written whole, with one
  * write() per flush: when the buffer fills, every second, and when the
- * worker exits. The tick also notices a graceful stop: connections
- * waiting between requests and idle target connections are closed, so a
- * stopping worker does not wait for keep-alive timeouts. */
+ * worker exits. The tick also notices a graceful stop: idle target
+ * connections are closed, and connections waiting between requests once
+ * they have waited LB_HTTP_DRAIN_GRACE (lb_http_drain_idle_clients()),
+ * so a stopping worker does not wait for keep-alive timeouts, and a
+ * keep-alive client still gets its next request answered (with
+ * Connection: close) instead of its connection closed under it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -279,12 +282,12 @@ lb_http_tick(lb_event_t *ev)
 
     if (lb_quit && !lb_http_worker.quitting) {
         lb_http_worker.quitting = 1;
-        lb_http_close_idle_clients();
+        lb_http_worker.quit_at = lb_current_msec;
         lb_http_upstream_close_idle();
     }
 
     if (lb_http_worker.quitting) {
-        lb_http_close_idle_clients();
+        lb_http_drain_idle_clients();
     }
 
     lb_event_add_timer(ev, LB_HTTP_TICK);

@@ -72,10 +72,10 @@ static lb_int_t
 lb_http_proxy_up(lb_http_session_t *s, bool *progress)
 {
     int               err, niov;
-    size_t            head, m;
+    size_t            head, pp, m;
     ssize_t           n;
     const char       *reason;
-    struct iovec      iov[2];
+    struct iovec      iov[3];
     lb_connection_t  *c, *u;
 
     c = s->client;
@@ -86,9 +86,16 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
             return LB_OK;
         }
 
-        /* out holds the request head until it is sent */
+        /* out holds the request head until it is sent; a new connection
+         * to a PROXY group starts with the PROXY protocol header */
         head = s->req_head_sent ? 0 : (size_t) (s->out.last - s->out.pos);
+        pp = s->pp_len - s->pp_pos;
         niov = 0;
+
+        if (pp) {
+            iov[niov].iov_base = s->pp + s->pp_pos;
+            iov[niov++].iov_len = pp;
+        }
 
         if (head) {
             iov[niov].iov_base = s->out.pos;
@@ -123,6 +130,10 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
                 *progress = true;
                 s->target_out += (uint64_t) n;
                 s->up_write_at = lb_current_msec;
+
+                m = lb_min((size_t) n, pp);
+                s->pp_pos += (uint32_t) m;
+                n -= (ssize_t) m;
 
                 m = lb_min((size_t) n, head);
                 s->out.pos += m;

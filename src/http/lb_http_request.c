@@ -27,7 +27,7 @@
  * system within seconds, at a bounded rate.
  *
  * Routing is one step, lb_http_route(): today the listener's default
- * target group (none: 404); rule lists will replace it. */
+ * target group (none: 503, SPEC 1); rule lists will replace it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -437,6 +437,8 @@ lb_http_request_init(lb_http_session_t *s)
     s->resp_head_done = 0;
     s->resp_head_sent = 0;
     s->reused = 0;
+    s->pp_pos = 0;
+    s->pp_len = 0;
     s->keep_client = 0;
     s->upstream_bad = 0;
     s->req_aborted = 0;
@@ -662,12 +664,24 @@ lb_http_request_start(lb_http_session_t *s)
         return;
     }
 
+    /* Only WebSocket is tunnelled. Any other Upgrade (h2c above all)
+     * would carry the connection past the parser, the forwarded headers
+     * and the access log: the request goes on without it, as a plain
+     * HTTP/1.1 request (as nginx passes no Upgrade unless told to), and
+     * a 101 the target answers anyway is a 502 (lb_http_response.c) */
+    if (s->req.upgrade && !lb_http_upgrade_allowed(&s->req, s->cin.start)) {
+        lb_http_log_error(s, LB_LOG_INFO, 0,
+                          "an Upgrade other than websocket, passed on "
+                          "without it");
+        s->req.upgrade = 0;
+    }
+
     tg = lb_http_route(s);
 
     if (tg == NULL) {
         lb_http_log_error(s, LB_LOG_INFO, 0,
                           "the listener has no target group");
-        lb_http_error(s, 404, false);
+        lb_http_error(s, 503, false);
         return;
     }
 
@@ -676,6 +690,7 @@ lb_http_request_start(lb_http_session_t *s)
     /* HTTPS targets get the request's host as their server name (no
      * literal addresses: RFC 6066) */
     s->sni[0] = '\0';
+    s->sni_len = 0;
     s->sni_hash = 0;
 
     if (s->group->tls && s->req.host.len != 0
@@ -684,6 +699,7 @@ lb_http_request_start(lb_http_session_t *s)
     {
         memcpy(s->sni, s->cin.start + s->req.host.off, s->req.host.len);
         s->sni[s->req.host.len] = '\0';
+        s->sni_len = s->req.host.len;
         /* keyed: the client chooses the name */
         s->sni_hash = (uint32_t) lb_hash_keyed(lb_hash_process_key(),
                                                s->sni, s->req.host.len) | 1;
@@ -824,14 +840,23 @@ lb_http_finish(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
-    if (s->keep_client && !lb_http_worker.quitting) {
+    if (s->keep_client) {
+        /* the response said keep-alive, if only because the worker began
+         * to stop after its head went: the client may send its next
+         * request now, so the connection waits for it even when stopping
+         * (lb_http_drain_idle_clients() closes it once idle too long) */
         lb_http_keepalive(s);
         return;
     }
 
-    if (!s->req_body.done || (s->status >= 400 && !s->resp_head_done)) {
+    if (!s->req_body.done || (s->status >= 400 && !s->resp_head_done)
+        || (lb_http_worker.quitting && s->req.keep_alive))
+    {
         /* the client may still be sending what weir did not read (a body
-         * the target did not wait for, or a request weir refused) */
+         * the target did not wait for, or a request weir refused), or,
+         * told Connection: close by a stopping worker, a request it sent
+         * before reading that: a close with unread bytes would reset the
+         * connection and could destroy the response */
         lb_http_linger(s);
         return;
     }
@@ -995,6 +1020,10 @@ lb_http_conn_close(lb_http_conn_t *hc)
         hc->in_idle_list = 0;
     }
 
+    if (hc->private_idle != NULL) {
+        lb_http_upstream_close_private(hc);
+    }
+
     lb_log_debug(&lb_log, "*%lu HTTP connection closed after %u requests",
                  (unsigned long) c->number, hc->requests);
 
@@ -1014,21 +1043,32 @@ lb_http_conn_close(lb_http_conn_t *hc)
 }
 
 
+/* Both lists are newest first (idle_settled takes the oldest of
+ * idle_clients, each in front): each is walked from its oldest end while
+ * the connections there have waited out the grace. */
 void
-lb_http_close_idle_clients(void)
+lb_http_drain_idle_clients(void)
 {
+    lb_uint_t        i;
+    lb_msec_t        since;
     lb_http_conn_t  *hc;
+    lb_http_link_t  *list;
 
-    while (!lb_http_list_empty(&lb_http_worker.idle_clients)) {
-        hc = lb_http_list_data(lb_http_worker.idle_clients.next,
-                               lb_http_conn_t, idle_link);
-        lb_http_conn_close(hc);
-    }
+    for (i = 0; i < 2; i++) {
+        list = (i == 0) ? &lb_http_worker.idle_settled
+                        : &lb_http_worker.idle_clients;
 
-    while (!lb_http_list_empty(&lb_http_worker.idle_settled)) {
-        hc = lb_http_list_data(lb_http_worker.idle_settled.next,
-                               lb_http_conn_t, idle_link);
-        lb_http_conn_close(hc);
+        while (!lb_http_list_empty(list)) {
+            hc = lb_http_list_data(list->prev, lb_http_conn_t, idle_link);
+
+            since = lb_max(hc->idle_since, lb_http_worker.quit_at);
+
+            if (lb_current_msec - since < LB_HTTP_DRAIN_GRACE) {
+                break;
+            }
+
+            lb_http_conn_close(hc);
+        }
     }
 }
 

@@ -97,9 +97,11 @@ void lb_http_request_done(lb_http_session_t *s);
 /* Close the client and whatever belongs to the session. */
 void lb_http_close(lb_http_session_t *s);
 
-/* Close the client connections of this worker that wait for a request
- * (graceful stop). */
-void lb_http_close_idle_clients(void);
+/* Graceful stop: close the client connections of this worker that have
+ * waited for a request for LB_HTTP_DRAIN_GRACE since the stop began (or
+ * since their last response); the others get their next request
+ * answered with Connection: close. Called by the tick. */
+void lb_http_drain_idle_clients(void);
 
 /* Close the client connection hc, which waits with no session (it may be
  * in an idle list). */
@@ -137,6 +139,10 @@ void lb_http_upstream_finish(lb_http_session_t *s, bool keep);
 
 /* Close every idle pooled connection (graceful stop). */
 void lb_http_upstream_close_idle(void);
+
+/* The client connection hc closes: so does the pooled connection that
+ * only it could use (PROXY target groups), if any. */
+void lb_http_upstream_close_private(lb_http_conn_t *hc);
 
 /* From the worker's tick: close the pooled target connections idle for
  * LB_HTTP_IDLE_TIMEOUT, free the TLS buffers of those idle through a
@@ -223,6 +229,12 @@ lb_int_t lb_http_response_head(const lb_http_msg_t *m, const u_char *start,
  * token of one of its Connection fields. */
 bool lb_http_connection_names(const lb_http_msg_t *m, const u_char *start,
     const u_char *name, size_t len);
+
+/* true when every protocol the Upgrade fields of request m name is one
+ * weir tunnels: "websocket" (any case, no version). Anything else (h2c
+ * above all) would take the connection past the parser, the forwarded
+ * headers and the access log. */
+bool lb_http_upgrade_allowed(const lb_http_msg_t *m, const u_char *start);
 
 /* --- lb_http_error.c: error answers and their pages --- */
 

@@ -14,6 +14,7 @@
 #include "lb_http.h"
 #include "lb_http_chunked.h"
 #include "lb_http_types.h"
+#include "lb_proxy_protocol.h"
 #include "lb_zone_table.h"
 
 /* request and response head limits: a head fills at most one buffer */
@@ -37,6 +38,13 @@
 #define LB_HTTP_IDLE_MAX           8192
 #define LB_HTTP_IDLE_PER_TARGET    4096
 #define LB_HTTP_IDLE_TIMEOUT       60000
+/* A stopping worker (reload, SIGQUIT) closes a connection waiting
+ * between requests only once it has waited this long since the stop
+ * began (or since its last response, if later): a keep-alive client
+ * sends its next request well within it and gets it answered with
+ * Connection: close, rather than having its connection closed under a
+ * request it is sending */
+#define LB_HTTP_DRAIN_GRACE        1000
 /* idle clients closed at once when descriptors run out */
 #define LB_HTTP_REUSE_CLIENTS      8
 
@@ -87,9 +95,16 @@ struct lb_http_idle_s {
     lb_http_link_t          lru_link;     /* in the worker's list */
     lb_connection_t        *c;
     lb_http_peer_t         *peer;
+    lb_http_conn_t         *owner;        /* PROXY target groups: the one
+                                             client connection it may
+                                             serve; NULL: any */
     lb_msec_t               since;        /* put in the pool */
-    uint32_t                sni_hash;     /* TLS: the server name it was
-                                             opened with */
+    /* TLS: the server name it was opened with, in the connection's
+     * pool (len 0: none); the keyed hash only rejects most others fast,
+     * the name decides: a client chooses it */
+    const u_char           *sni;
+    uint32_t                sni_len;
+    uint32_t                sni_hash;
     unsigned                settled:1;    /* TLS buffers freed */
 };
 
@@ -117,6 +132,9 @@ struct lb_http_group_s {
     uint64_t                generation;   /* lb_http_worker.generation
                                              when it was built */
     unsigned                tls:1;        /* HTTPS target group */
+    unsigned                proxy_protocol:2; /* PROXY target group: the
+                                             header's version, 1 or 2;
+                                             0: none */
 };
 
 /* the phases of a session */
@@ -177,7 +195,20 @@ struct lb_http_session_s {
     int                     last_err;     /* errno of the last failure */
     char                    sni[256];     /* HTTPS target groups: the
                                              request's host; "": none */
+    uint32_t                sni_len;
     uint32_t                sni_hash;
+    /* the server name upstream was opened with (lb_http_idle_t.sni):
+     * NULL with up_sni_len != 0 when no copy could be kept, and then the
+     * connection is not pooled */
+    const u_char           *up_sni;
+    uint32_t                up_sni_len;
+
+    /* PROXY target groups: the PROXY protocol header that goes before
+     * anything else on a new target connection; [pp_pos, pp_len) is
+     * still to be sent */
+    u_char                  pp[LB_PROXY_PROTOCOL_MAX];
+    uint32_t                pp_pos;
+    uint32_t                pp_len;
 
     /* the response */
     lb_http_msg_t           resp;
@@ -250,6 +281,9 @@ struct lb_http_conn_s {
     lb_msec_t               start;        /* the connection came */
     lb_msec_t               idle_since;   /* in idle_clients since */
     lb_http_link_t          idle_link;    /* keep-alive clients */
+    lb_http_idle_t         *private_idle; /* the pooled connection to a
+                                             PROXY target group that
+                                             only this one may use */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
     unsigned                shut:1;       /* TLS close_notify sent */
@@ -278,6 +312,7 @@ typedef struct {
     uint32_t                nidle;
     uint64_t                generation;   /* of the groups in use: bumped
                                              by lb_http_init_groups() */
+    lb_msec_t               quit_at;      /* when quitting was noticed */
     u_char                  secret[32];   /* sticky cookie key */
     unsigned                initialized:1;
     unsigned                quitting:1;

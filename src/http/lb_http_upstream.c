@@ -13,11 +13,14 @@
  * target when the request is idempotent (GET, HEAD, OPTIONS, PUT, DELETE,
  * TRACE) and none of its body was sent. A pooled connection that turns
  * out closed before any response byte is replaced by a new connection to
- * the same target when none of the body was sent: the target never saw
- * the request. When no try is left: 504 if the last failure was a
+ * the same target under the same rule: a POST or PATCH already written
+ * is never sent twice, body or not (the target may have acted on it).
+ * When no try is left: 504 if the last failure was a
  * timeout, else 502; 503 when the group has no usable target at all. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lb_connection.h"
 #include "lb_event.h"
@@ -27,18 +30,22 @@
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_proxy_protocol.h"
 #include "lb_time.h"
 
 static void lb_http_upstream_connect(lb_http_session_t *s);
+static lb_int_t lb_http_upstream_pp(lb_http_session_t *s);
 static void lb_http_upstream_tls(lb_http_session_t *s);
 static void lb_http_upstream_tls_done(lb_connection_t *u, lb_int_t rc);
 static void lb_http_upstream_connected(lb_http_session_t *s);
 static void lb_http_upstream_handler(lb_event_t *ev);
 static void lb_http_upstream_timeout(lb_http_session_t *s, lb_event_t *ev);
 static lb_connection_t *lb_http_idle_get(lb_http_peer_t *p,
-    uint32_t sni_hash);
+    lb_http_session_t *s);
+static lb_connection_t *lb_http_idle_take(lb_http_idle_t *idle,
+    lb_http_session_t *s);
 static void lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u,
-    uint32_t sni_hash);
+    lb_http_session_t *s);
 static void lb_http_idle_handler(lb_event_t *ev);
 static void lb_http_idle_close(lb_http_idle_t *idle);
 static bool lb_http_idempotent(lb_http_method_e m);
@@ -107,9 +114,13 @@ lb_http_upstream_start(lb_http_session_t *s)
         lb_zone_target_request(p->bp->zone);
     }
 
-    s->upstream = lb_http_idle_get(p, s->sni_hash);
+    s->upstream = lb_http_idle_get(p, s);
 
     if (s->upstream != NULL) {
+        /* a PROXY group's connection said who the client is when it
+         * was opened (for this very client) */
+        s->pp_pos = 0;
+        s->pp_len = 0;
         s->reused = 1;
         s->connected = lb_current_msec;
         lb_http_upstream_connected(s);
@@ -165,6 +176,17 @@ lb_http_upstream_connect(lb_http_session_t *s)
 
     t = s->peer->bp->target;
     s->reused = 0;
+    s->up_sni = NULL;
+    s->up_sni_len = 0;
+    s->pp_pos = 0;
+    s->pp_len = 0;
+
+    if (s->group->proxy_protocol && lb_http_upstream_pp(s) != LB_OK) {
+        lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_DONE);
+        s->peer = NULL;
+        lb_http_error(s, 500, false);
+        return;
+    }
 
     rc = lb_event_connect((struct sockaddr *) &t->addr.sa, t->addr.socklen,
                           &u, &err);
@@ -199,6 +221,56 @@ lb_http_upstream_connect(lb_http_session_t *s)
 }
 
 
+/* The PROXY protocol header for a new connection of s to its target
+ * (SPEC 2): the client and the address it reached, from the listener or,
+ * when that is a wildcard, from the socket (one getsockname() per new
+ * connection of a PROXY group only). */
+static lb_int_t
+lb_http_upstream_pp(lb_http_session_t *s)
+{
+    size_t                    n;
+    socklen_t                 len;
+    lb_connection_t          *c;
+    struct sockaddr_storage   ss;
+    const struct sockaddr    *local;
+
+    c = s->client;
+    local = (const struct sockaddr *) &s->listener->addr.sa;
+
+    if ((local->sa_family == AF_INET
+         && ((const struct sockaddr_in *) local)->sin_addr.s_addr
+            == htonl(INADDR_ANY))
+        || (local->sa_family == AF_INET6
+            && IN6_IS_ADDR_UNSPECIFIED(
+                   &((const struct sockaddr_in6 *) local)->sin6_addr)))
+    {
+        len = sizeof(ss);
+
+        if (getsockname(c->fd, (struct sockaddr *) &ss, &len) == -1) {
+            lb_http_log_error(s, LB_LOG_ERR, errno, "getsockname() failed");
+            return LB_ERROR;
+        }
+
+        local = (const struct sockaddr *) &ss;
+    }
+
+    n = lb_proxy_protocol_write(s->pp, sizeof(s->pp),
+                                s->group->proxy_protocol, SOCK_STREAM,
+                                (const struct sockaddr *) &c->sockaddr,
+                                local);
+    if (n == 0) {
+        lb_http_log_error(s, LB_LOG_ALERT, 0,
+                          "cannot build the PROXY protocol header");
+        return LB_ERROR;
+    }
+
+    s->pp_pos = 0;
+    s->pp_len = (uint32_t) n;
+
+    return LB_OK;
+}
+
+
 /* connected: HTTPS target groups speak TLS first */
 static void
 lb_http_upstream_tls(lb_http_session_t *s)
@@ -227,6 +299,20 @@ lb_http_upstream_tls(lb_http_session_t *s)
            != LB_OK)
     {
         lb_http_upstream_failed(s, 0, "TLS with the target cannot start");
+        return;
+    }
+
+    /* The name goes with the connection, in the pool of its slot (made
+     * by the TLS start, reused by the slot's next connections): the pool
+     * hands the connection only to requests for the same name. Once per
+     * new connection, not per request. No copy: not pooled. */
+    s->up_sni_len = s->sni_len;
+
+    if (s->sni_len != 0 && u->pool != NULL) {
+        s->up_sni = lb_palloc(u->pool, s->sni_len);
+        if (s->up_sni != NULL) {
+            memcpy((u_char *) s->up_sni, s->sni, s->sni_len);
+        }
     }
 }
 
@@ -370,20 +456,24 @@ lb_http_upstream_failed(lb_http_session_t *s, int err, const char *what)
         s->upstream = NULL;
     }
 
-    /* a pooled connection the target had closed: it never saw this
-     * request, so a new connection to the same target is not a retry */
-    if (s->reused && s->req_body.sent == 0) {
+    /* nothing reached the target (the head goes first), or nothing
+     * that cannot be sent twice. A pooled connection that ends before a
+     * response byte does not prove that the target never saw the
+     * request: it may have acted on it and died, or closed the idle
+     * connection as the request crossed. So a POST or PATCH (even
+     * without a body) once written goes nowhere again, as with nginx */
+    retry = (!s->req_head_sent && s->out.pos == s->out.start)
+            || (s->req_body.sent == 0 && lb_http_idempotent(s->req.method));
+
+    /* most likely a pooled connection the target had closed: a new
+     * connection to the same target is not counted as a try */
+    if (s->reused && retry) {
         s->reused = 0;
         s->req_head_sent = 0;
         s->out.pos = s->out.start;
         lb_http_upstream_connect(s);
         return;
     }
-
-    /* nothing reached the target (the head goes first), or nothing
-     * that cannot be sent twice */
-    retry = (!s->req_head_sent && s->out.pos == s->out.start)
-            || (s->req_body.sent == 0 && lb_http_idempotent(s->req.method));
 
     lb_balancer_release(s->group->bg, s->peer->bp, LB_BALANCER_FAILED);
     s->peer = NULL;
@@ -432,13 +522,23 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
      * peer goes with that generation */
     if (keep && s->peer != NULL && !lb_http_worker.quitting
         && s->group->generation == lb_http_worker.generation
-        && !u->read->pending_eof && !u->read->error)
+        && !u->read->pending_eof && !u->read->error
+        && (s->up_sni_len == 0 || s->up_sni != NULL))
     {
-        lb_http_idle_put(s->peer, u, s->sni_hash);
+        lb_http_idle_put(s->peer, u, s);
         return;
     }
 
     lb_close_connection(u);
+}
+
+
+void
+lb_http_upstream_close_private(lb_http_conn_t *hc)
+{
+    if (hc->private_idle != NULL) {
+        lb_http_idle_close(hc->private_idle);
+    }
 }
 
 
@@ -495,13 +595,30 @@ lb_http_upstream_settle(void)
 
 
 /* the newest idle connection to p (opened with the same TLS server
- * name) that still looks alive */
+ * name as s needs; for a PROXY group, the one kept for this client
+ * connection) that still looks alive */
 static lb_connection_t *
-lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
+lb_http_idle_get(lb_http_peer_t *p, lb_http_session_t *s)
 {
     lb_http_link_t   *l, *next;
     lb_connection_t  *u;
     lb_http_idle_t   *idle;
+
+    if (s->group->proxy_protocol) {
+        /* no other client's: no list to search */
+        idle = s->conn->private_idle;
+
+        if (idle == NULL || idle->peer != p) {
+            return NULL;
+        }
+
+        if (idle->c->read->pending_eof || idle->c->read->error) {
+            lb_http_idle_close(idle);
+            return NULL;
+        }
+
+        return lb_http_idle_take(idle, s);
+    }
 
     for (l = p->idle.next; l != &p->idle; l = next) {
         next = l->next;
@@ -513,31 +630,68 @@ lb_http_idle_get(lb_http_peer_t *p, uint32_t sni_hash)
             continue;
         }
 
-        if (idle->sni_hash != sni_hash) {
+        /* the hash is only a fast way to skip most other names: a
+         * client picks the name, and may pick one whose hash collides */
+        if (idle->sni_hash != s->sni_hash || idle->sni_len != s->sni_len
+            || (s->sni_len != 0
+                && memcmp(idle->sni, s->sni, s->sni_len) != 0))
+        {
             continue;
         }
 
-        lb_http_list_remove(&idle->peer_link);
-        lb_http_list_remove(&idle->lru_link);
-        lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
-        p->nidle--;
-        lb_http_worker.nidle--;
-
-        if (u->read->timer_set) {
-            lb_event_del_timer(u->read);
-        }
-
-        return u;
+        return lb_http_idle_take(idle, s);
     }
 
     return NULL;
 }
 
 
+/* idle leaves the pool for s, which learns the connection's server
+ * name */
+static lb_connection_t *
+lb_http_idle_take(lb_http_idle_t *idle, lb_http_session_t *s)
+{
+    lb_connection_t  *u;
+
+    u = idle->c;
+    s->up_sni = idle->sni;
+    s->up_sni_len = idle->sni_len;
+
+    if (idle->owner != NULL) {
+        idle->owner->private_idle = NULL;
+        idle->owner = NULL;
+    }
+
+    lb_http_list_remove(&idle->peer_link);
+    lb_http_list_remove(&idle->lru_link);
+    lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);
+    idle->peer->nidle--;
+    lb_http_worker.nidle--;
+    idle->c = NULL;
+
+    if (u->read->timer_set) {
+        lb_event_del_timer(u->read);
+    }
+
+    return u;
+}
+
+
 static void
-lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
+lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, lb_http_session_t *s)
 {
     lb_http_idle_t  *idle;
+    lb_http_conn_t  *owner;
+
+    /* A connection to a PROXY group began with this client's addresses:
+     * it may serve this client connection's next requests, never another
+     * client's (HAProxy keeps such connections private too). One at a
+     * time: the one kept before (to another target) goes. */
+    owner = s->group->proxy_protocol ? s->conn : NULL;
+
+    if (owner != NULL && owner->private_idle != NULL) {
+        lb_http_idle_close(owner->private_idle);
+    }
 
     if (p->nidle >= LB_HTTP_IDLE_PER_TARGET) {
         /* the oldest of this target makes room */
@@ -557,7 +711,15 @@ lb_http_idle_put(lb_http_peer_t *p, lb_connection_t *u, uint32_t sni_hash)
 
     idle->c = u;
     idle->peer = p;
-    idle->sni_hash = sni_hash;
+    idle->owner = owner;
+
+    if (owner != NULL) {
+        owner->private_idle = idle;
+    }
+
+    idle->sni = s->up_sni;
+    idle->sni_len = s->up_sni_len;
+    idle->sni_hash = s->sni_hash;
     idle->since = lb_current_msec;
     idle->settled = 0;
     lb_http_list_push(&p->idle, &idle->peer_link);
@@ -626,6 +788,11 @@ lb_http_idle_handler(lb_event_t *ev)
 static void
 lb_http_idle_close(lb_http_idle_t *idle)
 {
+    if (idle->owner != NULL) {
+        idle->owner->private_idle = NULL;
+        idle->owner = NULL;
+    }
+
     lb_http_list_remove(&idle->peer_link);
     lb_http_list_remove(&idle->lru_link);
     lb_http_list_push(&lb_http_worker.idle_free, &idle->lru_link);

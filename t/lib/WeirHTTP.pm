@@ -72,7 +72,11 @@ sub count_lines {
 # Start a target in a child process (Weir::spawn_server(); stop it with
 # Weir::stop_server()). Options: name, port, log (file: one line per
 # accepted connection "accept", per request "req METHOD PATH", per byte
-# count "bytes N" when a connection ends), tls => { cert, key }.
+# count "bytes N" when a connection ends), tls => { cert, key }, proxy => 1
+# (every connection must begin with a PROXY protocol header, v1 or v2:
+# logged as "proxy TEXT" and sent back in X-Proxy of each response on it,
+# TEXT being "v1 TCP4 SRC DST SPORT DPORT" or "v2 SRC:SPORT DST:DPORT"; a
+# connection without one is logged "proxy missing" and closed).
 # Paths:
 #   /            200, body "NAME\n" (keep-alive)
 #   /echo        200, body: the request head as received
@@ -86,6 +90,10 @@ sub count_lines {
 #   /close-later 200 (keep-alive), then the connection is closed 0.2 s
 #                after, while idle
 #   /reset       closes the connection without an answer
+#   /close-next  200 (keep-alive); the next request head on that
+#                connection is logged, then the connection is closed
+#                without an answer (a target that went away between two
+#                requests of a kept-alive connection)
 #   /close       200 with Connection: close
 #   /bad         an invalid response
 #   /status?c    answers status c (no body for 204/304)
@@ -108,7 +116,7 @@ sub start_http_backend {
                           SSL_key_file => $o{tls}{key},
                           SSL_startHandshake => 0 };
         }
-        serve($srv, $o{name} // "b$port", $logfh, $ssl_opts);
+        serve($srv, $o{name} // "b$port", $logfh, $ssl_opts, $o{proxy});
     });
     return { %$s, name => $o{name} // "b$s->{port}" };
 }
@@ -116,7 +124,7 @@ sub start_http_backend {
 # --- the target: one select loop, no fork per connection ---
 
 sub serve {
-    my ($srv, $name, $logfh, $ssl_opts) = @_;
+    my ($srv, $name, $logfh, $ssl_opts, $proxy) = @_;
     $srv->blocking(0);
     my $sel = IO::Select->new($srv);
     my %c;      # fileno -> connection state
@@ -149,7 +157,8 @@ sub serve {
                     }
                     $sel->add($cl);
                     $c{fileno $cl} = { fh => $cl, in => '', out => '',
-                                       state => 'head', bytes => 0,
+                                       state => $proxy ? 'pp' : 'head',
+                                       bytes => 0,
                                        tls => $ssl_opts ? 1 : 0,
                                        hs => $ssl_opts ? 1 : 0 };
                     print $logfh "accept\n" if $logfh;
@@ -243,6 +252,38 @@ sub progress {
             $s->{close_after} = 1 if $s->{eof};
             return;
         }
+        if ($s->{state} eq 'pp') {
+            my $sig = "\r\n\r\n\0\r\nQUIT\n";
+            if (substr($s->{in}, 0, 6) eq 'PROXY ') {
+                my $i = index($s->{in}, "\r\n");
+                return if $i < 0;
+                my $l = substr($s->{in}, 0, $i + 2, '');
+                $s->{pp} = 'v1 ' . substr($l, 6, $i - 6);
+            } elsif (substr($s->{in}, 0, 12) eq $sig) {
+                return if length $s->{in} < 16;
+                my $len = unpack('n', substr($s->{in}, 14, 2));
+                return if length $s->{in} < 16 + $len;
+                my $h = substr($s->{in}, 0, 16 + $len, '');
+                if (ord(substr($h, 13, 1)) == 0x11) {
+                    my ($sa, $da, $sp, $dp) = unpack('a4 a4 n n',
+                                                     substr($h, 16, 12));
+                    $s->{pp} = 'v2 ' . join('.', unpack('C4', $sa))
+                             . ":$sp " . join('.', unpack('C4', $da))
+                             . ":$dp";
+                } else {
+                    $s->{pp} = 'v2 family ' . ord(substr($h, 13, 1));
+                }
+            } elsif (length $s->{in} >= 12 || $s->{eof}) {
+                print $logfh "proxy missing\n" if $logfh;
+                $s->{dead} = 1;
+                return;
+            } else {
+                return;
+            }
+            print $logfh "proxy $s->{pp}\n" if $logfh;
+            $s->{state} = 'head';
+            next;
+        }
         if ($s->{state} eq 'wait') {
             return unless $s->{due} <= time;
             $s->{due} = 0;
@@ -261,6 +302,10 @@ sub progress {
                 $h{lc $k} = defined $h{lc $k} ? "$h{lc $k}, $val" : $val;
             }
             print $logfh "req $m $path\n" if $logfh;
+            if ($s->{drop_next}) {
+                $s->{dead} = 1;
+                return;
+            }
             $s->{req} = { method => $m, path => $path, version => $v,
                           head => $head, h => \%h };
             $s->{md5} = Digest::MD5->new;
@@ -351,6 +396,7 @@ sub respond {
         my ($status, $extra, $len) = @_;
         my $sni = $s->{tls} ? "X-TLS-SNI: "
                   . ($s->{fh}->get_servername // '-') . "\r\n" : '';
+        $sni .= "X-Proxy: $s->{pp}\r\n" if defined $s->{pp};
         return "HTTP/1.1 $status\r\nX-Backend: $name\r\n$sni$extra"
              . (defined $len ? "Content-Length: $len\r\n" : '')
              . "$conn\r\n";
@@ -387,6 +433,9 @@ sub respond {
         # answered keep-alive, then closed while idle
         $body = "$name\n";
         $s->{close_at} = time + 0.2;
+    } elsif ($p eq '/close-next') {
+        $body = "$name\n";
+        $s->{drop_next} = 1;
     } elsif ($p eq '/reset') {
         $s->{dead} = 1;
         return;

@@ -234,11 +234,87 @@ test_request_line(void **state)
     lbt_req("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", &rw,
             "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
 
+    /* an empty path with a query: "/" goes before it (RFC 9112 3.2.1);
+     * OPTIONS with an empty path and no query is for the whole server:
+     * asterisk-form (RFC 9112 3.2.4) */
+    lbt_req("GET http://a?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "GET /?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("GET http://a:8080?x=1&y HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "GET /?x=1&y HTTP/1.1\r\nHost: a:8080\r\n\r\n");
+    lbt_req("OPTIONS http://a HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("OPTIONS http://a:81 HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS * HTTP/1.1\r\nHost: a:81\r\n\r\n");
+    lbt_req("OPTIONS http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n");
+    lbt_req("OPTIONS http://a?q HTTP/1.1\r\nHost: a\r\n\r\n", &rw,
+            "OPTIONS /?q HTTP/1.1\r\nHost: a\r\n\r\n");
+
     rw.host = "127.0.0.1:8080";
     lbt_req("GET / HTTP/1.0\r\nUser-Agent: u\r\n\r\n", &rw,
             "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: u\r\n\r\n");
     lbt_req("GET / HTTP/1.0\r\nHost: given\r\n\r\n", &rw,
             "GET / HTTP/1.1\r\nHost: given\r\n\r\n");
+}
+
+
+/* only websocket is tunnelled: every protocol named must be it; an
+ * upgrade request for anything else goes on without Upgrade */
+static void
+test_upgrade_allowed(void **state)
+{
+    size_t                  i;
+    lb_http_msg_t          *m;
+    lb_http_req_rewrite_t   rw;
+    static const struct {
+        const char  *upgrade;
+        bool         allowed;
+    } cases[] = {
+        { "websocket", true },
+        { "WebSocket", true },
+        { "websocket, , websocket", true },
+        { "h2c", false },
+        { "websocket, h2c", false },
+        { "h2c, websocket", false },
+        { "websocket/13", false },
+        { "websocketx", false },
+        { "TLS/1.2", false },
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char  raw[256];
+
+        snprintf(raw, sizeof(raw), "GET / HTTP/1.1\r\nHost: h\r\n"
+                 "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+                 cases[i].upgrade);
+        m = lbt_request(raw);
+        assert_true(m->upgrade);
+
+        if (lb_http_upgrade_allowed(m, (const u_char *) raw)
+            != cases[i].allowed)
+        {
+            print_error("Upgrade: %s\n", cases[i].upgrade);
+            fail();
+        }
+    }
+
+    /* two fields: both count */
+    m = lbt_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n"
+                    "Upgrade: websocket\r\nUpgrade: h2c\r\n\r\n");
+    assert_false(lb_http_upgrade_allowed(m, (const u_char *) lbt_m.raw));
+
+    /* refused: the head goes on without Upgrade and Connection */
+    rw = lbt_rw(LB_XFF_FALSE);
+    m = lbt_request("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, "
+                    "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: "
+                    "AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n");
+    m->upgrade = 0;
+    lbt_out_buf(sizeof(lbt_out));
+    assert_int_equal(lb_http_request_head(m, (const u_char *) lbt_m.raw, &rw,
+                                          &lbt_buf), LB_OK);
+    lbt_out_is("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
 }
 
 
@@ -473,6 +549,7 @@ main(void)
         cmocka_unit_test(test_request_hop_by_hop),
         cmocka_unit_test(test_request_line),
         cmocka_unit_test(test_request_cookie),
+        cmocka_unit_test(test_upgrade_allowed),
         cmocka_unit_test(test_request_no_room),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_response_chunked),
