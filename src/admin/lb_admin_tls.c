@@ -99,19 +99,11 @@ lb_admin_tls_report(lb_cycle_t *cycle, const lb_admin_conf_t *admin,
     const char *field, const char *fmt, ...)
 {
     va_list  args;
-    char     msg[2048];
+    char     what[32];
+
+    snprintf(what, sizeof(what), "admin.%s", field);
 
     va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
+    lb_cycle_vreport(cycle, &admin->pos, what, fmt, args);
     va_end(args);
-
-    if (lb_log.path == NULL) {
-        fprintf(stderr, "%s:%u:%u: admin.%s: %s\n", cycle->conf_file,
-                admin->pos.line, admin->pos.col, field, msg);
-        return;
-    }
-
-    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: admin.%s: %s",
-                 cycle->conf_file, admin->pos.line, admin->pos.col, field,
-                 msg);
 }

@@ -173,20 +173,30 @@ lb_cycle_report(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
     const char *fmt, ...)
 {
     va_list  args;
-    char     msg[2048];
 
     va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
+    lb_cycle_vreport(cycle, pos, NULL, fmt, args);
     va_end(args);
+}
+
+
+void
+lb_cycle_vreport(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
+    const char *what, const char *fmt, va_list args)
+{
+    char  msg[2048];
+
+    vsnprintf(msg, sizeof(msg), fmt, args);
 
     if (lb_log.path == NULL) {
-        fprintf(stderr, "%s:%u:%u: %s\n", cycle->conf_file, pos->line,
-                pos->col, msg);
+        fprintf(stderr, "%s:%u:%u: %s%s%s\n", cycle->conf_file, pos->line,
+                pos->col, what ? what : "", what ? ": " : "", msg);
         return;
     }
 
-    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: %s", cycle->conf_file,
-                 pos->line, pos->col, msg);
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: %s%s%s",
+                 cycle->conf_file, pos->line, pos->col, what ? what : "",
+                 what ? ": " : "", msg);
 }
 
 

@@ -5,6 +5,8 @@
 #ifndef LB_CYCLE_H
 #define LB_CYCLE_H
 
+#include <stdarg.h>
+
 #include "lb_array.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
@@ -132,6 +134,12 @@ void lb_cycle_close_listening(lb_cycle_t *cycle, uint32_t keep_slot);
  * log. */
 void lb_cycle_report(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The same with what the problem is about ("admin.key", may be NULL)
+ * before the message: "FILE:LINE:COL: WHAT: message". */
+void lb_cycle_vreport(const lb_cycle_t *cycle, const lb_conf_pos_t *pos,
+    const char *what, const char *fmt, va_list args)
+    __attribute__((format(printf, 4, 0)));
 
 /* An absolute path for name: itself when it starts with '/', else
  * prefix/name. Allocated from pool. */
