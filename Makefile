@@ -12,6 +12,10 @@ all: build
 deps:
 	@sh auto/deps
 
+# what building needs, not the test tools (chromium, nginx, ...)
+deps-build:
+	@sh auto/deps build
+
 $(O)/Makefile: configure auto/*  auto/lib/*
 	./configure --builddir=$(O)
 
@@ -24,7 +28,7 @@ build: $(O)/Makefile
 build-asan: $(OA)/Makefile
 	$(MAKE) -f $(OA)/Makefile
 
-run: deps build
+run: deps-build build
 	@sh conf/demo.sh
 
 unit: build
@@ -65,5 +69,5 @@ bench: deps build
 clean:
 	rm -rf $(O) $(OA)
 
-.PHONY: all deps build build-asan run unit unit-asan integration \
+.PHONY: all deps deps-build build build-asan run unit unit-asan integration \
 	integration-asan test bench clean
