@@ -368,99 +368,69 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
 }
 
 
-/* after a commit: the object with this id from the new configuration,
- * {"key": {...}}, or no body (204) */
+/* After a commit: {"key": {...}}, the object with this id in the new
+ * configuration (a member: in the group the path names), or no body (key
+ * NULL). It was just written: not finding it would be a bug, answered as
+ * null rather than with a crash. */
 void
 lb_admin_answer(lb_admin_change_t *ch, unsigned status, const char *key,
-    const char *id, lb_admin_show_pt show)
+    const char *id)
 {
-    lb_json_t        j;
-    lb_admin_req_t  *r;
+    lb_json_t            j;
+    lb_conf_t           *c;
+    lb_cycle_t          *cycle;
+    lb_target_t         *t;
+    lb_listener_t       *l;
+    lb_admin_req_t      *r;
+    lb_target_group_t   *g;
+    lb_load_balancer_t  *b;
 
     r = ch->r;
     r->status = status;
     lb_admin_buf_reset(r->body);
 
-    if (show == NULL) {
+    if (key == NULL) {
         return;
     }
+
+    c = ch->result;
+    cycle = r->cycle;
 
     lb_json_init(&j, r->body);
     lb_json_object(&j, NULL);
-    show(ch, &j, id);
+
+    if (strcmp(key, "load_balancer") == 0
+        && (b = lb_admin_find_lb(c, id)) != NULL)
+    {
+        lb_admin_json_balancer(&j, key, cycle, b);
+
+    } else if (strcmp(key, "listener") == 0
+               && (l = lb_admin_find_listener(c, id)) != NULL)
+    {
+        lb_admin_json_listener(&j, key, cycle, l);
+
+    } else if (strcmp(key, "target_group") == 0
+               && (g = lb_admin_find_group(c, id)) != NULL)
+    {
+        lb_admin_json_group(&j, key, cycle, g);
+
+    } else if (strcmp(key, "health_monitor") == 0
+               && (g = lb_admin_find_monitor(c, id)) != NULL)
+    {
+        lb_admin_json_monitor(&j, key, cycle, g);
+
+    } else if (strcmp(key, "member") == 0
+               && (g = lb_admin_find_group(c, r->params[0])) != NULL
+               && (t = lb_admin_find_member(g, id)) != NULL)
+    {
+        lb_admin_json_member(&j, key, cycle, t,
+                             lb_weight_converted_total(g));
+
+    } else {
+        lb_json_null(&j, key);
+    }
+
     lb_json_object_end(&j);
-}
-
-
-void
-lb_admin_show_balancer(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_load_balancer_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_lb(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "load_balancer");
-        return;
-    }
-
-    lb_admin_json_balancer(j, "load_balancer", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_listener(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_listener_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_listener(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "listener");
-        return;
-    }
-
-    lb_admin_json_listener(j, "listener", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_group(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_target_group_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_group(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "target_group");
-        return;
-    }
-
-    lb_admin_json_group(j, "target_group", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_monitor(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_target_group_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_monitor(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "health_monitor");
-        return;
-    }
-
-    lb_admin_json_monitor(j, "health_monitor", ch->r->cycle, o);
 }
 
 

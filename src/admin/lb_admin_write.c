@@ -62,8 +62,6 @@ static char *lb_admin_path_member(lb_admin_change_t *ch,
 static char *lb_admin_path_monitor(lb_admin_change_t *ch,
     const lb_target_group_t *g);
 static void lb_admin_commit_delete(lb_admin_change_t *ch);
-static void lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf,
-    unsigned status, const char *id);
 
 /* --- load balancers --- */
 
@@ -110,8 +108,7 @@ lb_admin_balancer_create(lb_admin_req_t *r)
                           nb->name ? nb->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "load_balancer", nb->id,
-                        lb_admin_show_balancer);
+        lb_admin_answer(&ch, 201, "load_balancer", nb->id);
     }
 
 done:
@@ -165,8 +162,7 @@ lb_admin_balancer_update(lb_admin_req_t *r)
                           b->name ? b->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "load_balancer", b->id,
-                        lb_admin_show_balancer);
+        lb_admin_answer(&ch, 200, "load_balancer", b->id);
     }
 
 done:
@@ -274,8 +270,7 @@ lb_admin_listener_create(lb_admin_req_t *r)
                           b->name, nl->name ? nl->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "listener", nl->id,
-                        lb_admin_show_listener);
+        lb_admin_answer(&ch, 201, "listener", nl->id);
     }
 
 done:
@@ -369,7 +364,7 @@ lb_admin_listener_update(lb_admin_req_t *r)
                           b->name, l->name);
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "listener", l->id, lb_admin_show_listener);
+        lb_admin_answer(&ch, 200, "listener", l->id);
     }
 
 done:
@@ -458,8 +453,7 @@ lb_admin_group_create(lb_admin_req_t *r)
     }
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "target_group", ng->id,
-                        lb_admin_show_group);
+        lb_admin_answer(&ch, 201, "target_group", ng->id);
     }
 
 done:
@@ -534,7 +528,7 @@ lb_admin_group_update(lb_admin_req_t *r)
     ch.path = lb_admin_path_group(&ch, b, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "target_group", g->id, lb_admin_show_group);
+        lb_admin_answer(&ch, 200, "target_group", g->id);
     }
 
 done:
@@ -617,7 +611,7 @@ lb_admin_member_create(lb_admin_req_t *r)
     }
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer_member(r, ch.result, 201, nt->id);
+        lb_admin_answer(&ch, 201, "member", nt->id);
     }
 
 done:
@@ -762,7 +756,7 @@ lb_admin_member_update(lb_admin_req_t *r)
         goto done;
     }
 
-    lb_admin_answer_member(r, ch.result, 200, r->params[1]);
+    lb_admin_answer(&ch, 200, "member", r->params[1]);
 
 done:
 
@@ -835,8 +829,7 @@ lb_admin_monitor_create(lb_admin_req_t *r)
     ch.path = lb_admin_path_monitor(&ch, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "health_monitor", hm->id,
-                        lb_admin_show_monitor);
+        lb_admin_answer(&ch, 201, "health_monitor", hm->id);
     }
 
 done:
@@ -905,8 +898,7 @@ lb_admin_monitor_update(lb_admin_req_t *r)
     ch.path = lb_admin_path_monitor(&ch, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "health_monitor", nhm->id,
-                        lb_admin_show_monitor);
+        lb_admin_answer(&ch, 200, "health_monitor", nhm->id);
     }
 
 done:
@@ -1154,35 +1146,6 @@ static void
 lb_admin_commit_delete(lb_admin_change_t *ch)
 {
     if (lb_admin_commit(ch, "")) {
-        lb_admin_answer(ch, 204, NULL, NULL, NULL);
+        lb_admin_answer(ch, 204, NULL, NULL);
     }
-}
-
-
-/* {"member": {...}} of the member id of the group r->params[0] in conf
- * (null if it is not there: a bug, not worth a crash) */
-static void
-lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf, unsigned status,
-    const char *id)
-{
-    lb_json_t           j;
-    lb_target_t        *t;
-    lb_target_group_t  *g;
-
-    g = lb_admin_find_group(conf, r->params[0]);
-    t = lb_admin_find_member(g, id);
-
-    r->status = status;
-    lb_admin_buf_reset(r->body);
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-
-    if (t != NULL) {
-        lb_admin_json_member(&j, "member", r->cycle, t,
-                             lb_weight_converted_total(g));
-    } else {
-        lb_json_null(&j, "member");
-    }
-
-    lb_json_object_end(&j);
 }
