@@ -18,8 +18,6 @@
 #include "lb_conf_schema.h"
 #include "lb_palloc.h"
 
-static int lb_conf_edit_cmp(const void *a, const void *b);
-
 
 lb_conf_t *
 lb_conf_edit_read(lb_pool_t *pool, const char *name, const char *text,
@@ -79,8 +77,8 @@ lb_conf_edit_read(lb_pool_t *pool, const char *name, const char *text,
 
     if (cx.errors.nelts > 0) {
         /* the first in the text, as `weir -t` lists them */
+        lb_conf_sort_errors(&cx);
         e = cx.errors.elts;
-        qsort(e, cx.errors.nelts, sizeof(lb_conf_error_t), lb_conf_edit_cmp);
 
         err->pos = e[0].pos;
         err->path = lb_pstrdup(pool, e[0].path);
@@ -193,21 +191,4 @@ lb_conf_uuid(char *out)
     *out = '\0';
 
     return LB_OK;
-}
-
-
-static int
-lb_conf_edit_cmp(const void *a, const void *b)
-{
-    const lb_conf_error_t  *x = a, *y = b;
-
-    if (x->pos.line != y->pos.line) {
-        return x->pos.line < y->pos.line ? -1 : 1;
-    }
-
-    if (x->pos.col != y->pos.col) {
-        return x->pos.col < y->pos.col ? -1 : 1;
-    }
-
-    return (x->seq > y->seq) - (x->seq < y->seq);
 }

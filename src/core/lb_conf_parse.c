@@ -225,9 +225,9 @@ lb_conf_report(lb_conf_cx_t *cx, lb_array_t *errors)
     size_t            i;
     lb_conf_error_t  *e;
 
-    e = cx->errors.elts;
+    lb_conf_sort_errors(cx);
 
-    qsort(e, cx->errors.nelts, sizeof(lb_conf_error_t), lb_conf_error_cmp);
+    e = cx->errors.elts;
 
     for (i = 0; i < cx->errors.nelts; i++) {
         if (e[i].path[0] != '\0') {
@@ -245,6 +245,14 @@ lb_conf_report(lb_conf_cx_t *cx, lb_array_t *errors)
     }
 
     return LB_OK;
+}
+
+
+void
+lb_conf_sort_errors(lb_conf_cx_t *cx)
+{
+    qsort(cx->errors.elts, cx->errors.nelts, sizeof(lb_conf_error_t),
+          lb_conf_error_cmp);
 }
 
 
