@@ -71,6 +71,9 @@ typedef struct {
 
 static lb_admin_pending_t *lb_admin_pending(const char *lb_id, bool make);
 static void lb_admin_pending_free(lb_admin_pending_t *p);
+static lb_target_group_t *lb_admin_group_of(lb_conf_t *c, const char *id,
+    bool monitor);
+static bool lb_admin_is(const char *oid, const char *id);
 
 static struct {
     lb_pool_t           *pool;      /* conf and text, after a change */
@@ -496,16 +499,6 @@ lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper, lb_admin_body_t
 }
 
 
-
-
-
-
-
-
-
-
-
-
 /* Take "key": "<id>" | null out of the body. *given: the key was there;
  * *id: its value (NULL for null or absent). false when answered (400). */
 bool
@@ -563,8 +556,6 @@ lb_admin_take_id(lb_admin_change_t *ch, lb_admin_body_t *b, const char *key,
 
     return true;
 }
-
-
 
 
 /* the merged body (lb_admin_body_merge()); NULL when answered (500) */
@@ -716,14 +707,8 @@ lb_admin_find_lb(lb_conf_t *c, const char *id)
 {
     uint32_t  b;
 
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        if (c->balancers[b].id != NULL
-            && strcmp(c->balancers[b].id, id) == 0)
-        {
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
+        if (lb_admin_is(c->balancers[b].id, id)) {
             return &c->balancers[b];
         }
     }
@@ -738,16 +723,10 @@ lb_admin_find_listener(lb_conf_t *c, const char *id)
     uint32_t             b, i;
     lb_load_balancer_t  *lb;
 
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
         lb = &c->balancers[b];
         for (i = 0; i < lb->nlisteners; i++) {
-            if (lb->listeners[i].id != NULL
-                && strcmp(lb->listeners[i].id, id) == 0)
-            {
+            if (lb_admin_is(lb->listeners[i].id, id)) {
                 return &lb->listeners[i];
             }
         }
@@ -760,52 +739,14 @@ lb_admin_find_listener(lb_conf_t *c, const char *id)
 lb_target_group_t *
 lb_admin_find_group(lb_conf_t *c, const char *id)
 {
-    uint32_t             b, i;
-    lb_load_balancer_t  *lb;
-
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        lb = &c->balancers[b];
-        for (i = 0; i < lb->ntarget_groups; i++) {
-            if (lb->target_groups[i].id != NULL
-                && strcmp(lb->target_groups[i].id, id) == 0)
-            {
-                return &lb->target_groups[i];
-            }
-        }
-    }
-
-    return NULL;
+    return lb_admin_group_of(c, id, false);
 }
 
 
 lb_target_group_t *
 lb_admin_find_monitor(lb_conf_t *c, const char *id)
 {
-    uint32_t             b, i;
-    lb_target_group_t   *g;
-    lb_load_balancer_t  *lb;
-
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        lb = &c->balancers[b];
-        for (i = 0; i < lb->ntarget_groups; i++) {
-            g = &lb->target_groups[i];
-            if (g->health_monitor != NULL && g->health_monitor->id != NULL
-                && strcmp(g->health_monitor->id, id) == 0)
-            {
-                return g;
-            }
-        }
-    }
-
-    return NULL;
+    return lb_admin_group_of(c, id, true);
 }
 
 
@@ -814,8 +755,8 @@ lb_admin_find_member(lb_target_group_t *g, const char *id)
 {
     uint32_t  i;
 
-    for (i = 0; g != NULL && i < g->ntargets; i++) {
-        if (g->targets[i].id != NULL && strcmp(g->targets[i].id, id) == 0) {
+    for (i = 0; id != NULL && g != NULL && i < g->ntargets; i++) {
+        if (lb_admin_is(g->targets[i].id, id)) {
             return &g->targets[i];
         }
     }
@@ -834,14 +775,40 @@ lb_admin_path_group(lb_admin_change_t *ch, const lb_load_balancer_t *b,
 }
 
 
+/* --- lookups --- */
+
+/* the group with this id, or (monitor) whose health monitor has it */
+static lb_target_group_t *
+lb_admin_group_of(lb_conf_t *c, const char *id, bool monitor)
+{
+    uint32_t             b, i;
+    const char          *gid;
+    lb_target_group_t   *g;
+    lb_load_balancer_t  *lb;
+
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
+        lb = &c->balancers[b];
+        for (i = 0; i < lb->ntarget_groups; i++) {
+            g = &lb->target_groups[i];
+            gid = !monitor ? g->id
+                  : g->health_monitor != NULL ? g->health_monitor->id
+                  : NULL;
+            if (lb_admin_is(gid, id)) {
+                return g;
+            }
+        }
+    }
+
+    return NULL;
+}
 
 
-
-
-
-
-
-
+/* an object's id (NULL: none yet) is the one asked for */
+static bool
+lb_admin_is(const char *oid, const char *id)
+{
+    return oid != NULL && strcmp(oid, id) == 0;
+}
 
 
 /* --- pending requests per balancer --- */
