@@ -465,7 +465,8 @@ lb_admin_parse(lb_admin_change_t *ch, const char *wrapper,
  * strings): a syntax error, or a body without the wrapper, is answered
  * with that function's error. false when the request is answered. */
 bool
-lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper, lb_admin_body_t *b)
+lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper,
+    lb_admin_body_t *b)
 {
     void                  *out;
     uint32_t               n;

@@ -63,6 +63,7 @@ static char *lb_admin_path_monitor(lb_admin_change_t *ch,
     const lb_target_group_t *g);
 static void lb_admin_commit_delete(lb_admin_change_t *ch);
 
+
 /* --- load balancers --- */
 
 void
