@@ -19,21 +19,17 @@ use POSIX qw(ceil);
 use Time::HiRes qw(time);
 use Test::More;
 use Weir qw(free_port wait_for tcp_exchange start_backend stop_server binary);
-
-my $w = Weir->new;
-my $dir = $w->dir;
+use WeirAdmin qw(admin_weir);
 
 my $TOKEN = 'weir-test-token-5f0c1e2a';
-write_token("$TOKEN\n", 0600);
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
 my @b = map { start_backend(name => "B$_", mode => 'tag') } 1 .. 5;
-my ($ap, $lp, $lp2) = (free_port(), free_port(), free_port());
+my ($lp, $lp2) = (free_port(), free_port());
 
 my $config = <<"EOF";
 worker_processes: 1
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: net-lb
     type: NLB

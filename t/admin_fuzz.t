@@ -9,25 +9,16 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirAdmin qw(admin_client weir_t);
+use WeirAdmin qw(admin_weir admin_client weir_t);
 
-my $w = Weir->new;
-my $dir = $w->dir;
 my $TOKEN = 'weir-fuzz-token-5e03';
-{
-    open(my $fh, '>', "$dir/admin.token") or die $!;
-    print $fh "$TOKEN\n";
-    close $fh;
-    chmod 0600, "$dir/admin.token";
-}
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
-my ($ap, $lp, $mp) = (free_port(), free_port(), free_port());
+my ($lp, $mp) = (free_port(), free_port());
 
 $w->write_config(<<"EOF");
 worker_processes: 1
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: web-lb
     type: ALB

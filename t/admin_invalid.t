@@ -9,19 +9,12 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirAdmin qw(admin_client weir_t file_bytes);
+use WeirAdmin qw(admin_weir admin_client weir_t file_bytes);
 
-my $w = Weir->new;
-my $dir = $w->dir;
 my $TOKEN = 'weir-invalid-token-31c9';
-{
-    open(my $fh, '>', "$dir/admin.token") or die $!;
-    print $fh "$TOKEN\n";
-    close $fh;
-    chmod 0600, "$dir/admin.token";
-}
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
-my ($ap, $lp, $mp) = (free_port(), free_port(), free_port());
+my ($lp, $mp) = (free_port(), free_port());
 
 # the configuration, with parts replaced to ask weir -t for its messages
 sub config {
@@ -33,9 +26,7 @@ sub config {
     my $ltg = $o{listener_tg} // 'web-tg';
     return <<"EOF";
 worker_processes: 1
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: web-lb
     type: ALB

@@ -15,27 +15,18 @@ use POSIX ();
 use Test::More;
 use Weir qw(free_port wait_for);
 use WeirHTTP qw(start_http_backend http_connect http_request);
-use WeirAdmin qw(admin_client weir_t);
+use WeirAdmin qw(admin_weir admin_client weir_t);
 
-my $w = Weir->new;
-my $dir = $w->dir;
 my $TOKEN = 'weir-live-token-41c7';
-{
-    open(my $fh, '>', "$dir/admin.token") or die $!;
-    print $fh "$TOKEN\n";
-    close $fh;
-    chmod 0600, "$dir/admin.token";
-}
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
 my @b = map { start_http_backend(name => "B$_") } 1 .. 4;
-my ($ap, $lp) = (free_port(), free_port());
+my $lp = free_port();
 
 $w->write_config(<<"EOF");
 worker_processes: 2
 shutdown_timeout: 10000
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: live-lb
     type: ALB

@@ -16,34 +16,27 @@ use IO::Select;
 use IO::Socket::INET;
 use Test::More;
 use Weir qw(free_port wait_for stop_server start_backend tcp_exchange);
+use WeirAdmin qw(admin_weir);
 use WeirHTTP qw(start_http_backend http_connect http_request);
 use WeirHealth qw(http_target set_status);
 
-my $w = Weir->new;
-my $dir = $w->dir;
-
 my $TOKEN = 'weir-metrics-token-77aa01';
-open(my $fh, '>', "$dir/admin.token") or die $!;
-print $fh "$TOKEN\n";
-close $fh;
-chmod 0600, "$dir/admin.token" or die $!;
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
 my $b1 = start_http_backend(name => 'B1');
 my $e1 = start_backend(name => 'E1', mode => 'echo');
 my $t1 = http_target(name => 'T1', dir => $dir);
 set_status($t1, 200);
 
-my ($ap, $lp, $lp2, $lp3, $tp) = (free_port(), free_port(), free_port(),
-                                  free_port(), free_port());
+my ($lp, $lp2, $lp3, $tp) = (free_port(), free_port(), free_port(),
+                             free_port());
 
 # a member name with the characters a label value must escape
 my $ODD = q{odd"q"\\name};
 
 $w->write_config(<<"EOF");
 worker_processes: 2
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
   metrics_public: true
 load_balancers:
   - name: web-lb

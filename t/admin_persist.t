@@ -11,26 +11,17 @@ use lib 't/lib';
 use JSON::PP;
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirAdmin qw(admin_client weir_t file_bytes);
+use WeirAdmin qw(admin_weir admin_client weir_t file_bytes);
 
-my $w = Weir->new;
-my $dir = $w->dir;
 my $TOKEN = 'weir-persist-token-77ab';
-{
-    open(my $fh, '>', "$dir/admin.token") or die $!;
-    print $fh "$TOKEN\n";
-    close $fh;
-    chmod 0600, "$dir/admin.token";
-}
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
-my ($ap, $lp) = (free_port(), free_port());
+my $lp = free_port();
 my @ports = map { free_port() } 1 .. 12;   # members: nobody listens
 
 $w->write_config(<<"EOF");
 worker_processes: 1
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: web-lb
     type: ALB

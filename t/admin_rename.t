@@ -10,26 +10,17 @@ use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
 use WeirHTTP qw(start_http_backend http_connect http_request);
-use WeirAdmin qw(admin_client weir_t file_bytes);
+use WeirAdmin qw(admin_weir admin_client weir_t file_bytes);
 
-my $w = Weir->new;
-my $dir = $w->dir;
 my $TOKEN = 'weir-rename-token-2b61';
-{
-    open(my $fh, '>', "$dir/admin.token") or die $!;
-    print $fh "$TOKEN\n";
-    close $fh;
-    chmod 0600, "$dir/admin.token";
-}
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
 my @b = map { start_http_backend(name => "B$_") } 1 .. 2;
-my ($ap, $lp) = (free_port(), free_port());
+my $lp = free_port();
 
 $w->write_config(<<"EOF");
 worker_processes: 2
-admin:
-  listen: 127.0.0.1:$ap
-  token_file: admin.token
+$admin
 load_balancers:
   - name: web-lb
     type: ALB

@@ -15,18 +15,13 @@ use JSON::PP;
 use Time::HiRes qw(time);
 use Test::More;
 use Weir qw(free_port wait_for binary);
+use WeirAdmin qw(admin_weir);
 
 my $have_ssl = eval { require IO::Socket::SSL; 1 };
 plan skip_all => 'IO::Socket::SSL not installed' unless $have_ssl;
 
-my $w = Weir->new;
-my $dir = $w->dir;
-
 my $TOKEN = 'weir-tls-token-8d1f33a0';
-open(my $fh, '>', "$dir/admin.token") or die $!;
-print $fh "$TOKEN\n";
-close $fh;
-chmod 0600, "$dir/admin.token" or die $!;
+my ($w, $dir, $ap) = admin_weir($TOKEN);
 
 # a certificate for 127.0.0.1 and localhost, and a second key that does
 # not belong to it
@@ -36,8 +31,6 @@ my $ok = system('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
                 '-keyout', "$dir/key.pem", '-out', "$dir/cert.pem") == 0
     && system("openssl genrsa -out '$dir/other.pem' 2048 2>/dev/null") == 0;
 plan skip_all => 'openssl could not make a certificate' unless $ok;
-
-my $ap = free_port();
 
 sub config {
     my (%o) = @_;
@@ -230,15 +223,10 @@ $w->stop;
 
 # --- metrics_public ---
 
-my $w2 = Weir->new;
-my $dir2 = $w2->dir;
-open($fh, '>', "$dir2/admin.token") or die $!;
-print $fh "$TOKEN\n";
-close $fh;
-chmod 0600, "$dir2/admin.token" or die $!;
+my ($w2, $dir2, $ap2) = admin_weir($TOKEN);
 system('cp', "$dir/cert.pem", "$dir/key.pem", $dir2) == 0 or die 'cp';
 
-$ap = free_port();
+$ap = $ap2;
 $dir = $dir2;
 $w2->write_config(config(cert => 'cert.pem', key => 'key.pem',
                          public => 'true'));

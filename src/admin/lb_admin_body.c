@@ -10,6 +10,8 @@
 static size_t lb_admin_skip_ws(const u_char *p, size_t len, size_t i);
 static size_t lb_admin_skip_string(const u_char *p, size_t len, size_t i);
 static size_t lb_admin_skip_value(const u_char *p, size_t len, size_t i);
+static void lb_admin_body_open(lb_json_t *j, lb_admin_buf_t *buf,
+    const char *wrapper);
 
 
 /* Split p[0..len), JSON already judged valid, as {"w": {"k": v, ...}}.
@@ -311,9 +313,7 @@ lb_admin_body_group(lb_admin_buf_t *buf, const lb_target_group_t *g)
 
     sp = g->session_persistence;
 
-    lb_json_init(&j, buf);
-    lb_json_object(&j, NULL);
-    lb_json_object(&j, "target_group");
+    lb_admin_body_open(&j, buf, "target_group");
     lb_json_str(&j, "name", g->name);
     lb_json_str(&j, "protocol", lb_tg_proto_names[g->protocol]);
     lb_json_str(&j, "load_balancer_algorithm",
@@ -329,9 +329,7 @@ lb_admin_body_group(lb_admin_buf_t *buf, const lb_target_group_t *g)
         lb_json_str(&j, "type", lb_persistence_names[sp->type]);
         lb_json_uint(&j, "persistence_timeout",
                      sp->persistence_timeout / 1000);
-        if (sp->cookie_name != NULL) {
-            lb_json_str(&j, "cookie_name", sp->cookie_name);
-        }
+        lb_json_str_set(&j, "cookie_name", sp->cookie_name);
         if (sp->type == LB_PERSIST_SOURCE_IP
             && sp->persistence_granularity != NULL)
         {
@@ -351,27 +349,17 @@ lb_admin_body_member(lb_admin_buf_t *buf, const lb_target_t *t)
 {
     lb_json_t  j;
 
-    lb_json_init(&j, buf);
-    lb_json_object(&j, NULL);
-    lb_json_object(&j, "member");
-    if (t->name != NULL) {
-        lb_json_str(&j, "name", t->name);
-    }
+    lb_admin_body_open(&j, buf, "member");
+    lb_json_str_set(&j, "name", t->name);
     lb_json_str(&j, "address", t->address);
     lb_json_uint(&j, "protocol_port", t->protocol_port);
     lb_json_uint(&j, "weight", t->weight);
     if (t->monitor_port != t->protocol_port) {
         lb_json_uint(&j, "monitor_port", t->monitor_port);
     }
-    if (t->subnet_id != NULL) {
-        lb_json_str(&j, "subnet_id", t->subnet_id);
-    }
-    if (t->instance_id != NULL) {
-        lb_json_str(&j, "instance_id", t->instance_id);
-    }
-    if (t->instance_name != NULL) {
-        lb_json_str(&j, "instance_name", t->instance_name);
-    }
+    lb_json_str_set(&j, "subnet_id", t->subnet_id);
+    lb_json_str_set(&j, "instance_id", t->instance_id);
+    lb_json_str_set(&j, "instance_name", t->instance_name);
     lb_json_object_end(&j);
     lb_json_object_end(&j);
 }
@@ -382,9 +370,7 @@ lb_admin_body_monitor(lb_admin_buf_t *buf, const lb_health_monitor_t *hm)
 {
     lb_json_t  j;
 
-    lb_json_init(&j, buf);
-    lb_json_object(&j, NULL);
-    lb_json_object(&j, "health_monitor");
+    lb_admin_body_open(&j, buf, "health_monitor");
     lb_json_str(&j, "type", lb_check_type_names[hm->type]);
     lb_json_uint(&j, "delay", hm->delay / 1000);
     lb_json_uint(&j, "timeout", hm->timeout / 1000);
@@ -413,9 +399,7 @@ lb_admin_body_listener(lb_admin_buf_t *buf, const lb_listener_t *l)
     tls = l->protocol == LB_LISTENER_HTTPS || l->protocol == LB_LISTENER_TLS;
     http = l->protocol == LB_LISTENER_HTTP || l->protocol == LB_LISTENER_HTTPS;
 
-    lb_json_init(&j, buf);
-    lb_json_object(&j, NULL);
-    lb_json_object(&j, "listener");
+    lb_admin_body_open(&j, buf, "listener");
     lb_json_str(&j, "name", l->name);
     lb_json_str(&j, "protocol", lb_listener_proto_names[l->protocol]);
     lb_json_uint(&j, "protocol_port", l->protocol_port);
@@ -463,26 +447,18 @@ lb_admin_body_balancer(lb_admin_buf_t *buf, const lb_load_balancer_t *b)
     uint32_t   i;
     lb_json_t  j;
 
-    lb_json_init(&j, buf);
-    lb_json_object(&j, NULL);
-    lb_json_object(&j, "load_balancer");
+    lb_admin_body_open(&j, buf, "load_balancer");
     lb_json_str(&j, "name", b->name);
     lb_json_str(&j, "type", lb_balancer_type_names[b->type]);
     lb_json_str(&j, "address", b->address);
-    if (b->availability_zone != NULL) {
-        lb_json_str(&j, "availability_zone", b->availability_zone);
-    }
-    if (b->vpc != NULL) {
-        lb_json_str(&j, "vpc", b->vpc);
-    }
+    lb_json_str_set(&j, "availability_zone", b->availability_zone);
+    lb_json_str_set(&j, "vpc", b->vpc);
     if (b->nhealth_check_ips > 0) {
         lb_json_array(&j, "health_check_ips");
         for (i = 0; i < b->nhealth_check_ips; i++) {
             lb_json_object(&j, NULL);
-            if (b->health_check_ips[i].subnet_id != NULL) {
-                lb_json_str(&j, "subnet_id",
+            lb_json_str_set(&j, "subnet_id",
                             b->health_check_ips[i].subnet_id);
-            }
             lb_json_str(&j, "address", b->health_check_ips[i].address);
             lb_json_object_end(&j);
         }
@@ -490,4 +466,14 @@ lb_admin_body_balancer(lb_admin_buf_t *buf, const lb_load_balancer_t *b)
     }
     lb_json_object_end(&j);
     lb_json_object_end(&j);
+}
+
+
+/* {"wrapper": { opened in buf: the start of every lb_admin_body_*() */
+static void
+lb_admin_body_open(lb_json_t *j, lb_admin_buf_t *buf, const char *wrapper)
+{
+    lb_json_init(j, buf);
+    lb_json_object(j, NULL);
+    lb_json_object(j, wrapper);
 }

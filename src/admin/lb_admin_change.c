@@ -71,6 +71,9 @@ typedef struct {
 
 static lb_admin_pending_t *lb_admin_pending(const char *lb_id, bool make);
 static void lb_admin_pending_free(lb_admin_pending_t *p);
+static lb_target_group_t *lb_admin_group_of(lb_conf_t *c, const char *id,
+    bool monitor);
+static bool lb_admin_is(const char *oid, const char *id);
 
 static struct {
     lb_pool_t           *pool;      /* conf and text, after a change */
@@ -368,99 +371,69 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
 }
 
 
-/* after a commit: the object with this id from the new configuration,
- * {"key": {...}}, or no body (204) */
+/* After a commit: {"key": {...}}, the object with this id in the new
+ * configuration (a member: in the group the path names), or no body (key
+ * NULL). It was just written: not finding it would be a bug, answered as
+ * null rather than with a crash. */
 void
 lb_admin_answer(lb_admin_change_t *ch, unsigned status, const char *key,
-    const char *id, lb_admin_show_pt show)
+    const char *id)
 {
-    lb_json_t        j;
-    lb_admin_req_t  *r;
+    lb_json_t            j;
+    lb_conf_t           *c;
+    lb_cycle_t          *cycle;
+    lb_target_t         *t;
+    lb_listener_t       *l;
+    lb_admin_req_t      *r;
+    lb_target_group_t   *g;
+    lb_load_balancer_t  *b;
 
     r = ch->r;
     r->status = status;
     lb_admin_buf_reset(r->body);
 
-    if (show == NULL) {
+    if (key == NULL) {
         return;
     }
+
+    c = ch->result;
+    cycle = r->cycle;
 
     lb_json_init(&j, r->body);
     lb_json_object(&j, NULL);
-    show(ch, &j, id);
+
+    if (strcmp(key, "load_balancer") == 0
+        && (b = lb_admin_find_lb(c, id)) != NULL)
+    {
+        lb_admin_json_balancer(&j, key, cycle, b);
+
+    } else if (strcmp(key, "listener") == 0
+               && (l = lb_admin_find_listener(c, id)) != NULL)
+    {
+        lb_admin_json_listener(&j, key, cycle, l);
+
+    } else if (strcmp(key, "target_group") == 0
+               && (g = lb_admin_find_group(c, id)) != NULL)
+    {
+        lb_admin_json_group(&j, key, cycle, g);
+
+    } else if (strcmp(key, "health_monitor") == 0
+               && (g = lb_admin_find_monitor(c, id)) != NULL)
+    {
+        lb_admin_json_monitor(&j, key, cycle, g);
+
+    } else if (strcmp(key, "member") == 0
+               && (g = lb_admin_find_group(c, r->params[0])) != NULL
+               && (t = lb_admin_find_member(g, id)) != NULL)
+    {
+        lb_admin_json_member(&j, key, cycle, t,
+                             lb_weight_converted_total(g));
+
+    } else {
+        lb_json_null(&j, key);
+    }
+
     lb_json_object_end(&j);
-}
-
-
-void
-lb_admin_show_balancer(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_load_balancer_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_lb(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "load_balancer");
-        return;
-    }
-
-    lb_admin_json_balancer(j, "load_balancer", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_listener(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_listener_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_listener(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "listener");
-        return;
-    }
-
-    lb_admin_json_listener(j, "listener", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_group(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_target_group_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_group(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "target_group");
-        return;
-    }
-
-    lb_admin_json_group(j, "target_group", ch->r->cycle, o);
-}
-
-
-void
-lb_admin_show_monitor(lb_admin_change_t *ch, lb_json_t *j, const char *id)
-{
-    lb_target_group_t  *o;
-
-    /* it was just written: not finding it would be a bug, answered as
-     * null rather than with a crash */
-    o = lb_admin_find_monitor(ch->result, id);
-
-    if (o == NULL) {
-        lb_json_null(j, "health_monitor");
-        return;
-    }
-
-    lb_admin_json_monitor(j, "health_monitor", ch->r->cycle, o);
 }
 
 
@@ -492,7 +465,8 @@ lb_admin_parse(lb_admin_change_t *ch, const char *wrapper,
  * strings): a syntax error, or a body without the wrapper, is answered
  * with that function's error. false when the request is answered. */
 bool
-lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper, lb_admin_body_t *b)
+lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper,
+    lb_admin_body_t *b)
 {
     void                  *out;
     uint32_t               n;
@@ -524,16 +498,6 @@ lb_admin_change_body(lb_admin_change_t *ch, const char *wrapper, lb_admin_body_t
 
     return true;
 }
-
-
-
-
-
-
-
-
-
-
 
 
 /* Take "key": "<id>" | null out of the body. *given: the key was there;
@@ -593,8 +557,6 @@ lb_admin_take_id(lb_admin_change_t *ch, lb_admin_body_t *b, const char *key,
 
     return true;
 }
-
-
 
 
 /* the merged body (lb_admin_body_merge()); NULL when answered (500) */
@@ -746,14 +708,8 @@ lb_admin_find_lb(lb_conf_t *c, const char *id)
 {
     uint32_t  b;
 
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        if (c->balancers[b].id != NULL
-            && strcmp(c->balancers[b].id, id) == 0)
-        {
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
+        if (lb_admin_is(c->balancers[b].id, id)) {
             return &c->balancers[b];
         }
     }
@@ -768,16 +724,10 @@ lb_admin_find_listener(lb_conf_t *c, const char *id)
     uint32_t             b, i;
     lb_load_balancer_t  *lb;
 
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
         lb = &c->balancers[b];
         for (i = 0; i < lb->nlisteners; i++) {
-            if (lb->listeners[i].id != NULL
-                && strcmp(lb->listeners[i].id, id) == 0)
-            {
+            if (lb_admin_is(lb->listeners[i].id, id)) {
                 return &lb->listeners[i];
             }
         }
@@ -790,52 +740,14 @@ lb_admin_find_listener(lb_conf_t *c, const char *id)
 lb_target_group_t *
 lb_admin_find_group(lb_conf_t *c, const char *id)
 {
-    uint32_t             b, i;
-    lb_load_balancer_t  *lb;
-
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        lb = &c->balancers[b];
-        for (i = 0; i < lb->ntarget_groups; i++) {
-            if (lb->target_groups[i].id != NULL
-                && strcmp(lb->target_groups[i].id, id) == 0)
-            {
-                return &lb->target_groups[i];
-            }
-        }
-    }
-
-    return NULL;
+    return lb_admin_group_of(c, id, false);
 }
 
 
 lb_target_group_t *
 lb_admin_find_monitor(lb_conf_t *c, const char *id)
 {
-    uint32_t             b, i;
-    lb_target_group_t   *g;
-    lb_load_balancer_t  *lb;
-
-    if (id == NULL) {
-        return NULL;
-    }
-
-    for (b = 0; c != NULL && b < c->nbalancers; b++) {
-        lb = &c->balancers[b];
-        for (i = 0; i < lb->ntarget_groups; i++) {
-            g = &lb->target_groups[i];
-            if (g->health_monitor != NULL && g->health_monitor->id != NULL
-                && strcmp(g->health_monitor->id, id) == 0)
-            {
-                return g;
-            }
-        }
-    }
-
-    return NULL;
+    return lb_admin_group_of(c, id, true);
 }
 
 
@@ -844,8 +756,8 @@ lb_admin_find_member(lb_target_group_t *g, const char *id)
 {
     uint32_t  i;
 
-    for (i = 0; g != NULL && i < g->ntargets; i++) {
-        if (g->targets[i].id != NULL && strcmp(g->targets[i].id, id) == 0) {
+    for (i = 0; id != NULL && g != NULL && i < g->ntargets; i++) {
+        if (lb_admin_is(g->targets[i].id, id)) {
             return &g->targets[i];
         }
     }
@@ -864,14 +776,40 @@ lb_admin_path_group(lb_admin_change_t *ch, const lb_load_balancer_t *b,
 }
 
 
+/* --- lookups --- */
+
+/* the group with this id, or (monitor) whose health monitor has it */
+static lb_target_group_t *
+lb_admin_group_of(lb_conf_t *c, const char *id, bool monitor)
+{
+    uint32_t             b, i;
+    const char          *gid;
+    lb_target_group_t   *g;
+    lb_load_balancer_t  *lb;
+
+    for (b = 0; id != NULL && c != NULL && b < c->nbalancers; b++) {
+        lb = &c->balancers[b];
+        for (i = 0; i < lb->ntarget_groups; i++) {
+            g = &lb->target_groups[i];
+            gid = !monitor ? g->id
+                  : g->health_monitor != NULL ? g->health_monitor->id
+                  : NULL;
+            if (lb_admin_is(gid, id)) {
+                return g;
+            }
+        }
+    }
+
+    return NULL;
+}
 
 
-
-
-
-
-
-
+/* an object's id (NULL: none yet) is the one asked for */
+static bool
+lb_admin_is(const char *oid, const char *id)
+{
+    return oid != NULL && strcmp(oid, id) == 0;
+}
 
 
 /* --- pending requests per balancer --- */

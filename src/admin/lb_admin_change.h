@@ -29,9 +29,6 @@ typedef struct {
     lb_conf_t           *result;    /* after commit */
 } lb_admin_change_t;
 
-typedef void (*lb_admin_show_pt)(lb_admin_change_t *ch, lb_json_t *j,
-    const char *id);
-
 /* keys no body may set (the server's own) */
 extern const char *const  lb_admin_ro_keys[];
 
@@ -44,8 +41,9 @@ extern const char *const  lb_admin_ro_keys[];
  *   body's terms when the path of the problem starts with `path`), write
  *   the file (500: nothing changed), make the copy current, ask the
  *   master to apply it and mark ch->lb_id pending.
- * lb_admin_answer(): status, and the object with this id from the new
- *   configuration (show NULL: no body).
+ * lb_admin_answer(): status, and {"key": the object with this id} from
+ *   the new configuration (key "member": of the group r->params[0]; key
+ *   NULL: no body).
  * lb_admin_parse(): lb_conf_json_parse() into ch->pool.
  * lb_admin_change_body(): the request body split (its syntax judged
  *   first). lb_admin_take_id(): a "key": "<id>" | null pair taken out of
@@ -63,7 +61,7 @@ bool lb_admin_may_change(lb_admin_change_t *ch,
     const lb_load_balancer_t *b, bool deleting);
 bool lb_admin_commit(lb_admin_change_t *ch, const char *path);
 void lb_admin_answer(lb_admin_change_t *ch, unsigned status,
-    const char *key, const char *id, lb_admin_show_pt show);
+    const char *key, const char *id);
 bool lb_admin_parse(lb_admin_change_t *ch, const char *wrapper,
     const void *parent, const u_char *body, size_t len, void **out,
     uint32_t *n);
@@ -92,13 +90,5 @@ lb_target_group_t *lb_admin_find_monitor(lb_conf_t *c,
 lb_target_t *lb_admin_find_member(lb_target_group_t *g, const char *id);
 char *lb_admin_path_group(lb_admin_change_t *ch,
     const lb_load_balancer_t *b, const lb_target_group_t *g);
-void lb_admin_show_balancer(lb_admin_change_t *ch, lb_json_t *j,
-    const char *id);
-void lb_admin_show_listener(lb_admin_change_t *ch, lb_json_t *j,
-    const char *id);
-void lb_admin_show_group(lb_admin_change_t *ch, lb_json_t *j,
-    const char *id);
-void lb_admin_show_monitor(lb_admin_change_t *ch, lb_json_t *j,
-    const char *id);
 
 #endif /* LB_ADMIN_CHANGE_H */

@@ -184,6 +184,15 @@ lb_json_str(lb_json_t *j, const char *key, const char *s)
 
 
 void
+lb_json_str_set(lb_json_t *j, const char *key, const char *s)
+{
+    if (s != NULL) {
+        lb_json_strn(j, key, s, strlen(s));
+    }
+}
+
+
+void
 lb_json_strn(lb_json_t *j, const char *key, const char *s, size_t n)
 {
     lb_json_key(j, key);

@@ -57,6 +57,9 @@ void lb_json_array_end(lb_json_t *j);
 /* Values; key as above. lb_json_str() with s NULL writes null. */
 void lb_json_str(lb_json_t *j, const char *key, const char *s);
 void lb_json_strn(lb_json_t *j, const char *key, const char *s, size_t n);
+
+/* lb_json_str() of a field that may be unset: nothing for s NULL. */
+void lb_json_str_set(lb_json_t *j, const char *key, const char *s);
 void lb_json_uint(lb_json_t *j, const char *key, uint64_t v);
 void lb_json_int(lb_json_t *j, const char *key, int64_t v);
 void lb_json_bool(lb_json_t *j, const char *key, bool v);

@@ -25,40 +25,62 @@
 #include "lb_palloc.h"
 
 
-static void lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf,
-    unsigned status, const char *id);
+/* what a route's path names: the objects lb_admin_open() finds */
+typedef enum {
+    LB_ADMIN_AT_LB = 0,         /* /load-balancers/{0} */
+    LB_ADMIN_AT_LISTENER,       /* /listeners/{0} */
+    LB_ADMIN_AT_GROUP,          /* /target-groups/{0} */
+    LB_ADMIN_AT_MEMBER,         /* /target-groups/{0}/members/{1} */
+    LB_ADMIN_AT_MONITOR         /* /health-monitors/{0} */
+} lb_admin_at_e;
+
+/* the objects of the copy a handler works on; b: the balancer of the
+ * others */
+typedef struct {
+    lb_load_balancer_t  *b;
+    lb_listener_t       *l;
+    lb_target_group_t   *g;     /* a monitor's: its group */
+    lb_target_t         *t;
+} lb_admin_at_t;
+
+static bool lb_admin_open(lb_admin_req_t *r, lb_admin_change_t *ch,
+    const char *wrapper, lb_admin_at_e at, bool deleting, lb_admin_at_t *o);
+static bool lb_admin_open_new(lb_admin_req_t *r, lb_admin_change_t *ch,
+    const char *wrapper, lb_admin_body_t *body);
+static bool lb_admin_read_body(lb_admin_change_t *ch, lb_admin_body_t *body,
+    const char *const *fixed, const char *why);
+static bool lb_admin_take_lb(lb_admin_change_t *ch, lb_admin_body_t *body,
+    const char *key, char **id, lb_load_balancer_t **b);
+static void *lb_admin_found(lb_admin_change_t *ch, void *o, const char *what,
+    const char *id);
+static bool lb_admin_rebuild(lb_admin_change_t *ch, const void *parent,
+    lb_admin_buf_t *base, lb_admin_body_t *body, void **out);
+static bool lb_admin_own_group(lb_admin_change_t *ch,
+    const lb_target_group_t *g, const lb_load_balancer_t *b);
+static char *lb_admin_path_member(lb_admin_change_t *ch,
+    const lb_target_group_t *g, const char *name, uint32_t index);
+static char *lb_admin_path_monitor(lb_admin_change_t *ch,
+    const lb_target_group_t *g);
+static void lb_admin_commit_delete(lb_admin_change_t *ch);
+
 
 /* --- load balancers --- */
 
 void
 lb_admin_balancer_create(lb_admin_req_t *r)
 {
-    u_char              *rebuilt;
-    size_t               len;
     uint32_t             i;
-    lb_admin_buf_t       none;
     lb_admin_body_t      body;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *nb;
 
-    memset(&none, 0, sizeof(none));
-
-    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+    if (!lb_admin_open_new(r, &ch, "load_balancer", &body)) {
         return;
     }
 
-    if (!lb_admin_change_body(&ch, "load_balancer", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || (rebuilt = lb_admin_merge(&ch, "load_balancer", &none, &body,
-                                     &len)) == NULL
-        || !lb_admin_parse(&ch, "load_balancer", NULL, rebuilt, len,
-                           (void **) &nb, NULL))
+    if (!lb_admin_rebuild(&ch, NULL, NULL, &body, (void **) &nb)
+        || (nb->id = lb_admin_new_id(&ch)) == NULL)
     {
-        goto done;
-    }
-
-    if ((nb->id = lb_admin_new_id(&ch)) == NULL) {
         goto done;
     }
 
@@ -87,8 +109,7 @@ lb_admin_balancer_create(lb_admin_req_t *r)
                           nb->name ? nb->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "load_balancer", nb->id,
-                        lb_admin_show_balancer);
+        lb_admin_answer(&ch, 201, "load_balancer", nb->id);
     }
 
 done:
@@ -100,8 +121,7 @@ done:
 void
 lb_admin_balancer_update(lb_admin_req_t *r)
 {
-    u_char              *merged;
-    size_t               len;
+    lb_admin_at_t        at;
     lb_admin_buf_t       base;
     lb_admin_body_t      body;
     lb_admin_change_t    ch;
@@ -113,34 +133,21 @@ lb_admin_balancer_update(lb_admin_req_t *r)
 
     memset(&base, 0, sizeof(base));
 
-    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+    if (!lb_admin_open(r, &ch, "load_balancer", LB_ADMIN_AT_LB, false, &at)) {
         return;
     }
 
-    b = lb_admin_find_lb(ch.conf, r->params[0]);
-    if (b == NULL) {
-        lb_admin_error(r, 404, "load balancer %s not found", r->params[0]);
-        goto done;
-    }
+    b = at.b;
 
-    if (!lb_admin_may_change(&ch, b, false)
-        || !lb_admin_change_body(&ch, "load_balancer", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_refuse_keys(&ch, &body, fixed, "is changed through "
-                                 "its own resource (/listeners, "
-                                 "/target-groups)"))
+    if (!lb_admin_read_body(&ch, &body, fixed, "is changed through its "
+                            "own resource (/listeners, /target-groups)"))
     {
         goto done;
     }
 
     lb_admin_body_balancer(&base, b);
 
-    merged = lb_admin_merge(&ch, "load_balancer", &base, &body, &len);
-    if (merged == NULL
-        || !lb_admin_parse(&ch, "load_balancer", NULL, merged, len,
-                           (void **) &nb, NULL))
-    {
+    if (!lb_admin_rebuild(&ch, NULL, &base, &body, (void **) &nb)) {
         goto done;
     }
 
@@ -156,8 +163,7 @@ lb_admin_balancer_update(lb_admin_req_t *r)
                           b->name ? b->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "load_balancer", b->id,
-                        lb_admin_show_balancer);
+        lb_admin_answer(&ch, 200, "load_balancer", b->id);
     }
 
 done:
@@ -172,6 +178,7 @@ lb_admin_balancer_delete(lb_admin_req_t *r)
 {
     uint32_t             i;
     bool                 cascade;
+    lb_admin_at_t        at;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *b;
 
@@ -188,19 +195,11 @@ lb_admin_balancer_delete(lb_admin_req_t *r)
         cascade = strcmp(r->qvals[i], "true") == 0;
     }
 
-    if (!lb_admin_begin(r, &ch, "load_balancer")) {
+    if (!lb_admin_open(r, &ch, "load_balancer", LB_ADMIN_AT_LB, true, &at)) {
         return;
     }
 
-    b = lb_admin_find_lb(ch.conf, r->params[0]);
-    if (b == NULL) {
-        lb_admin_error(r, 404, "load balancer %s not found", r->params[0]);
-        goto done;
-    }
-
-    if (!lb_admin_may_change(&ch, b, true)) {
-        goto done;
-    }
+    b = at.b;
 
     if (!cascade && (b->nlisteners > 0 || b->ntarget_groups > 0)) {
         lb_admin_error(r, 400, "load balancer %s still has %u listeners and "
@@ -213,9 +212,7 @@ lb_admin_balancer_delete(lb_admin_req_t *r)
     lb_admin_remove(ch.conf->balancers, &ch.conf->nbalancers,
                     sizeof(lb_load_balancer_t), b->index);
 
-    if (lb_admin_commit(&ch, "")) {
-        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
-    }
+    lb_admin_commit_delete(&ch);
 
 done:
 
@@ -228,71 +225,35 @@ done:
 void
 lb_admin_listener_create(lb_admin_req_t *r)
 {
-    char                *lb_id, *tg_id;
-    u_char              *rebuilt;
-    size_t               len;
-    bool                 given, tg_given;
-    lb_admin_buf_t       none;
+    char                *tg_id;
     lb_listener_t       *nl;
     lb_admin_body_t      body;
     lb_target_group_t   *g;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *b;
 
-    memset(&none, 0, sizeof(none));
-
-    if (!lb_admin_begin(r, &ch, "listener")) {
+    if (!lb_admin_open_new(r, &ch, "listener", &body)) {
         return;
     }
 
-    if (!lb_admin_change_body(&ch, "listener", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_take_id(&ch, &body, "load_balancer_id",
-                             ch.conf->nbalancers != 1, &lb_id, &given)
-        || !lb_admin_take_id(&ch, &body, "target_group_id", false, &tg_id,
-                             &tg_given))
-    {
-        goto done;
-    }
-
-    /* none (or null) with one balancer: that one */
-    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
-    if (b == NULL) {
-        lb_admin_error(r, 404, "load balancer %s not found", lb_id);
+    if (!lb_admin_take_lb(&ch, &body, "target_group_id", &tg_id, &b)) {
         goto done;
     }
 
     g = NULL;
     if (tg_id != NULL) {
-        g = lb_admin_find_group(ch.conf, tg_id);
+        g = lb_admin_found(&ch, lb_admin_find_group(ch.conf, tg_id),
+                           "target group", tg_id);
         if (g == NULL) {
-            lb_admin_error(r, 404, "target group %s not found", tg_id);
             goto done;
         }
     }
 
-    if (!lb_admin_may_change(&ch, b, false)) {
-        goto done;
-    }
-
-    rebuilt = lb_admin_merge(&ch, "listener", &none, &body, &len);
-    if (rebuilt == NULL
-        || !lb_admin_parse(&ch, "listener", b, rebuilt, len, (void **) &nl,
-                           NULL))
+    if (!lb_admin_may_change(&ch, b, false)
+        || !lb_admin_rebuild(&ch, b, NULL, &body, (void **) &nl)
+        || !lb_admin_own_group(&ch, g, b)
+        || (nl->id = lb_admin_new_id(&ch)) == NULL)
     {
-        goto done;
-    }
-
-    if (g != NULL && g->balancer != b) {
-        lb_admin_field_error(&ch, 400, "listener.target_group_id", "target "
-                             "group %s belongs to another load balancer; a "
-                             "listener uses a target group of its own "
-                             "balancer", g->id);
-        goto done;
-    }
-
-    if ((nl->id = lb_admin_new_id(&ch)) == NULL) {
         goto done;
     }
 
@@ -310,8 +271,7 @@ lb_admin_listener_create(lb_admin_req_t *r)
                           b->name, nl->name ? nl->name : "");
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "listener", nl->id,
-                        lb_admin_show_listener);
+        lb_admin_answer(&ch, 201, "listener", nl->id);
     }
 
 done:
@@ -324,10 +284,9 @@ void
 lb_admin_listener_update(lb_admin_req_t *r)
 {
     char               *tg_id, *id, *tg_name;
-    u_char             *merged;
-    size_t              len;
     bool                tg_given;
     uint32_t            index;
+    lb_admin_at_t       at;
     lb_listener_t      *l, *nl;
     lb_admin_buf_t      base;
     lb_admin_body_t     body;
@@ -339,24 +298,17 @@ lb_admin_listener_update(lb_admin_req_t *r)
 
     memset(&base, 0, sizeof(base));
 
-    if (!lb_admin_begin(r, &ch, "listener")) {
+    if (!lb_admin_open(r, &ch, "listener", LB_ADMIN_AT_LISTENER, false,
+                       &at))
+    {
         return;
     }
 
-    l = lb_admin_find_listener(ch.conf, r->params[0]);
-    if (l == NULL) {
-        lb_admin_error(r, 404, "listener %s not found", r->params[0]);
-        goto done;
-    }
+    l = at.l;
+    b = at.b;
 
-    b = l->balancer;
-
-    if (!lb_admin_may_change(&ch, b, false)
-        || !lb_admin_change_body(&ch, "listener", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed; "
-                                 "a listener stays in its load balancer")
+    if (!lb_admin_read_body(&ch, &body, fixed, "cannot be changed; "
+                            "a listener stays in its load balancer")
         || !lb_admin_take_id(&ch, &body, "target_group_id", false, &tg_id,
                              &tg_given))
     {
@@ -376,18 +328,9 @@ lb_admin_listener_update(lb_admin_req_t *r)
         tg_name = NULL;
 
         if (tg_id != NULL) {
-            g = lb_admin_find_group(ch.conf, tg_id);
-            if (g == NULL) {
-                lb_admin_error(r, 404, "target group %s not found", tg_id);
-                goto done;
-            }
-
-            if (g->balancer != b) {
-                lb_admin_field_error(&ch, 400, "listener.target_group_id",
-                                     "target group %s belongs to another "
-                                     "load balancer; a listener uses a "
-                                     "target group of its own balancer",
-                                     g->id);
+            g = lb_admin_found(&ch, lb_admin_find_group(ch.conf, tg_id),
+                               "target group", tg_id);
+            if (g == NULL || !lb_admin_own_group(&ch, g, b)) {
                 goto done;
             }
 
@@ -397,11 +340,7 @@ lb_admin_listener_update(lb_admin_req_t *r)
 
     lb_admin_body_listener(&base, l);
 
-    merged = lb_admin_merge(&ch, "listener", &base, &body, &len);
-    if (merged == NULL
-        || !lb_admin_parse(&ch, "listener", b, merged, len, (void **) &nl,
-                           NULL))
-    {
+    if (!lb_admin_rebuild(&ch, b, &base, &body, (void **) &nl)) {
         goto done;
     }
 
@@ -426,7 +365,7 @@ lb_admin_listener_update(lb_admin_req_t *r)
                           b->name, l->name);
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "listener", l->id, lb_admin_show_listener);
+        lb_admin_answer(&ch, 200, "listener", l->id);
     }
 
 done:
@@ -439,36 +378,18 @@ done:
 void
 lb_admin_listener_delete(lb_admin_req_t *r)
 {
-    lb_listener_t      *l;
+    lb_admin_at_t       at;
     lb_admin_change_t   ch;
-    lb_load_balancer_t *b;
 
-    if (!lb_admin_begin(r, &ch, "listener")) {
+    if (!lb_admin_open(r, &ch, "listener", LB_ADMIN_AT_LISTENER, true, &at)) {
         return;
     }
 
-    l = lb_admin_find_listener(ch.conf, r->params[0]);
-    if (l == NULL) {
-        lb_admin_error(r, 404, "listener %s not found", r->params[0]);
-        goto done;
-    }
+    ch.lb_id = at.b->id;
+    lb_admin_remove(at.b->listeners, &at.b->nlisteners, sizeof(lb_listener_t),
+                    at.l->index);
 
-    b = l->balancer;
-
-    if (!lb_admin_may_change(&ch, b, true)) {
-        goto done;
-    }
-
-    ch.lb_id = b->id;
-    lb_admin_remove(b->listeners, &b->nlisteners, sizeof(lb_listener_t),
-                    l->index);
-
-    if (lb_admin_commit(&ch, "")) {
-        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
-    }
-
-done:
-
+    lb_admin_commit_delete(&ch);
     lb_admin_end(&ch);
 }
 
@@ -478,46 +399,26 @@ done:
 void
 lb_admin_group_create(lb_admin_req_t *r)
 {
-    char                *lb_id, *l_id;
-    u_char              *rebuilt;
-    size_t               len;
-    bool                 given, l_given;
+    char                *l_id;
     lb_listener_t       *l;
-    lb_admin_buf_t       none;
     lb_admin_body_t      body;
     lb_target_group_t   *ng;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *b;
 
-    memset(&none, 0, sizeof(none));
-
-    if (!lb_admin_begin(r, &ch, "target_group")) {
+    if (!lb_admin_open_new(r, &ch, "target_group", &body)) {
         return;
     }
 
-    if (!lb_admin_change_body(&ch, "target_group", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_take_id(&ch, &body, "load_balancer_id",
-                             ch.conf->nbalancers != 1, &lb_id, &given)
-        || !lb_admin_take_id(&ch, &body, "listener_id", false, &l_id,
-                             &l_given))
-    {
-        goto done;
-    }
-
-    /* none (or null) with one balancer: that one */
-    b = lb_id ? lb_admin_find_lb(ch.conf, lb_id) : &ch.conf->balancers[0];
-    if (b == NULL) {
-        lb_admin_error(r, 404, "load balancer %s not found", lb_id);
+    if (!lb_admin_take_lb(&ch, &body, "listener_id", &l_id, &b)) {
         goto done;
     }
 
     l = NULL;
     if (l_id != NULL) {
-        l = lb_admin_find_listener(ch.conf, l_id);
+        l = lb_admin_found(&ch, lb_admin_find_listener(ch.conf, l_id),
+                           "listener", l_id);
         if (l == NULL) {
-            lb_admin_error(r, 404, "listener %s not found", l_id);
             goto done;
         }
 
@@ -529,19 +430,10 @@ lb_admin_group_create(lb_admin_req_t *r)
         }
     }
 
-    if (!lb_admin_may_change(&ch, b, false)) {
-        goto done;
-    }
-
-    rebuilt = lb_admin_merge(&ch, "target_group", &none, &body, &len);
-    if (rebuilt == NULL
-        || !lb_admin_parse(&ch, "target_group", b, rebuilt, len,
-                           (void **) &ng, NULL))
+    if (!lb_admin_may_change(&ch, b, false)
+        || !lb_admin_rebuild(&ch, b, NULL, &body, (void **) &ng)
+        || !lb_admin_ids_group(&ch, ng))
     {
-        goto done;
-    }
-
-    if (!lb_admin_ids_group(&ch, ng)) {
         goto done;
     }
 
@@ -562,8 +454,7 @@ lb_admin_group_create(lb_admin_req_t *r)
     }
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "target_group", ng->id,
-                        lb_admin_show_group);
+        lb_admin_answer(&ch, 201, "target_group", ng->id);
     }
 
 done:
@@ -575,9 +466,8 @@ done:
 void
 lb_admin_group_update(lb_admin_req_t *r)
 {
-    u_char              *merged;
-    size_t               len;
     uint32_t             i;
+    lb_admin_at_t        at;
     lb_load_balancer_t  *b;
     lb_admin_buf_t       base;
     lb_admin_body_t      body;
@@ -590,35 +480,26 @@ lb_admin_group_update(lb_admin_req_t *r)
 
     memset(&base, 0, sizeof(base));
 
-    if (!lb_admin_begin(r, &ch, "target_group")) {
+    if (!lb_admin_open(r, &ch, "target_group", LB_ADMIN_AT_GROUP, false,
+                       &at))
+    {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
+    g = at.g;
+    b = at.b;
 
-    if (!lb_admin_may_change(&ch, g->balancer, false)
-        || !lb_admin_change_body(&ch, "target_group", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed by "
-                                 "a PUT of the target group; use its "
-                                 "/members, /health-monitors or the "
-                                 "listener's target_group_id"))
+    if (!lb_admin_read_body(&ch, &body, fixed, "cannot be changed by "
+                            "a PUT of the target group; use its "
+                            "/members, /health-monitors or the "
+                            "listener's target_group_id"))
     {
         goto done;
     }
 
     lb_admin_body_group(&base, g);
 
-    merged = lb_admin_merge(&ch, "target_group", &base, &body, &len);
-    if (merged == NULL
-        || !lb_admin_parse(&ch, "target_group", g->balancer, merged, len,
-                           (void **) &ng, NULL))
-    {
+    if (!lb_admin_rebuild(&ch, b, &base, &body, (void **) &ng)) {
         goto done;
     }
 
@@ -631,8 +512,6 @@ lb_admin_group_update(lb_admin_req_t *r)
     }
 
     /* listeners name their group: a rename renames the reference */
-    b = g->balancer;
-
     for (i = 0; i < b->nlisteners; i++) {
         if (b->listeners[i].target_group_name != NULL
             && strcmp(b->listeners[i].target_group_name, g->name) == 0)
@@ -646,11 +525,11 @@ lb_admin_group_update(lb_admin_req_t *r)
     g->proxy_protocol_version = ng->proxy_protocol_version;
     g->session_persistence = ng->session_persistence;
 
-    ch.lb_id = g->balancer->id;
-    ch.path = lb_admin_path_group(&ch, g->balancer, g);
+    ch.lb_id = b->id;
+    ch.path = lb_admin_path_group(&ch, b, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "target_group", g->id, lb_admin_show_group);
+        lb_admin_answer(&ch, 200, "target_group", g->id);
     }
 
 done:
@@ -664,25 +543,17 @@ void
 lb_admin_group_delete(lb_admin_req_t *r)
 {
     uint32_t             i;
+    lb_admin_at_t        at;
     lb_target_group_t   *g;
     lb_admin_change_t    ch;
     lb_load_balancer_t  *b;
 
-    if (!lb_admin_begin(r, &ch, "target_group")) {
+    if (!lb_admin_open(r, &ch, "target_group", LB_ADMIN_AT_GROUP, true, &at)) {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
-
-    b = g->balancer;
-
-    if (!lb_admin_may_change(&ch, b, true)) {
-        goto done;
-    }
+    g = at.g;
+    b = at.b;
 
     for (i = 0; i < b->nlisteners; i++) {
         if (b->listeners[i].target_group == g) {
@@ -698,9 +569,7 @@ lb_admin_group_delete(lb_admin_req_t *r)
     lb_admin_remove(b->target_groups, &b->ntarget_groups,
                     sizeof(lb_target_group_t), g->index);
 
-    if (lb_admin_commit(&ch, "")) {
-        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
-    }
+    lb_admin_commit_delete(&ch);
 
 done:
 
@@ -713,51 +582,27 @@ done:
 void
 lb_admin_member_create(lb_admin_req_t *r)
 {
-    u_char             *rebuilt;
-    size_t              len;
-    lb_admin_buf_t      none;
+    lb_admin_at_t       at;
     lb_target_t        *nt;
     lb_admin_body_t     body;
     lb_target_group_t  *g;
     lb_admin_change_t   ch;
 
-    memset(&none, 0, sizeof(none));
-
-    if (!lb_admin_begin(r, &ch, "member")) {
+    if (!lb_admin_open(r, &ch, "member", LB_ADMIN_AT_GROUP, false, &at)) {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
+    g = at.g;
 
-    if (!lb_admin_may_change(&ch, g->balancer, false)
-        || !lb_admin_change_body(&ch, "member", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || (rebuilt = lb_admin_merge(&ch, "member", &none, &body, &len))
-           == NULL
-        || !lb_admin_parse(&ch, "member", g, rebuilt, len, (void **) &nt,
-                           NULL))
+    if (!lb_admin_read_body(&ch, &body, NULL, NULL)
+        || !lb_admin_rebuild(&ch, g, NULL, &body, (void **) &nt)
+        || (nt->id = lb_admin_new_id(&ch)) == NULL)
     {
         goto done;
     }
 
-    if ((nt->id = lb_admin_new_id(&ch)) == NULL) {
-        goto done;
-    }
-
     ch.lb_id = g->balancer->id;
-    ch.path = lb_psprintf(ch.pool, "%s.members[%s]",
-                          lb_admin_path_group(&ch, g->balancer, g),
-                          nt->name ? nt->name : "");
-    if (nt->name == NULL && ch.path != NULL) {
-        ch.path = lb_psprintf(ch.pool, "%s.members[%u]",
-                              lb_admin_path_group(&ch, g->balancer, g),
-                              g->ntargets);
-    }
+    ch.path = lb_admin_path_member(&ch, g, nt->name, g->ntargets);
 
     g->targets = lb_admin_append(ch.pool, g->targets, &g->ntargets,
                                  sizeof(lb_target_t), nt);
@@ -767,7 +612,7 @@ lb_admin_member_create(lb_admin_req_t *r)
     }
 
     if (lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer_member(r, ch.result, 201, nt->id);
+        lb_admin_answer(&ch, 201, "member", nt->id);
     }
 
 done:
@@ -785,23 +630,16 @@ lb_admin_members_replace(lb_admin_req_t *r)
 {
     uint32_t            i, k, n;
     lb_json_t           j;
+    lb_admin_at_t       at;
     lb_target_t        *nt;
     lb_target_group_t  *g;
     lb_admin_change_t   ch;
 
-    if (!lb_admin_begin(r, &ch, "members")) {
+    if (!lb_admin_open(r, &ch, "members", LB_ADMIN_AT_GROUP, false, &at)) {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
-
-    if (!lb_admin_may_change(&ch, g->balancer, false)) {
-        goto done;
-    }
+    g = at.g;
 
     /* the body is an array: the schema judges it whole */
     if (!lb_admin_parse(&ch, "members", g, r->req_body, r->req_len,
@@ -863,8 +701,7 @@ done:
 void
 lb_admin_member_update(lb_admin_req_t *r)
 {
-    u_char             *merged;
-    size_t              len;
+    lb_admin_at_t       at;
     lb_target_t        *t, *nt;
     lb_admin_buf_t      base;
     lb_admin_body_t     body;
@@ -873,38 +710,20 @@ lb_admin_member_update(lb_admin_req_t *r)
 
     memset(&base, 0, sizeof(base));
 
-    if (!lb_admin_begin(r, &ch, "member")) {
+    if (!lb_admin_open(r, &ch, "member", LB_ADMIN_AT_MEMBER, false, &at)) {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
+    g = at.g;
+    t = at.t;
 
-    t = lb_admin_find_member(g, r->params[1]);
-    if (t == NULL) {
-        lb_admin_error(r, 404, "member %s not found in target group %s",
-                       r->params[1], r->params[0]);
-        goto done;
-    }
-
-    if (!lb_admin_may_change(&ch, g->balancer, false)
-        || !lb_admin_change_body(&ch, "member", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir"))
-    {
+    if (!lb_admin_read_body(&ch, &body, NULL, NULL)) {
         goto done;
     }
 
     lb_admin_body_member(&base, t);
 
-    merged = lb_admin_merge(&ch, "member", &base, &body, &len);
-    if (merged == NULL
-        || !lb_admin_parse(&ch, "member", g, merged, len, (void **) &nt,
-                           NULL))
-    {
+    if (!lb_admin_rebuild(&ch, g, &base, &body, (void **) &nt)) {
         goto done;
     }
 
@@ -932,19 +751,13 @@ lb_admin_member_update(lb_admin_req_t *r)
     *t = *nt;
 
     ch.lb_id = g->balancer->id;
-    ch.path = lb_admin_path_group(&ch, g->balancer, g);
-    if (ch.path != NULL) {
-        ch.path = t->name
-                  ? lb_psprintf(ch.pool, "%s.members[%s]", ch.path, t->name)
-                  : lb_psprintf(ch.pool, "%s.members[%u]", ch.path,
-                                t->index);
-    }
+    ch.path = lb_admin_path_member(&ch, g, t->name, t->index);
 
     if (ch.path == NULL || !lb_admin_commit(&ch, ch.path)) {
         goto done;
     }
 
-    lb_admin_answer_member(r, ch.result, 200, r->params[1]);
+    lb_admin_answer(&ch, 200, "member", r->params[1]);
 
 done:
 
@@ -957,41 +770,18 @@ done:
 void
 lb_admin_member_delete(lb_admin_req_t *r)
 {
-    lb_target_t        *t;
-    lb_target_group_t  *g;
+    lb_admin_at_t       at;
     lb_admin_change_t   ch;
 
-    if (!lb_admin_begin(r, &ch, "member")) {
+    if (!lb_admin_open(r, &ch, "member", LB_ADMIN_AT_MEMBER, true, &at)) {
         return;
     }
 
-    g = lb_admin_find_group(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", r->params[0]);
-        goto done;
-    }
+    ch.lb_id = at.b->id;
+    lb_admin_remove(at.g->targets, &at.g->ntargets, sizeof(lb_target_t),
+                    (uint32_t) (at.t - at.g->targets));
 
-    t = lb_admin_find_member(g, r->params[1]);
-    if (t == NULL) {
-        lb_admin_error(r, 404, "member %s not found in target group %s",
-                       r->params[1], r->params[0]);
-        goto done;
-    }
-
-    if (!lb_admin_may_change(&ch, g->balancer, true)) {
-        goto done;
-    }
-
-    ch.lb_id = g->balancer->id;
-    lb_admin_remove(g->targets, &g->ntargets, sizeof(lb_target_t),
-                    (uint32_t) (t - g->targets));
-
-    if (lb_admin_commit(&ch, "")) {
-        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
-    }
-
-done:
-
+    lb_admin_commit_delete(&ch);
     lb_admin_end(&ch);
 }
 
@@ -1002,37 +792,22 @@ void
 lb_admin_monitor_create(lb_admin_req_t *r)
 {
     char                 *tg_id;
-    u_char               *rebuilt;
-    size_t                len;
     bool                  given;
-    lb_admin_buf_t        none;
     lb_admin_body_t       body;
     lb_target_group_t    *g;
     lb_admin_change_t     ch;
     lb_health_monitor_t  *hm;
 
-    memset(&none, 0, sizeof(none));
-
-    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+    if (!lb_admin_open_new(r, &ch, "health_monitor", &body)) {
         return;
     }
 
-    if (!lb_admin_change_body(&ch, "health_monitor", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_take_id(&ch, &body, "target_group_id", true, &tg_id,
-                             &given))
+    if (!lb_admin_take_id(&ch, &body, "target_group_id", true, &tg_id,
+                          &given)
+        || (g = lb_admin_found(&ch, lb_admin_find_group(ch.conf, tg_id),
+                               "target group", tg_id)) == NULL
+        || !lb_admin_may_change(&ch, g->balancer, false))
     {
-        goto done;
-    }
-
-    g = lb_admin_find_group(ch.conf, tg_id);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "target group %s not found", tg_id);
-        goto done;
-    }
-
-    if (!lb_admin_may_change(&ch, g->balancer, false)) {
         goto done;
     }
 
@@ -1043,29 +818,19 @@ lb_admin_monitor_create(lb_admin_req_t *r)
         goto done;
     }
 
-    rebuilt = lb_admin_merge(&ch, "health_monitor", &none, &body, &len);
-    if (rebuilt == NULL
-        || !lb_admin_parse(&ch, "health_monitor", g, rebuilt, len,
-                           (void **) &hm, NULL))
+    if (!lb_admin_rebuild(&ch, g, NULL, &body, (void **) &hm)
+        || (hm->id = lb_admin_new_id(&ch)) == NULL)
     {
-        goto done;
-    }
-
-    if ((hm->id = lb_admin_new_id(&ch)) == NULL) {
         goto done;
     }
 
     g->health_monitor = hm;
 
     ch.lb_id = g->balancer->id;
-    ch.path = lb_admin_path_group(&ch, g->balancer, g);
-    if (ch.path != NULL) {
-        ch.path = lb_psprintf(ch.pool, "%s.health_monitor", ch.path);
-    }
+    ch.path = lb_admin_path_monitor(&ch, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 201, "health_monitor", hm->id,
-                        lb_admin_show_monitor);
+        lb_admin_answer(&ch, 201, "health_monitor", hm->id);
     }
 
 done:
@@ -1077,8 +842,7 @@ done:
 void
 lb_admin_monitor_update(lb_admin_req_t *r)
 {
-    u_char               *merged;
-    size_t                len;
+    lb_admin_at_t         at;
     lb_admin_buf_t        base;
     lb_admin_pair_t      *type;
     lb_admin_body_t       body;
@@ -1091,25 +855,17 @@ lb_admin_monitor_update(lb_admin_req_t *r)
 
     memset(&base, 0, sizeof(base));
 
-    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+    if (!lb_admin_open(r, &ch, "health_monitor", LB_ADMIN_AT_MONITOR, false,
+                       &at))
+    {
         return;
     }
 
-    g = lb_admin_find_monitor(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "health monitor %s not found", r->params[0]);
-        goto done;
-    }
-
+    g = at.g;
     hm = g->health_monitor;
 
-    if (!lb_admin_may_change(&ch, g->balancer, false)
-        || !lb_admin_change_body(&ch, "health_monitor", &body)
-        || !lb_admin_refuse_keys(&ch, &body, lb_admin_ro_keys,
-                                 "is given by weir")
-        || !lb_admin_refuse_keys(&ch, &body, fixed, "cannot be changed; a "
-                                 "health monitor stays with its target "
-                                 "group"))
+    if (!lb_admin_read_body(&ch, &body, fixed, "cannot be changed; a "
+                            "health monitor stays with its target group"))
     {
         goto done;
     }
@@ -1132,11 +888,7 @@ lb_admin_monitor_update(lb_admin_req_t *r)
 
     lb_admin_body_monitor(&base, hm);
 
-    merged = lb_admin_merge(&ch, "health_monitor", &base, &body, &len);
-    if (merged == NULL
-        || !lb_admin_parse(&ch, "health_monitor", g, merged, len,
-                           (void **) &nhm, NULL))
-    {
+    if (!lb_admin_rebuild(&ch, g, &base, &body, (void **) &nhm)) {
         goto done;
     }
 
@@ -1144,14 +896,10 @@ lb_admin_monitor_update(lb_admin_req_t *r)
     g->health_monitor = nhm;
 
     ch.lb_id = g->balancer->id;
-    ch.path = lb_admin_path_group(&ch, g->balancer, g);
-    if (ch.path != NULL) {
-        ch.path = lb_psprintf(ch.pool, "%s.health_monitor", ch.path);
-    }
+    ch.path = lb_admin_path_monitor(&ch, g);
 
     if (ch.path != NULL && lb_admin_commit(&ch, ch.path)) {
-        lb_admin_answer(&ch, 200, "health_monitor", nhm->id,
-                        lb_admin_show_monitor);
+        lb_admin_answer(&ch, 200, "health_monitor", nhm->id);
     }
 
 done:
@@ -1164,60 +912,241 @@ done:
 void
 lb_admin_monitor_delete(lb_admin_req_t *r)
 {
-    lb_target_group_t  *g;
+    lb_admin_at_t       at;
     lb_admin_change_t   ch;
 
-    if (!lb_admin_begin(r, &ch, "health_monitor")) {
+    if (!lb_admin_open(r, &ch, "health_monitor", LB_ADMIN_AT_MONITOR, true,
+                       &at))
+    {
         return;
     }
 
-    g = lb_admin_find_monitor(ch.conf, r->params[0]);
-    if (g == NULL) {
-        lb_admin_error(r, 404, "health monitor %s not found", r->params[0]);
-        goto done;
-    }
+    ch.lb_id = at.b->id;
+    at.g->health_monitor = NULL;
 
-    if (!lb_admin_may_change(&ch, g->balancer, true)) {
-        goto done;
-    }
-
-    ch.lb_id = g->balancer->id;
-    g->health_monitor = NULL;
-
-    if (lb_admin_commit(&ch, "")) {
-        lb_admin_answer(&ch, 204, NULL, NULL, NULL);
-    }
-
-done:
-
+    lb_admin_commit_delete(&ch);
     lb_admin_end(&ch);
 }
 
 
-/* {"member": {...}} of the member id of the group r->params[0] in conf
- * (null if it is not there: a bug, not worth a crash) */
-static void
-lb_admin_answer_member(lb_admin_req_t *r, lb_conf_t *conf, unsigned status,
-    const char *id)
+/* --- what the handlers share --- */
+
+/* The change begun, the objects the route's path names found in its copy
+ * (404 naming the first one missing), and lb_admin_may_change() of their
+ * balancer. false when the request is answered; the change is ended
+ * then. */
+static bool
+lb_admin_open(lb_admin_req_t *r, lb_admin_change_t *ch, const char *wrapper,
+    lb_admin_at_e at, bool deleting, lb_admin_at_t *o)
 {
-    lb_json_t           j;
-    lb_target_t        *t;
-    lb_target_group_t  *g;
+    memset(o, 0, sizeof(lb_admin_at_t));
 
-    g = lb_admin_find_group(conf, r->params[0]);
-    t = lb_admin_find_member(g, id);
-
-    r->status = status;
-    lb_admin_buf_reset(r->body);
-    lb_json_init(&j, r->body);
-    lb_json_object(&j, NULL);
-
-    if (t != NULL) {
-        lb_admin_json_member(&j, "member", r->cycle, t,
-                             lb_weight_converted_total(g));
-    } else {
-        lb_json_null(&j, "member");
+    if (!lb_admin_begin(r, ch, wrapper)) {
+        goto failed;
     }
 
-    lb_json_object_end(&j);
+    switch (at) {
+
+    case LB_ADMIN_AT_LB:
+        o->b = lb_admin_found(ch, lb_admin_find_lb(ch->conf, r->params[0]),
+                              "load balancer", r->params[0]);
+        break;
+
+    case LB_ADMIN_AT_LISTENER:
+        o->l = lb_admin_found(ch,
+                              lb_admin_find_listener(ch->conf, r->params[0]),
+                              "listener", r->params[0]);
+        o->b = o->l != NULL ? o->l->balancer : NULL;
+        break;
+
+    case LB_ADMIN_AT_GROUP:
+    case LB_ADMIN_AT_MEMBER:
+        o->g = lb_admin_found(ch, lb_admin_find_group(ch->conf, r->params[0]),
+                              "target group", r->params[0]);
+        o->b = o->g != NULL ? o->g->balancer : NULL;
+
+        if (at == LB_ADMIN_AT_MEMBER && o->g != NULL) {
+            o->t = lb_admin_find_member(o->g, r->params[1]);
+            if (o->t == NULL) {
+                lb_admin_error(r, 404, "member %s not found in target "
+                               "group %s", r->params[1], r->params[0]);
+                o->b = NULL;
+            }
+        }
+        break;
+
+    case LB_ADMIN_AT_MONITOR:
+        o->g = lb_admin_found(ch,
+                              lb_admin_find_monitor(ch->conf, r->params[0]),
+                              "health monitor", r->params[0]);
+        o->b = o->g != NULL ? o->g->balancer : NULL;
+        break;
+    }
+
+    if (o->b != NULL && lb_admin_may_change(ch, o->b, deleting)) {
+        return true;
+    }
+
+failed:
+
+    lb_admin_end(ch);
+    return false;
+}
+
+
+/* A POST of a new object: the change begun and the body read
+ * (lb_admin_read_body()). false when the request is answered; the change
+ * is ended then. */
+static bool
+lb_admin_open_new(lb_admin_req_t *r, lb_admin_change_t *ch,
+    const char *wrapper, lb_admin_body_t *body)
+{
+    if (lb_admin_begin(r, ch, wrapper)
+        && lb_admin_read_body(ch, body, NULL, NULL))
+    {
+        return true;
+    }
+
+    lb_admin_end(ch);
+    return false;
+}
+
+
+/* The request body {"<wrapper>": {...}} split, with none of the keys weir
+ * gives, nor of fixed (NULL: none; refused with why). false when the
+ * request is answered (400). */
+static bool
+lb_admin_read_body(lb_admin_change_t *ch, lb_admin_body_t *body,
+    const char *const *fixed, const char *why)
+{
+    return lb_admin_change_body(ch, ch->wrapper, body)
+           && lb_admin_refuse_keys(ch, body, lb_admin_ro_keys,
+                                   "is given by weir")
+           && (fixed == NULL || lb_admin_refuse_keys(ch, body, fixed, why));
+}
+
+
+/* A POST's balancer: load_balancer_id and the optional id of another
+ * object (key) taken out of the body, both before either is looked up;
+ * the balancer (404), and with one balancer, none or null names that one.
+ * false when the request is answered. */
+static bool
+lb_admin_take_lb(lb_admin_change_t *ch, lb_admin_body_t *body,
+    const char *key, char **id, lb_load_balancer_t **b)
+{
+    char  *lb_id;
+    bool   given;
+
+    *b = NULL;
+
+    if (!lb_admin_take_id(ch, body, "load_balancer_id",
+                          ch->conf->nbalancers != 1, &lb_id, &given)
+        || !lb_admin_take_id(ch, body, key, false, id, &given))
+    {
+        return false;
+    }
+
+    *b = lb_id != NULL
+         ? lb_admin_found(ch, lb_admin_find_lb(ch->conf, lb_id),
+                          "load balancer", lb_id)
+         : &ch->conf->balancers[0];
+
+    return *b != NULL;
+}
+
+
+/* o, the object named id, or NULL after a 404 "<what> <id> not found" */
+static void *
+lb_admin_found(lb_admin_change_t *ch, void *o, const char *what,
+    const char *id)
+{
+    if (o == NULL) {
+        lb_admin_error(ch->r, 404, "%s %s not found", what, id);
+    }
+
+    return o;
+}
+
+
+/* The object the schema reads from base (its current fields as a body
+ * gives them; NULL for a new object) with the body's pairs laid over,
+ * into the change's pool. false when the request is answered. */
+static bool
+lb_admin_rebuild(lb_admin_change_t *ch, const void *parent,
+    lb_admin_buf_t *base, lb_admin_body_t *body, void **out)
+{
+    u_char          *text;
+    size_t           len;
+    lb_admin_buf_t   none;
+
+    if (base == NULL) {
+        memset(&none, 0, sizeof(none));
+        base = &none;
+    }
+
+    text = lb_admin_merge(ch, ch->wrapper, base, body, &len);
+
+    return text != NULL
+           && lb_admin_parse(ch, ch->wrapper, parent, text, len, out, NULL);
+}
+
+
+/* a listener's target group (NULL: none) is one of its own balancer's;
+ * false when the request is answered (400) */
+static bool
+lb_admin_own_group(lb_admin_change_t *ch, const lb_target_group_t *g,
+    const lb_load_balancer_t *b)
+{
+    if (g == NULL || g->balancer == b) {
+        return true;
+    }
+
+    lb_admin_field_error(ch, 400, "listener.target_group_id", "target group "
+                         "%s belongs to another load balancer; a listener "
+                         "uses a target group of its own balancer", g->id);
+    return false;
+}
+
+
+/* a member's path in the file: by name, or by index when it has none;
+ * NULL when out of memory */
+static char *
+lb_admin_path_member(lb_admin_change_t *ch, const lb_target_group_t *g,
+    const char *name, uint32_t index)
+{
+    char  *path;
+
+    path = lb_admin_path_group(ch, g->balancer, g);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    return name != NULL
+           ? lb_psprintf(ch->pool, "%s.members[%s]", path, name)
+           : lb_psprintf(ch->pool, "%s.members[%u]", path, index);
+}
+
+
+/* a monitor's path in the file; NULL when out of memory */
+static char *
+lb_admin_path_monitor(lb_admin_change_t *ch, const lb_target_group_t *g)
+{
+    char  *path;
+
+    path = lb_admin_path_group(ch, g->balancer, g);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    return lb_psprintf(ch->pool, "%s.health_monitor", path);
+}
+
+
+/* a DELETE's end: the copy without the object committed, 204 */
+static void
+lb_admin_commit_delete(lb_admin_change_t *ch)
+{
+    if (lb_admin_commit(ch, "")) {
+        lb_admin_answer(ch, 204, NULL, NULL);
+    }
 }

@@ -18,58 +18,25 @@
 #include "lb_conf_schema.h"
 #include "lb_palloc.h"
 
-static int lb_conf_edit_cmp(const void *a, const void *b);
-
 
 lb_conf_t *
 lb_conf_edit_read(lb_pool_t *pool, const char *name, const char *text,
     size_t len, lb_conf_edit_error_t *err)
 {
-    lb_conf_t             *conf;
-    lb_conf_cx_t           cx;
-    lb_conf_obj_t         *root;
-    lb_conf_node_t        *node;
-    lb_conf_error_t       *e;
-    lb_conf_read_error_t   rerr;
+    lb_conf_t        *conf;
+    lb_conf_cx_t      cx;
+    lb_conf_error_t  *e;
 
-    memset(&cx, 0, sizeof(lb_conf_cx_t));
-    memset(&rerr, 0, sizeof(lb_conf_read_error_t));
     err->path = "";
     err->message = "out of memory while reading the configuration";
     err->pos.line = 1;
     err->pos.col = 1;
 
-    cx.pool = pool;
-    cx.file = name;
-    cx.tmp = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-
-    if (cx.tmp == NULL
-        || lb_array_init(&cx.errors, cx.tmp, 16, sizeof(lb_conf_error_t))
-           != LB_OK)
+    if (lb_conf_read_text(&cx, pool, name, text, len,
+                          "the configuration is empty", &conf)
+        != LB_OK)
     {
-        if (cx.tmp != NULL) {
-            lb_destroy_pool(cx.tmp);
-        }
         return NULL;
-    }
-
-    conf = NULL;
-    node = lb_conf_yaml_read(cx.tmp, text, len, &rerr);
-
-    if (node == NULL) {
-        lb_conf_error_at(&cx, rerr.pos, "", "%s", rerr.message);
-
-    } else if (node->type == LB_CONF_NODE_NULL) {
-        lb_conf_error_at(&cx, node->pos, "", "the configuration is empty");
-
-    } else {
-        root = lb_conf_walk(&cx, &lb_conf_root_object, node, NULL, NULL,
-                            NULL, LB_CONF_NO_INDEX);
-        if (root != NULL) {
-            lb_conf_check(&cx, root);
-            conf = root->data;
-            conf->file = name;
-        }
     }
 
     if (cx.nomem) {
@@ -79,8 +46,8 @@ lb_conf_edit_read(lb_pool_t *pool, const char *name, const char *text,
 
     if (cx.errors.nelts > 0) {
         /* the first in the text, as `weir -t` lists them */
+        lb_conf_sort_errors(&cx);
         e = cx.errors.elts;
-        qsort(e, cx.errors.nelts, sizeof(lb_conf_error_t), lb_conf_edit_cmp);
 
         err->pos = e[0].pos;
         err->path = lb_pstrdup(pool, e[0].path);
@@ -193,21 +160,4 @@ lb_conf_uuid(char *out)
     *out = '\0';
 
     return LB_OK;
-}
-
-
-static int
-lb_conf_edit_cmp(const void *a, const void *b)
-{
-    const lb_conf_error_t  *x = a, *y = b;
-
-    if (x->pos.line != y->pos.line) {
-        return x->pos.line < y->pos.line ? -1 : 1;
-    }
-
-    if (x->pos.col != y->pos.col) {
-        return x->pos.col < y->pos.col ? -1 : 1;
-    }
-
-    return (x->seq > y->seq) - (x->seq < y->seq);
 }

@@ -156,52 +156,17 @@ lb_conf_t *
 lb_conf_parse_string(lb_pool_t *pool, const char *name, const char *yaml,
     size_t len, lb_array_t *errors)
 {
-    lb_int_t               rc;
-    lb_conf_t             *conf;
-    lb_conf_cx_t           cx;
-    lb_conf_obj_t         *root;
-    lb_conf_node_t        *node;
-    lb_conf_read_error_t   rerr;
+    lb_int_t       rc;
+    lb_conf_t     *conf;
+    lb_conf_cx_t   cx;
 
-    memset(&cx, 0, sizeof(lb_conf_cx_t));
-
-    cx.pool = pool;
-    cx.file = name;
-    cx.tmp = lb_create_pool(LB_POOL_DEFAULT_SIZE);
-
-    if (cx.tmp == NULL
-        || lb_array_init(&cx.errors, cx.tmp, 16, sizeof(lb_conf_error_t))
-           != LB_OK)
+    if (lb_conf_read_text(&cx, pool, name, yaml, len, "the configuration is "
+                          "empty; expected a mapping of top-level fields "
+                          "such as load_balancers", &conf)
+        != LB_OK)
     {
-        lb_destroy_pool(cx.tmp);
         lb_conf_push(errors, lb_psprintf(pool, "%s: out of memory", name));
         return NULL;
-    }
-
-    conf = NULL;
-    node = lb_conf_yaml_read(cx.tmp, yaml, len, &rerr);
-
-    if (node == NULL) {
-        lb_conf_error_at(&cx, rerr.pos, "", "%s", rerr.message);
-
-    } else if (node->type == LB_CONF_NODE_NULL) {
-        lb_conf_error_at(&cx, node->pos, "", "the configuration is empty; "
-                         "expected a mapping of top-level fields such as "
-                         "load_balancers");
-    } else {
-        root = lb_conf_walk(&cx, &lb_conf_root_object, node, NULL, NULL,
-                            NULL, LB_CONF_NO_INDEX);
-        if (root != NULL) {
-            lb_conf_check(&cx, root);
-            conf = root->data;
-            conf->file = name;
-        }
-    }
-
-    if (cx.nomem) {
-        lb_conf_error_at(&cx, node ? node->pos : rerr.pos, "",
-                         "out of memory while reading the configuration");
-        conf = NULL;
     }
 
     rc = lb_conf_report(&cx, errors);
@@ -216,6 +181,62 @@ lb_conf_parse_string(lb_pool_t *pool, const char *name, const char *yaml,
 }
 
 
+lb_int_t
+lb_conf_read_text(lb_conf_cx_t *cx, lb_pool_t *pool, const char *name,
+    const char *text, size_t len, const char *empty, lb_conf_t **conf)
+{
+    lb_conf_obj_t         *root;
+    lb_conf_node_t        *node;
+    lb_conf_read_error_t   rerr;
+
+    memset(cx, 0, sizeof(lb_conf_cx_t));
+    memset(&rerr, 0, sizeof(lb_conf_read_error_t));
+    *conf = NULL;
+
+    cx->pool = pool;
+    cx->file = name;
+    cx->tmp = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+
+    if (cx->tmp == NULL) {
+        return LB_ERROR;
+    }
+
+    if (lb_array_init(&cx->errors, cx->tmp, 16, sizeof(lb_conf_error_t))
+        != LB_OK)
+    {
+        lb_destroy_pool(cx->tmp);
+        cx->tmp = NULL;
+        return LB_ERROR;
+    }
+
+    node = lb_conf_yaml_read(cx->tmp, text, len, &rerr);
+
+    if (node == NULL) {
+        lb_conf_error_at(cx, rerr.pos, "", "%s", rerr.message);
+
+    } else if (node->type == LB_CONF_NODE_NULL) {
+        lb_conf_error_at(cx, node->pos, "", "%s", empty);
+
+    } else {
+        root = lb_conf_walk(cx, &lb_conf_root_object, node, NULL, NULL,
+                            NULL, LB_CONF_NO_INDEX);
+        if (root != NULL) {
+            lb_conf_check(cx, root);
+            *conf = root->data;
+            (*conf)->file = name;
+        }
+    }
+
+    if (cx->nomem) {
+        lb_conf_error_at(cx, node ? node->pos : rerr.pos, "",
+                         "out of memory while reading the configuration");
+        *conf = NULL;
+    }
+
+    return LB_OK;
+}
+
+
 /* the collected problems, sorted by position, as lines in the caller's
  * array */
 static lb_int_t
@@ -225,9 +246,9 @@ lb_conf_report(lb_conf_cx_t *cx, lb_array_t *errors)
     size_t            i;
     lb_conf_error_t  *e;
 
-    e = cx->errors.elts;
+    lb_conf_sort_errors(cx);
 
-    qsort(e, cx->errors.nelts, sizeof(lb_conf_error_t), lb_conf_error_cmp);
+    e = cx->errors.elts;
 
     for (i = 0; i < cx->errors.nelts; i++) {
         if (e[i].path[0] != '\0') {
@@ -245,6 +266,14 @@ lb_conf_report(lb_conf_cx_t *cx, lb_array_t *errors)
     }
 
     return LB_OK;
+}
+
+
+void
+lb_conf_sort_errors(lb_conf_cx_t *cx)
+{
+    qsort(cx->errors.elts, cx->errors.nelts, sizeof(lb_conf_error_t),
+          lb_conf_error_cmp);
 }
 
 

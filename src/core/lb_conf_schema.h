@@ -237,6 +237,19 @@ void lb_conf_error(lb_conf_cx_t *cx, const lb_conf_obj_t *obj,
 void lb_conf_error_at(lb_conf_cx_t *cx, lb_conf_pos_t pos, const char *path,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Read text[0..len), the file name, with every rule of `weir -t`, into
+ * pool: *conf, or NULL with the problems in cx->errors (cx->nomem when
+ * memory ran out). empty: the problem of a text that is no mapping.
+ * cx->tmp, the walk's own pool, is the caller's to destroy. LB_ERROR:
+ * out of memory before reading, nothing to destroy. */
+lb_int_t lb_conf_read_text(lb_conf_cx_t *cx, lb_pool_t *pool,
+    const char *name, const char *text, size_t len, const char *empty,
+    lb_conf_t **conf);
+
+/* Sort cx's problems as `weir -t` lists them: by line, then column, then
+ * in the order they were found (lb_conf_parse.c). */
+void lb_conf_sort_errors(lb_conf_cx_t *cx);
+
 /* Store v in f of obj as a written value would be (a default function's
  * way to fill UINT, INT and SECONDS: v in seconds for SECONDS). */
 void lb_conf_set_number(lb_conf_obj_t *obj, const lb_conf_field_t *f,

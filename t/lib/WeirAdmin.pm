@@ -1,7 +1,6 @@
-# weir: helpers for the tests of the admin API's write operations
-# (t/admin_write.t, t/admin_invalid.t, t/admin_persist.t): one request with
-# a body on its own connection, the JSON it answers, and `weir -t` of a
-# file.
+# weir: helpers for the tests of the admin API (t/admin_*.t): a weir with
+# an admin token, one request with a body on its own connection, the JSON
+# it answers, and `weir -t` of a file.
 package WeirAdmin;
 use strict;
 use warnings;
@@ -9,9 +8,28 @@ use Exporter 'import';
 use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
-use Weir qw(binary wait_for);
+use Weir qw(binary free_port wait_for);
 
-our @EXPORT_OK = qw(admin_client weir_t file_bytes);
+our @EXPORT_OK = qw(admin_weir admin_client weir_t file_bytes);
+
+# A weir whose admin listener takes $token, written to admin.token in its
+# directory with mode 0600:
+#   my ($w, $dir, $ap, $admin) = admin_weir($token);
+# $ap: a free port for the admin listener; $admin: the configuration's
+# admin block for it (listen and token_file, no newline at the end), to
+# put on a line of its own.
+sub admin_weir {
+    my ($token) = @_;
+    my $w = Weir->new;
+    my $dir = $w->dir;
+    open(my $fh, '>', "$dir/admin.token") or die $!;
+    print $fh "$token\n";
+    close $fh;
+    chmod 0600, "$dir/admin.token" or die $!;
+    my $ap = free_port();
+    my $admin = "admin:\n  listen: 127.0.0.1:$ap\n  token_file: admin.token";
+    return ($w, $dir, $ap, $admin);
+}
 
 # A client of the admin listener at 127.0.0.1:$port with $token:
 #   my $api = admin_client($port, $token);

@@ -92,6 +92,8 @@ test_document(void **state)
     lb_json_object_end(&j);
     lb_json_object(&j, NULL);
     lb_json_str(&j, "name", NULL);
+    lb_json_str_set(&j, "unset", NULL);     /* left out */
+    lb_json_str_set(&j, "set", "s");
     lb_json_int(&j, "limit", -1);
     lb_json_bool(&j, "up", true);
     lb_json_bool(&j, "down", false);
@@ -114,7 +116,8 @@ test_document(void **state)
 
     assert_string_equal((char *) b.data,
         "{\"members\":[{\"id\":\"x\",\"weight\":256,\"weight_ratio\":33.3,"
-        "\"zero\":0.0,\"all\":100.0},{\"name\":null,\"limit\":-1,"
+        "\"zero\":0.0,\"all\":100.0},{\"name\":null,\"set\":\"s\","
+        "\"limit\":-1,"
         "\"up\":true,\"down\":false}],\"empty\":[],\"nothing\":{},"
         "\"strings\":[\"a\",\"bc\",null]}");
 
