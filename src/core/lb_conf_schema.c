@@ -190,6 +190,13 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
            timeout_client_header),
       .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 10000,
       .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
+    /* weir's: a TLS listener's client must finish its handshake within
+     * it; the client holds a connection_limit slot and an SSL object
+     * meanwhile (HTTPS listeners count theirs in timeout_client_header) */
+    { LB_F("timeout_client_handshake", LB_CONF_UINT, lb_listener_t,
+           timeout_client_handshake),
+      .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 10000,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_LISTENER_TLS) },
     /* Octavia's names and defaults */
     { LB_F("timeout_member_connect", LB_CONF_UINT, lb_listener_t,
            timeout_member_connect),
