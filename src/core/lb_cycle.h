@@ -78,18 +78,6 @@ typedef struct {
     uint32_t               protocols;
     lb_listening_init_pt   init_listening;
 
-    /* The load balancer types it serves (LB_BALANCER_BIT(...)); 0: any
-     * but those some module names (a DSR listener is no TCP socket). */
-    uint32_t               balancer_types;
-
-    /* In the master (root), LB_CYCLE_RUN: open the socket of ls in place
-     * of the cycle's TCP/UDP socket on the listener's address (the DSR
-     * packet socket: the VIP is not an address of this machine); set
-     * ls->fd and ls->type, LB_OK, or LB_ERROR (logged). Such sockets are
-     * opened anew on reload, never taken over. NULL: the cycle's own. */
-    lb_int_t             (*open_listening)(lb_cycle_t *cycle,
-                                           lb_listening_t *ls);
-
     /* In a worker taking up a newer generation of the configuration
      * (only its target groups and the listeners' choice of group
      * differ, lb_conf_live_change()): the balancer groups of conf are
@@ -105,6 +93,19 @@ typedef struct {
     /* In a child, on SIGUSR1: reopen the files this module opened in
      * this process (nothing when it opened none). NULL: none. */
     void                 (*reopen)(void);
+
+    /* (these last, so tables written in order stay valid) The load
+     * balancer types it serves (LB_BALANCER_BIT(...)); 0: any but those
+     * some module names (a DSR listener is no TCP socket). */
+    uint32_t               balancer_types;
+
+    /* In the master (root), LB_CYCLE_RUN: open the socket of ls in place
+     * of the cycle's TCP/UDP socket on the listener's address (the DSR
+     * packet socket: the VIP is not an address of this machine); set
+     * ls->fd and ls->type, LB_OK, or LB_ERROR (logged). Such sockets are
+     * opened anew on reload, never taken over. NULL: the cycle's own. */
+    lb_int_t             (*open_listening)(lb_cycle_t *cycle,
+                                           lb_listening_t *ls);
 } lb_module_t;
 
 #define LB_LISTENER_BIT(proto)  (1u << (proto))
