@@ -19,7 +19,7 @@ use Weir qw(wait_for binary);
 
 my $VIP = '10.251.0.100';
 my %IP = (client => '10.251.0.2', lb => '10.251.0.3', t1 => '10.251.0.4',
-          t2 => '10.251.0.5');
+          t2 => '10.251.0.5', t3 => '10.251.0.6');
 my $NS = "weirdsr$$";
 my @made;           # namespaces to remove, whatever happens
 my $owner = $$;
@@ -78,7 +78,7 @@ sub must {
 must('bridge', [ sh("ip -n " . ns('br') . " link add br0 type bridge") ]);
 must('bridge up', [ sh("ip -n " . ns('br') . " link set br0 up") ]);
 
-for my $n (qw(client lb t1 t2)) {
+for my $n (qw(client lb t1 t2 t3)) {
     must("netns $n", [ sh("ip netns add " . ns($n)) ]);
     push @made, ns($n);
     must("veth $n", [ sh("ip link add v$$" . "$n netns " . ns($n)
@@ -93,7 +93,7 @@ for my $n (qw(client lb t1 t2)) {
 # the balancer routes nothing: the VIP's frames are weir's alone
 must('forwarding', [ in_ns('lb', 'sysctl -q -w net.ipv4.ip_forward=0') ]);
 
-for my $t (qw(t1 t2)) {
+for my $t (qw(t1 t2 t3)) {
     ($ok, $out) = in_ns($t, "sh contrib/dsr/setup_dsr.sh $VIP");
     ok($ok, "setup_dsr.sh in $t") or diag $out;
 }
@@ -143,7 +143,7 @@ EOF
 close $fh;
 
 my %server;
-for my $t (qw(t1 t2)) {
+for my $t (qw(t1 t2 t3)) {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         exec('ip', 'netns', 'exec', ns($t), 'perl', "$dir/server.pl", $t,
@@ -151,14 +151,30 @@ for my $t (qw(t1 t2)) {
     }
     $server{$t} = $pid;
 }
-ok(wait_for(sub { -e "$dir/t1.ready" && -e "$dir/t2.ready" }, 10),
-   'servers up in t1 and t2');
+ok(wait_for(sub { -e "$dir/t1.ready" && -e "$dir/t2.ready"
+                 && -e "$dir/t3.ready" }, 10),
+   'servers up in t1, t2 and t3');
 
 # --- weir in lb ---
 
 my $w = Weir->new;
 $w->{dir} = $dir;
-$w->write_config(<<"EOF");
+
+sub tcp_members {
+    my (%weight) = @_;
+    return join '', map {
+        "          - { address: $IP{$_}, protocol_port: 8080, "
+        . "weight: $weight{$_} }\n"
+    } sort keys %weight;
+}
+
+my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192);
+
+$w->write_config(config($TCP_MEMBERS));
+
+sub config {
+    my ($members) = @_;
+    return <<"EOF";
 worker_processes: 2
 load_balancers:
   - name: dsr-lb
@@ -173,9 +189,7 @@ load_balancers:
         load_balancer_algorithm: ROUND_ROBIN
         health_monitor: { type: TCP, delay: 2, timeout: 1, max_retries: 1, max_retries_down: 1 }
         members:
-          - { address: $IP{t1}, protocol_port: 8080, weight: 64 }
-          - { address: $IP{t2}, protocol_port: 8080, weight: 192 }
-      - name: udp-tg
+$members      - name: udp-tg
         protocol: UDP
         session_persistence: { type: SOURCE_IP }
         health_monitor: { type: TCP, delay: 2, timeout: 1, max_retries: 1, max_retries_down: 1 }
@@ -183,6 +197,7 @@ load_balancers:
           - { address: $IP{t1}, protocol_port: 5353, monitor_port: 8080 }
           - { address: $IP{t2}, protocol_port: 5353, monitor_port: 8080 }
 EOF
+}
 
 ($ok, $out) = in_ns('lb', binary() . " -t -p $dir -c $dir/weir.yaml");
 ok($ok, 'weir -t accepts an NLB_L4_DSR balancer') or diag $out;
@@ -224,24 +239,24 @@ open($fh, '>', "$dir/tcp_client.pl") or die $!;
 print $fh <<'EOF';
 use strict; use IO::Socket::INET;
 my ($vip, $n) = @ARGV;
-my %c = (t1 => 0, t2 => 0, fail => 0);
+my %c = (t1 => 0, t2 => 0, t3 => 0, fail => 0);
 for (1 .. $n) {
     my $s = IO::Socket::INET->new(PeerAddr => $vip, PeerPort => 8080,
                                   Timeout => 2);
     if (!$s) { $c{fail}++; next; }
     print $s "hello\n";
     my $l = <$s>;
-    if (defined $l && $l =~ /^(t[12])$/) { $c{$1}++ } else { $c{fail}++ }
+    if (defined $l && $l =~ /^(t[123])$/) { $c{$1}++ } else { $c{fail}++ }
     close $s;
 }
-print "t1=$c{t1} t2=$c{t2} fail=$c{fail}\n";
+print "t1=$c{t1} t2=$c{t2} t3=$c{t3} fail=$c{fail}\n";
 EOF
 close $fh;
 
 sub tcp_run {
     my ($n) = @_;
     my ($k, $o) = in_ns('client', "timeout 30 perl $dir/tcp_client.pl $VIP $n");
-    my %r = $o =~ /(t1|t2|fail)=(\d+)/g;
+    my %r = $o =~ /(t1|t2|t3|fail)=(\d+)/g;
     diag $o unless $k;
     return \%r;
 }
@@ -326,6 +341,78 @@ for my $src ('10.251.0.2', '10.251.0.20', '10.251.0.21') {
     $seen{$_}++ for @to;
 }
 
+# --- established flows keep their targets through a live change ---
+
+open($fh, '>', "$dir/hold.pl") or die $!;
+print $fh <<'EOF';
+use strict; use IO::Socket::INET; use Time::HiRes qw(sleep);
+my ($vip, $n, $go) = @ARGV;
+$| = 1;
+my @s;
+for (1 .. $n) {
+    my $s = IO::Socket::INET->new(PeerAddr => $vip, PeerPort => 8080,
+                                  Timeout => 2) or die "connect: $!";
+    print $s "one\n";
+    my $l = <$s> // "none\n";
+    chomp $l;
+    push @s, [ $s, $l ];
+}
+print "before ", join(',', map { $_->[1] } @s), "\n";
+for (1 .. 1500) { last if -e $go; sleep 0.02; }
+my ($same, $bad) = (0, 0);
+for (@s) {
+    my ($s, $was) = @$_;
+    my $t0 = time;
+    print $s "two\n";
+    my $l = <$s>;
+    if (defined $l && $l eq "$was\n") { $same++ } else { $bad++ }
+}
+print "same=$same bad=$bad\n";
+EOF
+close $fh;
+
+my $hold = fork // die "fork: $!";
+if ($hold == 0) {
+    open(STDOUT, '>', "$dir/hold.out");
+    exec('ip', 'netns', 'exec', ns('client'), 'timeout', '40', 'perl',
+         "$dir/hold.pl", $VIP, 20, "$dir/go") or POSIX::_exit(127);
+}
+ok(wait_for(sub { -s "$dir/hold.out" }, 10), '20 connections held open')
+    or diag `cat $dir/hold.out`;
+
+# t3 added, weights changed: the workers take it up live (SIGUSR2, what
+# the admin process sends after writing the file)
+$w->write_config(config(tcp_members(t1 => 256, t2 => 64, t3 => 256)));
+$w->signal('USR2');
+ok($w->wait_log(qr/configuration generation \d+ taken up.*\n(?:.*\n)*.*configuration generation \d+ taken up/, 10),
+   'both workers took up the new target group live') or diag $w->log_text;
+ok($w->wait_log(qr/\Q$IP{t3}\E:8080 of group tcp-tg is UP/, 10),
+   't3 is checked and up') or diag $w->log_text;
+
+open($fh, '>', "$dir/go") or die $!;
+close $fh;
+waitpid($hold, 0);
+$out = `cat $dir/hold.out`;
+like($out, qr/same=20 bad=0/, 'all 20 established flows stayed on their '
+     . 'targets') or diag $out;
+
+$r = tcp_run(200);
+is($r->{fail}, 0, '200 new connections after the change all answered');
+ok($r->{t3} >= 60 && $r->{t2} > 0 && $r->{t2} <= 45,
+   "new weights 256:64:256 (40:10:40 of 90): t1=$r->{t1} t2=$r->{t2} "
+   . "t3=$r->{t3}");
+
+# --- a reload: new workers, new packet sockets in the same fanout group ---
+
+my @old = $w->workers;
+$w->signal('HUP');
+ok(wait_for(sub { my @n = $w->workers;
+                  @n == 2 && !grep { my $o = $_; grep { $_ == $o } @n } @old },
+            15),
+   'reload: new workers') or diag $w->log_text;
+$r = tcp_run(50);
+is($r->{fail}, 0, '50 connections after the reload all answered');
+
 # --- a target going down ---
 
 kill 'TERM', $server{t1};
@@ -339,7 +426,7 @@ ok($w->wait_log(qr/\Q$IP{t1}\E:8080 of group tcp-tg is DOWN/, 10),
 
 $r = tcp_run(50);
 is($r->{fail}, 0, '50 connections after t1 stopped all answered');
-is($r->{t2}, 50, 'new flows all go to t2');
+is($r->{t1}, 0, 'new flows avoid t1');
 
 unlike($w->log_text, qr/\[(alert|emerg|crit)\]/, 'no alert in the log');
 

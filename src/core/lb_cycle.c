@@ -263,11 +263,12 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     }
                 }
 
+                /* a module's own socket (a packet socket) is taken over
+                 * as the others are, but only by a listener of the same
+                 * protocol: a TCP and a UDP listener may share a port */
                 if (open != NULL) {
-                    if (open(cycle, ls) != LB_OK) {
-                        return LB_ERROR;
-                    }
-                    continue;
+                    type = SOCK_RAW;
+                    ls->type = type;
                 }
 
                 ols = NULL;
@@ -276,7 +277,9 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     for (i = 0; i < old->listening.nelts; i++, ols++) {
                         if (ols->fd != LB_INVALID_FD && ols->type == type
                             && ols->slot == slot
-                            && lb_sockaddr_equal(&ols->addr, &ls->addr))
+                            && lb_sockaddr_equal(&ols->addr, &ls->addr)
+                            && (type != SOCK_RAW
+                                || ols->listener->protocol == lsn->protocol))
                         {
                             break;
                         }
@@ -290,6 +293,17 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     ls->fd = ols->fd;
                     ls->from = ols;
                     ols->fd = LB_INVALID_FD;
+                }
+
+                if (open != NULL) {
+                    /* with ls->fd taken over it only describes it */
+                    if (open(cycle, ls) != LB_OK) {
+                        return LB_ERROR;
+                    }
+                    continue;
+                }
+
+                if (ols != NULL) {
                     continue;
                 }
 

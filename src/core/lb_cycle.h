@@ -101,9 +101,11 @@ typedef struct {
 
     /* In the master (root), LB_CYCLE_RUN: open the socket of ls in place
      * of the cycle's TCP/UDP socket on the listener's address (the DSR
-     * packet socket: the VIP is not an address of this machine); set
-     * ls->fd and ls->type, LB_OK, or LB_ERROR (logged). Such sockets are
-     * opened anew on reload, never taken over. NULL: the cycle's own. */
+     * packet socket: the VIP is not an address of this machine) and set
+     * ls->fd, and ls->data for the workers; ls->type is SOCK_RAW. When
+     * ls->fd is set already (taken over from the previous cycle: same
+     * slot, address and listener protocol) only ls->data. LB_OK, or
+     * LB_ERROR (logged). NULL: the cycle's own TCP/UDP socket. */
     lb_int_t             (*open_listening)(lb_cycle_t *cycle,
                                            lb_listening_t *ls);
 } lb_module_t;

@@ -216,9 +216,14 @@ lb_dsr_open_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 
     dl->fanout = lb_dsr_fanout_id(cycle, ls, dl);
 
-    ls->fd = lb_dsr_socket(ls, dl);
+    /* a socket taken over from the previous cycle stays: a second socket
+     * of this slot in the fanout group would get a share of the flows
+     * and nobody would read it while the master holds it */
     if (ls->fd == LB_INVALID_FD) {
-        return LB_ERROR;
+        ls->fd = lb_dsr_socket(ls, dl);
+        if (ls->fd == LB_INVALID_FD) {
+            return LB_ERROR;
+        }
     }
 
     ls->type = SOCK_RAW;
