@@ -170,12 +170,21 @@ sub tcp_members {
 
 my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192);
 
+open($fh, '>', "$dir/admin.token") or die $!;
+print $fh "dsr-test-token-0123456789abcdef\n";
+close $fh;
+chmod 0600, "$dir/admin.token";
+
 $w->write_config(config($TCP_MEMBERS));
 
 sub config {
     my ($members) = @_;
     return <<"EOF";
 worker_processes: 2
+admin:
+  listen: 127.0.0.1:9090
+  token_file: admin.token
+  metrics_public: true
 load_balancers:
   - name: dsr-lb
     type: NLB_L4_DSR
@@ -287,6 +296,29 @@ ok($lb_in <= $sent + 40,
 ok($lb_out >= $sent - 10, "lb forwarded them ($lb_out packets out)");
 diag sprintf('200 connections in %.2f s; client sent %d, got %d; lb in %d, '
              . 'out %d', time - $t0, $sent, $replies, $lb_in, $lb_out);
+
+# the counters in the zone, through the admin process's /metrics
+sub metric {
+    my ($family, $target) = @_;
+    my ($k, $o) = in_ns('lb', 'curl -s --max-time 5 '
+                        . 'http://127.0.0.1:9090/metrics');
+    my $sum = 0;
+    for my $l (split /\n/, $o) {
+        next unless $l =~ /^\Q$family\E\{(.*)\} (\d+)/;
+        my ($labels, $v) = ($1, $2);
+        $sum += $v if $labels =~ /\Q$target\E/;
+    }
+    return $sum;
+}
+
+my $pk1 = metric('weir_target_packets_total', "$IP{t1}:8080");
+my $pk2 = metric('weir_target_packets_total', "$IP{t2}:8080");
+my $fl2 = metric('weir_target_connections_total', "$IP{t2}:8080");
+my $by2 = metric('weir_target_sent_bytes_total', "$IP{t2}:8080");
+ok($pk1 + $pk2 >= $lb_out - 20 && $pk1 + $pk2 <= $lb_out,
+   "packets per target in the zone: t1 $pk1 + t2 $pk2 of $lb_out");
+is($fl2, $r->{t2}, "flows to t2 counted: $fl2");
+ok($by2 >= $pk2 * 40, "bytes to t2 counted: $by2");
 
 ($out) = (in_ns('client', "ip neigh show $VIP"))[1];
 my ($lbmac) = (in_ns('lb', 'cat /sys/class/net/eth0/address'))[1] =~ /(\S+)/;

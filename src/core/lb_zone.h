@@ -109,6 +109,8 @@ struct lb_zone_target_s {
     uint64_t            requests;     /* HTTP requests given to it */
     uint64_t            responses[LB_ZONE_HTTP_CLASSES];  /* by class,
                                          [0] 1xx .. [4] 5xx */
+    uint64_t            packets;      /* forwarded by the DSR packet
+                                         path (its bytes: bytes_out) */
 } __attribute__((aligned(64)));
 
 /* the health and its check counters share one cache line, the traffic

@@ -1050,9 +1050,8 @@ lb_dsr_flow_end(lb_dsr_flow_t *f)
 
 
 /* Per-batch counters into the zone: one atomic add per target and
- * batch, not per packet. Packets go to the record's "requests" (a DSR
- * group has no requests of its own), bytes to bytes_out, flows to
- * total/active (lb_balancer_pick()). */
+ * batch, not per packet. Packets to the record's packets, their IP bytes
+ * to bytes_out, flows to total/active (lb_balancer_pick()). */
 static void
 lb_dsr_flush_counters(lb_dsr_port_t *port)
 {
@@ -1072,7 +1071,7 @@ lb_dsr_flush_counters(lb_dsr_port_t *port)
 
         p = &port->group->peers[i];
         if (p->zone != NULL) {
-            lb_zone_counter_add(&p->zone->requests, dp->packets);
+            lb_zone_counter_add(&p->zone->packets, dp->packets);
             lb_zone_target_bytes(p->zone, 0, dp->bytes);
         }
 
