@@ -937,11 +937,9 @@ lb_dsr_frame(lb_dsr_port_t *port, uint8_t *buf, size_t len,
     dp->bytes += iplen;
     dp->touched = 1;
 
-    *out = LB_DSR_VNET + LB_ETH_HLEN + lb_min(iplen, len - LB_ETH_HLEN);
-    if (iplen > len - LB_ETH_HLEN || iplen == 0) {
-        /* GSO frames carry 0 or the first segment's length: send it all */
-        *out = LB_DSR_VNET + len;
-    }
+    /* the frame goes out as it came, padding included (the target's
+     * stack reads the IP length) */
+    *out = LB_DSR_VNET + len;
 
     return true;
 }
