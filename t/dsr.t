@@ -420,6 +420,9 @@ ok($w->wait_log(qr/configuration generation \d+ taken up.*\n(?:.*\n)*.*configura
    'both workers took up the new target group live') or diag $w->log_text;
 ok($w->wait_log(qr/\Q$IP{t3}\E:8080 of group tcp-tg is UP/, 10),
    't3 is checked and up') or diag $w->log_text;
+ok(wait_for(sub { my @m = $w->log_text
+                     =~ /DSR target \Q$IP{t3}\E:8080 is at/g; @m >= 2 }, 10),
+   'both workers know t3\'s MAC') or diag $w->log_text;
 
 open($fh, '>', "$dir/go") or die $!;
 close $fh;
