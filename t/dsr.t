@@ -447,6 +447,11 @@ ok(wait_for(sub { my @n = $w->workers;
    'reload: new workers') or diag $w->log_text;
 $r = tcp_run(50);
 is($r->{fail}, 0, '50 connections after the reload all answered');
+my $active = 0;
+$active += metric('weir_target_active_connections', "$IP{$_}:8080")
+    for qw(t1 t2 t3);
+ok($active >= 40 && $active <= 50, "active flows after the reload: "
+   . "$active (the old workers' flows left with them)");
 
 # --- a target going down ---
 

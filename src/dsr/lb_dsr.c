@@ -134,6 +134,7 @@ static void lb_dsr_neigh_refresh(bool dump);
 static void lb_dsr_neigh_found(uint32_t addr, const uint8_t *mac,
     bool reachable, void *data);
 static bool lb_dsr_flow_expired(lb_dsr_flow_t *f, void *data);
+static void lb_dsr_exit(void);
 
 static lb_dsr_port_t        *lb_dsr_ports;
 static lb_dsr_port_t        *lb_dsr_by_index[UINT16_MAX + 1];
@@ -528,6 +529,13 @@ lb_dsr_init_worker(void)
         lb_dsr_rx[i].msg_hdr.msg_iovlen = 1;
         lb_dsr_tx[i].msg_hdr.msg_iov = &lb_dsr_txiov[i];
         lb_dsr_tx[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    /* a worker that exits (reload, stop) takes its flows' counts in
+     * the zone with it: the targets' active counts (LEAST_CONNECTIONS,
+     * /metrics) do not keep them */
+    if (atexit(lb_dsr_exit) != 0) {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0, "atexit() failed");
     }
 
     lb_dsr_timer.handler = lb_dsr_tick;
@@ -1027,6 +1035,28 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
     }
 
     return p;
+}
+
+
+static void
+lb_dsr_exit(void)
+{
+    size_t          i, n;
+    lb_dsr_flow_t  *f;
+    lb_dsr_port_t  *port;
+
+    for (port = lb_dsr_ports; port != NULL; port = port->next) {
+        lb_dsr_flush_counters(port);
+    }
+
+    n = (size_t) (lb_dsr_flows.mask + 1) * LB_DSR_FLOW_WAYS;
+
+    for (i = 0; lb_dsr_flows.entries != NULL && i < n; i++) {
+        f = &lb_dsr_flows.entries[i];
+        if (f->port != 0) {
+            lb_dsr_flow_end(f);
+        }
+    }
 }
 
 
