@@ -57,10 +57,10 @@ ip netns exec ${P}_lb sysctl -q -w net.ipv4.ip_forward=0
 for t in t1 t2; do
     ip netns exec ${P}_$t sh "$here/contrib/dsr/setup_dsr.sh" $VIP >/dev/null
     # udpecho stops when its stdin closes: a pipe kept open by sleep
-    ip netns exec ${P}_$t sh -c "sleep 100000 | '$work/udpecho' -a $VIP 5353" \
-        >/dev/null &
-    ip netns exec ${P}_$t sh -c "sleep 100000 | '$work/udpecho' -a 0.0.0.0 5354" \
-        >/dev/null &
+    ip netns exec ${P}_$t sh -c \
+        "sleep 100000 | '$work/udpecho' -a $VIP 5353" >/dev/null &
+    ip netns exec ${P}_$t sh -c \
+        "sleep 100000 | '$work/udpecho' -a 0.0.0.0 5354" >/dev/null &
 done
 
 mkdir -p "$work/logs"
@@ -122,7 +122,11 @@ printf '%-6s %12s %10s %8s %14s %16s\n' path answered req/s loss% \
     worker_cpu_s req/cpu_s
 
 for mode in dsr proxy; do
-    if [ $mode = dsr ]; then addr=$VIP port=5353; else addr=10.251.0.3 port=5354; fi
+    if [ $mode = dsr ]; then
+        addr=$VIP port=5353
+    else
+        addr=10.251.0.3 port=5354
+    fi
     # warm up (ARP, flows), then measure
     ip netns exec ${P}_client "$work/udpload" -a $addr -p $port -s 32 -w 8 \
         -d 1 >/dev/null

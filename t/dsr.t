@@ -470,6 +470,13 @@ is($r->{t1}, 0, 'new flows avoid t1');
 
 unlike($w->log_text, qr/\[(alert|emerg|crit)\]/, 'no alert in the log');
 
+($ok, $out) = in_ns('t3', "sh contrib/dsr/setup_dsr.sh --remove $VIP");
+ok($ok, 'setup_dsr.sh --remove') or diag $out;
+($out) = (in_ns('t3', 'ip -4 addr show dev lo'))[1];
+unlike($out, qr/\Q$VIP\E/, '--remove takes the VIP off lo');
+($out) = (in_ns('t3', 'sysctl -n net.ipv4.conf.all.arp_ignore'))[1];
+is($out + 0, 0, '--remove puts arp_ignore back');
+
 $w->stop;
 cleanup();
 
