@@ -168,7 +168,9 @@ sub tcp_members {
     } sort keys %weight;
 }
 
-my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192);
+# and a target off the subnet: weir says it cannot reach it by MAC
+my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192)
+    . "          - { address: 10.252.0.9, protocol_port: 8080 }\n";
 
 open($fh, '>', "$dir/admin.token") or die $!;
 print $fh "dsr-test-token-0123456789abcdef\n";
@@ -228,6 +230,9 @@ ok($w->wait_log(qr/\Q$IP{t1}\E:8080 of group tcp-tg is UP/, 10)
     or diag $w->log_text;
 ok($w->wait_log(qr/DSR target \Q$IP{t2}\E:8080 is at/, 5),
    'target MACs from the neighbour table') or diag $w->log_text;
+
+like($w->log_text, qr/target 10\.252\.0\.9:8080 is not on eth0's subnet/,
+     'a target off the subnet is named in the log');
 
 ($out) = (in_ns('lb', 'ss -ltnu'))[1];
 unlike($out, qr/\Q$VIP\E/, 'no TCP or UDP socket on the VIP in lb');

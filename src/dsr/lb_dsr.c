@@ -66,6 +66,7 @@ typedef struct {
     char                 ifname[IF_NAMESIZE];
     uint8_t              mac[6];
     uint32_t             vip;         /* network order */
+    uint32_t             mask;        /* the interface's subnet mask */
     uint16_t             port;        /* network order */
     uint8_t              proto;       /* IPPROTO_TCP | IPPROTO_UDP */
     uint16_t             fanout;      /* PACKET_FANOUT group id */
@@ -337,6 +338,7 @@ lb_dsr_find_interface(lb_cycle_t *cycle, lb_listening_t *ls,
 
         if (found == NULL && (a & m) == (dl->vip & m)) {
             found = ifa->ifa_name;
+            dl->mask = m;
             snprintf(dl->ifname, sizeof(dl->ifname), "%s", ifa->ifa_name);
         }
     }
@@ -702,6 +704,21 @@ lb_dsr_port_state(lb_dsr_port_t *port, lb_balancer_group_t *g,
                                     ->sin_addr.s_addr;
             st->peers[i].port = ((struct sockaddr_in *) &p->target->addr.sa)
                                     ->sin_port;
+
+            /* only a frame's destination MAC changes: a target behind a
+             * router would get the router's */
+            if ((st->peers[i].addr & port->dl->mask)
+                != (port->dl->vip & port->dl->mask))
+            {
+                if (port->ls->slot == 0) {
+                    lb_log_error(LB_LOG_WARN, &lb_log, 0, "DSR listener "
+                                 "\"%s\": target %s is not on %s's subnet "
+                                 "with the VIP: it gets no packets",
+                                 port->ls->listener->name,
+                                 p->target->addr.text, port->dl->ifname);
+                }
+                st->peers[i].addr = 0;
+            }
 
         } else {
             lb_log_error(LB_LOG_WARN, &lb_log, 0, "DSR listener \"%s\": "
