@@ -1,6 +1,9 @@
 /* weir: the DSR flow table: (listener, client address, client port) ->
- * target, one table per worker. PACKET_FANOUT_HASH gives every packet of
- * a flow to the same worker, so nothing here is shared. Set-associative:
+ * target, one table per worker slot. PACKET_FANOUT_HASH gives every
+ * packet of a flow to the same slot's socket, so one worker uses the
+ * table at a time (the workers of two generations of a slot overlap for
+ * the moment a reload takes: no lock, a flow touched by both then may be
+ * chosen twice). Set-associative:
  * a key hashes to a bucket of LB_DSR_FLOW_WAYS entries; a bucket that is
  * full gives up its least recently used entry (LRU per bucket, as
  * Katran's per-CPU LRU map), so a flood of new flows evicts old idle
