@@ -181,8 +181,10 @@ $w->write_config(config($TCP_MEMBERS));
 
 sub config {
     my ($members) = @_;
+    # WEIR_DSR_USER=nobody: the workers without privileges
+    my $user = $ENV{WEIR_DSR_USER} ? "user: $ENV{WEIR_DSR_USER}\n" : '';
     return <<"EOF";
-worker_processes: 2
+${user}worker_processes: 2
 admin:
   listen: 127.0.0.1:9090
   token_file: admin.token
