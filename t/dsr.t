@@ -123,6 +123,7 @@ my $t = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => 8080,
 my $u = IO::Socket::INET->new(LocalAddr => $vip, LocalPort => 5353,
     Proto => 'udp') or die "udp: $!";
 my $sel = IO::Select->new($t, $u);
+my (%need, %got);
 open(my $r, '>', $ready); close $r;
 while (1) {
     for my $s ($sel->can_read) {
@@ -135,7 +136,21 @@ while (1) {
         } else {
             my $n = sysread($s, my $buf, 65536);
             if (!$n) { $sel->remove($s); close $s; next; }
-            syswrite($s, "$name\n");
+            # "up N\n" and N bytes: an upload, answered with its size
+            if (!exists $need{$s} && $buf =~ /^up (\d+)\n/) {
+                $need{$s} = $1;
+                $got{$s} = length($buf) - length("up $1\n");
+            } elsif (exists $need{$s}) {
+                $got{$s} += $n;
+            } else {
+                syswrite($s, "$name\n");
+                next;
+            }
+            if ($got{$s} >= $need{$s}) {
+                syswrite($s, "$name $got{$s}\n");
+                delete $need{$s};
+                delete $got{$s};
+            }
         }
     }
 }
@@ -326,6 +341,27 @@ ok($pk1 + $pk2 >= $lb_out - 20 && $pk1 + $pk2 <= $lb_out,
    "packets per target in the zone: t1 $pk1 + t2 $pk2 of $lb_out");
 is($fl2, $r->{t2}, "flows to t2 counted: $fl2");
 ok($by2 >= $pk2 * 40, "bytes to t2 counted: $by2");
+
+# full-size frames (and their checksums, left to offload by the client's
+# veth) cross the MAC rewrite intact
+open($fh, '>', "$dir/upload.pl") or die $!;
+print $fh <<'EOF';
+use strict; use IO::Socket::INET;
+my ($vip, $n) = @ARGV;
+my $s = IO::Socket::INET->new(PeerAddr => $vip, PeerPort => 8080,
+                              Timeout => 5) or die "connect: $!";
+print $s "up $n\n";
+my $chunk = "z" x 65536;
+for (my $left = $n; $left > 0; $left -= 65536) {
+    print $s substr($chunk, 0, $left < 65536 ? $left : 65536);
+}
+my $l = <$s>;
+print $l // "none\n";
+EOF
+close $fh;
+($ok, $out) = in_ns('client', "timeout 20 perl $dir/upload.pl $VIP 4000000");
+like($out, qr/^t[12] 4000000$/m, 'a 4 MB upload through the VIP arrives '
+     . 'whole') or diag $out;
 
 ($out) = (in_ns('client', "ip neigh show $VIP"))[1];
 my ($lbmac) = (in_ns('lb', 'cat /sys/class/net/eth0/address'))[1] =~ /(\S+)/;
