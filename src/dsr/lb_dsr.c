@@ -1072,7 +1072,9 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
 
         /* a target that went down loses its flows (as IPVS: they reset
          * on the next target); weight 0 keeps them (draining) */
-        if (lb_current_msec - f->last <= idle
+        /* f->last may be ahead of this worker's cached time: the
+         * worker of the previous generation wrote it */
+        if ((lb_current_msec <= f->last || lb_current_msec - f->last <= idle)
             && lb_balancer_peer_healthy(p)
             && port->peers[f->peer].resolved)
         {
@@ -1364,7 +1366,7 @@ lb_dsr_flow_expired(lb_dsr_flow_t *f, void *data)
            ? lb_min((lb_msec_t) LB_DSR_CLOSING, port->timeout)
            : port->timeout;
 
-    if (lb_current_msec - f->last <= idle) {
+    if (lb_current_msec <= f->last || lb_current_msec - f->last <= idle) {
         return false;
     }
 
