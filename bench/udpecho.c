@@ -33,6 +33,7 @@ static unsigned char       bufs[BATCH][DGRAM];
 static struct iovec        iov[BATCH];
 static struct mmsghdr      msgs[BATCH];
 static struct sockaddr_in  peers[BATCH];
+static const char         *bind_addr = "127.0.0.1";
 
 
 int
@@ -43,11 +44,16 @@ main(int argc, char **argv)
     struct pollfd  pfd[MAXPORTS + 1];
 
     deadline = now() + 3600;
-    while ((opt = getopt(argc, argv, "t:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:a:")) != -1) {
         if (opt == 't') {
             deadline = now() + atof(optarg);
+        } else if (opt == 'a') {
+            /* the DSR benchmark binds the VIP (the manual's first UDP
+             * option), or 0.0.0.0 behind the UDP proxy */
+            bind_addr = optarg;
         } else {
-            fprintf(stderr, "usage: udpecho [-t seconds] port...\n");
+            fprintf(stderr, "usage: udpecho [-t seconds] [-a addr] "
+                    "port...\n");
             return 2;
         }
     }
@@ -124,9 +130,10 @@ open_port(int port)
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons(port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1) {
-        fprintf(stderr, "bind() to 127.0.0.1:%d failed: %s\n", port,
+    if (inet_pton(AF_INET, bind_addr, &sin.sin_addr) != 1
+        || bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1)
+    {
+        fprintf(stderr, "bind() to %s:%d failed: %s\n", bind_addr, port,
                 strerror(errno));
         close(fd);
         return -1;

@@ -1,9 +1,10 @@
 /* weir bench: a closed-loop UDP request/reply load generator.
  *
- *   udpload -p port [-s sockets] [-w window] [-d seconds] [-n max]
- *           [-z size] [-T timeout_ms]
+ *   udpload -p port [-a addr] [-s sockets] [-w window] [-d seconds]
+ *           [-n max] [-z size] [-T timeout_ms]
  *
- * Opens `sockets` UDP sockets connected to 127.0.0.1:port (each one is a
+ * Opens `sockets` UDP sockets connected to addr:port (default 127.0.0.1;
+ * another address for the DSR benchmark in namespaces; each one is a
  * distinct client address to the proxy) and keeps `window` requests in
  * flight on each: a reply sends the next request at once. A request not
  * answered within timeout_ms counts as lost and is replaced. Every
@@ -62,15 +63,17 @@ main(int argc, char **argv)
     ssize_t             r;
     struct sockaddr_in  sin;
     unsigned char       buf[2048];
+    const char         *addr = "127.0.0.1";
 
     port = 0;
     nsocks = 32;
     window = 1;
     seconds = 2;
     timeout = 0.2;
-    while ((opt = getopt(argc, argv, "p:s:w:d:n:z:T:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:a:s:w:d:n:z:T:")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
+        case 'a': addr = optarg; break;
         case 's': nsocks = atoi(optarg); break;
         case 'w': window = atoi(optarg); break;
         case 'd': seconds = atof(optarg); break;
@@ -94,7 +97,10 @@ main(int argc, char **argv)
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons(port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+        fprintf(stderr, "udpload: bad address %s\n", addr);
+        return 2;
+    }
 
     for (i = 0; i < nsocks; i++) {
         clients[i].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);

@@ -123,6 +123,7 @@ my $t = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => 8080,
 my $u = IO::Socket::INET->new(LocalAddr => $vip, LocalPort => 5353,
     Proto => 'udp') or die "udp: $!";
 my $sel = IO::Select->new($t, $u);
+my (%need, %got);
 open(my $r, '>', $ready); close $r;
 while (1) {
     for my $s ($sel->can_read) {
@@ -135,7 +136,21 @@ while (1) {
         } else {
             my $n = sysread($s, my $buf, 65536);
             if (!$n) { $sel->remove($s); close $s; next; }
-            syswrite($s, "$name\n");
+            # "up N\n" and N bytes: an upload, answered with its size
+            if (!exists $need{$s} && $buf =~ /^up (\d+)\n/) {
+                $need{$s} = $1;
+                $got{$s} = length($buf) - length("up $1\n");
+            } elsif (exists $need{$s}) {
+                $got{$s} += $n;
+            } else {
+                syswrite($s, "$name\n");
+                next;
+            }
+            if ($got{$s} >= $need{$s}) {
+                syswrite($s, "$name $got{$s}\n");
+                delete $need{$s};
+                delete $got{$s};
+            }
         }
     }
 }
@@ -168,14 +183,27 @@ sub tcp_members {
     } sort keys %weight;
 }
 
-my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192);
+# and a target off the subnet: weir says it cannot reach it by MAC
+my $TCP_MEMBERS = tcp_members(t1 => 64, t2 => 192)
+    . "          - { address: 10.252.0.9, protocol_port: 8080 }\n";
+
+open($fh, '>', "$dir/admin.token") or die $!;
+print $fh "dsr-test-token-0123456789abcdef\n";
+close $fh;
+chmod 0600, "$dir/admin.token";
 
 $w->write_config(config($TCP_MEMBERS));
 
 sub config {
     my ($members) = @_;
+    # WEIR_DSR_USER=nobody: the workers without privileges
+    my $user = $ENV{WEIR_DSR_USER} ? "user: $ENV{WEIR_DSR_USER}\n" : '';
     return <<"EOF";
-worker_processes: 2
+${user}worker_processes: 2
+admin:
+  listen: 127.0.0.1:9090
+  token_file: admin.token
+  metrics_public: true
 load_balancers:
   - name: dsr-lb
     type: NLB_L4_DSR
@@ -219,6 +247,9 @@ ok($w->wait_log(qr/\Q$IP{t1}\E:8080 of group tcp-tg is UP/, 10)
     or diag $w->log_text;
 ok($w->wait_log(qr/DSR target \Q$IP{t2}\E:8080 is at/, 5),
    'target MACs from the neighbour table') or diag $w->log_text;
+
+like($w->log_text, qr/target 10\.252\.0\.9:8080 is not on eth0's subnet/,
+     'a target off the subnet is named in the log');
 
 ($out) = (in_ns('lb', 'ss -ltnu'))[1];
 unlike($out, qr/\Q$VIP\E/, 'no TCP or UDP socket on the VIP in lb');
@@ -287,6 +318,50 @@ ok($lb_in <= $sent + 40,
 ok($lb_out >= $sent - 10, "lb forwarded them ($lb_out packets out)");
 diag sprintf('200 connections in %.2f s; client sent %d, got %d; lb in %d, '
              . 'out %d', time - $t0, $sent, $replies, $lb_in, $lb_out);
+
+# the counters in the zone, through the admin process's /metrics
+sub metric {
+    my ($family, $target) = @_;
+    my ($k, $o) = in_ns('lb', 'curl -s --max-time 5 '
+                        . 'http://127.0.0.1:9090/metrics');
+    my $sum = 0;
+    for my $l (split /\n/, $o) {
+        next unless $l =~ /^\Q$family\E\{(.*)\} (\d+)/;
+        my ($labels, $v) = ($1, $2);
+        $sum += $v if $labels =~ /\Q$target\E/;
+    }
+    return $sum;
+}
+
+my $pk1 = metric('weir_target_packets_total', "$IP{t1}:8080");
+my $pk2 = metric('weir_target_packets_total', "$IP{t2}:8080");
+my $fl2 = metric('weir_target_connections_total', "$IP{t2}:8080");
+my $by2 = metric('weir_target_sent_bytes_total', "$IP{t2}:8080");
+ok($pk1 + $pk2 >= $lb_out - 20 && $pk1 + $pk2 <= $lb_out,
+   "packets per target in the zone: t1 $pk1 + t2 $pk2 of $lb_out");
+is($fl2, $r->{t2}, "flows to t2 counted: $fl2");
+ok($by2 >= $pk2 * 40, "bytes to t2 counted: $by2");
+
+# full-size frames (and their checksums, left to offload by the client's
+# veth) cross the MAC rewrite intact
+open($fh, '>', "$dir/upload.pl") or die $!;
+print $fh <<'EOF';
+use strict; use IO::Socket::INET;
+my ($vip, $n) = @ARGV;
+my $s = IO::Socket::INET->new(PeerAddr => $vip, PeerPort => 8080,
+                              Timeout => 5) or die "connect: $!";
+print $s "up $n\n";
+my $chunk = "z" x 65536;
+for (my $left = $n; $left > 0; $left -= 65536) {
+    print $s substr($chunk, 0, $left < 65536 ? $left : 65536);
+}
+my $l = <$s>;
+print $l // "none\n";
+EOF
+close $fh;
+($ok, $out) = in_ns('client', "timeout 20 perl $dir/upload.pl $VIP 4000000");
+like($out, qr/^t[12] 4000000$/m, 'a 4 MB upload through the VIP arrives '
+     . 'whole') or diag $out;
 
 ($out) = (in_ns('client', "ip neigh show $VIP"))[1];
 my ($lbmac) = (in_ns('lb', 'cat /sys/class/net/eth0/address'))[1] =~ /(\S+)/;
@@ -388,6 +463,9 @@ ok($w->wait_log(qr/configuration generation \d+ taken up.*\n(?:.*\n)*.*configura
    'both workers took up the new target group live') or diag $w->log_text;
 ok($w->wait_log(qr/\Q$IP{t3}\E:8080 of group tcp-tg is UP/, 10),
    't3 is checked and up') or diag $w->log_text;
+ok(wait_for(sub { my @m = $w->log_text
+                     =~ /DSR target \Q$IP{t3}\E:8080 is at/g; @m >= 2 }, 10),
+   'both workers know t3\'s MAC') or diag $w->log_text;
 
 open($fh, '>', "$dir/go") or die $!;
 close $fh;
@@ -402,7 +480,16 @@ ok($r->{t3} >= 60 && $r->{t2} > 0 && $r->{t2} <= 45,
    "new weights 256:64:256 (40:10:40 of 90): t1=$r->{t1} t2=$r->{t2} "
    . "t3=$r->{t3}");
 
-# --- a reload: new workers, new packet sockets in the same fanout group ---
+# --- a reload: new workers on the same packet sockets and flow tables ---
+
+$hold = fork // die "fork: $!";
+if ($hold == 0) {
+    open(STDOUT, '>', "$dir/hold2.out");
+    exec('ip', 'netns', 'exec', ns('client'), 'timeout', '40', 'perl',
+         "$dir/hold.pl", $VIP, 20, "$dir/go2") or POSIX::_exit(127);
+}
+ok(wait_for(sub { -s "$dir/hold2.out" }, 10), '20 connections held open')
+    or diag `cat $dir/hold2.out`;
 
 my @old = $w->workers;
 $w->signal('HUP');
@@ -410,6 +497,15 @@ ok(wait_for(sub { my @n = $w->workers;
                   @n == 2 && !grep { my $o = $_; grep { $_ == $o } @n } @old },
             15),
    'reload: new workers') or diag $w->log_text;
+
+open($fh, '>', "$dir/go2") or die $!;
+close $fh;
+waitpid($hold, 0);
+$out = `cat $dir/hold2.out`;
+like($out, qr/same=20 bad=0/, 'all 20 established flows kept their '
+     . 'targets through the reload (the slots\' flow tables are shared)')
+    or diag $out;
+
 $r = tcp_run(50);
 is($r->{fail}, 0, '50 connections after the reload all answered');
 
@@ -429,6 +525,13 @@ is($r->{fail}, 0, '50 connections after t1 stopped all answered');
 is($r->{t1}, 0, 'new flows avoid t1');
 
 unlike($w->log_text, qr/\[(alert|emerg|crit)\]/, 'no alert in the log');
+
+($ok, $out) = in_ns('t3', "sh contrib/dsr/setup_dsr.sh --remove $VIP");
+ok($ok, 'setup_dsr.sh --remove') or diag $out;
+($out) = (in_ns('t3', 'ip -4 addr show dev lo'))[1];
+unlike($out, qr/\Q$VIP\E/, '--remove takes the VIP off lo');
+($out) = (in_ns('t3', 'sysctl -n net.ipv4.conf.all.arp_ignore'))[1];
+is($out + 0, 0, '--remove puts arp_ignore back');
 
 $w->stop;
 cleanup();

@@ -41,15 +41,18 @@
 #
 #   2. iptables DNAT (stateful; costs CPU and conntrack memory): the
 #      service binds 0.0.0.0 or the target's own address TARGET_IP:
-#        iptables -t nat -A POSTROUTING -p udp -d TARGET_IP --dport PORT -j RETURN
+#        iptables -t nat -A POSTROUTING -p udp -d TARGET_IP --dport PORT \
+#                 -j RETURN
 #        iptables -t nat -A PREROUTING -p udp -d VIP --dport PORT \
 #                 -j DNAT --to-destination TARGET_IP
 #
 #   3. nftables stateless source rewrite (Linux >= 4.10): the service binds
 #      0.0.0.0 and its replies get the VIP as source on the way out:
 #        nft add table raw
-#        nft add chain raw postrouting '{ type filter hook postrouting priority 300 ; }'
-#        nft add rule raw postrouting ip saddr TARGET_IP udp sport PORT ip saddr set VIP
+#        nft add chain raw postrouting \
+#            '{ type filter hook postrouting priority 300 ; }'
+#        nft add rule raw postrouting ip saddr TARGET_IP udp sport PORT \
+#            ip saddr set VIP
 #
 # TCP services may bind 0.0.0.0: the kernel answers from the address the
 # connection was made to (the VIP).
@@ -88,7 +91,9 @@ if [ $remove = 1 ]; then
         ip addr del "$vip/32" dev lo
     fi
     # back to the kernel's defaults, unless another VIP still needs them
-    if ! ip -4 addr show dev lo | grep -v 'inet 127\.' | grep -q 'inet .*/32'; then
+    if ! ip -4 addr show dev lo | grep -v 'inet 127\.' \
+         | grep -q 'inet .*/32'
+    then
         sysctl -q -w net.ipv4.conf.all.arp_ignore=0
         sysctl -q -w net.ipv4.conf.all.arp_announce=0
     fi

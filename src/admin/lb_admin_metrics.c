@@ -131,6 +131,9 @@ static const lb_admin_family_t  lb_admin_target_families[] = {
       "HTTP requests given to the target (a retry on another target "
       "counts there too).",
       LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(requests) },
+    { "weir_target_packets_total", "counter",
+      "Packets forwarded to the target by a DSR balancer.",
+      LB_ADMIN_M_RECORD, LB_ADMIN_COUNTER(packets) },
     { "weir_target_health_up", "gauge",
       "1 when the health checks find the target healthy.",
       LB_ADMIN_M_RECORD | LB_ADMIN_M_CHECKED, lb_admin_v_up },

@@ -113,6 +113,8 @@ struct lb_zone_target_s {
     uint64_t            requests;     /* HTTP requests given to it */
     uint64_t            responses[LB_ZONE_HTTP_CLASSES];  /* by class,
                                          [0] 1xx .. [4] 5xx */
+    uint64_t            packets;      /* forwarded by the DSR packet
+                                         path (its bytes: bytes_out) */
 
     /* each process's share of active, by process slot (lb_zone_proc):
      * what a process that died with connections open leaves is taken

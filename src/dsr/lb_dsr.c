@@ -66,9 +66,11 @@ typedef struct {
     char                 ifname[IF_NAMESIZE];
     uint8_t              mac[6];
     uint32_t             vip;         /* network order */
+    uint32_t             mask;        /* the interface's subnet mask */
     uint16_t             port;        /* network order */
     uint8_t              proto;       /* IPPROTO_TCP | IPPROTO_UDP */
     uint16_t             fanout;      /* PACKET_FANOUT group id */
+    uint16_t             key;         /* stable listener key, 1.. */
     unsigned             arp:1;       /* answers ARP for the VIP */
 } lb_dsr_listen_t;
 
@@ -79,6 +81,7 @@ typedef struct {
     unsigned             reachable:1;
     unsigned             touched:1;   /* counters pending */
     uint32_t             addr;        /* IPv4, network order; 0: not IPv4 */
+    uint16_t             port;        /* network order */
     uint64_t             packets;     /* not yet added to the zone */
     uint64_t             bytes;
 } lb_dsr_peer_t;
@@ -104,7 +107,7 @@ struct lb_dsr_port_s {
     lb_dsr_state_t         st;
     lb_dsr_state_t         prev;      /* for init_groups' undo */
     lb_msec_t              timeout;
-    uint16_t               index;     /* in lb_dsr_ports[], from 1 */
+    uint16_t               index;     /* dl->key: lb_dsr_by_index[] */
     uint32_t               drops;     /* no usable target */
     lb_dsr_port_t         *next;
 };
@@ -114,7 +117,9 @@ static lb_int_t lb_dsr_find_interface(lb_cycle_t *cycle, lb_listening_t *ls,
 static int lb_dsr_socket(const lb_listening_t *ls, const lb_dsr_listen_t *dl);
 static uint16_t lb_dsr_fanout_id(lb_cycle_t *cycle, lb_listening_t *ls,
     lb_dsr_listen_t *dl);
-static lb_int_t lb_dsr_init_worker(void);
+static lb_int_t lb_dsr_init_worker(uint32_t slot);
+static lb_balancer_peer_t *lb_dsr_flow_peer(lb_dsr_port_t *port,
+    lb_dsr_flow_t *f);
 static lb_int_t lb_dsr_port_state(lb_dsr_port_t *port,
     lb_balancer_group_t *g, lb_pool_t *pool, lb_dsr_state_t *st);
 static void lb_dsr_port_switch(lb_dsr_port_t *port,
@@ -134,12 +139,28 @@ static void lb_dsr_neigh_refresh(bool dump);
 static void lb_dsr_neigh_found(uint32_t addr, const uint8_t *mac,
     bool reachable, void *data);
 static bool lb_dsr_flow_expired(lb_dsr_flow_t *f, void *data);
+static void lb_dsr_exit(void);
 
 static lb_dsr_port_t        *lb_dsr_ports;
 static lb_dsr_port_t        *lb_dsr_by_index[UINT16_MAX + 1];
-static uint16_t              lb_dsr_nports;
 static bool                  lb_dsr_ready;
-static lb_dsr_flow_table_t   lb_dsr_flows;
+static lb_dsr_flow_table_t  *lb_dsr_flows;
+static lb_dsr_flow_table_t   lb_dsr_private;
+
+/* in the master, inherited by every worker: a flow table per slot
+ * (lb_dsr_flow_create_shared()) and the keys of DSR listeners, the same
+ * (VIP, port, protocol) keeping its key across reloads, so a flow found
+ * in a slot's table by a worker of a later generation still names its
+ * listener */
+#define LB_DSR_SLOTS  64
+static lb_dsr_flow_table_t  *lb_dsr_shared[LB_DSR_SLOTS];
+static struct {
+    uint32_t                 vip;
+    uint16_t                 port;
+    uint8_t                  proto;
+}                            lb_dsr_keys[UINT16_MAX];
+static uint16_t              lb_dsr_nkeys;
+static uint32_t              lb_dsr_pid;
 static lb_event_t            lb_dsr_timer;
 static uint32_t              lb_dsr_ticks;
 static uint8_t              *lb_dsr_bufs;
@@ -189,6 +210,7 @@ lb_dsr_init_conf(lb_cycle_t *cycle)
 lb_int_t
 lb_dsr_open_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 {
+    uint32_t          k;
     lb_dsr_listen_t  *dl;
 
     dl = lb_pcalloc(cycle->pool, sizeof(lb_dsr_listen_t));
@@ -215,6 +237,34 @@ lb_dsr_open_listening(lb_cycle_t *cycle, lb_listening_t *ls)
     }
 
     dl->fanout = lb_dsr_fanout_id(cycle, ls, dl);
+
+    for (k = 0; k < lb_dsr_nkeys; k++) {
+        if (lb_dsr_keys[k].vip == dl->vip && lb_dsr_keys[k].port == dl->port
+            && lb_dsr_keys[k].proto == dl->proto)
+        {
+            break;
+        }
+    }
+
+    if (k == lb_dsr_nkeys) {
+        if (lb_dsr_nkeys == UINT16_MAX - 1) {
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0, "too many DSR listeners");
+            return LB_ERROR;
+        }
+        lb_dsr_keys[k].vip = dl->vip;
+        lb_dsr_keys[k].port = dl->port;
+        lb_dsr_keys[k].proto = dl->proto;
+        lb_dsr_nkeys++;
+    }
+
+    dl->key = (uint16_t) (k + 1);
+
+    if (ls->slot < LB_DSR_SLOTS && lb_dsr_shared[ls->slot] == NULL) {
+        lb_dsr_shared[ls->slot] = lb_dsr_flow_create_shared(LB_DSR_FLOWS);
+        if (lb_dsr_shared[ls->slot] == NULL) {
+            return LB_ERROR;
+        }
+    }
 
     /* a socket taken over from the previous cycle stays: a second socket
      * of this slot in the fanout group would get a share of the flows
@@ -288,6 +338,7 @@ lb_dsr_find_interface(lb_cycle_t *cycle, lb_listening_t *ls,
 
         if (found == NULL && (a & m) == (dl->vip & m)) {
             found = ifa->ifa_name;
+            dl->mask = m;
             snprintf(dl->ifname, sizeof(dl->ifname), "%s", ifa->ifa_name);
         }
     }
@@ -500,7 +551,7 @@ failed:
 /* --- the worker --- */
 
 static lb_int_t
-lb_dsr_init_worker(void)
+lb_dsr_init_worker(uint32_t slot)
 {
     uint32_t  i;
 
@@ -508,9 +559,18 @@ lb_dsr_init_worker(void)
         return LB_OK;
     }
 
-    if (lb_dsr_flow_init(&lb_dsr_flows, LB_DSR_FLOWS) != LB_OK
-        || lb_dsr_neigh_open() != LB_OK)
-    {
+    /* the slot's table, shared with its workers of other generations */
+    if (slot < LB_DSR_SLOTS && lb_dsr_shared[slot] != NULL) {
+        lb_dsr_flows = lb_dsr_shared[slot];
+
+    } else {
+        if (lb_dsr_flow_init(&lb_dsr_private, LB_DSR_FLOWS) != LB_OK) {
+            return LB_ERROR;
+        }
+        lb_dsr_flows = &lb_dsr_private;
+    }
+
+    if (lb_dsr_neigh_open() != LB_OK) {
         return LB_ERROR;
     }
 
@@ -530,6 +590,15 @@ lb_dsr_init_worker(void)
         lb_dsr_tx[i].msg_hdr.msg_iovlen = 1;
     }
 
+    /* a worker that exits (reload, stop) takes its flows' counts in
+     * the zone with it: the targets' active counts (LEAST_CONNECTIONS,
+     * /metrics) do not keep them */
+    if (atexit(lb_dsr_exit) != 0) {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0, "atexit() failed");
+    }
+
+    lb_dsr_pid = (uint32_t) getpid();
+
     lb_dsr_timer.handler = lb_dsr_tick;
     lb_dsr_timer.data = NULL;
     lb_event_add_timer(&lb_dsr_timer, LB_DSR_TICK);
@@ -547,7 +616,7 @@ lb_dsr_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
     lb_dsr_port_t    *port;
     lb_connection_t  *c;
 
-    if (lb_dsr_init_worker() != LB_OK) {
+    if (lb_dsr_init_worker(ls->slot) != LB_OK) {
         return LB_ERROR;
     }
 
@@ -561,7 +630,7 @@ lb_dsr_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 
     port->ls = ls;
     port->dl = ls->data;
-    port->index = ++lb_dsr_nports;
+    port->index = port->dl->key;
     port->timeout = lst->timeout_client_data ? lst->timeout_client_data
                                              : LB_DSR_TIMEOUT;
 
@@ -633,6 +702,23 @@ lb_dsr_port_state(lb_dsr_port_t *port, lb_balancer_group_t *g,
         if (p->target->addr.sa.ss_family == AF_INET) {
             st->peers[i].addr = ((struct sockaddr_in *) &p->target->addr.sa)
                                     ->sin_addr.s_addr;
+            st->peers[i].port = ((struct sockaddr_in *) &p->target->addr.sa)
+                                    ->sin_port;
+
+            /* only a frame's destination MAC changes: a target behind a
+             * router would get the router's */
+            if ((st->peers[i].addr & port->dl->mask)
+                != (port->dl->vip & port->dl->mask))
+            {
+                if (port->ls->slot == 0) {
+                    lb_log_error(LB_LOG_WARN, &lb_log, 0, "DSR listener "
+                                 "\"%s\": target %s is not on %s's subnet "
+                                 "with the VIP: it gets no packets",
+                                 port->ls->listener->name,
+                                 p->target->addr.text, port->dl->ifname);
+                }
+                st->peers[i].addr = 0;
+            }
 
         } else {
             lb_log_error(LB_LOG_WARN, &lb_log, 0, "DSR listener \"%s\": "
@@ -715,15 +801,20 @@ lb_dsr_port_switch(lb_dsr_port_t *port, const lb_dsr_state_t *st)
     /* what the old peers counted goes to the zone now */
     lb_dsr_flush_counters(port);
 
-    n = (size_t) (lb_dsr_flows.mask + 1) * LB_DSR_FLOW_WAYS;
+    n = (size_t) (lb_dsr_flows->mask + 1) * LB_DSR_FLOW_WAYS;
 
     for (i = 0; og != NULL && i < n; i++) {
-        f = &lb_dsr_flows.entries[i];
+        f = &lb_dsr_flows->entries[i];
         if (f->port != port->index) {
             continue;
         }
 
-        op = &og->peers[f->peer];
+        op = lb_dsr_flow_peer(port, f);
+        if (op == NULL) {
+            lb_dsr_flow_remove(lb_dsr_flows, f);
+            continue;
+        }
+
         np = NULL;
 
         for (k = 0; g != NULL && k < g->npeers; k++) {
@@ -740,7 +831,7 @@ lb_dsr_port_switch(lb_dsr_port_t *port, const lb_dsr_state_t *st)
 
         if (np == NULL) {
             lb_balancer_release(og, op, LB_BALANCER_DONE);
-            lb_dsr_flow_remove(&lb_dsr_flows, f);
+            lb_dsr_flow_remove(lb_dsr_flows, f);
             continue;
         }
 
@@ -937,11 +1028,9 @@ lb_dsr_frame(lb_dsr_port_t *port, uint8_t *buf, size_t len,
     dp->bytes += iplen;
     dp->touched = 1;
 
-    *out = LB_DSR_VNET + LB_ETH_HLEN + lb_min(iplen, len - LB_ETH_HLEN);
-    if (iplen > len - LB_ETH_HLEN || iplen == 0) {
-        /* GSO frames carry 0 or the first segment's length: send it all */
-        *out = LB_DSR_VNET + len;
-    }
+    /* the frame goes out as it came, padding included (the target's
+     * stack reads the IP length) */
+    *out = LB_DSR_VNET + len;
 
     return true;
 }
@@ -958,7 +1047,7 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
     lb_msec_t               idle;
     lb_dsr_flow_t          *f, evicted;
     lb_dsr_port_t          *eport;
-    lb_balancer_peer_t     *p;
+    lb_balancer_peer_t     *p, *ep;
     lb_balancer_group_t    *g;
     lb_balancer_tried_t     tried;
     lb_balancer_request_t   r;
@@ -967,17 +1056,25 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
     g = port->group;
     flags = tcp ? l4[13] : 0;
 
-    f = lb_dsr_flow_lookup(&lb_dsr_flows, port->index, saddr, sport);
+    f = lb_dsr_flow_lookup(lb_dsr_flows, port->index, saddr, sport);
 
     if (f != NULL) {
-        p = &g->peers[f->peer];
+        p = lb_dsr_flow_peer(port, f);
+        if (p == NULL) {
+            /* its target is gone from the group */
+            lb_dsr_flow_remove(lb_dsr_flows, f);
+            goto pick;
+        }
+
         idle = (f->flags & LB_DSR_FLOW_CLOSING)
                ? lb_min((lb_msec_t) LB_DSR_CLOSING, port->timeout)
                : port->timeout;
 
         /* a target that went down loses its flows (as IPVS: they reset
          * on the next target); weight 0 keeps them (draining) */
-        if (lb_current_msec - f->last <= idle
+        /* f->last may be ahead of this worker's cached time: the
+         * worker of the previous generation wrote it */
+        if ((lb_current_msec <= f->last || lb_current_msec - f->last <= idle)
             && lb_balancer_peer_healthy(p)
             && port->peers[f->peer].resolved)
         {
@@ -990,6 +1087,8 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
 
         lb_dsr_flow_end(f);
     }
+
+pick:
 
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
@@ -1010,8 +1109,11 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
         return NULL;
     }
 
-    f = lb_dsr_flow_insert(&lb_dsr_flows, port->index, saddr, sport,
+    f = lb_dsr_flow_insert(lb_dsr_flows, port->index, saddr, sport,
                            p->index, lb_current_msec, &evicted);
+    lb_dsr_flow_target(f, port->peers[p->index].addr,
+                       port->peers[p->index].port);
+    f->owner = lb_dsr_pid;
 
     if (flags & 0x05) {
         f->flags |= LB_DSR_FLOW_CLOSING;
@@ -1021,14 +1123,77 @@ lb_dsr_choose(lb_dsr_port_t *port, uint32_t saddr, uint16_t sport,
         /* the table is full here: the least recently used flow of the
          * bucket gave its place */
         eport = lb_dsr_by_index[evicted.port];
-        if (eport != NULL && eport->group != NULL) {
-            lb_balancer_release(eport->group,
-                                &eport->group->peers[evicted.peer],
-                                LB_BALANCER_DONE);
+        ep = eport != NULL ? lb_dsr_flow_peer(eport, &evicted) : NULL;
+        if (ep != NULL) {
+            lb_balancer_release(eport->group, ep, LB_BALANCER_DONE);
         }
     }
 
     return p;
+}
+
+
+/* The flows stay in the slot's shared table for the next worker of the
+ * slot (a reload): their targets' active counts in the zone stay with
+ * them, and that worker ends them. A private table's flows end here. */
+static void
+lb_dsr_exit(void)
+{
+    size_t          i, n;
+    lb_dsr_flow_t  *f;
+    lb_dsr_port_t  *port;
+
+    for (port = lb_dsr_ports; port != NULL; port = port->next) {
+        lb_dsr_flush_counters(port);
+    }
+
+    if (lb_dsr_flows == NULL || lb_dsr_flows->shared) {
+        return;
+    }
+
+    n = (size_t) (lb_dsr_flows->mask + 1) * LB_DSR_FLOW_WAYS;
+
+    for (i = 0; i < n; i++) {
+        f = &lb_dsr_flows->entries[i];
+        if (f->port != 0) {
+            lb_dsr_flow_end(f);
+        }
+    }
+}
+
+
+/* The peer of f in port's group: f->peer when this worker put it there
+ * (a live change keeps the index right), else the target found by its
+ * address: the flow of a worker of an earlier generation of this slot,
+ * taken over and counted in this worker's peer. NULL when the group has
+ * that target no more. */
+static lb_balancer_peer_t *
+lb_dsr_flow_peer(lb_dsr_port_t *port, lb_dsr_flow_t *f)
+{
+    uint32_t              i;
+    lb_balancer_group_t  *g;
+
+    g = port->group;
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (f->owner == lb_dsr_pid && f->peer < g->npeers) {
+        return &g->peers[f->peer];
+    }
+
+    for (i = 0; i < g->npeers; i++) {
+        if (port->peers[i].addr == f->taddr
+            && port->peers[i].port == f->tport)
+        {
+            f->peer = i;
+            f->owner = lb_dsr_pid;
+            g->peers[i].conns++;
+            return &g->peers[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -1038,21 +1203,22 @@ lb_dsr_flow_end(lb_dsr_flow_t *f)
 {
     lb_dsr_port_t  *port;
 
-    port = lb_dsr_by_index[f->port];
+    lb_balancer_peer_t  *p;
 
-    if (port != NULL && port->group != NULL) {
-        lb_balancer_release(port->group, &port->group->peers[f->peer],
-                            LB_BALANCER_DONE);
+    port = lb_dsr_by_index[f->port];
+    p = port != NULL ? lb_dsr_flow_peer(port, f) : NULL;
+
+    if (p != NULL) {
+        lb_balancer_release(port->group, p, LB_BALANCER_DONE);
     }
 
-    lb_dsr_flow_remove(&lb_dsr_flows, f);
+    lb_dsr_flow_remove(lb_dsr_flows, f);
 }
 
 
 /* Per-batch counters into the zone: one atomic add per target and
- * batch, not per packet. Packets go to the record's "requests" (a DSR
- * group has no requests of its own), bytes to bytes_out, flows to
- * total/active (lb_balancer_pick()). */
+ * batch, not per packet. Packets to the record's packets, their IP bytes
+ * to bytes_out, flows to total/active (lb_balancer_pick()). */
 static void
 lb_dsr_flush_counters(lb_dsr_port_t *port)
 {
@@ -1072,7 +1238,7 @@ lb_dsr_flush_counters(lb_dsr_port_t *port)
 
         p = &port->group->peers[i];
         if (p->zone != NULL) {
-            lb_zone_counter_add(&p->zone->requests, dp->packets);
+            lb_zone_counter_add(&p->zone->packets, dp->packets);
             lb_zone_target_bytes(p->zone, 0, dp->bytes);
         }
 
@@ -1171,9 +1337,9 @@ lb_dsr_tick(lb_event_t *ev)
 {
     lb_dsr_ticks++;
 
-    lb_dsr_flow_sweep(&lb_dsr_flows,
-                      (lb_dsr_flows.mask + 1) / LB_DSR_SWEEP_SHARE
-                      + (lb_dsr_flows.mask < LB_DSR_SWEEP_SHARE),
+    lb_dsr_flow_sweep(lb_dsr_flows,
+                      (lb_dsr_flows->mask + 1) / LB_DSR_SWEEP_SHARE
+                      + (lb_dsr_flows->mask < LB_DSR_SWEEP_SHARE),
                       lb_dsr_flow_expired, NULL);
 
     lb_dsr_neigh_refresh(false);
@@ -1185,8 +1351,9 @@ lb_dsr_tick(lb_event_t *ev)
 static bool
 lb_dsr_flow_expired(lb_dsr_flow_t *f, void *data)
 {
-    lb_msec_t       idle;
-    lb_dsr_port_t  *port;
+    lb_msec_t            idle;
+    lb_dsr_port_t       *port;
+    lb_balancer_peer_t  *p;
 
     lb_unused(data);
 
@@ -1199,12 +1366,15 @@ lb_dsr_flow_expired(lb_dsr_flow_t *f, void *data)
            ? lb_min((lb_msec_t) LB_DSR_CLOSING, port->timeout)
            : port->timeout;
 
-    if (lb_current_msec - f->last <= idle) {
+    if (lb_current_msec <= f->last || lb_current_msec - f->last <= idle) {
         return false;
     }
 
-    lb_balancer_release(port->group, &port->group->peers[f->peer],
-                        LB_BALANCER_DONE);
+    p = lb_dsr_flow_peer(port, f);
+    if (p != NULL) {
+        lb_balancer_release(port->group, p, LB_BALANCER_DONE);
+    }
+
     return true;
 }
 

@@ -12,7 +12,16 @@
  * group's algorithm, writes the target's MAC as destination and the
  * interface's as source and sends the batch back out (sendmmsg) with the
  * IP packet untouched. Everything else is left to the kernel (the
- * packet socket only sees copies). */
+ * packet socket only sees copies).
+ *
+ * A flow keeps its target in the slot's flow table (lb_dsr_flow.h): the
+ * master maps one per worker slot before forking, so the workers of a
+ * reload, which take over the slot's packet socket, find the flows of
+ * their predecessors; a live change of the target groups (init_groups)
+ * moves each flow to the same target in the new group. A target that
+ * goes down loses its flows (they go to another and reset, as IPVS).
+ * Target MACs come from the kernel's neighbour table (lb_dsr_neigh.h).
+ * The workers need no privilege: the master opens the sockets. */
 #ifndef LB_DSR_H
 #define LB_DSR_H
 

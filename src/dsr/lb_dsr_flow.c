@@ -1,13 +1,15 @@
 /* weir: the DSR flow table (lb_dsr_flow.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lb_dsr_flow.h"
 #include "lb_log.h"
 
 
-lb_int_t
-lb_dsr_flow_init(lb_dsr_flow_table_t *t, uint32_t size)
+static uint32_t
+lb_dsr_flow_buckets(uint32_t size)
 {
     uint32_t  buckets;
 
@@ -15,6 +17,50 @@ lb_dsr_flow_init(lb_dsr_flow_table_t *t, uint32_t size)
     while ((uint64_t) buckets * LB_DSR_FLOW_WAYS < size) {
         buckets <<= 1;
     }
+
+    return buckets;
+}
+
+
+lb_dsr_flow_table_t *
+lb_dsr_flow_create_shared(uint32_t size)
+{
+    size_t                len, head;
+    uint32_t              buckets;
+    lb_dsr_flow_table_t  *t;
+
+    buckets = lb_dsr_flow_buckets(size);
+    head = (sizeof(lb_dsr_flow_table_t) + 63) & ~(size_t) 63;
+    len = head + (size_t) buckets * LB_DSR_FLOW_WAYS * sizeof(lb_dsr_flow_t);
+
+    /* zero-filled by the kernel */
+    t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+             -1, 0);
+    if (t == MAP_FAILED) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "mmap() of a DSR flow table (%zu bytes) failed", len);
+        return NULL;
+    }
+
+    t->entries = (lb_dsr_flow_t *) ((char *) t + head);
+    t->mask = buckets - 1;
+    t->shared = 1;
+
+    if (lb_hash_key_init(&t->key) != LB_OK) {
+        munmap(t, len);
+        return NULL;
+    }
+
+    return t;
+}
+
+
+lb_int_t
+lb_dsr_flow_init(lb_dsr_flow_table_t *t, uint32_t size)
+{
+    uint32_t  buckets;
+
+    buckets = lb_dsr_flow_buckets(size);
 
     memset(t, 0, sizeof(lb_dsr_flow_table_t));
 

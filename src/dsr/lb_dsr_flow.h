@@ -1,6 +1,9 @@
 /* weir: the DSR flow table: (listener, client address, client port) ->
- * target, one table per worker. PACKET_FANOUT_HASH gives every packet of
- * a flow to the same worker, so nothing here is shared. Set-associative:
+ * target, one table per worker slot. PACKET_FANOUT_HASH gives every
+ * packet of a flow to the same slot's socket, so one worker uses the
+ * table at a time (the workers of two generations of a slot overlap for
+ * the moment a reload takes: no lock, a flow touched by both then may be
+ * chosen twice). Set-associative:
  * a key hashes to a bucket of LB_DSR_FLOW_WAYS entries; a bucket that is
  * full gives up its least recently used entry (LRU per bucket, as
  * Katran's per-CPU LRU map), so a flood of new flows evicts old idle
@@ -16,11 +19,19 @@
 typedef struct {
     uint32_t             saddr;       /* network order */
     uint16_t             sport;       /* network order */
-    uint16_t             port;        /* the listener's number in this
-                                         worker, 1..; 0: the entry is free */
-    uint32_t             peer;        /* index in the group's peers */
-    uint32_t             flags;       /* LB_DSR_FLOW_* */
-    lb_msec_t            last;        /* last packet seen */
+    uint16_t             port;        /* the listener's key (stable for
+                                         the master's life), 1..; 0: the
+                                         entry is free */
+    uint32_t             peer;        /* index in the group's peers, as
+                                         the last worker to use it saw
+                                         them: checked against taddr */
+    uint32_t             taddr;       /* the target, network order */
+    uint16_t             tport;
+    uint16_t             flags;       /* LB_DSR_FLOW_* */
+    uint32_t             owner;       /* pid of the worker whose peer
+                                         counts hold it */
+    lb_msec_t            last;        /* last packet seen (monotonic:
+                                         the same clock in every worker) */
 } lb_dsr_flow_t;
 
 /* a TCP FIN or RST was seen: the flow ends soon */
@@ -31,8 +42,17 @@ typedef struct {
     uint32_t             mask;        /* buckets - 1 */
     uint32_t             sweep;       /* next bucket the sweep looks at */
     uint32_t             count;       /* entries in use */
+    unsigned             shared:1;    /* in a MAP_SHARED mapping */
     lb_hash_key_t        key;         /* clients choose saddr/sport */
 } lb_dsr_flow_table_t;
+
+/* A table of at least `size` entries (rounded up to a power of two of
+ * buckets), the header and the entries in one shared anonymous mapping
+ * made before the workers are forked: the workers of one slot in every
+ * generation use the same table (the slot's packet socket is taken over
+ * too), so a reload keeps the flows where they are. NULL (logged) when
+ * it cannot be mapped. Never unmapped: it lives as long as the master. */
+lb_dsr_flow_table_t *lb_dsr_flow_create_shared(uint32_t size);
 
 /* Make a table of at least `size` entries (rounded up to a power of two
  * of buckets). LB_OK, or LB_ERROR (logged) when out of memory. The
@@ -53,6 +73,14 @@ lb_dsr_flow_t *lb_dsr_flow_lookup(lb_dsr_flow_table_t *t, uint16_t port,
 lb_dsr_flow_t *lb_dsr_flow_insert(lb_dsr_flow_table_t *t, uint16_t port,
     uint32_t saddr, uint16_t sport, uint32_t peer, lb_msec_t now,
     lb_dsr_flow_t *evicted);
+
+/* The same, then the target's address and port (network order). */
+static inline void
+lb_dsr_flow_target(lb_dsr_flow_t *f, uint32_t taddr, uint16_t tport)
+{
+    f->taddr = taddr;
+    f->tport = tport;
+}
 
 /* Free an entry in use. */
 void lb_dsr_flow_remove(lb_dsr_flow_table_t *t, lb_dsr_flow_t *f);
