@@ -74,7 +74,10 @@ $(OF)/Makefile: configure auto/* auto/lib/*
 	    --with-cc-opt="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	    --with-ld-opt="-fsanitize=address,undefined"
 
-build-fuzz: $(OF)/Makefile
+build-fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found:" \
+	    "run auto/deps (it installs clang for make fuzz)" >&2; exit 1; }
+	$(MAKE) $(OF)/Makefile
 	$(MAKE) -f t/fuzz/Makefile O=$(OF) fuzz-all
 
 fuzz: build-fuzz

@@ -45,6 +45,7 @@ for name in "$@"; do
         && opts="$opts `grep -v '^#' t/fuzz/$name.options | tr '\n' ' '`"
 
     echo "fuzz: $name for ${T}s"
+    before=`ls "$O/crashes" | grep -c "^$name-"`
 
     # -timeout: one input taking longer is a finding (hang); the ASan
     # options make a leak or any report fatal and the stack readable
@@ -59,6 +60,7 @@ for name in "$@"; do
     last=`grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -1`
     done=`grep -E '^Done [0-9]+ runs' "$log" | tail -1`
     crashes=`ls "$O/crashes" | grep -c "^$name-"`
+    crashes=`expr $crashes - $before`
 
     if [ $rc -ne 0 ]; then
         failed="$failed $name"
@@ -68,7 +70,7 @@ for name in "$@"; do
         tail -5 "$log"
     fi
 
-    line="$name: ${done:-no Done line} | $last | artifacts: $crashes"
+    line="$name: ${done:-no Done line} | $last | new crash inputs: $crashes"
     echo "fuzz:   $line"
     summary="$summary
   $line"
