@@ -15,7 +15,13 @@
  * timeout below delay, accepted codes 100..599, member addresses of one
  * body all different, back-pointers of a group's members); LB_ERROR gives
  * code 400, 413 (exactly when the body is over the limit) or 500, a
- * message, a field path and a position inside the body. */
+ * message, a field path and a position inside the body. A body that got
+ * past the syntax (accepted, or refused for a field) must be one JSON
+ * text as RFC 8259 defines it, by a strict reader written here: UTF-8,
+ * no BOM, one object, numbers, strings and escapes of the grammar. And
+ * a string goes in as sent: the first bytes of every input, when they
+ * are UTF-8 without NUL, written as a member's instance_name (a field
+ * without a character rule), must come back byte for byte. */
 #define LB_FUZZ_HAS_INIT
 #include "lb_fuzz.h"
 
@@ -84,6 +90,14 @@ static void fuzz_check_ok(const char *wrapper, void *out, uint32_t n);
 static void fuzz_check_member(const lb_target_t *t);
 static void fuzz_check_monitor(const lb_health_monitor_t *hm);
 static bool fuzz_same_addr(const lb_target_t *a, const lb_target_t *b);
+static bool fuzz_json_text(const uint8_t *p, size_t len);
+static bool fuzz_json_value(const uint8_t *p, size_t len, size_t *i,
+    unsigned depth);
+static bool fuzz_json_string(const uint8_t *p, size_t len, size_t *i);
+static size_t fuzz_utf8(const uint8_t *p, size_t len);
+static void fuzz_json_ws(const uint8_t *p, size_t len, size_t *i);
+static void fuzz_fidelity(const uint8_t *p, size_t len);
+static bool fuzz_known_folding(const uint8_t *p, size_t len);
 
 
 int
@@ -189,6 +203,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 rc == LB_OK ? "" : err.message);
     }
 
+    if (rc == LB_OK || (err.code == 400 && err.field[0] != '\0')) {
+        if (!fuzz_json_text(body, len)) {
+            fprintf(stderr, "not JSON, yet past the syntax: %.*s\n",
+                    (int) len, body);
+            fuzz_assert(fuzz_json_text(body, len));
+        }
+    }
+
     if (rc == LB_OK) {
         fuzz_assert(len <= max);
         fuzz_check_ok(wrapper, out, n);
@@ -216,7 +238,73 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lb_destroy_pool(pool);
     free(body);
 
+    fuzz_fidelity(data, lb_min(size, (size_t) 64));
+
     return 0;
+}
+
+
+/* {"member": {"address": "10.0.0.1", "protocol_port": 80,
+ *  "instance_name": S}}: S stored as sent */
+static void
+fuzz_fidelity(const uint8_t *p, size_t len)
+{
+    void                  *out;
+    size_t                 i, k;
+    uint32_t               n;
+    lb_int_t               rc;
+    lb_json_t              j;
+    lb_pool_t             *pool;
+    lb_target_t           *t;
+    lb_admin_buf_t         b;
+    lb_conf_json_error_t   err;
+
+    for (i = 0; i < len; i += k) {
+        k = p[i] == '\0' ? 0 : fuzz_utf8(p + i, len - i);
+        if (k == 0) {
+            return;
+        }
+    }
+
+    memset(&b, 0, sizeof(b));
+    lb_json_init(&j, &b);
+    lb_json_object(&j, NULL);
+    lb_json_object(&j, "member");
+    lb_json_str(&j, "address", "10.0.0.1");
+    lb_json_uint(&j, "protocol_port", 80);
+    lb_json_strn(&j, "instance_name", (const char *) p, len);
+    lb_json_object_end(&j);
+    lb_json_object_end(&j);
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+
+    if (b.nomem || pool == NULL) {
+        lb_admin_buf_free(&b);
+        lb_destroy_pool(pool);
+        return;
+    }
+
+    rc = lb_conf_json_parse(pool, "member", NULL, b.data, b.len, 65536,
+                            &out, &n, &err);
+
+    if (rc == LB_OK) {
+        t = out;
+
+        if (fuzz_known_folding(p, len)) {
+            /* a finding of this target, reported, not fixed here */
+
+        } else if (t->instance_name == NULL
+                   || strlen(t->instance_name) != len
+                   || memcmp(t->instance_name, p, len) != 0)
+        {
+            fprintf(stderr, "sent %.*s, stored %s\n", (int) b.len, b.data,
+                    t->instance_name ? t->instance_name : "(null)");
+            fuzz_assert(!"a string is stored as sent");
+        }
+    }
+
+    lb_admin_buf_free(&b);
+    lb_destroy_pool(pool);
 }
 
 
@@ -439,4 +527,292 @@ fuzz_same_addr(const lb_target_t *a, const lb_target_t *b)
     b6 = (const struct sockaddr_in6 *) &b->addr.sa;
 
     return memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+
+/* RFC 8259, strictly: ws value ws, the value an object */
+static bool
+fuzz_json_text(const uint8_t *p, size_t len)
+{
+    size_t  i;
+
+    i = 0;
+    fuzz_json_ws(p, len, &i);
+
+    if (i == len || p[i] != '{') {
+        return false;
+    }
+
+    if (!fuzz_json_value(p, len, &i, 0)) {
+        return false;
+    }
+
+    fuzz_json_ws(p, len, &i);
+
+    return i == len;
+}
+
+
+static bool
+fuzz_json_value(const uint8_t *p, size_t len, size_t *i, unsigned depth)
+{
+    size_t  k, d;
+
+    if (depth > 64 || *i >= len) {
+        return false;
+    }
+
+    k = *i;
+
+    switch (p[k]) {
+
+    case '{':
+    case '[':
+        *i = k + 1;
+        fuzz_json_ws(p, len, i);
+
+        if (*i < len && p[*i] == (p[k] == '{' ? '}' : ']')) {
+            (*i)++;
+            return true;
+        }
+
+        for ( ;; ) {
+            if (p[k] == '{') {
+                if (!fuzz_json_string(p, len, i)) {
+                    return false;
+                }
+                fuzz_json_ws(p, len, i);
+                if (*i >= len || p[*i] != ':') {
+                    return false;
+                }
+                (*i)++;
+                fuzz_json_ws(p, len, i);
+            }
+
+            if (!fuzz_json_value(p, len, i, depth + 1)) {
+                return false;
+            }
+
+            fuzz_json_ws(p, len, i);
+
+            if (*i >= len) {
+                return false;
+            }
+
+            if (p[*i] == ',') {
+                (*i)++;
+                fuzz_json_ws(p, len, i);
+                continue;
+            }
+
+            if (p[*i] == (p[k] == '{' ? '}' : ']')) {
+                (*i)++;
+                return true;
+            }
+
+            return false;
+        }
+
+    case '"':
+        return fuzz_json_string(p, len, i);
+
+    case 't':
+        if (len - k >= 4 && memcmp(p + k, "true", 4) == 0) {
+            *i = k + 4;
+            return true;
+        }
+        return false;
+
+    case 'f':
+        if (len - k >= 5 && memcmp(p + k, "false", 5) == 0) {
+            *i = k + 5;
+            return true;
+        }
+        return false;
+
+    case 'n':
+        if (len - k >= 4 && memcmp(p + k, "null", 4) == 0) {
+            *i = k + 4;
+            return true;
+        }
+        return false;
+
+    default:
+        break;
+    }
+
+    /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+    if (k < len && p[k] == '-') {
+        k++;
+    }
+
+    if (k < len && p[k] == '0') {
+        k++;
+    } else {
+        for (d = k; k < len && p[k] >= '0' && p[k] <= '9'; k++) { }
+        if (k == d) {
+            return false;
+        }
+    }
+
+    if (k < len && p[k] == '.') {
+        for (d = ++k; k < len && p[k] >= '0' && p[k] <= '9'; k++) { }
+        if (k == d) {
+            return false;
+        }
+    }
+
+    if (k < len && (p[k] == 'e' || p[k] == 'E')) {
+        k++;
+        if (k < len && (p[k] == '+' || p[k] == '-')) {
+            k++;
+        }
+        for (d = k; k < len && p[k] >= '0' && p[k] <= '9'; k++) { }
+        if (k == d) {
+            return false;
+        }
+    }
+
+    *i = k;
+
+    return true;
+}
+
+
+static bool
+fuzz_json_string(const uint8_t *p, size_t len, size_t *i)
+{
+    size_t  k, n, j;
+
+    k = *i;
+
+    if (k >= len || p[k] != '"') {
+        return false;
+    }
+
+    for (k++; k < len; ) {
+        if (p[k] == '"') {
+            *i = k + 1;
+            return true;
+        }
+
+        if (p[k] < 0x20) {
+            return false;
+        }
+
+        if (p[k] == '\\') {
+            if (k + 1 >= len) {
+                return false;
+            }
+
+            if (p[k + 1] == 'u') {
+                if (len - k < 6) {
+                    return false;
+                }
+                for (j = 2; j < 6; j++) {
+                    if (!((p[k + j] >= '0' && p[k + j] <= '9')
+                          || (p[k + j] >= 'a' && p[k + j] <= 'f')
+                          || (p[k + j] >= 'A' && p[k + j] <= 'F')))
+                    {
+                        return false;
+                    }
+                }
+                k += 6;
+                continue;
+            }
+
+            if (strchr("\"\\/bfnrt", p[k + 1]) == NULL || p[k + 1] == '\0') {
+                return false;
+            }
+
+            k += 2;
+            continue;
+        }
+
+        n = fuzz_utf8(p + k, len - k);
+        if (n == 0) {
+            return false;
+        }
+
+        k += n;
+    }
+
+    return false;
+}
+
+
+/* the length of the UTF-8 sequence at p (RFC 3629), 0 when invalid */
+static size_t
+fuzz_utf8(const uint8_t *p, size_t len)
+{
+    size_t    n, j;
+    uint32_t  c;
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        c = p[0] & 0x1f;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        c = p[0] & 0x0f;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        c = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (j = 1; j < n; j++) {
+        if ((p[j] & 0xc0) != 0x80) {
+            return 0;
+        }
+        c = c << 6 | (p[j] & 0x3f);
+    }
+
+    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff))
+        || (c >= 0xd800 && c <= 0xdfff))
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+static void
+fuzz_json_ws(const uint8_t *p, size_t len, size_t *i)
+{
+    while (*i < len && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n'
+                        || p[*i] == '\r'))
+    {
+        (*i)++;
+    }
+}
+
+
+/* libyaml reads a raw NEL (U+0085) inside a double-quoted scalar as a
+ * line break and folds it into a space (YAML 1.1), and lb_conf_json_scan
+ * lets it through: the API stores "a b" for "a<U+0085>b" (the \u0085
+ * escape is kept; raw U+2028 and U+2029 are kept by libyaml 0.2.5). The
+ * seed known-nel-in-string holds it; drop this test once a raw U+0085
+ * in a string is refused or kept. */
+static bool
+fuzz_known_folding(const uint8_t *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < len; i++) {
+        if (p[i] == 0xc2 && p[i + 1] == 0x85) {
+            return true;
+        }
+    }
+
+    return false;
 }
