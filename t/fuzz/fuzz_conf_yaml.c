@@ -9,11 +9,17 @@
  * YAML that is accepted again and dumps to the same text, and the two
  * differ in nothing (lb_conf_live_change() says so). Aliases are
  * expanded by the walker, so the alias bombs of the seed corpus must end
- * in the reader's bound, not in time or memory. */
+ * in the reader's bound, not in time or memory. The node tree the reader
+ * builds (lb_conf_yaml_read) is checked on its own: every mapping and
+ * list holds n children on its chain (the open-alias defect of issue 13
+ * broke this), its size is one more than its children's, mapping members
+ * have keys and list items none, scalars are NUL-terminated at len, and
+ * nesting stays within 64. */
 #define LB_FUZZ_HAS_INIT
 #include "lb_fuzz.h"
 
 #include "lb_conf.h"
+#include "lb_conf_node.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
 
@@ -22,6 +28,8 @@
 static char *fuzz_dump(const lb_conf_t *conf, size_t *len);
 static void fuzz_errors(const lb_array_t *errors, const uint8_t *p,
     size_t len);
+static void fuzz_tree(const uint8_t *p, size_t len);
+static uint32_t fuzz_node(const lb_conf_node_t *node, unsigned depth);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -40,6 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lb_pool_t   *pool;
     lb_conf_t   *conf, *conf2;
     lb_array_t   errors;
+
+    fuzz_tree(data, size);
 
     pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
     fuzz_assert(pool != NULL);
@@ -155,4 +165,94 @@ fuzz_errors(const lb_array_t *errors, const uint8_t *p, size_t len)
         pline = line;
         pcol = col;
     }
+}
+
+
+/* the reader's tree, walked (aliases as often as they occur) when it is
+ * small enough to walk */
+static void
+fuzz_tree(const uint8_t *p, size_t len)
+{
+    char                  *copy;
+    lb_pool_t             *pool;
+    lb_conf_node_t        *root;
+    lb_conf_read_error_t   err;
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+    copy = malloc(len ? len : 1);
+    fuzz_assert(pool != NULL && copy != NULL);
+    memcpy(copy, p, len);
+
+    root = lb_conf_yaml_read(pool, copy, len, &err);
+
+    if (root == NULL) {
+        fuzz_assert(err.message != NULL && err.pos.line >= 1
+                    && err.pos.col >= 1);
+
+    } else if (root->type == LB_CONF_NODE_NULL && root->size == 0) {
+        /* an empty file: a root made for it, outside the count */
+        fuzz_assert(root->first == NULL);
+
+    } else if (root->size <= 50000) {
+        fuzz_assert(fuzz_node(root, 0) == root->size);
+    }
+
+    free(copy);
+    lb_destroy_pool(pool);
+}
+
+
+/* checks node and its subtree; returns the nodes in it */
+static uint32_t
+fuzz_node(const lb_conf_node_t *node, unsigned depth)
+{
+    uint32_t               n, size;
+    const lb_conf_node_t  *c;
+
+    fuzz_assert(depth <= 64);
+    fuzz_assert(node->pos.line >= 1 && node->pos.col >= 1);
+
+    switch (node->type) {
+
+    case LB_CONF_NODE_NULL:
+    case LB_CONF_NODE_SCALAR:
+        fuzz_assert(node->value != NULL || node->type == LB_CONF_NODE_NULL);
+        if (node->value != NULL) {
+            fuzz_assert(node->value[node->len] == '\0');
+        }
+        fuzz_assert(node->first == NULL && node->n == 0);
+        fuzz_assert(node->size == 1);
+        return 1;
+
+    default:
+        break;
+    }
+
+    fuzz_assert(node->type == LB_CONF_NODE_MAP
+                || node->type == LB_CONF_NODE_LIST);
+
+    n = 0;
+    size = 1;
+
+    for (c = node->first; c != NULL; c = c->next) {
+        n++;
+        fuzz_assert(n <= node->n);
+
+        if (node->type == LB_CONF_NODE_MAP) {
+            fuzz_assert(c->key != NULL);
+        } else {
+            fuzz_assert(c->key == NULL);
+        }
+
+        if (c->next == NULL) {
+            fuzz_assert(c == node->last);
+        }
+
+        size += fuzz_node(c, depth + 1);
+    }
+
+    fuzz_assert(n == node->n);
+    fuzz_assert(size == node->size);
+
+    return size;
 }
