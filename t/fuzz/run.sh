@@ -65,7 +65,7 @@ for name in "$@"; do
     if [ $rc -ne 0 ]; then
         failed="$failed $name"
         echo "fuzz: $name FAILED (exit $rc); the end of $log:"
-        grep -E 'ERROR|SUMMARY|contract broken|Test unit written|#[0-9]+ in ' \
+        grep -E 'ERROR|SUMMARY|contract broken|Test unit written|#[0-9]+ 0x[0-9a-f]+ in ' \
             "$log" | head -40
         tail -5 "$log"
     fi
