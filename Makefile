@@ -5,6 +5,7 @@
 
 O = objs
 OA = objs-asan
+OF = objs-fuzz
 PROVE_JOBS ?= 2
 
 all: build
@@ -60,14 +61,43 @@ integration-asan: build-asan
 	    echo "sanitizer reports above"; exit 1; fi
 	@echo "integration under ASan/UBSan: no sanitizer reports"
 
-test: deps unit unit-asan integration integration-asan
+# The fuzz targets of t/fuzz (lb_fuzz.h says how they are laid out):
+# libFuzzer needs clang (auto/deps installs it); the whole tree is built
+# once more in $(OF) with -fsanitize=fuzzer-no-link,address,undefined and
+# each target links with its libweir.a. `make fuzz` runs each target for
+# FUZZ_TIME seconds, `make fuzz-short` (part of `make test`) for
+# FUZZ_SHORT_TIME; both fail when a target finds anything.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_SHORT_TIME ?= 20
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+    -fno-omit-frame-pointer
+
+$(OF)/Makefile: configure auto/* auto/lib/*
+	./configure --builddir=$(OF) --with-cc=$(FUZZ_CC) --without-cmocka \
+	    --with-cc-opt="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    --with-ld-opt="-fsanitize=address,undefined"
+
+build-fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found:" \
+	    "run auto/deps (it installs clang for make fuzz)" >&2; exit 1; }
+	$(MAKE) $(OF)/Makefile
+	$(MAKE) -f t/fuzz/Makefile O=$(OF) fuzz-all
+
+fuzz: build-fuzz
+	@sh t/fuzz/run.sh $(OF) $(FUZZ_TIME)
+
+fuzz-short: build-fuzz
+	@sh t/fuzz/run.sh $(OF) $(FUZZ_SHORT_TIME)
+
+test: deps unit unit-asan integration integration-asan fuzz-short
 
 # weir against nginx and HAProxy (bench/RESULTS.md); output in $(O)/bench
 bench: deps build
 	@WEIR_BINARY=$(O)/weir BENCH_OUT=$(O)/bench sh bench/run.sh
 
 clean:
-	rm -rf $(O) $(OA)
+	rm -rf $(O) $(OA) $(OF)
 
 .PHONY: all deps deps-build build build-asan run unit unit-asan integration \
-	integration-asan test bench clean
+	integration-asan build-fuzz fuzz fuzz-short test bench clean

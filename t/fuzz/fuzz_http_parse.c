@@ -6,29 +6,23 @@
  * when a parser breaks its own contract: results that depend on how the
  * input was split, spans outside the input, consumed counts out of range.
  *
- * libFuzzer (clang):
- *   ./configure --builddir=objs-fuzz && make -f objs-fuzz/Makefile
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -Iobjs-fuzz -Isrc/core -Isrc/http t/fuzz/fuzz_http_parse.c \
- *       src/http/lb_http_parse.c src/http/lb_http_chunked.c \
- *       src/http/lb_http_cookie.c -o objs-fuzz/fuzz_http_parse
- *   mkdir -p objs-fuzz/corpus
- *   objs-fuzz/fuzz_http_parse -max_len=4096 -timeout=5 objs-fuzz/corpus
+ * For requests, the head must also be consistent: the method id that of
+ * its token, a request-target of visible ASCII without '#', the form the
+ * method allows (asterisk: OPTIONS, authority: CONNECT), the path inside
+ * the target, a Host for HTTP/1.1 and a port 0..65535, the framing of RFC
+ * 9112 6.3 (chunked, else Content-Length, else none) and keep-alive as
+ * the version and Connection say.
  *
- * Without libFuzzer, add -DLB_FUZZ_MAIN (any compiler) to get a program
- * that runs the target once on each file named on its command line.
+ * Built and run by `make fuzz` (see t/fuzz/lb_fuzz.h and the root
+ * Makefile); replay one input: objs-fuzz/fuzz_http_parse FILE.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "lb_fuzz.h"
 
 #include "lb_http_chunked.h"
 #include "lb_http_cookie.h"
 #include "lb_http_parse.h"
 
 #define NH  32
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_head(const u_char *p, size_t len, unsigned sel);
 static lb_int_t fuzz_head_split(lb_http_msg_t *m, lb_http_header_t *h,
@@ -37,14 +31,7 @@ static lb_int_t fuzz_head_split(lb_http_msg_t *m, lb_http_header_t *h,
 static void fuzz_chunked(const u_char *p, size_t len, unsigned sel);
 static void fuzz_cookie(const u_char *p, size_t len);
 static void fuzz_span(lb_http_span_t s, size_t len);
-
-#define fuzz_assert(e)                                                       \
-    do {                                                                     \
-        if (!(e)) {                                                          \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);          \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+static void fuzz_request(const lb_http_msg_t *m, const u_char *p);
 
 
 int
@@ -141,6 +128,10 @@ fuzz_head(const u_char *p, size_t len, unsigned sel)
     fuzz_span(m.target, m.head_len);
     fuzz_span(m.path, m.head_len);
     fuzz_span(m.host, m.head_len);
+
+    if (!(sel & 1)) {
+        fuzz_request(&m, p);
+    }
 
     if (m.body == LB_HTTP_BODY_CHUNKED) {
         fuzz_chunked(p + m.head_len, len - m.head_len, sel);
@@ -307,45 +298,84 @@ fuzz_span(lb_http_span_t s, size_t len)
 }
 
 
-#ifdef LB_FUZZ_MAIN
-
-int
-main(int argc, char **argv)
+/* what a complete request head promises the proxy */
+static void
+fuzz_request(const lb_http_msg_t *m, const u_char *p)
 {
-    int      i;
-    long     n;
-    FILE    *f;
-    uint8_t *buf;
+    uint32_t     i;
+    const char  *name;
 
-    for (i = 1; i < argc; i++) {
-        f = fopen(argv[i], "rb");
-        if (f == NULL) {
-            perror(argv[i]);
-            return 1;
-        }
+    fuzz_assert(m->method_text.len > 0
+                && m->method_text.len <= LB_HTTP_MAX_METHOD);
 
-        if (fseek(f, 0, SEEK_END) == -1 || (n = ftell(f)) == -1
-            || fseek(f, 0, SEEK_SET) == -1)
-        {
-            perror(argv[i]);
-            fclose(f);
-            return 1;
-        }
-
-        buf = malloc((size_t) n + 1);
-        if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n) {
-            perror(argv[i]);
-            free(buf);
-            fclose(f);
-            return 1;
-        }
-
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, (size_t) n);
-        free(buf);
+    for (i = 0; i < m->method_text.len; i++) {
+        fuzz_assert(lb_http_is_tchar(p[m->method_text.off + i]));
     }
 
-    return 0;
-}
+    name = lb_http_method_strs[m->method];
+    if (m->method == LB_HTTP_METHOD_OTHER) {
+        for (i = 1; i < LB_HTTP_METHOD_N; i++) {
+            fuzz_assert(strlen(lb_http_method_strs[i]) != m->method_text.len
+                        || memcmp(lb_http_method_strs[i],
+                                  p + m->method_text.off,
+                                  m->method_text.len) != 0);
+        }
+    } else {
+        fuzz_assert(strlen(name) == m->method_text.len
+                    && memcmp(name, p + m->method_text.off,
+                              m->method_text.len) == 0);
+    }
 
-#endif
+    fuzz_assert(m->target.len > 0);
+
+    for (i = 0; i < m->target.len; i++) {
+        fuzz_assert(p[m->target.off + i] >= 0x21
+                    && p[m->target.off + i] <= 0x7e
+                    && p[m->target.off + i] != '#');
+    }
+
+    switch (m->target_form) {
+    case LB_HTTP_TARGET_ORIGIN:
+        fuzz_assert(p[m->target.off] == '/');
+        fuzz_assert(m->path.off == m->target.off
+                    && m->path.len == m->target.len);
+        break;
+    case LB_HTTP_TARGET_ASTERISK:
+        fuzz_assert(m->method == LB_HTTP_METHOD_OPTIONS);
+        fuzz_assert(m->target.len == 1 && p[m->target.off] == '*');
+        break;
+    case LB_HTTP_TARGET_AUTHORITY:
+        fuzz_assert(m->method == LB_HTTP_METHOD_CONNECT);
+        fuzz_assert(m->host.len > 0);
+        break;
+    default:
+        fuzz_assert(m->target_form == LB_HTTP_TARGET_ABSOLUTE);
+        fuzz_assert(m->path.off >= m->target.off
+                    && m->path.off + m->path.len
+                       == m->target.off + m->target.len);
+        fuzz_assert(m->host.len > 0);
+        break;
+    }
+
+    if (m->method == LB_HTTP_METHOD_CONNECT) {
+        fuzz_assert(m->target_form == LB_HTTP_TARGET_AUTHORITY);
+    }
+
+    if (m->version == 11) {
+        fuzz_assert(m->first[LB_HTTP_HDR_HOST] != 0);
+        fuzz_assert(m->keep_alive == !m->conn_close);
+    } else {
+        fuzz_assert(m->keep_alive == (m->conn_keep_alive && !m->conn_close));
+        fuzz_assert(!m->has_te && !m->upgrade);
+    }
+
+    fuzz_assert(m->port <= 65535);
+
+    if (m->has_te) {
+        fuzz_assert(m->body == LB_HTTP_BODY_CHUNKED && m->chunked);
+    } else if (m->has_content_length) {
+        fuzz_assert(m->body == LB_HTTP_BODY_LENGTH);
+    } else {
+        fuzz_assert(m->body == LB_HTTP_BODY_NONE);
+    }
+}
