@@ -120,7 +120,7 @@ const lb_conf_object_t  lb_conf_l7_policy_object = {
 
 
 pcre2_code *
-lb_conf_l7_regex(const char *value, char *err, size_t size)
+lb_conf_l7_regex(const char *value, bool caseless, char *err, size_t size)
 {
     int                errcode;
     PCRE2_SIZE         off;
@@ -131,7 +131,8 @@ lb_conf_l7_regex(const char *value, char *err, size_t size)
      * carry any obs-text) simply does not match where it is invalid,
      * rather than failing the match */
     re = pcre2_compile((PCRE2_SPTR) value, PCRE2_ZERO_TERMINATED,
-                       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &off,
+                       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF
+                       | (caseless ? PCRE2_CASELESS : 0), &errcode, &off,
                        NULL);
 
     if (re == NULL && err != NULL) {
@@ -289,7 +290,7 @@ lb_conf_l7_rule_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
     if (lb_conf_ok(obj, "compare_type") && lb_conf_ok(obj, "value")
         && r->compare_type == LB_L7_CMP_REGEX)
     {
-        re = lb_conf_l7_regex(r->value, err, sizeof(err));
+        re = lb_conf_l7_regex(r->value, false, err, sizeof(err));
 
         if (re == NULL) {
             lb_conf_error(cx, obj, "value", "%s", err);

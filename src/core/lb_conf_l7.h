@@ -14,11 +14,13 @@
 extern const lb_conf_object_t  lb_conf_l7_policy_object;
 extern const lb_conf_object_t  lb_conf_l7_rule_object;
 
-/* Compile a rule's REGEX value with the options the data path uses.
+/* Compile a rule's REGEX value with the options the data path uses
+ * (UTF-8; caseless for HOST_NAME rules, as host names compare).
  * Returns the code (the caller frees it with pcre2_code_free()), or NULL
  * with "invalid regular expression at offset N: PCRE2's message" in err
  * (size bytes; err may be NULL). */
-pcre2_code *lb_conf_l7_regex(const char *value, char *err, size_t size);
+pcre2_code *lb_conf_l7_regex(const char *value, bool caseless, char *err,
+    size_t size);
 
 /* The policies of the listener lobj of balancer bobj: a REDIRECT_TO_POOL
  * group exists in the balancer and speaks a protocol the listener allows
