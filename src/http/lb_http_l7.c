@@ -471,11 +471,11 @@ lb_http_l7_location(const lb_l7_policy_t *p, const lb_http_msg_t *m,
     } else {
         path = start + m->path.off;
         plen = m->path.len;
+    }
 
-        /* "https://example.com/" + "/a" is one slash too many */
-        if (n > 0 && base[n - 1] == '/') {
-            n--;
-        }
+    /* "https://example.com/" + "/a" is one slash too many */
+    if (plen && base[n - 1] == '/') {
+        n--;
     }
 
     if (n + plen > size) {
