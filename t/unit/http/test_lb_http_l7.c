@@ -111,7 +111,8 @@ lbt_match(lb_l7_rule_type_e type, lb_l7_compare_e cmp, const char *key,
     return lb_http_l7_match(l7, &lbt_msg, lbt_buf) != NULL;
 }
 
-#define LBT_GET(path, more)  "GET " path " HTTP/1.1\nHost: www.example.com:8080\n" more "\n"
+#define LBT_GET(path, more)                                                 \
+    "GET " path " HTTP/1.1\nHost: www.example.com:8080\n" more "\n"
 
 
 static void
