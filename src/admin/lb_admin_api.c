@@ -18,6 +18,7 @@
 
 #include "lb_admin.h"
 #include "lb_admin_json.h"
+#include "lb_admin_l7.h"
 #include "lb_admin_route.h"
 #include "lb_admin_write.h"
 #include "lb_balancer.h"
@@ -88,6 +89,30 @@ const lb_admin_route_t  lb_admin_routes[] = {
                    lb_admin_monitors),
     LB_ADMIN_ROUTE(GET, LB_LBS "/health-monitors/{id}",
                    lb_admin_monitor_show),
+    /* L7 policies (lb_admin_l7.c); before "/{id}", which would take
+     * "l7policies" for a balancer id */
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies",
+                   lb_admin_l7_list),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/l7policies",
+                   lb_admin_l7_create),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_show),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_delete),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}/rules",
+                   lb_admin_l7_rules),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/l7policies/{id}/rules",
+                   lb_admin_l7_rule_create),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_show),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_delete),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/listeners/{listener_id}/l7policies",
+                   lb_admin_l7_list),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}",
                    lb_admin_balancer_show),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/status",
