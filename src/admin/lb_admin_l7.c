@@ -388,6 +388,7 @@ lb_admin_l7_rule_create(lb_admin_req_t *r)
 {
     size_t              len;
     u_char             *text;
+    lb_admin_buf_t      none;
     lb_l7_rule_t       *nr;
     lb_l7_policy_t     *p;
     lb_admin_body_t     body;
@@ -407,7 +408,8 @@ lb_admin_l7_rule_create(lb_admin_req_t *r)
         goto done;
     }
 
-    text = lb_admin_merge(&ch, "rule", NULL, &body, &len);
+    memset(&none, 0, sizeof(none));
+    text = lb_admin_merge(&ch, "rule", &none, &body, &len);
 
     if (text == NULL
         || !lb_admin_parse(&ch, "rule", p, text, len, (void **) &nr, NULL)
@@ -711,6 +713,24 @@ lb_admin_l7_group(lb_admin_change_t *ch, lb_admin_body_t *body,
     }
 
     *name = g->name;
+
+    /* the file's field, for the schema to judge with the others */
+    if (body->n == LB_ADMIN_PAIRS) {
+        lb_admin_error(ch->r, 400, "too many fields in the body");
+        return false;
+    }
+
+    body->pairs[body->n].key = (const u_char *) "redirect_target_group";
+    body->pairs[body->n].key_len = sizeof("redirect_target_group") - 1;
+    body->pairs[body->n].val = (const u_char *) lb_psprintf(ch->pool,
+                                                            "\"%s\"",
+                                                            g->name);
+    if (body->pairs[body->n].val == NULL) {
+        lb_admin_error(ch->r, 500, "out of memory");
+        return false;
+    }
+    body->pairs[body->n].val_len = strlen(g->name) + 2;
+    body->n++;
 
     return true;
 }

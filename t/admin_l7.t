@@ -1,0 +1,294 @@
+#!/usr/bin/perl
+# weir: L7 policies through the admin API (SPEC.md sections 10 and 11):
+# policies and rules created, read, changed and deleted with the
+# provider's paths; positions renumbered as Octavia does; every change
+# applied live (no reload: the same workers) and seen by the next
+# request; a group a policy redirects to cannot be deleted (409) until the
+# policy goes; invalid policies and rules refused with the messages of
+# `weir -t`; the file passes `weir -t` after every change.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Weir qw(free_port wait_for);
+use WeirHTTP qw(start_http_backend http_connect http_request);
+use WeirAdmin qw(admin_weir admin_client weir_t file_bytes);
+
+my $TOKEN = 'weir-l7-token-51c2';
+my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
+
+my %b = map { $_ => start_http_backend(name => $_) } qw(DEF A B);
+my $lp = free_port();
+
+$w->write_config(<<"EOF");
+worker_processes: 1
+$admin
+load_balancers:
+  - name: web-lb
+    type: ALB
+    address: 127.0.0.1
+    listeners:
+      - { name: http-in, protocol: HTTP, protocol_port: $lp, target_group: tg-def }
+    target_groups:
+      - name: tg-def
+        protocol: HTTP
+        members: [ { address: 127.0.0.1, protocol_port: $b{DEF}{port} } ]
+      - name: tg-a
+        protocol: HTTP
+        members: [ { address: 127.0.0.1, protocol_port: $b{A}{port} } ]
+      - name: tg-b
+        protocol: HTTP
+        members: [ { address: 127.0.0.1, protocol_port: $b{B}{port} } ]
+      - name: tg-tls
+        protocol: HTTPS
+  - name: other-lb
+    type: ALB
+    address: 127.0.0.2
+    target_groups:
+      - { name: tg-other, protocol: HTTP }
+EOF
+
+ok($w->start($lp, $ap), 'weir started') or BAIL_OUT($w->log_text);
+
+my $api = admin_client($ap, $TOKEN);
+my $L = '/api/v1/load-balancers';
+my $P = "$L/l7policies";
+my $file = "$dir/weir.yaml";
+my @workers = sort $w->workers;
+
+sub file_ok {
+    my ($what) = @_;
+    my ($rc, $out) = weir_t($dir, $file);
+    is($rc, 0, "the file passes weir -t after $what") or diag($out);
+}
+
+# the backend a request for $path reaches
+sub backend {
+    my ($path, @h) = @_;
+    my $s = http_connect($lp) or return '-';
+    my $r = http_request($s, 'GET', $path, headers => [@h]);
+    close $s;
+    return '-' unless $r;
+    return $r->{status} == 200 ? $r->{headers}{'x-backend'} // '-'
+                               : $r->{status};
+}
+
+# wait until $path reaches $want (the change is applied)
+sub reaches {
+    my ($path, $want, $what) = @_;
+    my $got;
+    wait_for(sub { ($got = backend($path)) eq $want }, 15);
+    is($got, $want, $what);
+}
+
+my ($lb) = grep { $_->{name} eq 'web-lb' }
+    @{ $api->('GET', $L)->{json}{load_balancers} };
+my $lb_id = $lb->{id};
+my $listener_id = $api->('GET', "$L/listeners")->{json}{listeners}[0]{id};
+my %tg = map { $_->{name} => $_->{id} }
+    @{ $api->('GET', "$L/target-groups")->{json}{target_groups} };
+
+is(backend('/api/x'), 'DEF', 'before any policy: the default group');
+
+# --- create ---
+
+my $r = $api->('POST', $P, { l7policy => {
+    listener_id => $listener_id, name => 'to-a', action => 'REDIRECT_TO_POOL',
+    redirect_target_group_id => $tg{'tg-a'},
+    rules => [ { type => 'PATH', compare_type => 'STARTS_WITH',
+                 value => '/api' } ] } });
+is($r->{status}, 201, 'POST a policy with a rule: 201') or diag(explain($r));
+my $pa = $r->{json}{l7policy};
+is($pa->{position}, 1, 'position 1');
+is($pa->{redirect_target_group_id}, $tg{'tg-a'}, 'its group by id');
+is(scalar @{ $pa->{rules} }, 1, 'one rule');
+file_ok('the create');
+reaches('/api/x', 'A', 'applied: /api goes to tg-a');
+
+$r = $api->('POST', $P, { l7policy => {
+    listener_id => $listener_id, name => 'to-b', action => 'REDIRECT_TO_POOL',
+    redirect_target_group_id => $tg{'tg-b'} } });
+is($r->{status}, 201, 'POST a policy without rules: 201');
+my $pb = $r->{json}{l7policy};
+is($pb->{position}, 2, 'appended: position 2');
+is($pb->{operating_status}, 'OFFLINE', 'no rules: it never applies');
+
+$r = $api->('POST', "$P/$pb->{id}/rules", { rule => {
+    type => 'PATH', compare_type => 'REGEX', value => '^/api/v[0-9]+/' } });
+is($r->{status}, 201, 'POST a rule: 201') or diag(explain($r));
+my $rb = $r->{json}{rule};
+is($rb->{compare_type}, 'REGEX', 'a regex rule');
+file_ok('the rule');
+
+# to-a (1) still wins for /api/v1/x
+is(backend('/api/v1/x'), 'A', 'position 1 acts first');
+
+# --- reorder live ---
+
+$r = $api->('PUT', "$P/$pb->{id}", { l7policy => { position => 1 } });
+is($r->{status}, 200, 'PUT position 1: 200') or diag(explain($r));
+is($r->{json}{l7policy}{position}, 1, 'to-b is first');
+is($api->('GET', "$P/$pa->{id}")->{json}{l7policy}{position}, 2,
+   'to-a moved to 2');
+reaches('/api/v1/x', 'B', 'reordered live: /api/v1 goes to tg-b');
+is(backend('/api/x'), 'A', 'and /api still to tg-a');
+file_ok('the reorder');
+
+my @list = map { "$_->{name}:$_->{position}" }
+    @{ $api->('GET', $P)->{json}{l7policies} };
+is_deeply(\@list, ['to-b:1', 'to-a:2'], 'GET l7policies in order');
+@list = map { $_->{name} } @{ $api->('GET',
+    "$L/$lb_id/listeners/$listener_id/l7policies")->{json}{l7policies} };
+is_deeply(\@list, ['to-b', 'to-a'], 'GET the listener\'s l7policies');
+
+# a third policy inserted at 1: the others shift
+$r = $api->('POST', $P, { l7policy => {
+    listener_id => $listener_id, name => 'deny', action => 'REJECT',
+    position => 1,
+    rules => [ { type => 'HEADER', key => 'X-Block', compare_type => 'EQUAL_TO',
+                 value => 'yes' } ] } });
+is($r->{status}, 201, 'POST at position 1');
+my $pd = $r->{json}{l7policy};
+@list = map { "$_->{name}:$_->{position}" }
+    @{ $api->('GET', $P)->{json}{l7policies} };
+is_deeply(\@list, ['deny:1', 'to-b:2', 'to-a:3'], 'the others shifted');
+my $got;
+wait_for(sub {
+    my $s = http_connect($lp) or return 0;
+    my $x = http_request($s, 'GET', '/api/x', headers => ['X-Block', 'yes']);
+    $got = $x ? $x->{status} : '-';
+    return $got eq '403';
+}, 15);
+is($got, '403', 'REJECT applied live: 403');
+
+# --- rules: change, read, delete ---
+
+$r = $api->('PUT', "$P/$pb->{id}/rules/$rb->{id}", { rule => {
+    value => '^/api/v2/' } });
+is($r->{status}, 200, 'PUT a rule: 200') or diag(explain($r));
+reaches('/api/v1/x', 'A', 'the changed rule applies live');
+is($api->('GET', "$P/$pb->{id}/rules/$rb->{id}")->{json}{rule}{value},
+   '^/api/v2/', 'GET the rule');
+is(scalar @{ $api->('GET', "$P/$pb->{id}/rules")->{json}{rules} }, 1,
+   'GET the rules');
+
+# --- a group used by a policy is not deletable ---
+
+$r = $api->('DELETE', "$L/target-groups/$tg{'tg-b'}");
+is($r->{status}, 409, 'DELETE a group a policy redirects to: 409');
+like($r->{json}{error}{message} // '', qr/\Q$pb->{id}\E/,
+     'naming the policy');
+
+$r = $api->('DELETE', "$P/$pb->{id}/rules/$rb->{id}");
+is($r->{status}, 204, 'DELETE the rule: 204');
+$r = $api->('DELETE', "$P/$pb->{id}");
+is($r->{status}, 204, 'DELETE the policy: 204');
+@list = map { "$_->{name}:$_->{position}" }
+    @{ $api->('GET', $P)->{json}{l7policies} };
+is_deeply(\@list, ['deny:1', 'to-a:2'], 'the others close ranks');
+is($api->('GET', "$P/$pb->{id}")->{status}, 404, 'gone');
+
+$r = $api->('DELETE', "$L/target-groups/$tg{'tg-b'}");
+is($r->{status}, 204, 'then the group can go');
+file_ok('the deletes');
+
+# a renamed group keeps its policies
+$r = $api->('PUT', "$L/target-groups/$tg{'tg-a'}",
+            { target_group => { name => 'tg-api' } });
+is($r->{status}, 200, 'rename the group of a policy');
+is($api->('GET', "$P/$pa->{id}")->{json}{l7policy}{redirect_target_group_id},
+   $tg{'tg-a'}, 'the policy follows');
+like(file_bytes($file), qr/redirect_target_group: tg-api/,
+     'the file names the new name');
+file_ok('the rename');
+
+# every L7 change, the group delete and rename included, went to the
+# running workers: no reload
+is_deeply([sort $w->workers], \@workers, 'no reload: the same workers');
+
+# a listener PUT keeps the policies (this one reloads: its timeout is not
+# a live field)
+$r = $api->('PUT', "$L/listeners/$listener_id",
+            { listener => { timeout_client_data => 60000 } });
+is($r->{status}, 200, 'PUT the listener');
+is(scalar @{ $api->('GET', $P)->{json}{l7policies} }, 2,
+   'its policies stay');
+
+# --- refused, with the messages of weir -t ---
+
+sub refused {
+    my ($name, $method, $path, $body, $status, $field, $msg) = @_;
+    my $x = $api->($method, $path, $body);
+    my $e = $x && $x->{json} && $x->{json}{error};
+    is($x && $x->{status}, $status, "$name: $status");
+    is($e && $e->{field}, $field, "$name: field " . ($field // 'null'));
+    if (ref $msg) {
+        like($e && $e->{message}, $msg, "$name: message");
+    } else {
+        is($e && $e->{message}, $msg, "$name: message");
+    }
+}
+
+my $new = { listener_id => $listener_id, name => 'bad',
+            action => 'REJECT' };
+
+refused('bad regex', 'POST', $P, { l7policy => { %$new, rules => [
+    { type => 'PATH', compare_type => 'REGEX', value => '^/a(' } ] } },
+    400, 'l7policy.rules[0].value',
+    'invalid regular expression at offset 4: missing closing parenthesis');
+
+refused('FILE_TYPE with CONTAINS', 'POST', "$P/$pa->{id}/rules",
+    { rule => { type => 'FILE_TYPE', compare_type => 'CONTAINS',
+                value => 'php' } },
+    400, 'rule.compare_type',
+    'CONTAINS is not allowed for FILE_TYPE rules; allowed: REGEX, EQUAL_TO');
+
+refused('HEADER without key', 'POST', "$P/$pa->{id}/rules",
+    { rule => { type => 'HEADER', compare_type => 'EQUAL_TO',
+                value => 'x' } },
+    400, 'rule.key', 'missing; required (type is HEADER)');
+
+refused('value with CR', 'POST', "$P/$pa->{id}/rules",
+    { rule => { type => 'PATH', compare_type => 'EQUAL_TO',
+                value => "/a\rb" } },
+    400, 'rule.value',
+    '"/a\x0db" has CR at position 3; allowed: 1..255 characters without '
+    . 'CR or LF');
+
+refused('51 rules', 'POST', $P, { l7policy => { %$new, rules => [
+    map { { type => 'PATH', compare_type => 'EQUAL_TO', value => "/$_" } }
+        1 .. 51 ] } },
+    400, 'l7policy.rules', '51 rules; allowed: at most 50 rules per policy');
+
+refused('group of another balancer', 'POST', $P, { l7policy => {
+    %$new, action => 'REDIRECT_TO_POOL',
+    redirect_target_group_id => $tg{'tg-other'} } },
+    400, 'l7policy.redirect_target_group_id',
+    qr/belongs to another load balancer/);
+
+refused('group of a protocol the listener cannot use', 'POST', $P,
+    { l7policy => { %$new, action => 'REDIRECT_TO_POOL',
+                    redirect_target_group_id => $tg{'tg-tls'} } },
+    400, 'l7policy.redirect_target_group',
+    'target group "tg-tls" is HTTPS, which HTTP listeners cannot use; '
+    . 'allowed: HTTP, PROXY target groups');
+
+refused('bad redirect code', 'POST', $P, { l7policy => {
+    %$new, action => 'REDIRECT_TO_URL', redirect_url => 'https://x/',
+    redirect_http_code => 304 } },
+    400, 'l7policy.redirect_http_code',
+    '304 is not a redirect code; allowed: 301, 302, 303, 307, 308');
+
+refused('unknown policy', 'GET', "$P/00000000-0000-4000-8000-000000000000",
+    undef, 404, undef, qr/not found/);
+
+# a rejected change changed nothing
+@list = map { "$_->{name}:$_->{position}" }
+    @{ $api->('GET', $P)->{json}{l7policies} };
+is_deeply(\@list, ['deny:1', 'to-a:2'], 'nothing changed by the refusals');
+
+unlike($w->log_text, qr/\[(alert|emerg)\]/, 'no alert in the log');
+
+$w->stop;
+
+done_testing();
