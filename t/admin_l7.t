@@ -54,7 +54,20 @@ my $api = admin_client($ap, $TOKEN);
 my $L = '/api/v1/load-balancers';
 my $P = "$L/l7policies";
 my $file = "$dir/weir.yaml";
+my $lb_id;
 my @workers = sort $w->workers;
+
+# a change, then wait until the master applied it (the balancer is ACTIVE
+# again: until then another change of it answers 409)
+sub change {
+    my $r = $api->(@_);
+    wait_for(sub {
+        my $x = $api->('GET', "$L/$lb_id");
+        return ($x->{json}{load_balancer}{provisioning_status} // '')
+               eq 'ACTIVE';
+    }, 15);
+    return $r;
+}
 
 sub file_ok {
     my ($what) = @_;
@@ -83,7 +96,7 @@ sub reaches {
 
 my ($lb) = grep { $_->{name} eq 'web-lb' }
     @{ $api->('GET', $L)->{json}{load_balancers} };
-my $lb_id = $lb->{id};
+$lb_id = $lb->{id};
 my $listener_id = $api->('GET', "$L/listeners")->{json}{listeners}[0]{id};
 my %tg = map { $_->{name} => $_->{id} }
     @{ $api->('GET', "$L/target-groups")->{json}{target_groups} };
@@ -92,7 +105,7 @@ is(backend('/api/x'), 'DEF', 'before any policy: the default group');
 
 # --- create ---
 
-my $r = $api->('POST', $P, { l7policy => {
+my $r = change('POST', $P, { l7policy => {
     listener_id => $listener_id, name => 'to-a', action => 'REDIRECT_TO_POOL',
     redirect_target_group_id => $tg{'tg-a'},
     rules => [ { type => 'PATH', compare_type => 'STARTS_WITH',
@@ -105,7 +118,7 @@ is(scalar @{ $pa->{rules} }, 1, 'one rule');
 file_ok('the create');
 reaches('/api/x', 'A', 'applied: /api goes to tg-a');
 
-$r = $api->('POST', $P, { l7policy => {
+$r = change('POST', $P, { l7policy => {
     listener_id => $listener_id, name => 'to-b', action => 'REDIRECT_TO_POOL',
     redirect_target_group_id => $tg{'tg-b'} } });
 is($r->{status}, 201, 'POST a policy without rules: 201');
@@ -113,7 +126,7 @@ my $pb = $r->{json}{l7policy};
 is($pb->{position}, 2, 'appended: position 2');
 is($pb->{operating_status}, 'OFFLINE', 'no rules: it never applies');
 
-$r = $api->('POST', "$P/$pb->{id}/rules", { rule => {
+$r = change('POST', "$P/$pb->{id}/rules", { rule => {
     type => 'PATH', compare_type => 'REGEX', value => '^/api/v[0-9]+/' } });
 is($r->{status}, 201, 'POST a rule: 201') or diag(explain($r));
 my $rb = $r->{json}{rule};
@@ -125,7 +138,7 @@ is(backend('/api/v1/x'), 'A', 'position 1 acts first');
 
 # --- reorder live ---
 
-$r = $api->('PUT', "$P/$pb->{id}", { l7policy => { position => 1 } });
+$r = change('PUT', "$P/$pb->{id}", { l7policy => { position => 1 } });
 is($r->{status}, 200, 'PUT position 1: 200') or diag(explain($r));
 is($r->{json}{l7policy}{position}, 1, 'to-b is first');
 is($api->('GET', "$P/$pa->{id}")->{json}{l7policy}{position}, 2,
@@ -142,7 +155,7 @@ is_deeply(\@list, ['to-b:1', 'to-a:2'], 'GET l7policies in order');
 is_deeply(\@list, ['to-b', 'to-a'], 'GET the listener\'s l7policies');
 
 # a third policy inserted at 1: the others shift
-$r = $api->('POST', $P, { l7policy => {
+$r = change('POST', $P, { l7policy => {
     listener_id => $listener_id, name => 'deny', action => 'REJECT',
     position => 1,
     rules => [ { type => 'HEADER', key => 'X-Block', compare_type => 'EQUAL_TO',
@@ -163,7 +176,7 @@ is($got, '403', 'REJECT applied live: 403');
 
 # --- rules: change, read, delete ---
 
-$r = $api->('PUT', "$P/$pb->{id}/rules/$rb->{id}", { rule => {
+$r = change('PUT', "$P/$pb->{id}/rules/$rb->{id}", { rule => {
     value => '^/api/v2/' } });
 is($r->{status}, 200, 'PUT a rule: 200') or diag(explain($r));
 reaches('/api/v1/x', 'A', 'the changed rule applies live');
@@ -174,26 +187,26 @@ is(scalar @{ $api->('GET', "$P/$pb->{id}/rules")->{json}{rules} }, 1,
 
 # --- a group used by a policy is not deletable ---
 
-$r = $api->('DELETE', "$L/target-groups/$tg{'tg-b'}");
+$r = change('DELETE', "$L/target-groups/$tg{'tg-b'}");
 is($r->{status}, 409, 'DELETE a group a policy redirects to: 409');
 like($r->{json}{error}{message} // '', qr/\Q$pb->{id}\E/,
      'naming the policy');
 
-$r = $api->('DELETE', "$P/$pb->{id}/rules/$rb->{id}");
+$r = change('DELETE', "$P/$pb->{id}/rules/$rb->{id}");
 is($r->{status}, 204, 'DELETE the rule: 204');
-$r = $api->('DELETE', "$P/$pb->{id}");
+$r = change('DELETE', "$P/$pb->{id}");
 is($r->{status}, 204, 'DELETE the policy: 204');
 @list = map { "$_->{name}:$_->{position}" }
     @{ $api->('GET', $P)->{json}{l7policies} };
 is_deeply(\@list, ['deny:1', 'to-a:2'], 'the others close ranks');
 is($api->('GET', "$P/$pb->{id}")->{status}, 404, 'gone');
 
-$r = $api->('DELETE', "$L/target-groups/$tg{'tg-b'}");
+$r = change('DELETE', "$L/target-groups/$tg{'tg-b'}");
 is($r->{status}, 204, 'then the group can go');
 file_ok('the deletes');
 
 # a renamed group keeps its policies
-$r = $api->('PUT', "$L/target-groups/$tg{'tg-a'}",
+$r = change('PUT', "$L/target-groups/$tg{'tg-a'}",
             { target_group => { name => 'tg-api' } });
 is($r->{status}, 200, 'rename the group of a policy');
 is($api->('GET', "$P/$pa->{id}")->{json}{l7policy}{redirect_target_group_id},
@@ -208,7 +221,7 @@ is_deeply([sort $w->workers], \@workers, 'no reload: the same workers');
 
 # a listener PUT keeps the policies (this one reloads: its timeout is not
 # a live field)
-$r = $api->('PUT', "$L/listeners/$listener_id",
+$r = change('PUT', "$L/listeners/$listener_id",
             { listener => { timeout_client_data => 60000 } });
 is($r->{status}, 200, 'PUT the listener');
 is(scalar @{ $api->('GET', $P)->{json}{l7policies} }, 2,
@@ -218,7 +231,8 @@ is(scalar @{ $api->('GET', $P)->{json}{l7policies} }, 2,
 
 sub refused {
     my ($name, $method, $path, $body, $status, $field, $msg) = @_;
-    my $x = $api->($method, $path, $body);
+    my $x = $method eq 'GET' ? $api->($method, $path, $body)
+                             : change($method, $path, $body);
     my $e = $x && $x->{json} && $x->{json}{error};
     is($x && $x->{status}, $status, "$name: $status");
     is($e && $e->{field}, $field, "$name: field " . ($field // 'null'));
@@ -286,6 +300,39 @@ refused('unknown policy', 'GET', "$P/00000000-0000-4000-8000-000000000000",
 @list = map { "$_->{name}:$_->{position}" }
     @{ $api->('GET', $P)->{json}{l7policies} };
 is_deeply(\@list, ['deny:1', 'to-a:2'], 'nothing changed by the refusals');
+
+# --- metrics: requests matched per policy, match limit hits ---
+
+sub metric {
+    my ($re) = @_;
+    my $m = $api->('GET', '/metrics');
+    return undef unless $m && $m->{status} == 200;
+    return $m->{body} =~ /^$re (\d+)$/m ? $1 : undef;
+}
+
+my $to_a = qr/weir_l7_policy_matched_requests_total\{[^}]*l7policy="to-a"[^}]*\}/;
+my $before = metric($to_a);
+ok(defined $before, 'a matched counter for policy to-a') or
+    diag($api->('GET', '/metrics')->{body});
+backend('/api/x') for 1 .. 3;
+is(metric($to_a), $before + 3, 'three more requests matched to-a');
+
+$r = change('POST', $P, { l7policy => {
+    listener_id => $listener_id, name => 'bomb', action => 'REJECT',
+    rules => [ { type => 'HEADER', key => 'X-Bomb', compare_type => 'REGEX',
+                 value => '^(a|aa)+$' } ] } });
+is($r->{status}, 201, 'a policy with a catastrophic pattern');
+my $limit = qr/weir_l7_regex_match_limit_total/;
+my $hits = metric($limit) // 0;
+my $bomb = ('a' x 60) . '!';
+wait_for(sub {
+    my $s = http_connect($lp) or return 0;
+    my $x = http_request($s, 'GET', '/bomb', headers => ['X-Bomb', $bomb]);
+    $got = $x ? ($x->{headers}{'x-backend'} // $x->{status}) : '-';
+    return (metric($limit) // 0) > $hits;
+}, 15);
+is($got, 'DEF', 'the match limit: no match, the default group serves');
+cmp_ok(metric($limit) // 0, '>', $hits, 'and it is counted');
 
 unlike($w->log_text, qr/\[(alert|emerg)\]/, 'no alert in the log');
 

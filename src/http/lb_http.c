@@ -27,7 +27,8 @@
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
 static lb_http_group_t **lb_http_groups_build(lb_conf_t *conf,
     lb_shm_zone_t *zone, lb_pool_t *pool);
-static lb_http_l7_t **lb_http_l7_all(lb_conf_t *conf, lb_pool_t *pool);
+static lb_http_l7_t **lb_http_l7_all(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
 
 lb_http_worker_t  lb_http_worker;
 
@@ -97,7 +98,8 @@ lb_http_worker_init(lb_cycle_t *cycle)
 
     lb_http_worker.groups = lb_http_groups_build(cycle->conf, cycle->zone,
                                                  cycle->pool);
-    lb_http_worker.l7 = lb_http_l7_all(cycle->conf, cycle->pool);
+    lb_http_worker.l7 = lb_http_l7_all(cycle->conf, cycle->zone,
+                                       cycle->pool);
 
     if (lb_http_worker.groups == NULL || lb_http_worker.l7 == NULL
         || lb_http_upstream_init(cycle->pool) != LB_OK
@@ -143,7 +145,7 @@ lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
 
     groups = lb_http_groups_build(conf, zone, pool);
     /* the policies point at groups of conf: they change together */
-    l7 = (groups != NULL) ? lb_http_l7_all(conf, pool) : NULL;
+    l7 = (groups != NULL) ? lb_http_l7_all(conf, zone, pool) : NULL;
 
     if (groups == NULL || l7 == NULL) {
         lb_http_worker.generation--;
@@ -228,7 +230,7 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
  * protocols have none); NULL when out of memory or a pattern does not
  * compile (weir -t and the API refuse such patterns: cannot happen) */
 static lb_http_l7_t **
-lb_http_l7_all(lb_conf_t *conf, lb_pool_t *pool)
+lb_http_l7_all(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
 {
     uint32_t             b, i;
     lb_http_l7_t        *one, **all;
@@ -249,7 +251,7 @@ lb_http_l7_all(lb_conf_t *conf, lb_pool_t *pool)
         }
 
         for (i = 0; i < bal->nlisteners; i++) {
-            one = lb_http_l7_build(&bal->listeners[i], pool);
+            one = lb_http_l7_build(&bal->listeners[i], zone, pool);
             if (one == NULL) {
                 return NULL;
             }

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE    /* memmem() */
 #endif
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lb_http_l7.h"
@@ -35,7 +36,9 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 
-static lb_int_t lb_http_l7_worker_init(void);
+static lb_int_t lb_http_l7_worker_init(lb_shm_zone_t *zone);
+static lb_zone_gauge_t *lb_http_l7_gauge(lb_shm_zone_t *zone,
+    const char *name);
 static void lb_http_l7_cleanup(void *data);
 static lb_int_t lb_http_l7_rule_build(lb_http_l7_rule_t *hr,
     const lb_l7_rule_t *r, lb_pool_t *pool);
@@ -52,11 +55,17 @@ static void lb_http_l7_path(const lb_http_msg_t *m, const u_char *start,
 static pcre2_match_data     *lb_http_l7_md;
 static pcre2_match_context  *lb_http_l7_mctx;
 static uint64_t              lb_http_l7_limits;
+static lb_zone_gauge_t      *lb_http_l7_limits_shared;
 
 
 static lb_int_t
-lb_http_l7_worker_init(void)
+lb_http_l7_worker_init(lb_shm_zone_t *zone)
 {
+    if (lb_http_l7_limits_shared == NULL && zone != NULL) {
+        lb_http_l7_limits_shared = lb_http_l7_gauge(zone,
+                                                    LB_HTTP_L7_LIMIT_GAUGE);
+    }
+
     if (lb_http_l7_md != NULL) {
         return LB_OK;
     }
@@ -77,14 +86,16 @@ lb_http_l7_worker_init(void)
 
 
 lb_http_l7_t *
-lb_http_l7_build(const lb_listener_t *l, lb_pool_t *pool)
+lb_http_l7_build(const lb_listener_t *l, lb_shm_zone_t *zone,
+    lb_pool_t *pool)
 {
+    char                  name[LB_ZONE_GAUGE_NAME_LEN + 1];
     uint32_t              i, j, n;
     lb_http_l7_t         *l7;
     lb_l7_policy_t       *p;
     lb_http_l7_policy_t  *hp, tmp;
 
-    if (lb_http_l7_worker_init() != LB_OK) {
+    if (lb_http_l7_worker_init(zone) != LB_OK) {
         return NULL;
     }
 
@@ -116,6 +127,12 @@ lb_http_l7_build(const lb_listener_t *l, lb_pool_t *pool)
         hp = &l7->policies[n++];
         hp->conf = p;
         hp->nrules = p->nrules;
+
+        if (zone != NULL && p->id != NULL) {
+            snprintf(name, sizeof(name), LB_HTTP_L7_GAUGE "%s", p->id);
+            hp->counter = lb_http_l7_gauge(zone, name);
+        }
+
         hp->rules = lb_pcalloc(pool, p->nrules * sizeof(lb_http_l7_rule_t));
         if (hp->rules == NULL) {
             return NULL;
@@ -198,6 +215,20 @@ lb_http_l7_rule_build(lb_http_l7_rule_t *hr, const lb_l7_rule_t *r,
 }
 
 
+/* an existing counter without a slot (only `entered` is used: a slot
+ * per generation would use them up), else a new one */
+static lb_zone_gauge_t *
+lb_http_l7_gauge(lb_shm_zone_t *zone, const char *name)
+{
+    uint32_t          slot;
+    lb_zone_gauge_t  *g;
+
+    g = lb_zone_gauge_find(zone, name);
+
+    return g != NULL ? g : lb_zone_gauge_get(zone, name, &slot);
+}
+
+
 static void
 lb_http_l7_cleanup(void *data)
 {
@@ -227,6 +258,12 @@ lb_http_l7_match(lb_http_l7_t *l7, const lb_http_msg_t *m,
 
         if (j == p->nrules) {
             p->matched++;
+
+            if (p->counter != NULL) {
+                __atomic_add_fetch(&p->counter->entered, 1,
+                                   __ATOMIC_RELAXED);
+            }
+
             return p;
         }
     }
@@ -385,6 +422,12 @@ lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s, size_t len,
             || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
         {
             lb_http_l7_limits++;
+
+            if (lb_http_l7_limits_shared != NULL) {
+                __atomic_add_fetch(&lb_http_l7_limits_shared->entered, 1,
+                                   __ATOMIC_RELAXED);
+            }
+
             return -1;
         }
 

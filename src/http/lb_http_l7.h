@@ -9,6 +9,15 @@
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
 #include "lb_http_types.h"
+#include "lb_zone_gauge.h"
+
+/* The shared counters (gauges of lb_zone_gauge.h, their `entered`):
+ * requests each policy acted on, by the policy's id, and regular
+ * expression matches stopped by the match limit; the admin's /metrics
+ * reads them. A gauge is never freed: policies created and deleted over
+ * and over use up the registry (then they go uncounted, logged). */
+#define LB_HTTP_L7_GAUGE        "l7:"
+#define LB_HTTP_L7_LIMIT_GAUGE  "l7-match-limit"
 
 /* The most steps PCRE2 may take for one rule of one request (its
  * match_limit; the depth limit is the same): a pattern with catastrophic
@@ -39,6 +48,7 @@ typedef struct {
     uint32_t                 nrules;
     uint64_t                 matched;     /* requests it acted on, in this
                                              worker and generation */
+    lb_zone_gauge_t         *counter;     /* the same, shared; NULL: none */
 } lb_http_l7_policy_t;
 
 /* the policies of one listener that can act: enabled, with rules, in
@@ -49,10 +59,12 @@ typedef struct {
 } lb_http_l7_t;
 
 /* Compile the policies of listener l into pool (the generation's: the
- * compiled patterns are freed with it). Returns the list (n 0 for a
- * listener without policies), or NULL (out of memory, or a pattern that
- * does not compile: logged). */
-lb_http_l7_t *lb_http_l7_build(const lb_listener_t *l, lb_pool_t *pool);
+ * compiled patterns are freed with it), with their shared counters in
+ * zone (NULL: none). Returns the list (n 0 for a listener without
+ * policies), or NULL (out of memory, or a pattern that does not compile:
+ * logged). */
+lb_http_l7_t *lb_http_l7_build(const lb_listener_t *l, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
 
 /* The first policy of l7 whose rules all match request m (bytes at
  * start), counted in its `matched`; NULL: none, the default group

@@ -93,7 +93,7 @@ lbt_one(lb_l7_rule_type_e type, lb_l7_compare_e cmp, const char *key,
     l->l7_policies = p;
     l->nl7_policies = 1;
 
-    return lb_http_l7_build(l, lbt_pool);
+    return lb_http_l7_build(l, NULL, lbt_pool);
 }
 
 
@@ -337,7 +337,7 @@ test_order(void **state)
     l.l7_policies = p;
     l.nl7_policies = 4;
 
-    l7 = lb_http_l7_build(&l, lbt_pool);
+    l7 = lb_http_l7_build(&l, NULL, lbt_pool);
     assert_non_null(l7);
     assert_int_equal(l7->n, 2);
     assert_string_equal(l7->policies[0].conf->name, "first");
@@ -352,13 +352,13 @@ test_order(void **state)
     /* all rules must match */
     r[3].value = "/y";
     p[3].nrules = 1;
-    l7 = lb_http_l7_build(&l, lbt_pool);
+    l7 = lb_http_l7_build(&l, NULL, lbt_pool);
     hp = lb_http_l7_match(l7, &lbt_msg, lbt_buf);
     assert_string_equal(hp->conf->name, "third");
 
     /* nothing matches: NULL (the default group) */
     r[0].value = "/z";
-    l7 = lb_http_l7_build(&l, lbt_pool);
+    l7 = lb_http_l7_build(&l, NULL, lbt_pool);
     assert_null(lb_http_l7_match(l7, &lbt_msg, lbt_buf));
     assert_null(lb_http_l7_match(NULL, &lbt_msg, lbt_buf));
 }
