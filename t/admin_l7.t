@@ -310,7 +310,7 @@ sub metric {
     return $m->{body} =~ /^$re (\d+)$/m ? $1 : undef;
 }
 
-my $to_a = qr/weir_l7_policy_matched_requests_total\{[^}]*l7policy="to-a"[^}]*\}/;
+my $to_a = qr/weir_policy_matched_requests_total\{[^}]*l7policy="to-a"[^}]*\}/;
 my $before = metric($to_a);
 ok(defined $before, 'a matched counter for policy to-a') or
     diag($api->('GET', '/metrics')->{body});
@@ -322,7 +322,7 @@ $r = change('POST', $P, { l7policy => {
     rules => [ { type => 'HEADER', key => 'X-Bomb', compare_type => 'REGEX',
                  value => '^(a|aa)+$' } ] } });
 is($r->{status}, 201, 'a policy with a catastrophic pattern');
-my $limit = qr/weir_l7_regex_match_limit_total/;
+my $limit = qr/weir_policy_regex_match_limit_total/;
 my $hits = metric($limit) // 0;
 my $bomb = ('a' x 60) . '!';
 wait_for(sub {

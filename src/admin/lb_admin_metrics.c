@@ -624,7 +624,7 @@ lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf, lb_shm_zone_t *z)
     lb_zone_gauge_t  *g;
     char              name[LB_ZONE_GAUGE_NAME_LEN + 1];
 
-    lb_admin_metric_head(out, "weir_l7_policy_matched_requests_total",
+    lb_admin_metric_head(out, "weir_policy_matched_requests_total",
                          "counter", "Requests the L7 policy acted on (its "
                          "rules all matched, no policy before it did).");
 
@@ -645,7 +645,7 @@ lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf, lb_shm_zone_t *z)
                 v = g != NULL ? lb_zone_gauge_entered(g) : 0;
 
                 lb_admin_buf_printf(out, "%s",
-                                    "weir_l7_policy_matched_requests_total");
+                                    "weir_policy_matched_requests_total");
                 lb_admin_label(out, "load_balancer", lst->balancer->name,
                                true);
                 lb_admin_label(out, "load_balancer_id", lst->balancer->id,
@@ -663,10 +663,10 @@ lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf, lb_shm_zone_t *z)
 
     g = z != NULL ? lb_zone_gauge_find(z, LB_HTTP_L7_LIMIT_GAUGE) : NULL;
 
-    lb_admin_metric_head(out, "weir_l7_regex_match_limit_total", "counter",
+    lb_admin_metric_head(out, "weir_policy_regex_match_limit_total", "counter",
                          "Regular expression matches of L7 rules stopped "
                          "by the match limit (the rule did not match).");
-    lb_admin_metric_value(out, "weir_l7_regex_match_limit_total", NULL,
+    lb_admin_metric_value(out, "weir_policy_regex_match_limit_total", NULL,
                           g != NULL ? lb_zone_gauge_entered(g) : 0);
 }
 
