@@ -69,6 +69,8 @@ static void lb_http_request_start(lb_http_session_t *s);
 static lb_int_t lb_http_tried_init(lb_http_session_t *s);
 static lb_target_group_t *lb_http_route(lb_http_session_t *s,
     bool *answered);
+static void lb_http_route_redirect(lb_http_session_t *s,
+    const lb_l7_policy_t *p) __attribute__((noinline));
 static lb_int_t lb_http_request_head_out(lb_http_session_t *s);
 static void lb_http_finish(lb_http_session_t *s);
 static void lb_http_linger(lb_http_session_t *s);
@@ -772,11 +774,9 @@ lb_http_tried_init(lb_http_session_t *s)
 static lb_target_group_t *
 lb_http_route(lb_http_session_t *s, bool *answered)
 {
-    size_t                n;
     lb_listener_t        *l;
     const lb_l7_policy_t *p;
     lb_http_l7_policy_t  *hp;
-    u_char                loc[LB_HTTP_L7_LOCATION];
 
     *answered = false;
     l = s->listener;
@@ -805,18 +805,30 @@ lb_http_route(lb_http_session_t *s, bool *answered)
 
     default:
         *answered = true;
-        n = lb_http_l7_location(p, &s->req, s->cin.start, loc, sizeof(loc));
-
-        if (n == 0) {
-            lb_http_log_error(s, LB_LOG_INFO, 0, "the redirect's Location "
-                              "is too long");
-            lb_http_error(s, 500, false);
-            return NULL;
-        }
-
-        lb_http_redirect(s, p->redirect_http_code, loc, n);
+        lb_http_route_redirect(s, p);
         return NULL;
     }
+}
+
+
+/* a redirect policy acts: its Location is built on the stack here, not
+ * inlined, so that the 10 KiB are no part of every request's frame */
+static void
+lb_http_route_redirect(lb_http_session_t *s, const lb_l7_policy_t *p)
+{
+    size_t  n;
+    u_char  loc[LB_HTTP_L7_LOCATION];
+
+    n = lb_http_l7_location(p, &s->req, s->cin.start, loc, sizeof(loc));
+
+    if (n == 0) {
+        lb_http_log_error(s, LB_LOG_INFO, 0, "the redirect's Location is "
+                          "too long");
+        lb_http_error(s, 500, false);
+        return;
+    }
+
+    lb_http_redirect(s, p->redirect_http_code, loc, n);
 }
 
 
