@@ -153,6 +153,11 @@ is_deeply(\@list, ['to-b:1', 'to-a:2'], 'GET l7policies in order');
 @list = map { $_->{name} } @{ $api->('GET',
     "$L/$lb_id/listeners/$listener_id/l7policies")->{json}{l7policies} };
 is_deeply(\@list, ['to-b', 'to-a'], 'GET the listener\'s l7policies');
+is($api->('GET', "$L/$lb_id/listeners/$pa->{id}/l7policies")->{status}, 404,
+   'an unknown listener: 404');
+is_deeply([map { $_->{id} } @{ $api->('GET', "$L/listeners/$listener_id")
+                               ->{json}{listener}{l7policies} }],
+          [$pb->{id}, $pa->{id}], 'the listener lists its policies');
 
 # a third policy inserted at 1: the others shift
 $r = change('POST', $P, { l7policy => {

@@ -839,6 +839,13 @@ lb_admin_json_listener(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_json_uint(j, "timeout_member_data", l->timeout_member_data);
 
     if (http) {
+        /* Octavia's: the ids of its L7 policies (lb_admin_l7.c) */
+        lb_json_array(j, "l7policies");
+        for (i = 0; i < l->nl7_policies; i++) {
+            lb_admin_json_ids(j, NULL, l->l7_policies[i].id);
+        }
+        lb_json_array_end(j);
+
         lb_json_uint(j, "timeout_client_header", l->timeout_client_header);
         lb_json_object(j, "insert_headers");
         lb_json_str(j, "X-Forwarded-For",

@@ -77,6 +77,16 @@ lb_admin_l7_list(lb_admin_req_t *r)
 
     conf = lb_admin_current(r->cycle);
 
+    if (r->nparams == 2) {
+        l = lb_admin_find_listener(conf, r->params[1]);
+
+        if (l == NULL || strcmp(l->balancer->id, r->params[0]) != 0) {
+            lb_admin_error(r, 404, "listener %s not found in load balancer "
+                           "%s", r->params[1], r->params[0]);
+            return;
+        }
+    }
+
     lb_json_init(&j, r->body);
     lb_json_object(&j, NULL);
     lb_json_array(&j, "l7policies");
