@@ -232,6 +232,24 @@ is($r->{status}, 200, 'PUT the listener');
 is(scalar @{ $api->('GET', $P)->{json}{l7policies} }, 2,
    'its policies stay');
 
+# --- "test a request": the data path's matcher, through the API ---
+
+my $T = "$L/listeners/$listener_id/l7policies/test";
+$r = $api->('GET', "$T?path=%2Fapi%2Fx%3Fq%3D1&host=www.example.com");
+is($r->{status}, 200, 'test a request: 200') or diag(explain($r));
+is(join(' ', map { $_ // '-' } @{ $r->{json}{result} }{qw(action
+   target_group_id)}, $r->{json}{result}{l7policy}{name}),
+   "REDIRECT_TO_POOL $tg{'tg-a'} to-a", '/api/x meets to-a');
+$r = $api->('GET', "$T?path=/api/x&header=X-Block:yes");
+is(join(' ', map { $_ // '-' } @{ $r->{json}{result} }{qw(action status)}),
+   'REJECT 403', 'with X-Block: yes it meets deny');
+$r = $api->('GET', "$T?path=/other&cookie=a=1");
+is(join(' ', map { $_ // '-' } @{ $r->{json}{result} }{qw(action
+   target_group_id)}), "DEFAULT $tg{'tg-def'}", 'another path: the default');
+is($api->('GET', "$T?path=%2Fa%20b")->{status}, 400,
+   'a request the parser refuses: 400');
+is($api->('GET', "$T?verb=GET")->{status}, 400, 'an unknown parameter: 400');
+
 # --- refused, with the messages of weir -t ---
 
 sub refused {
@@ -305,6 +323,26 @@ refused('unknown policy', 'GET', "$P/00000000-0000-4000-8000-000000000000",
 @list = map { "$_->{name}:$_->{position}" }
     @{ $api->('GET', $P)->{json}{l7policies} };
 is_deeply(\@list, ['deny:1', 'to-a:2'], 'nothing changed by the refusals');
+
+# a redirect made through the API: tried, then met by a real request
+$r = change('POST', $P, { l7policy => {
+    listener_id => $listener_id, name => 'moved', action => 'REDIRECT_PREFIX',
+    redirect_prefix => 'https://new.example', redirect_http_code => 307,
+    rules => [ { type => 'PATH', compare_type => 'STARTS_WITH',
+                 value => '/old' } ] } });
+is($r->{status}, 201, 'POST a REDIRECT_PREFIX policy');
+is($r->{json}{l7policy}{redirect_http_code}, 307, 'with its code');
+$r = $api->('GET', "$T?path=%2Fold%2Fx%3Fy%3D1");
+is(join(' ', map { $_ // '-' } @{ $r->{json}{result} }{qw(action status
+   location)}), 'REDIRECT_PREFIX 307 https://new.example/old/x?y=1',
+   'tried: 307 to the prefix with path and query');
+wait_for(sub {
+    my $s = http_connect($lp) or return 0;
+    my $x = http_request($s, 'GET', '/old/x?y=1');
+    $got = $x ? "$x->{status} " . ($x->{headers}{location} // '-') : '-';
+    return $got =~ /^307/;
+}, 15);
+is($got, '307 https://new.example/old/x?y=1', 'and a real request gets it');
 
 # --- metrics: requests matched per policy, match limit hits ---
 

@@ -113,6 +113,8 @@ const lb_admin_route_t  lb_admin_routes[] = {
                    lb_admin_l7_rule_delete),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/listeners/{listener_id}/l7policies",
                    lb_admin_l7_list),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/listeners/{id}/l7policies/test",
+                   lb_admin_l7_test),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}",
                    lb_admin_balancer_show),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/status",

@@ -31,6 +31,8 @@
 #include "lb_admin_write.h"
 #include "lb_conf_schema.h"
 #include "lb_conf_types.h"
+#include "lb_http_l7.h"
+#include "lb_http_parse.h"
 #include "lb_palloc.h"
 
 typedef struct {
@@ -550,6 +552,176 @@ lb_admin_l7_rule_delete(lb_admin_req_t *r)
 done:
 
     lb_admin_end(&ch);
+}
+
+
+/* --- a request tried against the policies --- */
+
+/* GET .../listeners/{id}/l7policies/test?host=..&path=..&header=Name:value
+ * &cookie=name=value: which policy a request would meet and what it would
+ * get, by the data path's own parser and matcher (lb_http_l7.c) over the
+ * policies of the admin's configuration (the console's "test a request"
+ * box). Nothing is sent anywhere. */
+void
+lb_admin_l7_test(lb_admin_req_t *r)
+{
+    size_t                 n, len, cookies;
+    uint32_t               i;
+    lb_int_t               rc;
+    lb_pool_t             *pool;
+    lb_json_t              j;
+    const char            *host, *path, *v, *what;
+    lb_http_l7_t          *l7;
+    lb_listener_t         *l;
+    lb_http_msg_t          m;
+    lb_l7_policy_t        *p;
+    lb_http_l7_policy_t   *hp;
+    lb_target_group_t     *tg;
+    u_char                 head[8192], loc[LB_HTTP_L7_LOCATION];
+    lb_http_header_t       headers[LB_HTTP_MAX_HEADERS];
+
+    l = lb_admin_find_listener(lb_admin_current(r->cycle), r->params[0]);
+    if (l == NULL) {
+        lb_admin_error(r, 404, "listener %s not found", r->params[0]);
+        return;
+    }
+
+    if (l->protocol != LB_LISTENER_HTTP && l->protocol != LB_LISTENER_HTTPS) {
+        lb_admin_error(r, 400, "listener %s is %s: L7 policies are only on "
+                       "HTTP and HTTPS listeners", l->id,
+                       lb_listener_proto_names[l->protocol]);
+        return;
+    }
+
+    host = "localhost";
+    path = "/";
+
+    for (i = 0; i < r->nquery; i++) {
+        what = r->qkeys[i];
+        if (strcmp(what, "host") == 0) {
+            host = r->qvals[i];
+        } else if (strcmp(what, "path") == 0) {
+            path = r->qvals[i];
+        } else if (strcmp(what, "header") != 0 && strcmp(what, "cookie") != 0)
+        {
+            lb_admin_error(r, 400, "unknown query parameter \"%s\"; "
+                           "allowed: host, path, header (Name:value), "
+                           "cookie (name=value)", what);
+            return;
+        }
+    }
+
+    /* the head a client would send: the parser judges it */
+    n = (size_t) snprintf((char *) head, sizeof(head),
+                          "GET %s HTTP/1.1\r\nHost: %s\r\n", path, host);
+    cookies = 0;
+
+    for (i = 0; i < r->nquery && n < sizeof(head); i++) {
+        v = r->qvals[i];
+
+        if (strcmp(r->qkeys[i], "header") == 0) {
+            if (strchr(v, ':') == NULL) {
+                lb_admin_error(r, 400, "header \"%s\" is not Name:value",
+                               v);
+                return;
+            }
+            n += (size_t) snprintf((char *) head + n, sizeof(head) - n,
+                                   "%s\r\n", v);
+
+        } else if (strcmp(r->qkeys[i], "cookie") == 0) {
+            n += (size_t) snprintf((char *) head + n, sizeof(head) - n,
+                                   "%s%s", cookies++ ? "; " : "Cookie: ",
+                                   v);
+        }
+    }
+
+    if (n < sizeof(head) && cookies) {
+        n += (size_t) snprintf((char *) head + n, sizeof(head) - n,
+                               "\r\n");
+    }
+
+    if (n < sizeof(head)) {
+        n += (size_t) snprintf((char *) head + n, sizeof(head) - n,
+                               "\r\n");
+    }
+
+    if (n >= sizeof(head)) {
+        lb_admin_error(r, 400, "the request is longer than %zu bytes",
+                       sizeof(head));
+        return;
+    }
+
+    lb_http_msg_init(&m, headers, LB_HTTP_MAX_HEADERS, NULL);
+    rc = lb_http_parse_request(&m, head, head + n);
+
+    if (rc != LB_OK) {
+        lb_admin_error(r, 400, "the request is not one weir would accept: "
+                       "%s", rc == LB_ERROR ? m.reason : "incomplete");
+        return;
+    }
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+    if (pool == NULL) {
+        lb_admin_error(r, 500, "out of memory");
+        return;
+    }
+
+    l7 = lb_http_l7_build(l, NULL, pool);
+    if (l7 == NULL) {
+        lb_destroy_pool(pool);
+        lb_admin_error(r, 500, "the policies could not be compiled");
+        return;
+    }
+
+    hp = lb_http_l7_match(l7, &m, head);
+    p = hp != NULL ? (lb_l7_policy_t *) hp->conf : NULL;
+
+    lb_json_init(&j, r->body);
+    lb_json_object(&j, NULL);
+    lb_json_object(&j, "result");
+
+    if (p == NULL) {
+        lb_json_null(&j, "l7policy");
+        lb_json_str(&j, "action", "DEFAULT");
+        lb_json_str(&j, "target_group_id",
+                    l->target_group ? l->target_group->id : NULL);
+
+    } else {
+        lb_json_object(&j, "l7policy");
+        lb_json_str(&j, "id", p->id);
+        lb_json_str(&j, "name", p->name);
+        lb_json_uint(&j, "position", p->position);
+        lb_json_object_end(&j);
+        lb_json_str(&j, "action", lb_l7_action_names[p->action]);
+
+        tg = NULL;
+        for (i = 0; p->action == LB_L7_REDIRECT_TO_POOL
+                    && i < l->balancer->ntarget_groups; i++)
+        {
+            if (strcmp(l->balancer->target_groups[i].name,
+                       p->redirect_target_group_name) == 0)
+            {
+                tg = &l->balancer->target_groups[i];
+            }
+        }
+
+        lb_json_str(&j, "target_group_id", tg ? tg->id : NULL);
+
+        if (p->action == LB_L7_REJECT) {
+            lb_json_uint(&j, "status", 403);
+
+        } else if (p->action != LB_L7_REDIRECT_TO_POOL) {
+            len = lb_http_l7_location(p, &m, head, loc, sizeof(loc) - 1);
+            loc[len] = '\0';
+            lb_json_uint(&j, "status", p->redirect_http_code);
+            lb_json_str(&j, "location", (char *) loc);
+        }
+    }
+
+    lb_json_object_end(&j);
+    lb_json_object_end(&j);
+
+    lb_destroy_pool(pool);
 }
 
 

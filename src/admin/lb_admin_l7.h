@@ -13,6 +13,10 @@ void lb_admin_l7_show(lb_admin_req_t *r);
 void lb_admin_l7_rules(lb_admin_req_t *r);
 void lb_admin_l7_rule_show(lb_admin_req_t *r);
 
+/* GET .../listeners/{id}/l7policies/test?host=&path=&header=&cookie=:
+ * the policy a request would meet, by the data path's matcher */
+void lb_admin_l7_test(lb_admin_req_t *r);
+
 /* POST, PUT, DELETE of policies and of their rules */
 void lb_admin_l7_create(lb_admin_req_t *r);
 void lb_admin_l7_update(lb_admin_req_t *r);
