@@ -36,6 +36,19 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 
+/* what rules look at, found once per request: the path without its
+ * query and its extension (computed when a rule first needs it) */
+typedef struct {
+    const lb_http_msg_t     *m;
+    const u_char            *start;
+    const u_char            *path;
+    size_t                   path_len;
+    const u_char            *ext;
+    size_t                   ext_len;
+    unsigned                 have_path:1;
+    unsigned                 have_ext:1;
+} lb_http_l7_view_t;
+
 static lb_int_t lb_http_l7_worker_init(lb_shm_zone_t *zone);
 static lb_zone_gauge_t *lb_http_l7_gauge(lb_shm_zone_t *zone,
     const char *name);
@@ -43,7 +56,7 @@ static void lb_http_l7_cleanup(void *data);
 static lb_int_t lb_http_l7_rule_build(lb_http_l7_rule_t *hr,
     const lb_l7_rule_t *r, lb_pool_t *pool);
 static bool lb_http_l7_rule_match(const lb_http_l7_rule_t *r,
-    const lb_http_msg_t *m, const u_char *start);
+    lb_http_l7_view_t *v);
 static int lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s,
     size_t len, bool icase);
 static bool lb_http_l7_eq(const u_char *a, const u_char *b, size_t len,
@@ -209,7 +222,7 @@ lb_http_l7_rule_build(lb_http_l7_rule_t *hr, const lb_l7_rule_t *r,
 
     /* without JIT (a library built without it, no executable memory)
      * the interpreter runs the same pattern under the same limits */
-    (void) pcre2_jit_compile(hr->re, PCRE2_JIT_COMPLETE);
+    hr->jit = (pcre2_jit_compile(hr->re, PCRE2_JIT_COMPLETE) == 0);
 
     return LB_OK;
 }
@@ -241,17 +254,27 @@ lb_http_l7_match(lb_http_l7_t *l7, const lb_http_msg_t *m,
     const u_char *start)
 {
     uint32_t              i, j;
+    lb_http_l7_view_t     v;
     lb_http_l7_policy_t  *p;
 
-    if (l7 == NULL) {
+    if (l7 == NULL || l7->n == 0) {
         return NULL;
     }
+
+    v.m = m;
+    v.start = start;
+    v.path = NULL;
+    v.path_len = 0;
+    v.ext = NULL;
+    v.ext_len = 0;
+    v.have_path = 0;
+    v.have_ext = 0;
 
     for (i = 0; i < l7->n; i++) {
         p = &l7->policies[i];
 
         for (j = 0; j < p->nrules; j++) {
-            if (!lb_http_l7_rule_match(&p->rules[j], m, start)) {
+            if (!lb_http_l7_rule_match(&p->rules[j], &v)) {
                 break;
             }
         }
@@ -281,16 +304,26 @@ lb_http_l7_limit_hits(void)
 
 /* a match limit hit fails the rule, inverted or not */
 static bool
-lb_http_l7_rule_match(const lb_http_l7_rule_t *r, const lb_http_msg_t *m,
-    const u_char *start)
+lb_http_l7_rule_match(const lb_http_l7_rule_t *r, lb_http_l7_view_t *vw)
 {
     int                      rc;
     bool                     found;
     size_t                   len, k;
     uint32_t                 i;
-    const u_char            *s, *v;
+    const u_char            *s, *v, *start;
     lb_http_span_t           val;
+    const lb_http_msg_t     *m;
     const lb_http_header_t  *h;
+
+    m = vw->m;
+    start = vw->start;
+
+    if ((r->type == LB_L7_RULE_PATH || r->type == LB_L7_RULE_FILE_TYPE)
+        && !vw->have_path)
+    {
+        lb_http_l7_path(m, start, &vw->path, &vw->path_len);
+        vw->have_path = 1;
+    }
 
     switch (r->type) {
 
@@ -299,22 +332,31 @@ lb_http_l7_rule_match(const lb_http_l7_rule_t *r, const lb_http_msg_t *m,
         break;
 
     case LB_L7_RULE_PATH:
-        lb_http_l7_path(m, start, &s, &len);
-        rc = lb_http_l7_compare(r, s, len, false);
+        rc = lb_http_l7_compare(r, vw->path, vw->path_len, false);
         break;
 
     case LB_L7_RULE_FILE_TYPE:
-        lb_http_l7_path(m, start, &s, &len);
+        if (!vw->have_ext) {
+            s = vw->path;
+            len = vw->path_len;
 
-        for (k = len; k > 0 && s[k - 1] != '/' && s[k - 1] != '.'; k--) {
-            /* void */
+            for (k = len; k > 0 && s[k - 1] != '/' && s[k - 1] != '.'; k--)
+            {
+                /* void */
+            }
+
+            if (k > 0 && s[k - 1] == '.') {
+                vw->ext = s + k;
+                vw->ext_len = len - k;
+            } else {
+                vw->ext = s + len;
+                vw->ext_len = 0;
+            }
+
+            vw->have_ext = 1;
         }
 
-        if (k > 0 && s[k - 1] == '.') {
-            rc = lb_http_l7_compare(r, s + k, len - k, false);
-        } else {
-            rc = lb_http_l7_compare(r, s + len, 0, false);
-        }
+        rc = lb_http_l7_compare(r, vw->ext, vw->ext_len, false);
         break;
 
     case LB_L7_RULE_HEADER:
@@ -411,8 +453,12 @@ lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s, size_t len,
         return 0;
 
     case LB_L7_CMP_REGEX:
-        rc = pcre2_match(r->re, (PCRE2_SPTR) s, len, 0, 0, lb_http_l7_md,
-                         lb_http_l7_mctx);
+        /* straight to the JIT code when there is some: pcre2_match()
+         * would only check again what the build checked */
+        rc = r->jit ? pcre2_jit_match(r->re, (PCRE2_SPTR) s, len, 0, 0,
+                                      lb_http_l7_md, lb_http_l7_mctx)
+                    : pcre2_match(r->re, (PCRE2_SPTR) s, len, 0, 0,
+                                  lb_http_l7_md, lb_http_l7_mctx);
 
         if (rc >= 0) {
             return 1;

@@ -40,6 +40,7 @@ typedef struct {
     const u_char            *value;
     size_t                   value_len;
     pcre2_code              *re;          /* REGEX */
+    bool                     jit;         /* re was JIT-compiled */
 } lb_http_l7_rule_t;
 
 typedef struct {
