@@ -59,8 +59,9 @@ static bool lb_http_l7_rule_match(const lb_http_l7_rule_t *r,
     lb_http_l7_view_t *v);
 static int lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s,
     size_t len, bool icase);
-static bool lb_http_l7_eq(const u_char *a, const u_char *b, size_t len,
-    bool icase);
+static inline u_char lb_http_l7_lower(u_char c);
+static inline bool lb_http_l7_eq(const u_char *a, const u_char *b,
+    size_t len, bool icase);
 static void lb_http_l7_path(const lb_http_msg_t *m, const u_char *start,
     const u_char **path, size_t *len);
 
@@ -445,8 +446,11 @@ lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s, size_t len,
             return memmem(s, len, r->value, vl) != NULL;
         }
 
+        /* the first byte weeds out most places cheaply */
         for (i = 0; i + vl <= len; i++) {
-            if (lb_http_l7_eq(s + i, r->value, vl, true)) {
+            if (lb_http_l7_lower(s[i]) == lb_http_l7_lower(r->value[0])
+                && lb_http_l7_eq(s + i, r->value, vl, true))
+            {
                 return 1;
             }
         }
@@ -484,29 +488,24 @@ lb_http_l7_compare(const lb_http_l7_rule_t *r, const u_char *s, size_t len,
 }
 
 
-static bool
+static inline u_char
+lb_http_l7_lower(u_char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (u_char) (c | 0x20) : c;
+}
+
+
+static inline bool
 lb_http_l7_eq(const u_char *a, const u_char *b, size_t len, bool icase)
 {
     size_t  i;
-    u_char  x, y;
 
     if (!icase) {
         return memcmp(a, b, len) == 0;
     }
 
     for (i = 0; i < len; i++) {
-        x = a[i];
-        y = b[i];
-
-        if (x >= 'A' && x <= 'Z') {
-            x |= 0x20;
-        }
-
-        if (y >= 'A' && y <= 'Z') {
-            y |= 0x20;
-        }
-
-        if (x != y) {
+        if (lb_http_l7_lower(a[i]) != lb_http_l7_lower(b[i])) {
             return false;
         }
     }
