@@ -19,6 +19,7 @@ my ($w, $dir, $ap, $admin) = admin_weir($TOKEN);
 
 my %b = map { $_ => start_http_backend(name => $_) } qw(DEF A B);
 my $lp = free_port();
+my $tp = free_port();
 
 $w->write_config(<<"EOF");
 worker_processes: 1
@@ -46,6 +47,11 @@ load_balancers:
     address: 127.0.0.2
     target_groups:
       - { name: tg-other, protocol: HTTP }
+  - name: net-lb
+    type: NLB
+    address: 127.0.0.3
+    listeners:
+      - { name: tcp-in, protocol: TCP, protocol_port: $tp }
 EOF
 
 ok($w->start($lp, $ap), 'weir started') or BAIL_OUT($w->log_text);
@@ -315,6 +321,14 @@ refused('bad redirect code', 'POST', $P, { l7policy => {
     redirect_http_code => 304 } },
     400, 'l7policy.redirect_http_code',
     '304 is not a redirect code; allowed: 301, 302, 303, 307, 308');
+
+my ($tcp) = grep { $_->{protocol} eq 'TCP' }
+    @{ $api->('GET', "$L/listeners")->{json}{listeners} };
+refused('a TCP listener', 'POST', $P, { l7policy => {
+    %$new, listener_id => $tcp->{id} } },
+    400, 'l7policy.listener_id',
+    "listener $tcp->{id} is TCP; L7 policies are only on HTTP and HTTPS "
+    . 'listeners');
 
 refused('unknown policy', 'GET', "$P/00000000-0000-4000-8000-000000000000",
     undef, 404, undef, qr/not found/);

@@ -223,6 +223,15 @@ lb_admin_l7_create(lb_admin_req_t *r)
         goto done;
     }
 
+    if (l->protocol != LB_LISTENER_HTTP && l->protocol != LB_LISTENER_HTTPS)
+    {
+        lb_admin_field_error(&ch, 400, "l7policy.listener_id", "listener "
+                             "%s is %s; L7 policies are only on HTTP and "
+                             "HTTPS listeners", l->id,
+                             lb_listener_proto_names[l->protocol]);
+        goto done;
+    }
+
     if (!lb_admin_may_change(&ch, l->balancer, false)
         || !lb_admin_l7_group(&ch, &body, l, &name, &given))
     {
