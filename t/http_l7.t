@@ -6,7 +6,8 @@
 # REDIRECT_PREFIX, REJECT) and redirect code (301, 302, 303, 307, 308),
 # a disabled policy and one without rules (neither ever applies). Each
 # request of the table asserts the group reached (its backend answers its
-# name) or the status, Location and empty body.
+# name) or the status, Location and empty body. An HTTPS listener has
+# policies too: one sends requests to an HTTPS (re-encrypting) group.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -16,8 +17,20 @@ use WeirHTTP qw(start_http_backend http_connect read_response);
 
 my $w = Weir->new;
 
+my $dir = $w->dir;
+for my $c (['main', 'main.test'], ['target', 'target.test']) {
+    system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+           . " -nodes -days 2 -subj /CN=$c->[1] -keyout $dir/$c->[0].key"
+           . " -out $dir/$c->[0].pem 2>/dev/null") == 0
+        or die "openssl req failed\n";
+}
+
 my %b = map { $_ => start_http_backend(name => $_) } qw(DEF STATIC API BETA);
+$b{TLS} = start_http_backend(name => 'TLS',
+                             tls => { cert => "$dir/target.pem",
+                                      key => "$dir/target.key" });
 my $port = free_port();
+my $sport = free_port();
 
 sub group {
     my ($name, $be) = @_;
@@ -125,11 +138,33 @@ load_balancers:
             rules:
               - { type: PATH, compare_type: STARTS_WITH, value: /api/ }
               - { type: HEADER, key: Accept, compare_type: ENDS_WITH, value: json }
+      - name: https
+        protocol: HTTPS
+        protocol_port: $sport
+        target_group: tg-def
+        tls_certificate: main.pem
+        tls_key: main.key
+        l7_policies:
+          - name: reencrypt
+            action: REDIRECT_TO_POOL
+            redirect_target_group: tg-tls
+            rules:
+              - { type: PATH, compare_type: STARTS_WITH, value: /secure/ }
+          - name: to-http
+            action: REDIRECT_PREFIX
+            redirect_prefix: http://plain.example
+            redirect_http_code: 301
+            rules:
+              - { type: HOST_NAME, compare_type: ENDS_WITH, value: .plain }
     target_groups:
-$groups
+$groups      - name: tg-tls
+        protocol: HTTPS
+        members:
+          - { address: 127.0.0.1, protocol_port: $b{TLS}{port} }
 EOF
 
-ok($w->start($port), 'weir started') or BAIL_OUT('weir did not start');
+ok($w->start($port, $sport), 'weir started')
+    or BAIL_OUT('weir did not start');
 
 # one request on a kept-alive connection: the response
 my $sock;
@@ -285,6 +320,23 @@ for my $c (@cases) {
     is(join(' ', $r->{status}, $r->{headers}{location} // '-',
             $r->{headers}{'content-length'} // '-', length($r->{body})),
        "$status $loc 0 0", "$what: $status to $loc, empty body");
+}
+
+# an HTTPS listener: the same policies, a group re-encrypting to an
+# HTTPS target
+for my $c (['/secure/a', 'www.example.com', '200 TLS'],
+           ['/open', 'www.example.com', '200 DEF'],
+           ['/x?y', 'a.plain', '301 http://plain.example/x?y']) {
+    my ($path, $host, $want) = @$c;
+    my $s = http_connect($sport, { SSL_hostname => 'main.test' });
+    my $r;
+    if ($s) {
+        syswrite($s, "GET $path HTTP/1.1\r\nHost: $host\r\n\r\n");
+        $r = read_response($s, 'GET');
+    }
+    is($r ? "$r->{status} " . ($r->{headers}{'x-backend'}
+                               // $r->{headers}{location} // '-') : '-',
+       $want, "HTTPS $host$path: $want");
 }
 
 # a redirect keeps the connection for the next request
