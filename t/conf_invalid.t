@@ -556,12 +556,19 @@ EOF
         . '"backup"; allowed: id, name, address, protocol_port, weight, '
         . 'monitor_port, subnet_id, instance_id, instance_name' ] ],
 
-    # issue 13 defect 14: no silent full proxy in place of DSR
-    [ 'NLB_L4_DSR refused until its packet path exists', $DSR,
-      [ '2:5: load_balancers[dsr-lb].type: NLB_L4_DSR is not served by this '
-        . 'build yet (its packet path is to come): it would run as a full '
-        . "proxy, which hides the client's address from the targets and "
-        . 'sends the replies back through weir; allowed here: ALB, NLB' ] ],
+    # issue 14: DSR runs (t/dsr.t); its packet path forwards IPv4 only
+    [ 'NLB_L4_DSR on an IPv6 address', <<'EOF',
+load_balancers:
+  - name: dsr-lb
+    type: NLB_L4_DSR
+    address: "::1"
+    listeners:
+      - { name: tcp, protocol: TCP, protocol_port: 80, target_group: dsr-tg }
+    target_groups:
+      - { name: dsr-tg, protocol: TCP }
+EOF
+      [ '2:5: load_balancers[dsr-lb].address: the NLB_L4_DSR packet path '
+        . 'forwards IPv4 only' ] ],
 
     [ 'DSR target port differs from the listener port', $DSR . <<'EOF',
     listeners:

@@ -322,6 +322,12 @@ lb_balancer_take(lb_balancer_group_t *g, lb_balancer_peer_t *p,
     p->conns++;
 
     if (p->zone != NULL) {
+        if (lb_zone_proc == LB_ZONE_PROC_UNSET && lb_balancer_zone() != NULL)
+        {
+            /* once per process, at its first target connection */
+            (void) lb_zone_proc_attach(lb_balancer_zone());
+        }
+
         lb_zone_target_conn_start(p->zone);
     }
 

@@ -191,6 +191,13 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
            timeout_client_header),
       .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 10000,
       .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
+    /* weir's: a TLS listener's client must finish its handshake within
+     * it; the client holds a connection_limit slot and an SSL object
+     * meanwhile (HTTPS listeners count theirs in timeout_client_header) */
+    { LB_F("timeout_client_handshake", LB_CONF_UINT, lb_listener_t,
+           timeout_client_handshake),
+      .min = 1000, .max = 4000000, .unit = "ms", .has_def = 1, .def = 10000,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_LISTENER_TLS) },
     /* Octavia's names and defaults */
     { LB_F("timeout_member_connect", LB_CONF_UINT, lb_listener_t,
            timeout_member_connect),
@@ -202,6 +209,13 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .min = -1, .max = 1000000, .has_def = 1, .def = -1,
       .allowed = "-1 (unlimited) or 1..1000000",
       .check = lb_conf_check_limit },
+    /* weir's: the UDP sessions one client address may hold in a worker
+     * (whatever its source ports): a client cycling ports replaces its
+     * own oldest session instead of pushing others out of the table */
+    { LB_F("sessions_per_client", LB_CONF_UINT, lb_listener_t,
+           sessions_per_client),
+      .min = 1, .max = 1024, .has_def = 1, .def = 64,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_LISTENER_UDP) },
     { LB_F("tls_certificate", LB_CONF_STRING, lb_listener_t, tls.certificate),
       .required = 1, .max = 4095, .allowed = "a file path",
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },

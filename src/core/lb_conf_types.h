@@ -252,9 +252,12 @@ struct lb_listener_s {
     uint32_t               timeout_client_data;  /* ms, client idle */
     uint32_t               timeout_client_header;   /* ms, the whole
                                                    request head */
+    uint32_t               timeout_client_handshake;   /* ms, TLS
+                                                   listeners */
     uint32_t               timeout_member_connect;  /* ms */
     uint32_t               timeout_member_data;     /* ms, target idle */
     int64_t                connection_limit;     /* -1: unlimited */
+    uint32_t               sessions_per_client;  /* UDP, per worker */
 
     lb_tls_cert_t          tls;
     lb_tls_cert_t         *sni_certificates;

@@ -20,6 +20,8 @@
 
 static lb_int_t lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     const lb_module_t *modules);
+static bool lb_cycle_module_claims(const lb_module_t *modules,
+    const lb_module_t *m, uint32_t btype);
 static int lb_open_listening_socket(const lb_sockaddr_t *addr, int type);
 static void lb_cycle_report_errors(lb_array_t *errors);
 static void lb_cycle_give_back(lb_cycle_t *cycle);
@@ -220,7 +222,9 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     uint32_t            b, l, slot;
     size_t              i;
     int                 type;
+    uint32_t            btype;
     lb_conf_t          *conf;
+    lb_int_t          (*open)(lb_cycle_t *, lb_listening_t *);
     lb_listener_t      *lsn;
     lb_listening_t     *ls, *ols;
     const lb_module_t  *m;
@@ -247,10 +251,24 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                 ls->addr = lsn->addr;
                 ls->listener = lsn;
 
+                btype = LB_BALANCER_BIT(conf->balancers[b].type);
+                open = NULL;
+
                 for (m = modules; m && m->name && ls->init == NULL; m++) {
-                    if (m->protocols & LB_LISTENER_BIT(lsn->protocol)) {
+                    if ((m->protocols & LB_LISTENER_BIT(lsn->protocol))
+                        && lb_cycle_module_claims(modules, m, btype))
+                    {
                         ls->init = m->init_listening;
+                        open = m->open_listening;
                     }
+                }
+
+                /* a module's own socket (a packet socket) is taken over
+                 * as the others are, but only by a listener of the same
+                 * protocol: a TCP and a UDP listener may share a port */
+                if (open != NULL) {
+                    type = SOCK_RAW;
+                    ls->type = type;
                 }
 
                 ols = NULL;
@@ -259,7 +277,9 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     for (i = 0; i < old->listening.nelts; i++, ols++) {
                         if (ols->fd != LB_INVALID_FD && ols->type == type
                             && ols->slot == slot
-                            && lb_sockaddr_equal(&ols->addr, &ls->addr))
+                            && lb_sockaddr_equal(&ols->addr, &ls->addr)
+                            && (type != SOCK_RAW
+                                || ols->listener->protocol == lsn->protocol))
                         {
                             break;
                         }
@@ -273,6 +293,17 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     ls->fd = ols->fd;
                     ls->from = ols;
                     ols->fd = LB_INVALID_FD;
+                }
+
+                if (open != NULL) {
+                    /* with ls->fd taken over it only describes it */
+                    if (open(cycle, ls) != LB_OK) {
+                        return LB_ERROR;
+                    }
+                    continue;
+                }
+
+                if (ols != NULL) {
                     continue;
                 }
 
@@ -285,6 +316,28 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     }
 
     return LB_OK;
+}
+
+
+/* A module with balancer_types 0 serves listeners of every type no
+ * module names; one with types serves only those. */
+static bool
+lb_cycle_module_claims(const lb_module_t *modules, const lb_module_t *m,
+    uint32_t btype)
+{
+    const lb_module_t  *o;
+
+    if (m->balancer_types != 0) {
+        return (m->balancer_types & btype) != 0;
+    }
+
+    for (o = modules; o->name != NULL; o++) {
+        if (o->balancer_types & btype) {
+            return false;
+        }
+    }
+
+    return true;
 }
 
 

@@ -93,9 +93,25 @@ typedef struct {
     /* In a child, on SIGUSR1: reopen the files this module opened in
      * this process (nothing when it opened none). NULL: none. */
     void                 (*reopen)(void);
+
+    /* (these last, so tables written in order stay valid) The load
+     * balancer types it serves (LB_BALANCER_BIT(...)); 0: any but those
+     * some module names (a DSR listener is no TCP socket). */
+    uint32_t               balancer_types;
+
+    /* In the master (root), LB_CYCLE_RUN: open the socket of ls in place
+     * of the cycle's TCP/UDP socket on the listener's address (the DSR
+     * packet socket: the VIP is not an address of this machine) and set
+     * ls->fd, and ls->data for the workers; ls->type is SOCK_RAW. When
+     * ls->fd is set already (taken over from the previous cycle: same
+     * slot, address and listener protocol) only ls->data. LB_OK, or
+     * LB_ERROR (logged). NULL: the cycle's own TCP/UDP socket. */
+    lb_int_t             (*open_listening)(lb_cycle_t *cycle,
+                                           lb_listening_t *ls);
 } lb_module_t;
 
 #define LB_LISTENER_BIT(proto)  (1u << (proto))
+#define LB_BALANCER_BIT(type)   (1u << (type))
 
 /* The cycle this process runs. */
 extern lb_cycle_t  *lb_cycle;

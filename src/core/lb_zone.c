@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "lb_log.h"
 #include "lb_shm.h"
@@ -817,4 +819,129 @@ lb_zone_check_locked(lb_shm_zone_t *z)
     lb_log_error(cut ? LB_LOG_CRIT : LB_LOG_NOTICE, &lb_log, 0,
                  "shared zone checked after a lock holder died: %u targets, "
                  "%u broken chains cut", live, cut);
+}
+
+
+/* --- process shares of the active counts --- */
+
+uint32_t  lb_zone_proc = LB_ZONE_PROC_UNSET;
+
+
+uint32_t
+lb_zone_proc_attach(lb_shm_zone_t *z)
+{
+    pid_t            pid, dead;
+    uint32_t         i, mine;
+    lb_zone_root_t  *root;
+
+    lb_zone_proc = LB_ZONE_PROC_NONE;
+    pid = getpid();
+
+    for ( ;; ) {
+        if (lb_zone_lock(z) != LB_OK) {
+            return lb_zone_proc;
+        }
+
+        root = lb_zone_root(z);
+        mine = LB_ZONE_PROC_NONE;
+        dead = 0;
+
+        for (i = 0; i < LB_ZONE_PROCS; i++) {
+            if (root->procs[i] == pid || root->procs[i] == 0) {
+                /* free, or left by a dead process of the same pid (the
+                 * master repairs before a pid can come back, normally) */
+                mine = i;
+                break;
+            }
+
+            if (dead == 0 && kill(root->procs[i], 0) == -1
+                && errno == ESRCH)
+            {
+                /* the master did not reap it (yet): repair it here */
+                dead = root->procs[i];
+            }
+        }
+
+        if (mine != LB_ZONE_PROC_NONE) {
+            root->procs[mine] = pid;
+            lb_zone_unlock(z);
+            lb_zone_proc = mine;
+            return mine;
+        }
+
+        lb_zone_unlock(z);
+
+        if (dead == 0) {
+            lb_log_error(LB_LOG_WARN, &lb_log, 0,
+                         "all %d process slots of the shared zone are held "
+                         "by live processes: this one counts its target "
+                         "connections without crash repair", LB_ZONE_PROCS);
+            return lb_zone_proc;
+        }
+
+        (void) lb_zone_proc_gone(z, dead);
+    }
+}
+
+
+int64_t
+lb_zone_proc_gone(lb_shm_zone_t *z, pid_t pid)
+{
+    int32_t            n;
+    int64_t            total;
+    uint32_t           i, slot;
+    lb_shm_off_t      *buckets, off;
+    lb_zone_root_t    *root;
+    lb_zone_target_t  *t;
+
+    if (z == NULL || pid <= 0 || lb_zone_lock(z) != LB_OK) {
+        return 0;
+    }
+
+    root = lb_zone_root(z);
+
+    for (slot = 0; slot < LB_ZONE_PROCS; slot++) {
+        if (root->procs[slot] == pid) {
+            break;
+        }
+    }
+
+    if (slot == LB_ZONE_PROCS) {
+        /* it never counted a connection (the checker, the admin) */
+        lb_zone_unlock(z);
+        return 0;
+    }
+
+    total = 0;
+    buckets = lb_shm_ptr(z, root->buckets);
+
+    /* live records, then retired ones: a worker of an older generation
+     * still counts in those */
+    for (i = 0; i <= root->nbuckets; i++) {
+        off = i < root->nbuckets ? buckets[i] : root->retired;
+
+        for ( /* void */ ; off != 0; off = t->next) {
+            t = lb_shm_ptr(z, off);
+
+            n = __atomic_exchange_n(&t->share[slot], 0, __ATOMIC_ACQ_REL);
+            if (n != 0) {
+                __atomic_sub_fetch(&t->active, (uint64_t) (int64_t) n,
+                                   __ATOMIC_RELAXED);
+                total += n;
+            }
+        }
+    }
+
+    root->procs[slot] = 0;
+
+    lb_zone_unlock(z);
+
+    if (total != 0) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "%lld target connections left counted by process %d "
+                     "taken out of the shared counts", (long long) total,
+                     (int) pid);
+    }
+
+    return total;
 }

@@ -32,6 +32,10 @@
 #define LB_ZONE_GROUP_ID_LEN   64     /* longest target group id */
 #define LB_ZONE_TABLE_NAME_LEN 64     /* longest table name */
 #define LB_ZONE_HTTP_CLASSES   5      /* response classes 1xx..5xx */
+#define LB_ZONE_PROCS          64     /* processes counting connections at
+                                         once, with crash repair */
+#define LB_ZONE_PROC_NONE      UINT32_MAX
+#define LB_ZONE_PROC_UNSET     (UINT32_MAX - 1)
 
 #define LB_ZONE_HEALTH_STATES(X)     \
     X(UNKNOWN,    "UNKNOWN")         \
@@ -109,6 +113,11 @@ struct lb_zone_target_s {
     uint64_t            requests;     /* HTTP requests given to it */
     uint64_t            responses[LB_ZONE_HTTP_CLASSES];  /* by class,
                                          [0] 1xx .. [4] 5xx */
+
+    /* each process's share of active, by process slot (lb_zone_proc):
+     * what a process that died with connections open leaves is taken
+     * out of active by the master (lb_zone_proc_gone()); atomics */
+    int32_t             share[LB_ZONE_PROCS];
 } __attribute__((aligned(64)));
 
 /* the health and its check counters share one cache line, the traffic
@@ -130,7 +139,26 @@ typedef struct {
     lb_shm_off_t        retired_tables;
     lb_shm_off_t        gen;          /* lb_zone_gen_t (lb_zone_gen.c) */
     lb_hash_key_t       hash_key;     /* see lb_zone_hash_key() */
+    int32_t             procs[LB_ZONE_PROCS];  /* the pid holding each
+                                         process slot, 0: free; under the
+                                         lock */
 } lb_zone_root_t;
+
+/* This process's slot in the zone's process table (its column of
+ * lb_zone_target_t.share), LB_ZONE_PROC_UNSET until
+ * lb_zone_proc_attach(), LB_ZONE_PROC_NONE when none was free. */
+extern uint32_t  lb_zone_proc;
+
+/* Take a process slot for this process (at its first connection to a
+ * target; a slot of a dead process found on the way is repaired first).
+ * Sets and returns lb_zone_proc. Takes the lock. */
+uint32_t lb_zone_proc_attach(lb_shm_zone_t *z);
+
+/* For the master, once process pid has been reaped: take its shares out
+ * of every target's active count (a process killed with connections open
+ * never counted them out) and free its slot. Returns the connections
+ * taken out. Takes the lock. */
+int64_t lb_zone_proc_gone(lb_shm_zone_t *z, pid_t pid);
 
 /* Map a new zone of `size` bytes (0: LB_ZONE_DEFAULT_SIZE; rounded up to a
  * power of two of pages, at least LB_ZONE_MIN_SIZE) with its allocator,
@@ -257,10 +285,17 @@ lb_zone_counter_get(const uint64_t *c)
     return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-/* a connection to t starts: active + 1, total + 1 */
+/* a connection to t starts: active + 1, total + 1, and this process's
+ * share + 1 (the share first: a crash between the two makes the repair
+ * take one too many out, which lb_zone_target_active() reads as 0, never
+ * leaves a phantom connection) */
 static inline void
 lb_zone_target_conn_start(lb_zone_target_t *t)
 {
+    if (lb_zone_proc < LB_ZONE_PROCS) {
+        __atomic_add_fetch(&t->share[lb_zone_proc], 1, __ATOMIC_RELAXED);
+    }
+
     __atomic_add_fetch(&t->active, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&t->total, 1, __ATOMIC_RELAXED);
 }
@@ -270,12 +305,21 @@ static inline void
 lb_zone_target_conn_end(lb_zone_target_t *t)
 {
     __atomic_sub_fetch(&t->active, 1, __ATOMIC_RELAXED);
+
+    if (lb_zone_proc < LB_ZONE_PROCS) {
+        __atomic_sub_fetch(&t->share[lb_zone_proc], 1, __ATOMIC_RELAXED);
+    }
 }
 
 static inline uint64_t
 lb_zone_target_active(const lb_zone_target_t *t)
 {
-    return __atomic_load_n(&t->active, __ATOMIC_RELAXED);
+    uint64_t  n;
+
+    n = __atomic_load_n(&t->active, __ATOMIC_RELAXED);
+
+    /* below 0 for a moment after a repair raced a connection's start */
+    return (int64_t) n < 0 ? 0 : n;
 }
 
 static inline void

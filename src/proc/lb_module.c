@@ -31,15 +31,22 @@ const lb_module_t  lb_modules[] = {
       .init_listening = lb_stream_udp_init_listening,
       .init_groups = lb_stream_udp_init_groups },
 
+    /* NLB_L4_DSR balancers' TCP and UDP listeners: packet sockets, no
+     * TCP/UDP socket on the VIP; its init_groups can fail, so before
+     * http's */
+    { .name = "dsr",
+      .init_conf = lb_dsr_init_conf,
+      .protocols = LB_BIT(LB_LISTENER_TCP) | LB_BIT(LB_LISTENER_UDP),
+      .balancer_types = LB_BALANCER_BIT(LB_BALANCER_NLB_L4_DSR),
+      .open_listening = lb_dsr_open_listening,
+      .init_listening = lb_dsr_init_listening,
+      .init_groups = lb_dsr_init_groups },
+
     { .name = "http",
       .protocols = LB_BIT(LB_LISTENER_HTTP) | LB_BIT(LB_LISTENER_HTTPS),
       .init_listening = lb_http_init_listening,
       .init_groups = lb_http_init_groups,
       .reopen = lb_http_log_reopen },
-
-    /* NLB_L4_DSR balancers: refused until the packet path exists */
-    { .name = "dsr",
-      .init_conf = lb_dsr_init_conf },
 
     /* the admin API's token file, checked when a cycle is built */
     { .name = "admin",

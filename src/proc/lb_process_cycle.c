@@ -486,6 +486,10 @@ lb_reap_children(lb_cycle_t *cycle, bool respawn)
 
         p->pid = -1;
 
+        /* its target connections are gone with it: LEAST_CONNECTIONS
+         * must not count them forever (before a replacement starts) */
+        (void) lb_zone_proc_gone(cycle->zone, pid);
+
         if (!respawn || p->exiting || p->generation != cycle->generation) {
             continue;
         }

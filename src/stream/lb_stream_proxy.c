@@ -99,35 +99,68 @@ static void lb_stream_proxy_log(lb_stream_session_t *s, unsigned level,
 void
 lb_stream_proxy_init_connection(lb_connection_t *c)
 {
-    lb_listener_t        *lst;
+    lb_listening_limit_t  *limit;
+
+    if (lb_stream_proxy_admit(c, &limit) != LB_OK) {
+        return;
+    }
+
+    lb_stream_proxy_start(c, limit);
+}
+
+
+lb_int_t
+lb_stream_proxy_admit(lb_connection_t *c, lb_listening_limit_t **limit)
+{
     bool                  refused;
-    lb_stream_session_t  *s;
+    lb_stream_session_t   s;
     char                  what[80];
+
+    *limit = lb_event_limit_enter(c->listening, &refused);
+
+    if (!refused) {
+        return LB_OK;
+    }
+
+    if (lb_log.level >= LB_LOG_INFO) {
+        /* the log names the client and the listener the way a session
+         * does; no session is made for a client that is not served */
+        memset(&s, 0, sizeof(lb_stream_session_t));
+        s.client = c;
+        s.listener = c->listening->listener;
+        snprintf(what, sizeof(what), "connection_limit (%lld) reached, "
+                 "client closed", (long long) s.listener->connection_limit);
+        lb_stream_proxy_log(&s, LB_LOG_INFO, 0, what);
+    }
+
+    lb_close_connection(c);
+
+    return LB_DECLINED;
+}
+
+
+void
+lb_stream_proxy_start(lb_connection_t *c, lb_listening_limit_t *limit)
+{
+    lb_listener_t        *lst;
+    lb_stream_session_t  *s;
 
     lst = c->listening->listener;
 
     s = lb_pcalloc(c->pool, sizeof(lb_stream_session_t));
     if (s == NULL) {
+        if (limit != NULL) {
+            lb_event_limit_leave(limit);
+        }
         goto nomem;
     }
 
     s->client = c;
     s->listener = lst;
+    s->limit = limit;
     c->data = s;
     c->read->handler = lb_stream_proxy_client_handler;
     c->write->handler = lb_stream_proxy_client_handler;
-
-    s->limit = lb_event_limit_enter(c->listening, &refused);
-
-    if (refused) {
-        if (lb_log.level >= LB_LOG_INFO) {
-            snprintf(what, sizeof(what), "connection_limit (%lld) reached, "
-                     "client closed", (long long) lst->connection_limit);
-            lb_stream_proxy_log(s, LB_LOG_INFO, 0, what);
-        }
-        lb_stream_proxy_finalize(s);
-        return;
-    }
 
     if (lst->target_group == NULL) {
         lb_stream_proxy_log(s, LB_LOG_INFO, 0,

@@ -27,6 +27,7 @@
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_limit.h"
 #include "lb_event_timer.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
@@ -56,6 +57,8 @@ static void lb_stream_udp_forward(lb_stream_udp_listen_t *lu,
 static lb_stream_udp_session_t *lb_stream_udp_session_get(
     lb_stream_udp_listen_t *lu, const lb_stream_udp_addr_t *sa,
     socklen_t len);
+static void lb_stream_udp_evict(lb_stream_udp_table_t *t,
+    lb_stream_udp_session_t *old, const char *why);
 static void lb_stream_udp_tried_reset(lb_stream_udp_session_t *s);
 static lb_int_t lb_stream_udp_session_connect(lb_stream_udp_session_t *s,
     int *err);
@@ -426,9 +429,10 @@ static lb_stream_udp_session_t *
 lb_stream_udp_session_get(lb_stream_udp_listen_t *lu,
     const lb_stream_udp_addr_t *sa, socklen_t len)
 {
-    char                      text[64];
+    bool                      refused;
     uint32_t                  hash;
     lb_stream_udp_key_t       key;
+    lb_listening_limit_t     *limit;
     lb_stream_udp_table_t    *t;
     lb_stream_udp_session_t  *s, *old;
 
@@ -446,35 +450,50 @@ lb_stream_udp_session_get(lb_stream_udp_listen_t *lu,
 
     if (s != NULL) {
         s->active = lb_current_msec;
+        s->again = 1;
         lb_stream_udp_table_touch(t, s);
         lb_event_idle_touch(&s->idle, lu->timeout);
         return s;
     }
 
+    /* a client over its sessions_per_client gives up its own oldest
+     * session, whoever else is in the table (0: a listener made by hand,
+     * no cap) */
+    if (lu->listener->sessions_per_client != 0
+        && lb_stream_udp_table_client(t, lu->listening, &key, hash, &old)
+           >= lu->listener->sessions_per_client
+        && old != NULL)
+    {
+        lb_stream_udp_evict(t, old, "the client has sessions_per_client");
+    }
+
+    /* counted across workers like a TCP connection; over the limit the
+     * sessions in place go on and the new client waits for room */
+    limit = lb_event_limit_enter(lu->listening, &refused);
+
+    if (refused) {
+        lb_stream_udp_drop(lu, LB_STREAM_UDP_DROP_LIMIT, &sa->sa, 0, 1);
+        return NULL;
+    }
+
     s = lb_stream_udp_table_add(t, lu->listening, &key, hash);
 
     if (s == NULL) {
-        old = t->oldest;
-
-        if (lb_log.level >= LB_LOG_DEBUG) {
-            lb_connection_addr_text(&old->client.sa, text, sizeof(text));
-            lb_log_debug(&lb_log, "udp session %s on listener \"%s\" "
-                         "evicted after %llu ms idle: the table of %u "
-                         "sessions is full", text,
-                         old->listen->listener->name,
-                         (unsigned long long) (lb_current_msec - old->active),
-                         t->capacity);
-        }
-
-        lb_stream_udp_stat.evicted++;
-        lb_stream_udp_session_close(old);
+        lb_stream_udp_evict(t, lb_stream_udp_table_victim(t,
+                                LB_STREAM_UDP_EVICT_SCAN),
+                            "the table is full");
 
         s = lb_stream_udp_table_add(t, lu->listening, &key, hash);
         if (s == NULL) {
-            return NULL;    /* cannot be: one was just freed */
+            /* cannot be: one was just freed */
+            if (limit != NULL) {
+                lb_event_limit_leave(limit);
+            }
+            return NULL;
         }
     }
 
+    s->limit = limit;
     s->listen = lu;
     memcpy(&s->client, sa, lb_min((size_t) len, sizeof(s->client)));
     s->client_len = len;
@@ -493,6 +512,28 @@ lb_stream_udp_session_get(lb_stream_udp_listen_t *lu,
     lb_stream_udp_stat.sessions++;
 
     return s;
+}
+
+
+/* Make room: close old, one of t's sessions (counted). */
+static void
+lb_stream_udp_evict(lb_stream_udp_table_t *t, lb_stream_udp_session_t *old,
+    const char *why)
+{
+    char  text[64];
+
+    if (lb_log.level >= LB_LOG_DEBUG) {
+        lb_connection_addr_text(&old->client.sa, text, sizeof(text));
+        lb_log_debug(&lb_log, "udp session %s on listener \"%s\" "
+                     "evicted after %llu ms idle%s: %s", text,
+                     old->listen->listener->name,
+                     (unsigned long long) (lb_current_msec - old->active),
+                     lb_stream_udp_established(old) ? "" : ", not established",
+                     why);
+    }
+
+    lb_stream_udp_stat.evicted++;
+    lb_stream_udp_session_close(old);
 }
 
 
@@ -739,6 +780,7 @@ lb_stream_udp_read_target(lb_event_t *ev)
 
         if (nout != 0) {
             s->active = lb_current_msec;
+            s->replied = 1;
             lb_stream_udp_table_touch(&lb_stream_udp_table, s);
             lb_event_idle_touch(&s->idle, s->listen->timeout);
 
@@ -902,6 +944,12 @@ lb_stream_udp_session_close(lb_stream_udp_session_t *s)
 {
     lb_stream_udp_session_release(s, LB_BALANCER_DONE);
     lb_event_del_timer(&s->idle);
+
+    if (s->limit != NULL) {
+        lb_event_limit_leave(s->limit);
+        s->limit = NULL;
+    }
+
     lb_stream_udp_table_remove(&lb_stream_udp_table, s);
 }
 

@@ -7,11 +7,18 @@
  * are kept both ways.
  *
  * A session ends after timeout_client_data ms without a datagram either
- * way (the listener's idle timeout). The per-worker session table is
- * bounded (LB_STREAM_UDP_MAX_SESSIONS): when it is full, the session idle
- * for the longest time is evicted to make room for a new client, since UDP
- * clients never say they are gone and a table full of dead sessions must
- * not lock new clients out. An ICMP error from the target (ECONNREFUSED,
+ * way (the listener's idle timeout). A listener's connection_limit counts
+ * its sessions across every worker (the listener's gauge in the zone, as
+ * for TCP): a datagram that would start a session over it is dropped, and
+ * sessions in place go on. One client address holds at most the
+ * listener's sessions_per_client sessions in a worker: a new source port
+ * over that replaces the client's own oldest session. The per-worker
+ * session table is bounded (LB_STREAM_UDP_MAX_SESSIONS): when it is full,
+ * the oldest session that is not established (lb_stream_udp_established())
+ * among the oldest LB_STREAM_UDP_EVICT_SCAN, or else the oldest of all, is
+ * evicted to make room for a new client, since UDP clients never say they
+ * are gone and a table full of dead sessions must not lock new clients
+ * out. An ICMP error from the target (ECONNREFUSED,
  * unreachable) counts as a target failure; the session then picks another
  * target for the client's next datagram.
  *
@@ -28,6 +35,7 @@
 
 #include "lb_balancer.h"
 #include "lb_core_types.h"
+#include "lb_cycle.h"
 #include "lb_event.h"
 
 /* The largest payload forwarded (the IPv4 limit); a longer datagram (IPv6
@@ -57,6 +65,7 @@
     X(FOREIGN,    "datagram from an unexpected source", INFO)             \
     X(NO_TARGET,  "no usable target", WARN)                               \
     X(RESOURCES,  "no socket or connection slot for a session", WARN)     \
+    X(LIMIT,      "a new session over connection_limit", INFO)            \
     X(SEND,       "datagram not sent", WARN)
 
 #define LB_ENUM_UDP_DROP(n, s, l)  LB_STREAM_UDP_DROP_##n,
@@ -137,7 +146,21 @@ struct lb_stream_udp_session_s {
 
     lb_event_t                idle;      /* the idle timer */
     lb_msec_t                 active;    /* last datagram either way */
+    lb_listening_limit_t     *limit;     /* counted in connection_limit;
+                                            NULL: not */
+    unsigned                  again:1;   /* the client sent more than one
+                                            datagram */
+    unsigned                  replied:1; /* the target answered */
 };
+
+/* Established, as conntrack's "assured": traffic both ways and the client
+ * came back. Evicted last from a full table: one-datagram sessions (a
+ * scan, spoofed sources) go first. */
+#define lb_stream_udp_established(s)  ((s)->again && (s)->replied)
+
+/* How many of the oldest sessions a full table looks at for one that is
+ * not established before it evicts the oldest of all. */
+#define LB_STREAM_UDP_EVICT_SCAN     64
 
 /* In a worker: serve the UDP listening socket ls of cycle (add it to the
  * loop with the datagram reader as its read handler; the first call also

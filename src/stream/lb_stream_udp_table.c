@@ -121,16 +121,22 @@ lb_stream_udp_table_key(lb_stream_udp_table_t *t, const lb_listening_t *ls,
 }
 
 
-/* SipHash of (listening socket, client address and port) under the
- * table's own key. */
+/* SipHash of (listening socket, client address) under the table's own
+ * key. The port is left out: every session of one client address is on
+ * one chain, where lb_stream_udp_table_client() counts them (their number
+ * is capped, so the chain stays short). */
 static uint32_t
 lb_stream_udp_hash(const lb_hash_key_t *hk, const lb_listening_t *ls,
     const lb_stream_udp_key_t *key)
 {
-    uint8_t  k[sizeof(ls) + sizeof(lb_stream_udp_key_t)];
+    lb_stream_udp_key_t  a;
+    uint8_t              k[sizeof(ls) + sizeof(lb_stream_udp_key_t)];
+
+    a = *key;
+    a.port = 0;
 
     memcpy(k, &ls, sizeof(ls));
-    memcpy(k + sizeof(ls), key, sizeof(lb_stream_udp_key_t));
+    memcpy(k + sizeof(ls), &a, sizeof(lb_stream_udp_key_t));
 
     return (uint32_t) lb_hash_keyed(hk, k, sizeof(k));
 }
@@ -151,6 +157,53 @@ lb_stream_udp_table_find(lb_stream_udp_table_t *t, const lb_listening_t *ls,
     }
 
     return NULL;
+}
+
+
+uint32_t
+lb_stream_udp_table_client(lb_stream_udp_table_t *t,
+    const lb_listening_t *ls, const lb_stream_udp_key_t *key, uint32_t hash,
+    lb_stream_udp_session_t **oldest)
+{
+    uint32_t                  n;
+    lb_stream_udp_session_t  *s;
+
+    n = 0;
+    *oldest = NULL;
+
+    for (s = t->buckets[hash & t->mask]; s != NULL; s = s->hnext) {
+        if (s->hash != hash || s->listening != ls
+            || s->key.family != key->family
+            || s->key.scope_id != key->scope_id
+            || memcmp(s->key.addr, key->addr, sizeof(key->addr)) != 0)
+        {
+            continue;
+        }
+
+        n++;
+
+        if (*oldest == NULL || s->active < (*oldest)->active) {
+            *oldest = s;
+        }
+    }
+
+    return n;
+}
+
+
+lb_stream_udp_session_t *
+lb_stream_udp_table_victim(lb_stream_udp_table_t *t, uint32_t scan)
+{
+    uint32_t                  i;
+    lb_stream_udp_session_t  *s;
+
+    for (s = t->oldest, i = 0; s != NULL && i < scan; s = s->newer, i++) {
+        if (!lb_stream_udp_established(s)) {
+            return s;
+        }
+    }
+
+    return t->oldest;
 }
 
 

@@ -45,6 +45,18 @@ lb_int_t lb_stream_udp_table_key(lb_stream_udp_table_t *t,
 lb_stream_udp_session_t *lb_stream_udp_table_find(lb_stream_udp_table_t *t,
     const lb_listening_t *ls, const lb_stream_udp_key_t *key, uint32_t hash);
 
+/* How many sessions of ls the client address of key (any port) has;
+ * *oldest is the one of them used longest ago (NULL: none). hash is
+ * key's (lb_stream_udp_table_key()): the address's sessions share it. */
+uint32_t lb_stream_udp_table_client(lb_stream_udp_table_t *t,
+    const lb_listening_t *ls, const lb_stream_udp_key_t *key, uint32_t hash,
+    lb_stream_udp_session_t **oldest);
+
+/* The session to evict from a full table: the oldest that is not
+ * established among the scan oldest, else the oldest. NULL: empty. */
+lb_stream_udp_session_t *lb_stream_udp_table_victim(
+    lb_stream_udp_table_t *t, uint32_t scan);
+
 /* A new session for (ls, key), zeroed, the newest in use order; NULL when
  * the table is full. */
 lb_stream_udp_session_t *lb_stream_udp_table_add(lb_stream_udp_table_t *t,

@@ -441,6 +441,58 @@ test_session_expire(void **state)
 }
 
 
+/* sessions_per_client: a client cycling ports replaces its own oldest
+ * session; another client's stays. A full table evicts a session that is
+ * not established before an established one. */
+static void
+test_session_per_client(void **state)
+{
+    lb_msec_t                 t0;
+    lb_stream_udp_session_t  *o, *s;
+    struct sockaddr_in        a;
+
+    t0 = lb_current_msec;
+    flst.sessions_per_client = 2;
+
+    a = lb_test_v4("127.0.0.9", 50);
+    o = lb_stream_udp_session_get(&flu, (lb_stream_udp_addr_t *) &a,
+                                  sizeof(a));
+    assert_non_null(o);
+
+    lb_current_msec = t0 + 1;
+    assert_non_null(get(1));
+    lb_current_msec = t0 + 2;
+    assert_non_null(get(2));
+    lb_current_msec = t0 + 3;
+    assert_non_null(get(3));          /* over 2: port 1 goes */
+    assert_null(find(1));
+    assert_non_null(find(2));
+    assert_non_null(find(3));
+    assert_int_equal(lb_stream_udp_table.nsessions, 3);
+    assert_int_equal(lb_stream_udp_stat.evicted, 1);
+
+    /* the other client, established (came back, answered), is the
+     * oldest of a full table: the not established port 2 goes instead */
+    lb_current_msec = t0 + 4;
+    assert_ptr_equal(lb_stream_udp_session_get(&flu,
+                         (lb_stream_udp_addr_t *) &a, sizeof(a)), o);
+    o->replied = 1;
+    o->active = t0;                   /* the oldest again */
+    lb_stream_udp_table_touch(&lb_stream_udp_table, find(2));
+    lb_stream_udp_table_touch(&lb_stream_udp_table, find(3));
+
+    flst.sessions_per_client = 0;
+    lb_current_msec = t0 + 5;
+    s = get(4);
+    assert_non_null(s);
+    assert_null(find(2));
+    assert_int_equal(lb_stream_udp_table.nsessions, 3);
+    assert_int_equal(lb_stream_udp_stat.evicted, 2);
+    assert_ptr_equal(lb_stream_udp_table_victim(&lb_stream_udp_table,
+                         LB_STREAM_UDP_EVICT_SCAN), find(3));
+}
+
+
 static void
 test_session_evict(void **state)
 {
@@ -1176,6 +1228,8 @@ main(void)
     };
     const struct CMUnitTest  sessions[] = {
         cmocka_unit_test_setup_teardown(test_session_expire,
+                                        sessions_setup, sessions_teardown),
+        cmocka_unit_test_setup_teardown(test_session_per_client,
                                         sessions_setup, sessions_teardown),
         cmocka_unit_test_setup_teardown(test_session_evict,
                                         sessions_setup, sessions_teardown),
