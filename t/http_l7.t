@@ -12,7 +12,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Weir qw(free_port);
+use Weir qw(free_port wait_for);
 use WeirHTTP qw(start_http_backend http_connect read_response);
 
 my $w = Weir->new;
@@ -356,6 +356,30 @@ syswrite($s, "HEAD /admin HTTP/1.1\r\nHost: x\r\n\r\n");
 my $rh = read_response($s, 'HEAD');
 is($rh ? "$rh->{status} " . length($rh->{body}) : '-', '403 0',
    'HEAD of a rejected path: 403 without a body');
+
+# the file changed by hand (css now scss, the catch-all enabled) and
+# applied live (SIGUSR2, as the admin API does): the same workers, the
+# new outcome
+my @workers = sort $w->workers;
+my $yaml = do { local $/; open(my $fh, '<', "$dir/weir.yaml") or die $!;
+                <$fh> };
+$yaml =~ s/value: css \}/value: scss }/ or die 'no css rule';
+$yaml =~ s/is_enabled: false\n/is_enabled: true\n/ or die 'no is_enabled';
+$w->write_config($yaml);
+$w->signal('USR2');
+my $got;
+wait_for(sub {
+    my $r = req($H, '/s/site.css');
+    $got = $r ? ($r->{headers}{'x-backend'} // $r->{status}) : '-';
+    return $got eq 'BETA';
+}, 15);
+is($got, 'BETA', 'applied live: css is no rule now, the catch-all takes it');
+my $r = req($H, '/s/site.scss');
+is($r && $r->{headers}{'x-backend'}, 'STATIC', 'and scss is');
+$r = req($H, '/img/logo.png');
+is($r && $r->{headers}{'x-backend'}, 'STATIC',
+   'policies before the catch-all still act first');
+is_deeply([sort $w->workers], \@workers, 'no reload: the same workers');
 
 unlike($w->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
 
