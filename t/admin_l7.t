@@ -330,6 +330,11 @@ refused('a TCP listener', 'POST', $P, { l7policy => {
     "listener $tcp->{id} is TCP; L7 policies are only on HTTP and HTTPS "
     . 'listeners');
 
+refused('REDIRECT_TO_POOL without a group', 'POST', $P, { l7policy => {
+    %$new, action => 'REDIRECT_TO_POOL' } },
+    400, 'l7policy.redirect_target_group_id',
+    'missing; required (action is REDIRECT_TO_POOL)');
+
 refused('unknown policy', 'GET', "$P/00000000-0000-4000-8000-000000000000",
     undef, 404, undef, qr/not found/);
 

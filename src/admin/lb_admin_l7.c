@@ -49,6 +49,8 @@ static bool lb_admin_l7_open(lb_admin_req_t *r, lb_admin_change_t *ch,
     const char *wrapper, bool deleting, lb_admin_l7_at_t *at);
 static bool lb_admin_l7_group(lb_admin_change_t *ch, lb_admin_body_t *body,
     lb_listener_t *l, char **name, bool *given);
+static bool lb_admin_l7_needs_group(lb_admin_change_t *ch,
+    lb_admin_body_t *body, bool given, const lb_l7_policy_t *p);
 static bool lb_admin_l7_place(lb_admin_change_t *ch, lb_listener_t *l,
     uint32_t from, uint32_t position);
 static void lb_admin_l7_normalize(lb_listener_t *l);
@@ -238,6 +240,10 @@ lb_admin_l7_create(lb_admin_req_t *r)
         goto done;
     }
 
+    if (!lb_admin_l7_needs_group(&ch, &body, given, NULL)) {
+        goto done;
+    }
+
     placed = lb_admin_body_pair(&body, "position") != NULL;
 
     memset(&none, 0, sizeof(none));
@@ -331,6 +337,10 @@ lb_admin_l7_update(lb_admin_req_t *r)
                                  "its rules have their own endpoints")
         || !lb_admin_l7_group(&ch, &body, at.l, &name, &given))
     {
+        goto done;
+    }
+
+    if (!lb_admin_l7_needs_group(&ch, &body, given, p)) {
         goto done;
     }
 
@@ -924,6 +934,33 @@ lb_admin_l7_group(lb_admin_change_t *ch, lb_admin_body_t *body,
     body->n++;
 
     return true;
+}
+
+
+/* A body that makes a policy REDIRECT_TO_POOL (a new one, or p with
+ * another action) names its group: the schema would say so of the file's
+ * redirect_target_group, the API's field is redirect_target_group_id.
+ * false when the request is answered. */
+static bool
+lb_admin_l7_needs_group(lb_admin_change_t *ch, lb_admin_body_t *body,
+    bool given, const lb_l7_policy_t *p)
+{
+    lb_admin_pair_t  *a;
+
+    static const char  pool[] = "\"REDIRECT_TO_POOL\"";
+
+    a = lb_admin_body_pair(body, "action");
+
+    if (given || a == NULL || a->val_len != sizeof(pool) - 1
+        || memcmp(a->val, pool, sizeof(pool) - 1) != 0
+        || (p != NULL && p->action == LB_L7_REDIRECT_TO_POOL))
+    {
+        return true;
+    }
+
+    lb_admin_field_error(ch, 400, "l7policy.redirect_target_group_id",
+                         "missing; required (action is REDIRECT_TO_POOL)");
+    return false;
 }
 
 
