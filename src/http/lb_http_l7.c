@@ -80,13 +80,19 @@ lb_http_l7_worker_init(lb_shm_zone_t *zone)
                                                     LB_HTTP_L7_LIMIT_GAUGE);
     }
 
-    if (lb_http_l7_md != NULL) {
+    if (lb_http_l7_md != NULL && lb_http_l7_mctx != NULL) {
         return LB_OK;
     }
 
-    /* one pair: only "did it match" is asked */
-    lb_http_l7_md = pcre2_match_data_create(1, NULL);
-    lb_http_l7_mctx = pcre2_match_context_create(NULL);
+    /* one pair: only "did it match" is asked; never a match without the
+     * context, which holds the limits */
+    if (lb_http_l7_md == NULL) {
+        lb_http_l7_md = pcre2_match_data_create(1, NULL);
+    }
+
+    if (lb_http_l7_mctx == NULL) {
+        lb_http_l7_mctx = pcre2_match_context_create(NULL);
+    }
 
     if (lb_http_l7_md == NULL || lb_http_l7_mctx == NULL) {
         return LB_ERROR;
