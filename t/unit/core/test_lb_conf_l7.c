@@ -97,6 +97,35 @@ test_l7_ok(void **state)
 }
 
 
+/* ids are derived from what names a policy (its listener and name, else
+ * its place) and a rule (its policy and place): the same on every parse */
+static void
+test_l7_ids(void **state)
+{
+    const char      *yaml;
+    lb_conf_t       *a, *b;
+    lb_l7_policy_t  *pa, *pb;
+
+    yaml = LBT_L7("          - name: p\n"
+                  "            action: REJECT\n"
+                  "            rules:\n"
+                  "              - { type: PATH, compare_type: EQUAL_TO,"
+                  " value: /a }\n"
+                  "          - action: REJECT\n");
+
+    a = lbt_ok(yaml);
+    b = lbt_ok(yaml);
+
+    pa = a->balancers[0].listeners[0].l7_policies;
+    pb = b->balancers[0].listeners[0].l7_policies;
+
+    assert_string_equal(pa[0].id, pb[0].id);
+    assert_string_equal(pa[1].id, pb[1].id);
+    assert_string_equal(pa[0].rules[0].id, pb[0].rules[0].id);
+    assert_string_not_equal(pa[0].id, pa[1].id);
+}
+
+
 static void
 test_l7_not_on_tcp(void **state)
 {
@@ -322,6 +351,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         lbt_test(test_l7_ok),
+        lbt_test(test_l7_ids),
         lbt_test(test_l7_not_on_tcp),
         lbt_test(test_l7_policy_fields),
         lbt_test(test_l7_group),
