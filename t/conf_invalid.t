@@ -624,6 +624,97 @@ EOF
         '2:9: daemon: "maybe" is not a boolean; allowed: true, false' ] ],
 );
 
+
+# SPEC.md section 11: L7 policies (every rule: t/unit/core/test_lb_conf_l7.c)
+my $L7 = $ALB . <<'EOF';
+    listeners:
+      - name: http
+        protocol: HTTP
+        protocol_port: 8080
+        l7_policies:
+EOF
+my $L7P = "$WEB.listeners[http].l7_policies[p]";
+my $L7G = <<'EOF';
+    target_groups:
+      - { name: tls-tg, protocol: HTTPS }
+  - name: other-lb
+    type: ALB
+    address: 127.0.0.2
+    target_groups:
+      - { name: other-tg, protocol: HTTP }
+EOF
+
+push @cases,
+    [ 'L7: bad regex', $L7 . <<'EOF',
+          - name: p
+            action: REJECT
+            rules:
+              - { type: PATH, compare_type: REGEX, value: "^/a(" }
+EOF
+      [ "13:59: $L7P.rules[0].value: invalid regular expression at offset "
+        . '4: missing closing parenthesis' ] ],
+
+    [ 'L7: FILE_TYPE with CONTAINS', $L7 . <<'EOF',
+          - name: p
+            action: REJECT
+            rules:
+              - { type: FILE_TYPE, compare_type: CONTAINS, value: php }
+EOF
+      [ "13:50: $L7P.rules[0].compare_type: CONTAINS is not allowed for "
+        . 'FILE_TYPE rules; allowed: REGEX, EQUAL_TO' ] ],
+
+    [ 'L7: HEADER without key', $L7 . <<'EOF',
+          - name: p
+            action: REJECT
+            rules:
+              - { type: HEADER, compare_type: EQUAL_TO, value: x }
+EOF
+      [ "13:17: $L7P.rules[0].key: missing; required (type is HEADER)" ] ],
+
+    [ 'L7: 51 rules', $L7 . "          - name: p\n"
+      . "            action: REJECT\n            rules:\n"
+      . join('', map { "              - { type: PATH, compare_type: "
+                       . "EQUAL_TO, value: /$_ }\n" } 1 .. 51),
+      [ "13:15: $L7P.rules: 51 rules; allowed: at most 50 rules per "
+        . 'policy' ] ],
+
+    [ 'L7: group of another balancer', $L7 . <<'EOF' . $L7G,
+          - name: p
+            action: REDIRECT_TO_POOL
+            redirect_target_group: other-tg
+EOF
+      [ "12:36: $L7P.redirect_target_group: target group \"other-tg\" does "
+        . 'not exist in this load balancer; allowed: the name of one of '
+        . 'its target groups' ] ],
+
+    [ 'L7: group of a protocol the listener cannot use',
+      $L7 . <<'EOF' . $L7G,
+          - name: p
+            action: REDIRECT_TO_POOL
+            redirect_target_group: tls-tg
+EOF
+      [ "12:36: $L7P.redirect_target_group: target group \"tls-tg\" is "
+        . 'HTTPS, which HTTP listeners cannot use; allowed: HTTP, PROXY '
+        . 'target groups' ] ],
+
+    [ 'L7: value with CR', $L7 . <<'EOF',
+          - name: p
+            action: REJECT
+            rules:
+              - { type: PATH, compare_type: EQUAL_TO, value: "/a\rb" }
+EOF
+      [ "13:62: $L7P.rules[0].value: \"/a\\x0db\" has CR at position 3; "
+        . 'allowed: 1..255 characters without CR or LF' ] ],
+
+    [ 'L7: bad redirect code', $L7 . <<'EOF',
+          - name: p
+            action: REDIRECT_TO_URL
+            redirect_url: https://example.com/
+            redirect_http_code: 304
+EOF
+      [ "13:33: $L7P.redirect_http_code: 304 is not a redirect code; "
+        . 'allowed: 301, 302, 303, 307, 308' ] ];
+
 cmp_ok(scalar(@cases), '>=', 35, 'at least 35 invalid configurations');
 
 my $n = 0;

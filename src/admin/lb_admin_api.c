@@ -18,6 +18,7 @@
 
 #include "lb_admin.h"
 #include "lb_admin_json.h"
+#include "lb_admin_l7.h"
 #include "lb_admin_route.h"
 #include "lb_admin_write.h"
 #include "lb_balancer.h"
@@ -88,6 +89,32 @@ const lb_admin_route_t  lb_admin_routes[] = {
                    lb_admin_monitors),
     LB_ADMIN_ROUTE(GET, LB_LBS "/health-monitors/{id}",
                    lb_admin_monitor_show),
+    /* L7 policies (lb_admin_l7.c); before "/{id}", which would take
+     * "l7policies" for a balancer id */
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies",
+                   lb_admin_l7_list),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/l7policies",
+                   lb_admin_l7_create),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_show),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/l7policies/{id}",
+                   lb_admin_l7_delete),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}/rules",
+                   lb_admin_l7_rules),
+    LB_ADMIN_ROUTE(POST, LB_LBS "/l7policies/{id}/rules",
+                   lb_admin_l7_rule_create),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_show),
+    LB_ADMIN_ROUTE(PUT, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_update),
+    LB_ADMIN_ROUTE(DELETE, LB_LBS "/l7policies/{id}/rules/{rule_id}",
+                   lb_admin_l7_rule_delete),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/listeners/{listener_id}/l7policies",
+                   lb_admin_l7_list),
+    LB_ADMIN_ROUTE(GET, LB_LBS "/listeners/{id}/l7policies/test",
+                   lb_admin_l7_test),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}",
                    lb_admin_balancer_show),
     LB_ADMIN_ROUTE(GET, LB_LBS "/{id}/status",
@@ -814,6 +841,13 @@ lb_admin_json_listener(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     lb_json_uint(j, "timeout_member_data", l->timeout_member_data);
 
     if (http) {
+        /* Octavia's: the ids of its L7 policies (lb_admin_l7.c) */
+        lb_json_array(j, "l7policies");
+        for (i = 0; i < l->nl7_policies; i++) {
+            lb_admin_json_ids(j, NULL, l->l7_policies[i].id);
+        }
+        lb_json_array_end(j);
+
         lb_json_uint(j, "timeout_client_header", l->timeout_client_header);
         lb_json_object(j, "insert_headers");
         lb_json_str(j, "X-Forwarded-For",

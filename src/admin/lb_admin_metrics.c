@@ -10,7 +10,10 @@
  *   from the listener's gauge in the zone (TCP, TLS, HTTP, HTTPS; UDP
  *   listeners have sessions, not connections, and no series);
  *   per process: start time and uptime (from /proc); the configuration
- *   generation, and the oldest one a worker or the checker still runs.
+ *   generation, and the oldest one a worker or the checker still runs;
+ *   per L7 policy: the requests it acted on, and the regular expression
+ *   matches stopped by the match limit (lb_http_l7.h, written by the
+ *   workers).
  *
  * Names are weir_<object>_<what>[_total|_bytes|_seconds]; labels name the
  * objects by name and id (load_balancer, load_balancer_id, listener,
@@ -37,6 +40,7 @@
 #include "lb_event_limit.h"
 #include "lb_health_status.h"
 #include "lb_health_types.h"
+#include "lb_http_l7.h"
 #include "lb_zone.h"
 #include "lb_zone_gauge.h"
 #include "lb_zone_gen.h"
@@ -64,6 +68,8 @@ static void lb_admin_metrics_groups(lb_admin_buf_t *out, lb_conf_t *conf,
 static void lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
     lb_shm_zone_t *z);
 static void lb_admin_metrics_processes(lb_admin_buf_t *out, bool uptime);
+static void lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_shm_zone_t *z);
 static void lb_admin_group_labels(lb_admin_buf_t *b, const char *name,
     const lb_target_group_t *tg);
 static uint64_t lb_admin_boot_time(void);
@@ -335,6 +341,7 @@ lb_admin_metrics(lb_admin_req_t *r)
     }
 
     lb_admin_metrics_listeners(out, conf, z);
+    lb_admin_metrics_l7(out, conf, z);
 
     lb_admin_metric_head(out, "weir_config_generation", "gauge",
                          "Generation of the newest configuration (grows "
@@ -605,6 +612,65 @@ lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
     }
 
     free(gauges);
+}
+
+
+/* per L7 policy, from its counter in the zone (made by the first worker
+ * that builds it: 0 before) */
+static void
+lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf, lb_shm_zone_t *z)
+{
+    uint32_t          b, l, k;
+    uint64_t          v;
+    lb_listener_t    *lst;
+    lb_l7_policy_t   *p;
+    lb_zone_gauge_t  *g;
+    char              name[LB_ZONE_GAUGE_NAME_LEN + 1];
+
+    lb_admin_metric_head(out, "weir_policy_matched_requests_total",
+                         "counter", "Requests the L7 policy acted on (its "
+                         "rules all matched, no policy before it did).");
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        for (l = 0; l < conf->balancers[b].nlisteners; l++) {
+            lst = &conf->balancers[b].listeners[l];
+
+            for (k = 0; k < lst->nl7_policies; k++) {
+                p = &lst->l7_policies[k];
+                g = NULL;
+
+                if (z != NULL && p->id != NULL) {
+                    snprintf(name, sizeof(name), LB_HTTP_L7_GAUGE "%s",
+                             p->id);
+                    g = lb_zone_gauge_find(z, name);
+                }
+
+                v = g != NULL ? lb_zone_gauge_entered(g) : 0;
+
+                lb_admin_buf_printf(out, "%s",
+                                    "weir_policy_matched_requests_total");
+                lb_admin_label(out, "load_balancer", lst->balancer->name,
+                               true);
+                lb_admin_label(out, "load_balancer_id", lst->balancer->id,
+                               false);
+                lb_admin_label(out, "listener", lst->name, false);
+                lb_admin_label(out, "listener_id", lst->id, false);
+                lb_admin_label(out, "l7policy", p->name, false);
+                lb_admin_label(out, "l7policy_id", p->id, false);
+                lb_admin_label(out, "action",
+                               lb_l7_action_names[p->action], false);
+                lb_admin_buf_printf(out, "} %llu\n", (unsigned long long) v);
+            }
+        }
+    }
+
+    g = z != NULL ? lb_zone_gauge_find(z, LB_HTTP_L7_LIMIT_GAUGE) : NULL;
+
+    lb_admin_metric_head(out, "weir_policy_regex_match_limit_total", "counter",
+                         "Regular expression matches of L7 rules stopped "
+                         "by the match limit (the rule did not match).");
+    lb_admin_metric_value(out, "weir_policy_regex_match_limit_total", NULL,
+                          g != NULL ? lb_zone_gauge_entered(g) : 0);
 }
 
 

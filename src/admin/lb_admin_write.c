@@ -18,6 +18,7 @@
 #include "lb_admin_body.h"
 #include "lb_admin_change.h"
 #include "lb_admin_json.h"
+#include "lb_admin_l7.h"
 #include "lb_admin_route.h"
 #include "lb_admin_write.h"
 #include "lb_balancer.h"
@@ -352,6 +353,13 @@ lb_admin_listener_update(lb_admin_req_t *r)
         goto done;
     }
 
+    /* the policies have their own endpoints: a PUT without them keeps
+     * them */
+    if (lb_admin_body_pair(&body, "l7_policies") == NULL) {
+        nl->l7_policies = l->l7_policies;
+        nl->nl7_policies = l->nl7_policies;
+    }
+
     id = l->id;
     index = l->index;
     *l = *nl;
@@ -520,6 +528,9 @@ lb_admin_group_update(lb_admin_req_t *r)
         }
     }
 
+    /* and so do L7 policies */
+    lb_admin_l7_rename(b, g->name, ng->name);
+
     g->name = ng->name;
     g->load_balancer_algorithm = ng->load_balancer_algorithm;
     g->proxy_protocol_version = ng->proxy_protocol_version;
@@ -543,6 +554,7 @@ void
 lb_admin_group_delete(lb_admin_req_t *r)
 {
     uint32_t             i;
+    const lb_l7_policy_t *p;
     lb_admin_at_t        at;
     lb_target_group_t   *g;
     lb_admin_change_t    ch;
@@ -563,6 +575,13 @@ lb_admin_group_delete(lb_admin_req_t *r)
                            g->id, b->listeners[i].id);
             goto done;
         }
+    }
+
+    if ((p = lb_admin_l7_user(g)) != NULL) {
+        lb_admin_error(r, 409, "target group %s is the target of L7 policy "
+                       "%s; delete the policy or change its action first",
+                       g->id, p->id);
+        goto done;
     }
 
     ch.lb_id = b->id;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lb_conf_id.h"
+#include "lb_conf_l7.h"
 #include "lb_conf_schema.h"
 #include "lb_palloc.h"
 
@@ -22,8 +23,8 @@ static void lb_conf_link(lb_conf_obj_t *root);
 void
 lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root)
 {
-    uint32_t        b, g;
-    lb_conf_obj_t  *bobj, *gobj;
+    uint32_t        b, g, i;
+    lb_conf_obj_t  *bobj, *gobj, *lobj;
 
     lb_conf_check_names(cx, root, "load_balancers", "load balancer",
                         "in the file");
@@ -45,6 +46,12 @@ lb_conf_check(lb_conf_cx_t *cx, lb_conf_obj_t *root)
         }
 
         lb_conf_check_dsr(cx, bobj);
+
+        for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+            lb_conf_check_names(cx, lobj, "l7_policies", "L7 policy",
+                                "in a listener");
+            lb_conf_check_l7(cx, bobj, lobj);
+        }
     }
 
     lb_conf_check_listening(cx, root);

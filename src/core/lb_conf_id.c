@@ -43,10 +43,13 @@ void
 lb_conf_ids(lb_conf_cx_t *cx, lb_conf_obj_t *root)
 {
     unsigned             pass;
-    uint32_t             b, i, g, m, n;
+    char                 nth[16];
+    uint32_t             b, i, g, m, n, k, r;
     const char          *lname;
     lb_conf_ids_t        ids;
-    lb_conf_obj_t       *bobj, *lobj, *gobj, *hobj, *tobj;
+    lb_listener_t       *l;
+    lb_l7_policy_t      *p;
+    lb_conf_obj_t       *bobj, *lobj, *gobj, *hobj, *tobj, *pobj, *robj;
     lb_target_t         *t;
     lb_target_group_t   *tg;
 
@@ -54,6 +57,12 @@ lb_conf_ids(lb_conf_cx_t *cx, lb_conf_obj_t *root)
     n = 16;
     for (b = 0; (bobj = lb_conf_child(root, "load_balancers", b)); b++) {
         n += 1 + lb_conf_nchildren(bobj, "listeners");
+        for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
+            for (k = 0; (pobj = lb_conf_child(lobj, "l7_policies", k)); k++)
+            {
+                n += 1 + lb_conf_nchildren(pobj, "rules");
+            }
+        }
         for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g)); g++) {
             n += 2 + lb_conf_nchildren(gobj, "members");
         }
@@ -78,6 +87,28 @@ lb_conf_ids(lb_conf_cx_t *cx, lb_conf_obj_t *root)
             for (i = 0; (lobj = lb_conf_child(bobj, "listeners", i)); i++) {
                 lb_conf_ids_one(cx, &ids, pass, lobj, "listener", lname,
                                 lb_conf_name_of(lobj));
+
+                /* policies by the listener's id and their name (else
+                 * their place), rules by the policy's id and place: set
+                 * in this pass */
+                l = lobj->data;
+
+                for (k = 0; (pobj = lb_conf_child(lobj, "l7_policies", k));
+                     k++)
+                {
+                    p = pobj->data;
+                    snprintf(nth, sizeof(nth), "#%u", k);
+                    lb_conf_ids_one(cx, &ids, pass, pobj, "l7policy", l->id,
+                                    lb_conf_name_of(pobj) != NULL
+                                    ? lb_conf_name_of(pobj) : nth);
+
+                    for (r = 0; (robj = lb_conf_child(pobj, "rules", r)); r++)
+                    {
+                        snprintf(nth, sizeof(nth), "#%u", r);
+                        lb_conf_ids_one(cx, &ids, pass, robj, "l7rule", p->id,
+                                        nth);
+                    }
+                }
             }
 
             for (g = 0; (gobj = lb_conf_child(bobj, "target_groups", g));

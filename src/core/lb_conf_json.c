@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "lb_conf_json.h"
+#include "lb_conf_l7.h"
 #include "lb_conf_schema.h"
 #include "lb_palloc.h"
 
@@ -82,6 +83,8 @@ LB_CONF_JSON_WRAP(health_monitor, LB_CONF_OBJECT,
                   lb_conf_health_monitor_object, 0);
 LB_CONF_JSON_WRAP(load_balancer, LB_CONF_OBJECT, lb_conf_balancer_object, 0);
 LB_CONF_JSON_WRAP(listener, LB_CONF_OBJECT, lb_conf_listener_object, 0);
+LB_CONF_JSON_WRAP(l7policy, LB_CONF_OBJECT, lb_conf_l7_policy_object, 0);
+LB_CONF_JSON_WRAP(rule, LB_CONF_OBJECT, lb_conf_l7_rule_object, 0);
 
 static const lb_conf_json_wrapper_t  lb_conf_json_wrappers[] = {
     { "target_group",   &lb_conf_json_target_group_object,
@@ -95,6 +98,10 @@ static const lb_conf_json_wrapper_t  lb_conf_json_wrappers[] = {
     { "load_balancer",  &lb_conf_json_load_balancer_object, NULL },
     { "listener",       &lb_conf_json_listener_object,
                         &lb_conf_balancer_object },
+    { "l7policy",       &lb_conf_json_l7policy_object,
+                        &lb_conf_listener_object },
+    { "rule",           &lb_conf_json_rule_object,
+                        &lb_conf_l7_policy_object },
     { NULL, NULL, NULL }
 };
 

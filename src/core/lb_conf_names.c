@@ -39,3 +39,15 @@ const char *const  lb_tls_version_names[] = {
 const char *const  lb_xff_mode_names[] = {
     LB_XFF_MODES(LB_CONF_NAME) NULL
 };
+
+const char *const  lb_l7_action_names[] = {
+    LB_L7_ACTIONS(LB_CONF_NAME) NULL
+};
+
+const char *const  lb_l7_rule_type_names[] = {
+    LB_L7_RULE_TYPES(LB_CONF_NAME) NULL
+};
+
+const char *const  lb_l7_compare_names[] = {
+    LB_L7_COMPARE_TYPES(LB_CONF_NAME) NULL
+};

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb_conf_l7.h"
 #include "lb_conf_schema.h"
 #include "lb_conf_value.h"
 #include "lb_log.h"
@@ -228,6 +229,11 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* SPEC.md section 11 (lb_conf_l7.c); applied live like the groups */
+    { LB_F("l7_policies", LB_CONF_LIST, lb_listener_t, l7_policies),
+      .count_off = offsetof(lb_listener_t, nl7_policies),
+      .object = &lb_conf_l7_policy_object, .live = 1,
+      .depends = "protocol", .only = LB_CONF_ONLY_HTTP_LISTENER },
     { NULL }
 };
 

@@ -69,6 +69,27 @@
     X(FALSE,   "false")               \
     X(REMOVE,  "remove")
 
+/* SPEC.md section 11: L7 policies of HTTP and HTTPS listeners */
+#define LB_L7_ACTIONS(X)                          \
+    X(REDIRECT_TO_POOL,   "REDIRECT_TO_POOL")     \
+    X(REDIRECT_TO_URL,    "REDIRECT_TO_URL")      \
+    X(REDIRECT_PREFIX,    "REDIRECT_PREFIX")      \
+    X(REJECT,             "REJECT")
+
+#define LB_L7_RULE_TYPES(X)           \
+    X(HOST_NAME,  "HOST_NAME")        \
+    X(PATH,       "PATH")             \
+    X(FILE_TYPE,  "FILE_TYPE")        \
+    X(HEADER,     "HEADER")           \
+    X(COOKIE,     "COOKIE")
+
+#define LB_L7_COMPARE_TYPES(X)            \
+    X(REGEX,        "REGEX")              \
+    X(STARTS_WITH,  "STARTS_WITH")        \
+    X(ENDS_WITH,    "ENDS_WITH")          \
+    X(CONTAINS,     "CONTAINS")           \
+    X(EQUAL_TO,     "EQUAL_TO")
+
 #define LB_ENUM_BALANCER(n, s)   LB_BALANCER_##n,
 #define LB_ENUM_LPROTO(n, s)     LB_LISTENER_##n,
 #define LB_ENUM_TGPROTO(n, s)    LB_TG_##n,
@@ -78,6 +99,9 @@
 #define LB_ENUM_METHOD(n, s)     LB_METHOD_##n,
 #define LB_ENUM_TLS(n, s)        LB_##n,
 #define LB_ENUM_XFF(n, s)        LB_XFF_##n,
+#define LB_ENUM_L7ACTION(n, s)   LB_L7_##n,
+#define LB_ENUM_L7RULE(n, s)     LB_L7_RULE_##n,
+#define LB_ENUM_L7CMP(n, s)      LB_L7_CMP_##n,
 
 typedef enum { LB_BALANCER_TYPES(LB_ENUM_BALANCER) } lb_balancer_type_e;
 typedef enum { LB_LISTENER_PROTOCOLS(LB_ENUM_LPROTO) } lb_listener_proto_e;
@@ -90,6 +114,9 @@ typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
 typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_check_method_e;
 typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
 typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
+typedef enum { LB_L7_ACTIONS(LB_ENUM_L7ACTION) } lb_l7_action_e;
+typedef enum { LB_L7_RULE_TYPES(LB_ENUM_L7RULE) } lb_l7_rule_type_e;
+typedef enum { LB_L7_COMPARE_TYPES(LB_ENUM_L7CMP) } lb_l7_compare_e;
 
 /* NULL-terminated name tables, indexed by the enums above
  * (defined in lb_conf_names.c) */
@@ -102,6 +129,9 @@ extern const char *const  lb_check_type_names[];
 extern const char *const  lb_http_method_names[];
 extern const char *const  lb_tls_version_names[];
 extern const char *const  lb_xff_mode_names[];
+extern const char *const  lb_l7_action_names[];
+extern const char *const  lb_l7_rule_type_names[];
+extern const char *const  lb_l7_compare_names[];
 
 /* where a value stood in the YAML file, for error messages */
 typedef struct {
@@ -179,6 +209,35 @@ typedef struct {
     char                  *key;
 } lb_tls_cert_t;
 
+/* SPEC.md section 11: one condition of an L7 policy */
+typedef struct {
+    char                  *id;
+    lb_l7_rule_type_e      type;
+    lb_l7_compare_e        compare_type;
+    char                  *key;            /* HEADER, COOKIE: the name */
+    char                  *value;
+    bool                   is_inverted;
+    lb_conf_pos_t          pos;
+} lb_l7_rule_t;
+
+/* SPEC.md section 11: what a request whose rules all match gets */
+typedef struct {
+    char                  *id;
+    char                  *name;
+    uint32_t               position;       /* 1-based; ties: file order */
+    lb_l7_action_e         action;
+    char                  *redirect_target_group_name;
+    lb_target_group_t     *redirect_target_group;   /* resolved */
+    char                  *redirect_url;
+    char                  *redirect_prefix;
+    uint32_t               redirect_http_code;
+    bool                   is_enabled;
+    lb_l7_rule_t          *rules;
+    uint32_t               nrules;
+    uint32_t               index;          /* in listener->l7_policies */
+    lb_conf_pos_t          pos;
+} lb_l7_policy_t;
+
 struct lb_listener_s {
     char                  *id;
     char                  *name;
@@ -204,6 +263,9 @@ struct lb_listener_s {
     lb_tls_cert_t         *sni_certificates;
     uint32_t               nsni_certificates;
     lb_tls_version_e       tls_min_version;
+
+    lb_l7_policy_t        *l7_policies;          /* in the file's order */
+    uint32_t               nl7_policies;
 
     lb_sockaddr_t          addr;                 /* balancer address:port */
     lb_load_balancer_t    *balancer;

@@ -27,6 +27,8 @@
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
 static lb_http_group_t **lb_http_groups_build(lb_conf_t *conf,
     lb_shm_zone_t *zone, lb_pool_t *pool);
+static lb_http_l7_t **lb_http_l7_all(lb_conf_t *conf, lb_shm_zone_t *zone,
+    lb_pool_t *pool);
 
 lb_http_worker_t  lb_http_worker;
 
@@ -96,8 +98,10 @@ lb_http_worker_init(lb_cycle_t *cycle)
 
     lb_http_worker.groups = lb_http_groups_build(cycle->conf, cycle->zone,
                                                  cycle->pool);
+    lb_http_worker.l7 = lb_http_l7_all(cycle->conf, cycle->zone,
+                                       cycle->pool);
 
-    if (lb_http_worker.groups == NULL
+    if (lb_http_worker.groups == NULL || lb_http_worker.l7 == NULL
         || lb_http_upstream_init(cycle->pool) != LB_OK
         || lb_http_pages_load(cycle->pool, cycle->prefix) != LB_OK)
     {
@@ -129,6 +133,7 @@ lb_http_worker_init(lb_cycle_t *cycle)
 lb_int_t
 lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
 {
+    lb_http_l7_t     **l7;
     lb_http_group_t  **groups;
 
     if (!lb_http_worker.initialized) {
@@ -139,7 +144,10 @@ lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
     lb_http_worker.generation++;
 
     groups = lb_http_groups_build(conf, zone, pool);
-    if (groups == NULL) {
+    /* the policies point at groups of conf: they change together */
+    l7 = (groups != NULL) ? lb_http_l7_all(conf, zone, pool) : NULL;
+
+    if (groups == NULL || l7 == NULL) {
         lb_http_worker.generation--;
         lb_log_error(LB_LOG_ALERT, &lb_log, 0,
                      "out of memory for the HTTP state of a new generation");
@@ -147,6 +155,7 @@ lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
     }
 
     lb_http_worker.groups = groups;
+    lb_http_worker.l7 = l7;
 
     /* idle connections are kept per target of a group of the old
      * generation: they go, the new groups open their own */
@@ -214,6 +223,43 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
     }
 
     return groups;
+}
+
+
+/* the compiled L7 policies of every listener of conf (those of other
+ * protocols have none); NULL when out of memory or a pattern does not
+ * compile (weir -t and the API refuse such patterns: cannot happen) */
+static lb_http_l7_t **
+lb_http_l7_all(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
+{
+    uint32_t             b, i;
+    lb_http_l7_t        *one, **all;
+    lb_load_balancer_t  *bal;
+
+    all = lb_pcalloc(pool, (conf->nbalancers + 1) * sizeof(lb_http_l7_t *));
+    if (all == NULL) {
+        return NULL;
+    }
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        bal = &conf->balancers[b];
+
+        all[b] = lb_pcalloc(pool, (bal->nlisteners + 1)
+                                  * sizeof(lb_http_l7_t));
+        if (all[b] == NULL) {
+            return NULL;
+        }
+
+        for (i = 0; i < bal->nlisteners; i++) {
+            one = lb_http_l7_build(&bal->listeners[i], zone, pool);
+            if (one == NULL) {
+                return NULL;
+            }
+            all[b][i] = *one;
+        }
+    }
+
+    return all;
 }
 
 

@@ -24,7 +24,10 @@
  *  - the access log is one file for every HTTP(S) listener, the top-level
  *    `access_log` path (lb_http_log.c has the line format);
  *  - error pages are html/errors/CODE.html under the prefix, with a
- *    built-in page for each missing file (lb_http_error.c). */
+ *    built-in page for each missing file (lb_http_error.c);
+ *  - a listener's L7 policies act before its default group: another
+ *    group, a redirect (Location, empty body) or 403; what each rule
+ *    looks at is decided in lb_http_l7.c. */
 #ifndef LB_HTTP_H
 #define LB_HTTP_H
 

@@ -26,6 +26,8 @@
 #define LB_HTTP_PAGES(X)                                                     \
     X(400, "Bad Request",                                                    \
       "The request is malformed and was not forwarded.")                     \
+    X(403, "Forbidden",                                                      \
+      "The request was rejected by a rule of the load balancer.")            \
     X(404, "Not Found",                                                      \
       "No target group serves this listener.")                               \
     X(405, "Method Not Allowed",                                             \
@@ -261,6 +263,64 @@ lb_http_error(lb_http_session_t *s, unsigned status, bool close_client)
         s->page = page->body;
         s->page_len = page->len;
     }
+
+    if (s->client->read->timer_set) {
+        lb_event_del_timer(s->client->read);
+    }
+
+    s->client_write_at = lb_current_msec;
+
+    lb_http_error_send(s);
+}
+
+
+void
+lb_http_redirect(lb_http_session_t *s, unsigned code, const u_char *loc,
+    size_t len)
+{
+    int          n;
+    size_t       room;
+    const char  *reason, *conn;
+
+    switch (code) {
+    case 301: reason = "Moved Permanently"; break;
+    case 303: reason = "See Other"; break;
+    case 307: reason = "Temporary Redirect"; break;
+    case 308: reason = "Permanent Redirect"; break;
+    default: code = 302; reason = "Found"; break;
+    }
+
+    s->status = code;
+    s->phase = LB_HTTP_PH_ERROR;
+
+    /* as lb_http_error(): another request may follow this one */
+    s->keep_client = s->req.keep_alive && s->req_body.done && !s->client_eof
+                     && !lb_http_worker.quitting;
+
+    if (!s->keep_client) {
+        conn = "Connection: close\r\n";
+    } else {
+        conn = s->req.version == 10 ? "Connection: keep-alive\r\n" : "";
+    }
+
+    s->out.pos = s->out.last = s->out.start;
+    room = (size_t) (s->out.end - s->out.last);
+
+    n = snprintf((char *) s->out.last, room,
+                 "HTTP/1.1 %u %s\r\n"
+                 "Location: %.*s\r\n"
+                 "Content-Length: 0\r\n"
+                 "%s\r\n",
+                 code, reason, (int) len, (const char *) loc, conn);
+
+    if (n < 0 || (size_t) n >= room) {
+        lb_http_close(s);
+        return;
+    }
+
+    s->out.last += n;
+    s->page = NULL;
+    s->page_len = 0;
 
     if (s->client->read->timer_set) {
         lb_event_del_timer(s->client->read);

@@ -26,8 +26,9 @@
  * (lb_http_sessions_trim()): what a burst leaves over goes back to the
  * system within seconds, at a bounded rate.
  *
- * Routing is one step, lb_http_route(): today the listener's default
- * target group (none: 503, SPEC 1); rule lists will replace it. */
+ * Routing, lb_http_route(): the listener's L7 policies first
+ * (lb_http_l7.c: a group, a redirect or a 403), then its default target
+ * group (none: 503, SPEC 1). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +67,10 @@ static void lb_http_request_init(lb_http_session_t *s);
 static void lb_http_read_head(lb_http_session_t *s);
 static void lb_http_request_start(lb_http_session_t *s);
 static lb_int_t lb_http_tried_init(lb_http_session_t *s);
-static lb_target_group_t *lb_http_route(lb_http_session_t *s);
+static lb_target_group_t *lb_http_route(lb_http_session_t *s,
+    bool *answered);
+static void lb_http_route_redirect(lb_http_session_t *s,
+    const lb_l7_policy_t *p) __attribute__((noinline));
 static lb_int_t lb_http_request_head_out(lb_http_session_t *s);
 static void lb_http_finish(lb_http_session_t *s);
 static void lb_http_linger(lb_http_session_t *s);
@@ -636,6 +640,7 @@ static void
 lb_http_request_start(lb_http_session_t *s)
 {
     const char         *reason;
+    bool                answered;
     lb_connection_t    *c;
     lb_target_group_t  *tg;
 
@@ -676,7 +681,11 @@ lb_http_request_start(lb_http_session_t *s)
         s->req.upgrade = 0;
     }
 
-    tg = lb_http_route(s);
+    tg = lb_http_route(s, &answered);
+
+    if (answered) {
+        return;
+    }
 
     if (tg == NULL) {
         lb_http_log_error(s, LB_LOG_INFO, 0,
@@ -759,11 +768,67 @@ lb_http_tried_init(lb_http_session_t *s)
 }
 
 
-/* the listener's default target group; L7 rules will come in here */
+/* The target group of the request: its policy's, or the listener's
+ * default. A policy that redirects or rejects answers the request here
+ * (*answered: s must not be used then). */
 static lb_target_group_t *
-lb_http_route(lb_http_session_t *s)
+lb_http_route(lb_http_session_t *s, bool *answered)
 {
-    return s->listener->target_group;
+    lb_listener_t        *l;
+    const lb_l7_policy_t *p;
+    lb_http_l7_policy_t  *hp;
+
+    *answered = false;
+    l = s->listener;
+
+    if (l->balancer == NULL) {
+        return l->target_group;
+    }
+
+    hp = lb_http_l7_match(&lb_http_worker.l7[l->balancer->index][l->index],
+                          &s->req, s->cin.start);
+    if (hp == NULL) {
+        return l->target_group;
+    }
+
+    p = hp->conf;
+
+    switch (p->action) {
+
+    case LB_L7_REDIRECT_TO_POOL:
+        return p->redirect_target_group;
+
+    case LB_L7_REJECT:
+        *answered = true;
+        lb_http_error(s, 403, false);
+        return NULL;
+
+    default:
+        *answered = true;
+        lb_http_route_redirect(s, p);
+        return NULL;
+    }
+}
+
+
+/* a redirect policy acts: its Location is built on the stack here, not
+ * inlined, so that the 10 KiB are no part of every request's frame */
+static void
+lb_http_route_redirect(lb_http_session_t *s, const lb_l7_policy_t *p)
+{
+    size_t  n;
+    u_char  loc[LB_HTTP_L7_LOCATION];
+
+    n = lb_http_l7_location(p, &s->req, s->cin.start, loc, sizeof(loc));
+
+    if (n == 0) {
+        lb_http_log_error(s, LB_LOG_INFO, 0, "the redirect's Location is "
+                          "too long");
+        lb_http_error(s, 500, false);
+        return;
+    }
+
+    lb_http_redirect(s, p->redirect_http_code, loc, n);
 }
 
 

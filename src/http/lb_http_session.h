@@ -258,6 +258,12 @@ lb_int_t lb_http_page_head(const lb_http_page_t *page, unsigned version,
  * another). Releases the target first. */
 void lb_http_error(lb_http_session_t *s, unsigned status, bool close_client);
 
+/* Answer the current request with a redirect: status code (301, 302,
+ * 303, 307, 308), Location [loc, loc + len) and an empty body; sent as
+ * an error page is. */
+void lb_http_redirect(lb_http_session_t *s, unsigned code, const u_char *loc,
+    size_t len);
+
 /* Go on writing the error response (phase LB_HTTP_PH_ERROR): wait for the
  * client while it does not read, then lb_http_request_done() once it is
  * all out, or close the session when writing fails. */

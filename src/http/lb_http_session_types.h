@@ -13,6 +13,7 @@
 #include "lb_cycle.h"
 #include "lb_http.h"
 #include "lb_http_chunked.h"
+#include "lb_http_l7.h"
 #include "lb_http_types.h"
 #include "lb_proxy_protocol.h"
 #include "lb_zone_table.h"
@@ -293,6 +294,8 @@ struct lb_http_conn_s {
 typedef struct {
     lb_cycle_t             *cycle;
     lb_http_group_t       **groups;       /* [balancer][target group] */
+    lb_http_l7_t          **l7;           /* [balancer][listener]: L7
+                                             policies, same generation */
     lb_http_link_t          idle_clients; /* lb_http_conn_t without a
                                              session, newest first */
     lb_http_link_t          idle_settled; /* the same, idle for a tick
