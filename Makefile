@@ -69,7 +69,7 @@ integration-asan: build-asan
 # FUZZ_SHORT_TIME; both fail when a target finds anything.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_SHORT_TIME ?= 20
+FUZZ_SHORT_TIME ?= 10
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
     -fno-omit-frame-pointer
 
