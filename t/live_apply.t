@@ -113,6 +113,15 @@ for my $k (1 .. 2) {
         while (!-e "$dir/stop" && $n < 50000) {
             $n++;
             if ($k == 1) {
+                # paused while the test measures a split: its own
+                # exchanges would take turns in the same rotation
+                if (-e "$dir/pause") {
+                    open(my $p, '>', "$dir/paused"); close $p;
+                    select(undef, undef, undef, 0.01);
+                    $n--;
+                    next;
+                }
+                unlink "$dir/paused";
                 $fail++ unless defined exchange("$k-$n");
             } else {
                 $sock //= http_connect($hport);
@@ -168,7 +177,13 @@ sub apply {
 sub spread {
     my ($count) = @_;
     my %seen;
+    # the TCP client loop pauses meanwhile: its exchanges would take turns
+    # with these in the same rotation and skew what they see
+    unlink "$dir/paused";
+    { open(my $p, '>', "$dir/pause"); close $p; }
+    wait_for(sub { -e "$dir/paused" }, 10) or die "the client loop did not pause";
     $seen{ exchange("s-$_") // 'FAIL' }++ for 1 .. $count;
+    unlink "$dir/pause";
     return \%seen;
 }
 
