@@ -111,17 +111,15 @@ for my $k (1 .. 2) {
         my ($n, $fail) = (0, 0);
         my $sock;
         while (!-e "$dir/stop" && $n < 50000) {
+            # paused while the test measures a split: its own requests
+            # would take turns in the same rotation
+            if (-e "$dir/pause") {
+                open(my $p, '>', "$dir/paused.$k"); close $p;
+                select(undef, undef, undef, 0.01);
+                next;
+            }
             $n++;
             if ($k == 1) {
-                # paused while the test measures a split: its own
-                # exchanges would take turns in the same rotation
-                if (-e "$dir/pause") {
-                    open(my $p, '>', "$dir/paused"); close $p;
-                    select(undef, undef, undef, 0.01);
-                    $n--;
-                    next;
-                }
-                unlink "$dir/paused";
                 $fail++ unless defined exchange("$k-$n");
             } else {
                 $sock //= http_connect($hport);
@@ -174,30 +172,44 @@ sub apply {
     wait_for(sub { counts() >= $before + 20 }, 10);
 }
 
+# the client loops pause while a split is measured: their requests would
+# take turns with the measured ones in the same rotation and skew them
+sub pause_loops {
+    unlink "$dir/paused.$_" for 1 .. 2;
+    { open(my $p, '>', "$dir/pause"); close $p; }
+    wait_for(sub { -e "$dir/paused.1" && -e "$dir/paused.2" }, 10)
+        or die "the client loops did not pause";
+}
+
+sub resume_loops { unlink "$dir/pause"; }
+
 sub spread {
     my ($count) = @_;
     my %seen;
-    # the TCP client loop pauses meanwhile: its exchanges would take turns
-    # with these in the same rotation and skew what they see
-    unlink "$dir/paused";
-    { open(my $p, '>', "$dir/pause"); close $p; }
-    wait_for(sub { -e "$dir/paused" }, 10) or die "the client loop did not pause";
+    pause_loops();
     $seen{ exchange("s-$_") // 'FAIL' }++ for 1 .. $count;
-    unlink "$dir/pause";
+    resume_loops();
+    return \%seen;
+}
+
+sub http_spread {
+    my ($count) = @_;
+    my %seen;
+    pause_loops();
+    for (1 .. $count) { my $r = http_get('/'); $seen{ $r ? $r->{body} : 'FAIL' }++ }
+    resume_loops();
     return \%seen;
 }
 
 apply('add a member', tcp => ['A', 'B', 'C'], http => ['X', 'Y', 'Z']);
 is_deeply([sort keys %{ spread(30) }], [qw(A B C)], 'a new TCP member gets traffic');
-my %hs;
-for (1 .. 30) { my $r = http_get('/'); $hs{ $r ? $r->{body} : 'FAIL' }++ }
-is_deeply([sort keys %hs], ["X\n", "Y\n", "Z\n"], 'a new HTTP member gets traffic');
+is_deeply([sort keys %{ http_spread(30) }], ["X\n", "Y\n", "Z\n"],
+          'a new HTTP member gets traffic');
 
 apply('remove a member', tcp => ['B', 'C'], http => ['Y', 'Z']);
 is_deeply([sort keys %{ spread(30) }], [qw(B C)], 'a removed TCP member gets no new traffic');
-%hs = ();
-for (1 .. 30) { my $r = http_get('/'); $hs{ $r ? $r->{body} : 'FAIL' }++ }
-is_deeply([sort keys %hs], ["Y\n", "Z\n"], 'a removed HTTP member gets no new requests');
+is_deeply([sort keys %{ http_spread(30) }], ["Y\n", "Z\n"],
+          'a removed HTTP member gets no new requests');
 
 apply('weights 64:192', tcp => ['B', 'C'], http => ['Y', 'Z'],
       weights => { B => 64, C => 192 });
@@ -222,9 +234,8 @@ syswrite($slow, "GET /slow?1500 HTTP/1.1\r\nHost: x\r\n\r\n");
 apply('remove Z while a request runs', tcp => ['B', 'C'], http => ['Y']);
 my $r = WeirHTTP::read_response($slow, 'GET', 10);
 ok($r && $r->{status} == 200, 'the request running on the removed member completed');
-%hs = ();
-for (1 .. 10) { my $r2 = http_get('/'); $hs{ $r2 ? $r2->{body} : 'FAIL' }++ }
-is_deeply([sort keys %hs], ["Y\n"], 'new requests avoid the removed member');
+is_deeply([sort keys %{ http_spread(10) }], ["Y\n"],
+          'new requests avoid the removed member');
 
 is_deeply([$w->workers], \@workers, 'the workers are the same processes');
 
