@@ -169,6 +169,13 @@ struct lb_target_group_s {
     lb_target_t           *targets;              /* "members" */
     uint32_t               ntargets;
 
+    /* HTTPS targets: verify their certificates (off by default, as
+     * nginx's proxy_ssl_verify) against the CAs of tls_ca_certificate,
+     * for the name tls_verify_name (NULL: the target's address) */
+    bool                   tls_verify;
+    char                  *tls_ca_certificate;
+    char                  *tls_verify_name;
+
     lb_load_balancer_t    *balancer;
     uint32_t               index;                /* in balancer */
     lb_conf_pos_t          pos;
