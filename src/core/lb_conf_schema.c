@@ -228,6 +228,11 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* an OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are
+     * OpenSSL's); unset: ECDHE with AEAD only (lb_event_openssl.c) */
+    { LB_F("tls_ciphers", LB_CONF_STRING, lb_listener_t, tls_ciphers),
+      .max = 1024, .allowed = "an OpenSSL cipher list",
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     { NULL }
 };
 

@@ -211,6 +211,8 @@ struct lb_listener_s {
     lb_tls_cert_t         *sni_certificates;
     uint32_t               nsni_certificates;
     lb_tls_version_e       tls_min_version;
+    char                  *tls_ciphers;          /* TLS 1.2 and older;
+                                                    NULL: weir's default */
 
     lb_sockaddr_t          addr;                 /* balancer address:port */
     lb_load_balancer_t    *balancer;

@@ -25,6 +25,20 @@
 /* 16 bytes of key name, 32 of HMAC secret, 32 of AES key */
 #define LB_SSL_TICKET_KEY_SIZE   80
 
+/* TLS 1.2: ECDHE key exchange with AEAD ciphers only, Mozilla's
+ * "intermediate" profile without DHE: no CBC (LUCKY13), no static RSA
+ * (no forward secrecy) */
+#define LB_SSL_CIPHERS                                                      \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"            \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"            \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* TLS 1.0 and 1.1 have no AEAD suite: what tls_min_version below TLSv1.2
+ * adds to the default (still ECDHE) */
+#define LB_SSL_CIPHERS_OLD                                                  \
+    ":ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"                         \
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA"
+
 #define LB_SSL_SESSION_CACHE     4096
 #define LB_SSL_SESSION_TIMEOUT   300
 
@@ -78,6 +92,9 @@ static SSL_CTX *lb_ssl_find(const lb_ssl_server_t *srv, const char *name,
     size_t len);
 static int lb_ssl_servername(SSL *ssl, int *alert, void *arg);
 static void lb_ssl_common_ctx(SSL_CTX *ctx);
+static int lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
+    unsigned char *outlen, const unsigned char *in, unsigned int inlen,
+    void *arg);
 static lb_ssl_server_t *lb_ssl_server(const lb_listener_t *lsn);
 static void lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -303,6 +320,33 @@ lb_ssl_init_verify(lb_ssl_cycle_t *sc)
 }
 
 
+/* ALPN of HTTPS listeners: http/1.1 when the client offers it, else no
+ * ALPN at all (the handshake goes on: a client offering only h2 gets
+ * HTTP/1.1 without the extension, as from a server without ALPN). */
+static int
+lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
+    unsigned char *outlen, const unsigned char *in, unsigned int inlen,
+    void *arg)
+{
+    static const unsigned char  ours[] = "\x08http/1.1";
+    unsigned char              *sel;
+
+    lb_unused(ssl);
+    lb_unused(arg);
+
+    if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
+                              inlen)
+        != OPENSSL_NPN_NEGOTIATED)
+    {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    *out = sel;
+
+    return SSL_TLSEXT_ERR_OK;
+}
+
+
 /* The contexts of one listener and the table of names SNI picks from. */
 static lb_int_t
 lb_ssl_init_listener(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
@@ -379,6 +423,7 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
 {
     int             version;
     char           *crt, *key;
+    const char     *ciphers;
     SSL_CTX        *ctx, **slot;
     unsigned int    sid_len;
     unsigned char   sid[SSL_MAX_SID_CTX_LENGTH];
@@ -452,7 +497,38 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
 
+    ciphers = lsn->tls_ciphers;
+
+    if (ciphers == NULL) {
+        ciphers = LB_SSL_CIPHERS;
+
+        if (version < TLS1_2_VERSION) {
+            ciphers = LB_SSL_CIPHERS LB_SSL_CIPHERS_OLD;
+
+            if (what[0] == '\0') {
+                lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "listener \"%s\": "
+                             "tls_min_version %s enables TLS 1.0/1.1 with "
+                             "SHA-1 signatures (security level 0) and the "
+                             "ECDHE CBC suites %s", lsn->name,
+                             lb_tls_version_names[lsn->tls_min_version],
+                             LB_SSL_CIPHERS_OLD + 1);
+            }
+        }
+    }
+
+    if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "tls_ciphers \"%s\" cannot be used: %s",
+                      ciphers, reason);
+        return NULL;
+    }
+
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+    if (lsn->protocol == LB_LISTENER_HTTPS) {
+        /* clients that ask (curl, browsers) learn it is HTTP/1.1 */
+        SSL_CTX_set_alpn_select_cb(ctx, lb_ssl_alpn_select, NULL);
+    }
 
     /* resumption: a per-worker cache for session ids, and tickets that
      * every worker can open; a session belongs to its listener only */
