@@ -282,6 +282,55 @@ EOF
       [ "9:30: $NET.listeners[tcp].timeout_client_data: 500 is out of "
         . 'range; allowed: 1000..4000000 ms' ] ],
 
+    [ 'timeout_client_handshake on a TCP listener', $NLB . <<'EOF',
+    listeners:
+      - name: tcp
+        protocol: TCP
+        protocol_port: 80
+        timeout_client_handshake: 2000
+EOF
+      [ "9:35: $NET.listeners[tcp].timeout_client_handshake: not allowed "
+        . 'here: only on TLS listeners (protocol is TCP)' ] ],
+
+    [ 'sessions_per_client 0', $NLB . <<'EOF',
+    listeners:
+      - name: udp
+        protocol: UDP
+        protocol_port: 53
+        sessions_per_client: 0
+EOF
+      [ "9:30: $NET.listeners[udp].sessions_per_client: 0 is out of range; "
+        . 'allowed: 1..1024' ] ],
+
+    [ 'tls_ciphers on a TCP listener', $NLB . <<'EOF',
+    listeners:
+      - name: tcp
+        protocol: TCP
+        protocol_port: 80
+        tls_ciphers: HIGH
+EOF
+      [ "9:22: $NET.listeners[tcp].tls_ciphers: not allowed here: only on "
+        . 'HTTPS and TLS listeners (protocol is TCP)' ] ],
+
+    [ 'tls_verify in an HTTP target group', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        tls_verify: true
+EOF
+      [ "8:21: $WEB.target_groups[web-tg].tls_verify: not allowed here: "
+        . 'only in HTTPS target groups (protocol is HTTP)' ] ],
+
+    [ 'tls_verify without tls_ca_certificate', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTPS
+        tls_verify: true
+EOF
+      [ "8:21: $WEB.target_groups[web-tg].tls_verify: tls_verify needs "
+        . 'tls_ca_certificate, the PEM file of the CAs that sign the '
+        . "targets' certificates" ] ],
+
     [ 'one address and port in two balancers', <<'EOF',
 load_balancers:
   - name: lb-one

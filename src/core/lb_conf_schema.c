@@ -229,6 +229,11 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* an OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are
+     * OpenSSL's); unset: ECDHE with AEAD only (lb_event_openssl.c) */
+    { LB_F("tls_ciphers", LB_CONF_STRING, lb_listener_t, tls_ciphers),
+      .max = 1024, .allowed = "an OpenSSL cipher list",
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     /* SPEC.md section 11 (lb_conf_l7.c); applied live like the groups */
     { LB_F("l7_policies", LB_CONF_LIST, lb_listener_t, l7_policies),
       .count_off = offsetof(lb_listener_t, nl7_policies),
@@ -366,6 +371,24 @@ static const lb_conf_field_t  lb_conf_target_group_fields[] = {
     { LB_F("health_monitor", LB_CONF_OBJECT, lb_target_group_t,
            health_monitor),
       .object = &lb_conf_health_monitor_object },
+    /* weir's (nginx's proxy_ssl_verify, proxy_ssl_trusted_certificate,
+     * proxy_ssl_name): off by default, so that targets with self-made
+     * certificates keep working; when on, a target whose certificate
+     * does not chain to tls_ca_certificate or does not name
+     * tls_verify_name (default: the target's address, which must then be
+     * an IP SAN) fails its connection and its HTTPS health check */
+    { LB_F("tls_verify", LB_CONF_BOOL, lb_target_group_t, tls_verify),
+      .has_def = 1, .def = 0,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_TG_HTTPS) },
+    { LB_F("tls_ca_certificate", LB_CONF_STRING, lb_target_group_t,
+           tls_ca_certificate),
+      .max = 4095, .allowed = "a file path (PEM CA certificates)",
+      .depends = "protocol", .only = LB_CONF_BIT(LB_TG_HTTPS) },
+    { LB_F("tls_verify_name", LB_CONF_STRING, lb_target_group_t,
+           tls_verify_name),
+      .max = 253, .allowed = "a DNS name: 1..253 printable ASCII "
+      "characters without spaces", .check = lb_conf_check_label,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_TG_HTTPS) },
     { LB_F("members", LB_CONF_LIST, lb_target_group_t, targets),
       .count_off = offsetof(lb_target_group_t, ntargets),
       .object = &lb_conf_member_object },
@@ -571,6 +594,15 @@ lb_conf_target_group_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                       "SOURCE_IP, which already keeps each client on one "
                       "target; remove session_persistence or choose "
                       "ROUND_ROBIN or LEAST_CONNECTIONS");
+    }
+
+    /* the file itself is loaded with the TLS contexts (weir -t too) */
+    if (lb_conf_ok(obj, "tls_verify") && tg->tls_verify
+        && !lb_conf_written(obj, "tls_ca_certificate"))
+    {
+        lb_conf_error(cx, obj, "tls_verify", "tls_verify needs "
+                      "tls_ca_certificate, the PEM file of the CAs that "
+                      "sign the targets' certificates");
     }
 }
 

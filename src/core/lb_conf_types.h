@@ -199,6 +199,13 @@ struct lb_target_group_s {
     lb_target_t           *targets;              /* "members" */
     uint32_t               ntargets;
 
+    /* HTTPS targets: verify their certificates (off by default, as
+     * nginx's proxy_ssl_verify) against the CAs of tls_ca_certificate,
+     * for the name tls_verify_name (NULL: the target's address) */
+    bool                   tls_verify;
+    char                  *tls_ca_certificate;
+    char                  *tls_verify_name;
+
     lb_load_balancer_t    *balancer;
     uint32_t               index;                /* in balancer */
     lb_conf_pos_t          pos;
@@ -263,6 +270,8 @@ struct lb_listener_s {
     lb_tls_cert_t         *sni_certificates;
     uint32_t               nsni_certificates;
     lb_tls_version_e       tls_min_version;
+    char                  *tls_ciphers;          /* TLS 1.2 and older;
+                                                    NULL: weir's default */
 
     lb_l7_policy_t        *l7_policies;          /* in the file's order */
     uint32_t               nl7_policies;

@@ -61,7 +61,11 @@ lb_log_open(lb_log_t *log, const char *path)
 {
     int  fd;
 
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* the master runs as root: a symlink planted where the log goes
+     * must not make it append to another file (ELOOP instead); the log
+     * names clients, so other users do not read it */
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+              0640);
     if (fd == -1) {
         return LB_ERROR;
     }

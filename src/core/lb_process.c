@@ -190,7 +190,17 @@ lb_create_pidfile(const char *path)
         return LB_ERROR;
     }
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* a fresh file, never one found there: a symlink (or a file) left
+     * at the temporary name must not make root truncate and write
+     * another file */
+    if (unlink(tmp) == -1 && errno != ENOENT) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno, "unlink(\"%s\") failed",
+                     tmp);
+        return LB_ERROR;
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0644);
     if (fd == -1) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
                      tmp);

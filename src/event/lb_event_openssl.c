@@ -25,6 +25,20 @@
 /* 16 bytes of key name, 32 of HMAC secret, 32 of AES key */
 #define LB_SSL_TICKET_KEY_SIZE   80
 
+/* TLS 1.2: ECDHE key exchange with AEAD ciphers only, Mozilla's
+ * "intermediate" profile without DHE: no CBC (LUCKY13), no static RSA
+ * (no forward secrecy) */
+#define LB_SSL_CIPHERS                                                      \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"            \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"            \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* TLS 1.0 and 1.1 have no AEAD suite: what tls_min_version below TLSv1.2
+ * adds to the default (still ECDHE) */
+#define LB_SSL_CIPHERS_OLD                                                  \
+    ":ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"                         \
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA"
+
 #define LB_SSL_SESSION_CACHE     4096
 #define LB_SSL_SESSION_TIMEOUT   300
 
@@ -44,6 +58,12 @@ typedef struct {
     uint32_t              nnames;
 } lb_ssl_server_t;
 
+/* the verifying client context of a target group with tls_verify */
+typedef struct {
+    const lb_target_group_t  *tg;
+    SSL_CTX                  *ctx;
+} lb_ssl_verify_t;
+
 typedef struct lb_ssl_cycle_s  lb_ssl_cycle_t;
 
 struct lb_ssl_cycle_s {
@@ -52,12 +72,16 @@ struct lb_ssl_cycle_s {
     lb_ssl_server_t    ***servers;    /* [balancer][listener], NULL: plain */
     lb_array_t            contexts;   /* SSL_CTX *, all of them, to free */
     SSL_CTX              *client;
+    lb_ssl_verify_t      *verify;     /* target groups with tls_verify */
+    uint32_t              nverify;
     unsigned char         ticket_key[LB_SSL_TICKET_KEY_SIZE];
     lb_ssl_cycle_t       *next;
 };
 
 static lb_int_t lb_ssl_init_listener(lb_ssl_cycle_t *sc,
     const lb_listener_t *lsn, lb_ssl_server_t **out);
+static SSL_CTX *lb_ssl_client_new(void);
+static lb_int_t lb_ssl_init_verify(lb_ssl_cycle_t *sc);
 static SSL_CTX *lb_ssl_server_ctx(lb_ssl_cycle_t *sc,
     const lb_listener_t *lsn, const lb_tls_cert_t *cert, const char *what);
 static lb_int_t lb_ssl_ctx_names(lb_pool_t *pool, SSL_CTX *ctx,
@@ -68,9 +92,15 @@ static SSL_CTX *lb_ssl_find(const lb_ssl_server_t *srv, const char *name,
     size_t len);
 static int lb_ssl_servername(SSL *ssl, int *alert, void *arg);
 static void lb_ssl_common_ctx(SSL_CTX *ctx);
+static int lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
+    unsigned char *outlen, const unsigned char *in, unsigned int inlen,
+    void *arg);
 static lb_ssl_server_t *lb_ssl_server(const lb_listener_t *lsn);
 static void lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void lb_ssl_report_group(const lb_cycle_t *cycle,
+    const lb_target_group_t *tg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void lb_ssl_cleanup(void *data);
 
 /* the TLS state of every cycle alive in this process: the master has two
@@ -164,26 +194,156 @@ lb_ssl_init_cycle(lb_cycle_t *cycle)
         return rc;
     }
 
-    sc->client = SSL_CTX_new(TLS_client_method());
+    sc->client = lb_ssl_client_new();
     if (sc->client == NULL) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed");
         return LB_ERROR;
     }
 
-    lb_ssl_common_ctx(sc->client);
-
     /* targets sit behind the balancer, usually with self-made
-     * certificates: encryption without authentication, as nginx's
-     * proxy_ssl_verify off */
+     * certificates: encryption without authentication by default, as
+     * nginx's proxy_ssl_verify off; target groups with tls_verify get a
+     * context of their own */
     SSL_CTX_set_verify(sc->client, SSL_VERIFY_NONE, NULL);
-    SSL_CTX_set_session_cache_mode(sc->client, SSL_SESS_CACHE_OFF);
 
-    return LB_OK;
+    return lb_ssl_init_verify(sc);
 
 nomem:
 
     lb_log_error(LB_LOG_EMERG, &lb_log, 0, "out of memory for TLS contexts");
     return LB_ERROR;
+}
+
+
+static SSL_CTX *
+lb_ssl_client_new(void)
+{
+    SSL_CTX  *ctx;
+    char      reason[512];
+
+    ERR_clear_error();
+
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: %s",
+                     reason);
+        return NULL;
+    }
+
+    lb_ssl_common_ctx(ctx);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+
+    return ctx;
+}
+
+
+/* A verifying client context for every HTTPS target group with
+ * tls_verify, its CAs loaded from tls_ca_certificate: a file that cannot
+ * be loaded is reported like a listener's certificate (weir -t fails). */
+static lb_int_t
+lb_ssl_init_verify(lb_ssl_cycle_t *sc)
+{
+    char                     *ca;
+    uint32_t                  b, g, n;
+    lb_int_t                  rc;
+    SSL_CTX                  *ctx, **slot;
+    lb_load_balancer_t       *lb;
+    const lb_target_group_t  *tg;
+    char                      reason[512];
+
+    n = 0;
+    for (b = 0; b < sc->conf->nbalancers; b++) {
+        lb = &sc->conf->balancers[b];
+        for (g = 0; g < lb->ntarget_groups; g++) {
+            n += lb->target_groups[g].tls_verify ? 1 : 0;
+        }
+    }
+
+    if (n == 0) {
+        return LB_OK;
+    }
+
+    sc->verify = lb_pcalloc(sc->cycle->pool, n * sizeof(lb_ssl_verify_t));
+    if (sc->verify == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return LB_ERROR;
+    }
+
+    rc = LB_OK;
+
+    for (b = 0; b < sc->conf->nbalancers; b++) {
+        lb = &sc->conf->balancers[b];
+
+        for (g = 0; g < lb->ntarget_groups; g++) {
+            tg = &lb->target_groups[g];
+
+            if (!tg->tls_verify || tg->tls_ca_certificate == NULL) {
+                continue;
+            }
+
+            ca = lb_full_name(sc->cycle->pool, sc->cycle->prefix,
+                              tg->tls_ca_certificate);
+            ctx = lb_ssl_client_new();
+            slot = lb_array_push(&sc->contexts);
+
+            if (ca == NULL || ctx == NULL || slot == NULL) {
+                SSL_CTX_free(ctx);
+                lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                             "out of memory for TLS contexts");
+                return LB_ERROR;
+            }
+
+            *slot = ctx;
+
+            ERR_clear_error();
+
+            if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+                lb_ssl_error_text(reason, sizeof(reason));
+                lb_ssl_report_group(sc->cycle, tg, "tls_ca_certificate "
+                                    "\"%s\" cannot be loaded: %s", ca,
+                                    reason);
+                rc = LB_ERROR;
+                continue;
+            }
+
+            /* the name is set per connection (lb_ssl_client_start()) */
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+
+            sc->verify[sc->nverify].tg = tg;
+            sc->verify[sc->nverify].ctx = ctx;
+            sc->nverify++;
+        }
+    }
+
+    return rc;
+}
+
+
+/* ALPN of HTTPS listeners: http/1.1 when the client offers it, else no
+ * ALPN at all (the handshake goes on: a client offering only h2 gets
+ * HTTP/1.1 without the extension, as from a server without ALPN). */
+static int
+lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
+    unsigned char *outlen, const unsigned char *in, unsigned int inlen,
+    void *arg)
+{
+    static const unsigned char  ours[] = "\x08http/1.1";
+    unsigned char              *sel;
+
+    lb_unused(ssl);
+    lb_unused(arg);
+
+    if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
+                              inlen)
+        != OPENSSL_NPN_NEGOTIATED)
+    {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    *out = sel;
+
+    return SSL_TLSEXT_ERR_OK;
 }
 
 
@@ -263,6 +423,7 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
 {
     int             version;
     char           *crt, *key;
+    const char     *ciphers;
     SSL_CTX        *ctx, **slot;
     unsigned int    sid_len;
     unsigned char   sid[SSL_MAX_SID_CTX_LENGTH];
@@ -336,7 +497,38 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
 
+    ciphers = lsn->tls_ciphers;
+
+    if (ciphers == NULL) {
+        ciphers = LB_SSL_CIPHERS;
+
+        if (version < TLS1_2_VERSION) {
+            ciphers = LB_SSL_CIPHERS LB_SSL_CIPHERS_OLD;
+
+            if (what[0] == '\0') {
+                lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "listener \"%s\": "
+                             "tls_min_version %s enables TLS 1.0/1.1 with "
+                             "SHA-1 signatures (security level 0) and the "
+                             "ECDHE CBC suites %s", lsn->name,
+                             lb_tls_version_names[lsn->tls_min_version],
+                             LB_SSL_CIPHERS_OLD + 1);
+            }
+        }
+    }
+
+    if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "tls_ciphers \"%s\" cannot be used: %s",
+                      ciphers, reason);
+        return NULL;
+    }
+
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+    if (lsn->protocol == LB_LISTENER_HTTPS) {
+        /* clients that ask (curl, browsers) learn it is HTTP/1.1 */
+        SSL_CTX_set_alpn_select_cb(ctx, lb_ssl_alpn_select, NULL);
+    }
 
     /* resumption: a per-worker cache for session ids, and tickets that
      * every worker can open; a session belongs to its listener only */
@@ -639,6 +831,37 @@ lb_ssl_server(const lb_listener_t *lsn)
 
 
 SSL_CTX *
+lb_ssl_group_ctx(const lb_cycle_t *cycle, const lb_target_group_t *tg)
+{
+    uint32_t               i;
+    const lb_ssl_cycle_t  *sc;
+
+    if (!tg->tls_verify) {
+        return lb_ssl_client_ctx(cycle);
+    }
+
+    for (sc = lb_ssl_cycles; sc != NULL; sc = sc->next) {
+        if (sc->cycle != cycle) {
+            continue;
+        }
+
+        for (i = 0; i < sc->nverify; i++) {
+            if (sc->verify[i].tg == tg) {
+                return sc->verify[i].ctx;
+            }
+        }
+    }
+
+    /* a group given tls_verify while the cycle runs (the admin API)
+     * has no context here: fail closed, never talk unverified */
+    lb_log_error(LB_LOG_ERR, &lb_log, 0, "target group \"%s\" has "
+                 "tls_verify but no verifying TLS context in this "
+                 "process (a reload loads its tls_ca_certificate)", tg->name);
+    return NULL;
+}
+
+
+SSL_CTX *
 lb_ssl_client_ctx(const lb_cycle_t *cycle)
 {
     const lb_ssl_cycle_t  *sc;
@@ -747,6 +970,31 @@ lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
     lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: listener \"%s\" of "
                  "load balancer \"%s\": %s", cycle->conf_file, lsn->pos.line,
                  lsn->pos.col, lsn->name, lsn->balancer->name, msg);
+}
+
+
+static void
+lb_ssl_report_group(const lb_cycle_t *cycle, const lb_target_group_t *tg,
+    const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[2048];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (lb_log.path == NULL) {
+        fprintf(stderr, "%s:%u:%u: target group \"%s\" of load balancer "
+                "\"%s\": %s\n", cycle->conf_file, tg->pos.line,
+                tg->pos.col, tg->name, tg->balancer->name, msg);
+        return;
+    }
+
+    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: target group \"%s\" "
+                 "of load balancer \"%s\": %s", cycle->conf_file,
+                 tg->pos.line, tg->pos.col, tg->name, tg->balancer->name,
+                 msg);
 }
 
 

@@ -74,6 +74,14 @@ SSL_CTX *lb_ssl_listener_ctx(const lb_listener_t *lsn);
  * certificates are not verified. NULL when the cycle has no TLS state. */
 SSL_CTX *lb_ssl_client_ctx(const lb_cycle_t *cycle);
 
+/* The client context for the targets of tg in cycle: the one of
+ * lb_ssl_client_ctx(), or with tls_verify the group's own, which verifies
+ * the chain against tls_ca_certificate (the name is given to
+ * lb_ssl_client_start()). NULL (logged) when it cannot be had: the
+ * caller fails the connection. */
+SSL_CTX *lb_ssl_group_ctx(const lb_cycle_t *cycle,
+    const lb_target_group_t *tg);
+
 /* The context whose certificate names match the server name `name`
  * (len bytes; case-insensitive, a trailing dot ignored): an exact name
  * first (default certificate, then sni_certificates in order), then a
@@ -115,10 +123,14 @@ void lb_ssl_handshake_run(lb_connection_t *c, lb_msec_t timeout,
 
 /* Start TLS as a client on connected c: create the state from ctx, send
  * host as SNI when given, and drive the handshake as
- * lb_ssl_handshake_run(). LB_ERROR (logged, handler not called) when the
- * state cannot be made; else LB_OK and handler is called at the end. */
+ * lb_ssl_handshake_run(). When ctx verifies peers (lb_ssl_group_ctx()),
+ * the certificate must name peer_name (a DNS name, or an IP address
+ * matched against its IP SANs); the handshake fails otherwise. LB_ERROR
+ * (logged, handler not called) when the state cannot be made; else LB_OK
+ * and handler is called at the end. */
 lb_int_t lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c,
-    const char *host, lb_msec_t timeout, lb_ssl_handshake_handler_pt handler);
+    const char *host, const char *peer_name, lb_msec_t timeout,
+    lb_ssl_handshake_handler_pt handler);
 
 /* Read up to size (> 0) plaintext bytes into buf, as many records as
  * there are. Returns bytes read (> 0), 0 at the end of the stream

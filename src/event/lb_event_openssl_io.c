@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "lb_connection.h"
 #include "lb_cycle.h"
@@ -214,10 +215,44 @@ lb_ssl_handshake_run(lb_connection_t *c, lb_msec_t timeout,
 
 lb_int_t
 lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c, const char *host,
-    lb_msec_t timeout, lb_ssl_handshake_handler_pt handler)
+    const char *peer_name, lb_msec_t timeout,
+    lb_ssl_handshake_handler_pt handler)
 {
+    int                  ok;
+    struct in6_addr      a6;
+    X509_VERIFY_PARAM   *param;
+
     if (lb_ssl_create_connection(ctx, c, LB_SSL_CLIENT) != LB_OK) {
         return LB_ERROR;
+    }
+
+    if (SSL_CTX_get_verify_mode(ctx) != SSL_VERIFY_NONE) {
+        if (peer_name == NULL || peer_name[0] == '\0') {
+            lb_log_error(LB_LOG_ERR, &lb_log, 0, "*%lu no name to verify "
+                         "the target's certificate for",
+                         (unsigned long) c->number);
+            return LB_ERROR;
+        }
+
+        param = SSL_get0_param(c->ssl->ssl);
+
+        if (inet_pton(AF_INET, peer_name, &a6) == 1
+            || inet_pton(AF_INET6, peer_name, &a6) == 1)
+        {
+            ok = X509_VERIFY_PARAM_set1_ip_asc(param, peer_name);
+
+        } else {
+            X509_VERIFY_PARAM_set_hostflags(param,
+                X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            ok = X509_VERIFY_PARAM_set1_host(param, peer_name, 0);
+        }
+
+        if (ok != 1) {
+            lb_log_error(LB_LOG_ERR, &lb_log, 0, "*%lu the name \"%s\" to "
+                         "verify the target's certificate for cannot be "
+                         "set", (unsigned long) c->number, peer_name);
+            return LB_ERROR;
+        }
     }
 
     if (lb_ssl_set_server_name(c, host) != LB_OK) {

@@ -232,8 +232,9 @@ lb_check_http_handler(lb_event_t *ev)
 static void
 lb_check_http_connected(lb_health_check_t *hc)
 {
-    SSL_CTX          *ctx;
-    lb_connection_t  *c;
+    SSL_CTX            *ctx;
+    lb_connection_t    *c;
+    lb_target_group_t  *tg;
 
     if (!hc->https) {
         hc->phase = LB_HEALTH_PHASE_SEND;
@@ -242,7 +243,8 @@ lb_check_http_connected(lb_health_check_t *hc)
     }
 
     c = hc->c;
-    ctx = lb_ssl_client_ctx(lb_cycle);
+    tg = hc->group->tg;
+    ctx = lb_ssl_group_ctx(lb_cycle, tg);
 
     if (ctx == NULL) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
@@ -254,8 +256,13 @@ lb_check_http_connected(lb_health_check_t *hc)
 
     hc->phase = LB_HEALTH_PHASE_HANDSHAKE;
 
-    /* the check's own timeout bounds the handshake */
-    if (lb_ssl_client_start(ctx, c, NULL, 0, lb_check_http_handshaked)
+    /* the check's own timeout bounds the handshake; tls_verify checks
+     * the certificate as the workers do (tls_verify_name is the SNI
+     * then too) */
+    if (lb_ssl_client_start(ctx, c, tg->tls_verify_name,
+                            tg->tls_verify_name != NULL
+                            ? tg->tls_verify_name : hc->target->address,
+                            0, lb_check_http_handshaked)
         != LB_OK)
     {
         lb_check_http_fail(hc, LB_HEALTH_TLS_ERROR, 0);

@@ -4,10 +4,16 @@
  * net.ipv4.ping_group_range lets this process's group use one, otherwise
  * a raw socket, which needs root or CAP_NET_RAW and is opened before the
  * checker drops privileges. A reply is matched to its check by sequence
- * number, source address and a per-process cookie in the payload (a raw
- * socket sees every echo reply of the machine; its echo id is ours too).
- * On a raw socket a "destination unreachable" about one of our echoes
- * fails its check at once. */
+ * number, source address and a cookie in the payload (a raw socket sees
+ * every echo reply of the machine; its echo id is ours too). Nothing a
+ * host off the path could guess: the echo id, the first sequence number
+ * and the key of the cookie are random per checker process, and the
+ * cookie is a keyed hash of (sequence number, target address), so one
+ * probe's cookie says nothing about the next. On a raw socket a
+ * "destination unreachable" fails its check at once only when it quotes
+ * our probe up to its cookie (RFC 1812 routers and Linux quote the whole
+ * 32-byte echo); one that quotes less is ignored, and the check then
+ * fails by its timeout. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE        /* struct in6_pktinfo */
 #endif
@@ -22,18 +28,19 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lb_connection.h"
 #include "lb_event.h"
+#include "lb_hash.h"
 #include "lb_health.h"
 #include "lb_health_check.h"
 #include "lb_log.h"
 #include "lb_time.h"
 
-/* bytes after the 8-byte ICMP header: cookie, sequence again, padding */
+/* bytes after the 8-byte ICMP header: the 8-byte cookie, then a tag */
 #define LB_PING_PAYLOAD   24
+#define LB_PING_COOKIE    8
 #define LB_PING_PACKET    (8 + LB_PING_PAYLOAD)
 /* a reply, or an error quoting our echo, fits in this */
 #define LB_PING_RECV_MAX  1024
@@ -67,6 +74,8 @@ static void lb_check_ping_packet(lb_ping_socket_t *ps, const u_char *p,
     size_t len, const struct sockaddr_storage *from);
 static void lb_check_ping_match(lb_ping_socket_t *ps, const u_char *icmp,
     size_t len, const void *addr, bool reply);
+static uint64_t lb_check_ping_cookie(uint16_t seq,
+    const struct sockaddr_storage *sa);
 static uint16_t lb_check_ping_checksum(const u_char *p, size_t len);
 
 const lb_health_ops_t  lb_check_ping_ops = {
@@ -80,7 +89,7 @@ static lb_ping_socket_t     lb_ping_inet6 = { NULL, AF_INET6, false, false };
 static lb_health_check_t  **lb_ping_inflight;    /* by sequence number */
 static uint16_t             lb_ping_seq;
 static uint16_t             lb_ping_id;          /* raw sockets */
-static uint32_t             lb_ping_cookie;
+static lb_hash_key_t        lb_ping_key;         /* of the cookies */
 
 
 lb_int_t
@@ -99,10 +108,16 @@ lb_check_ping_init(bool inet, bool inet6)
             return LB_ERROR;
         }
 
-        lb_ping_id = (uint16_t) getpid();
-        lb_ping_cookie = (uint32_t) getpid() * 2654435761u
-                         ^ (uint32_t) time(NULL);
-        lb_ping_seq = (uint16_t) (lb_ping_cookie >> 16);
+        /* the pid and the time are known to anyone: an off-path host
+         * that could guess id and sequence could forge an unreachable */
+        if (lb_hash_key_init(&lb_ping_key) != LB_OK) {
+            lb_ping_inet.failed = true;
+            lb_ping_inet6.failed = true;
+            return LB_ERROR;
+        }
+
+        lb_ping_id = (uint16_t) lb_hash_keyed(&lb_ping_key, "id", 2);
+        lb_ping_seq = (uint16_t) lb_hash_keyed(&lb_ping_key, "seq", 3);
     }
 
     rc = LB_OK;
@@ -230,6 +245,7 @@ lb_check_ping_start(lb_health_check_t *hc)
     int                       err;
     uint16_t                  seq, sum;
     uint32_t                  i;
+    uint64_t                  cookie;
     ssize_t                   n;
     struct msghdr             msg;
     struct iovec              iov;
@@ -271,8 +287,9 @@ lb_check_ping_start(lb_health_check_t *hc)
     pkt[5] = (u_char) lb_ping_id;
     pkt[6] = (u_char) (seq >> 8);
     pkt[7] = (u_char) seq;
-    memcpy(&pkt[8], &lb_ping_cookie, sizeof(lb_ping_cookie));
-    memcpy(&pkt[12], "weir-health", 11);
+    cookie = lb_check_ping_cookie(seq, &hc->sa);
+    memcpy(&pkt[8], &cookie, LB_PING_COOKIE);
+    memcpy(&pkt[8 + LB_PING_COOKIE], "weir-health", 11);
 
     if (ps->family == AF_INET) {
         /* ICMPv6 checksums are the kernel's (they cover the addresses) */
@@ -501,7 +518,7 @@ lb_check_ping_match(lb_ping_socket_t *ps, const u_char *icmp, size_t len,
     const void *addr, bool reply)
 {
     uint16_t            id, seq;
-    uint32_t            cookie;
+    uint64_t            cookie;
     lb_health_check_t  *hc;
 
     if (!reply
@@ -518,22 +535,24 @@ lb_check_ping_match(lb_ping_socket_t *ps, const u_char *icmp, size_t len,
         return;
     }
 
-    /* an error quotes only 8 bytes of the echo: no cookie there */
-    if (reply) {
-        if (len < 8 + sizeof(cookie)) {
-            return;
-        }
-        memcpy(&cookie, &icmp[8], sizeof(cookie));
-        if (cookie != lb_ping_cookie) {
-            return;
-        }
-    }
-
     hc = lb_ping_inflight[seq];
 
     if (hc == NULL || !hc->running || hc->phase != LB_HEALTH_PHASE_ECHO
         || hc->sa.ss_family != ps->family)
     {
+        return;
+    }
+
+    /* a reply echoes the cookie, an error must quote it: an error that
+     * quotes only the 8-byte header could come from anyone who guessed
+     * id and sequence */
+    if (len < 8 + LB_PING_COOKIE) {
+        return;
+    }
+
+    memcpy(&cookie, &icmp[8], LB_PING_COOKIE);
+
+    if (cookie != lb_check_ping_cookie(seq, &hc->sa)) {
         return;
     }
 
@@ -556,6 +575,30 @@ lb_check_ping_match(lb_ping_socket_t *ps, const u_char *icmp, size_t len,
     } else {
         lb_health_check_done(hc, false, LB_HEALTH_UNREACHABLE, 0);
     }
+}
+
+
+/* The cookie of the probe with sequence number seq to sa's address: a
+ * keyed hash, so that it cannot be told from the cookies of earlier
+ * probes. */
+static uint64_t
+lb_check_ping_cookie(uint16_t seq, const struct sockaddr_storage *sa)
+{
+    size_t   alen;
+    u_char   k[2 + 16];
+
+    k[0] = (u_char) (seq >> 8);
+    k[1] = (u_char) seq;
+
+    if (sa->ss_family == AF_INET6) {
+        alen = 16;
+        memcpy(&k[2], &((const struct sockaddr_in6 *) sa)->sin6_addr, 16);
+    } else {
+        alen = 4;
+        memcpy(&k[2], &((const struct sockaddr_in *) sa)->sin_addr, 4);
+    }
+
+    return lb_hash_keyed(&lb_ping_key, k, 2 + alen);
 }
 
 

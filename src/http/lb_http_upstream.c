@@ -275,8 +275,9 @@ lb_http_upstream_pp(lb_http_session_t *s)
 static void
 lb_http_upstream_tls(lb_http_session_t *s)
 {
-    SSL_CTX          *ctx;
-    lb_connection_t  *u;
+    SSL_CTX            *ctx;
+    lb_connection_t    *u;
+    lb_target_group_t  *tg;
 
     u = s->upstream;
 
@@ -290,10 +291,16 @@ lb_http_upstream_tls(lb_http_session_t *s)
         return;
     }
 
-    ctx = lb_ssl_client_ctx(lb_http_worker.cycle);
+    tg = s->group->tg;
+    ctx = lb_ssl_group_ctx(lb_http_worker.cycle, tg);
 
+    /* tls_verify: the certificate names tls_verify_name, or the
+     * target's address */
     if (ctx == NULL
         || lb_ssl_client_start(ctx, u, s->sni[0] ? s->sni : NULL,
+                               tg->tls_verify_name != NULL
+                               ? tg->tls_verify_name
+                               : s->peer->bp->target->address,
                                s->listener->timeout_member_connect,
                                lb_http_upstream_tls_done)
            != LB_OK)

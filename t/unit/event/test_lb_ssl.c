@@ -985,7 +985,8 @@ test_event_loop(void **state)
 
     assert_int_equal(lb_ssl_client_start(lb_ssl_client_ctx(&cycle),
                                          loop_sides[1].c, "x.example.org",
-                                         5000, loop_handshaked), LB_OK);
+                                         NULL, 5000, loop_handshaked),
+                     LB_OK);
 
     deadline = lb_current_msec + 10000;
 
@@ -1045,7 +1046,7 @@ test_handshake_timeout(void **state)
     lb_time_update();
     start = lb_current_msec;
 
-    assert_int_equal(lb_ssl_client_start(lb_ssl_client_ctx(&cycle), c, NULL,
+    assert_int_equal(lb_ssl_client_start(lb_ssl_client_ctx(&cycle), c, NULL, NULL,
                                          200, timeout_done), LB_OK);
 
     while (timeout_calls == 0 && lb_current_msec - start < 3000) {
