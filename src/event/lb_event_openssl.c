@@ -511,7 +511,7 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
                              "SHA-1 signatures (security level 0) and the "
                              "ECDHE CBC suites %s", lsn->name,
                              lb_tls_version_names[lsn->tls_min_version],
-                             LB_SSL_CIPHERS_OLD + 1);
+                             &LB_SSL_CIPHERS_OLD[1]);
             }
         }
     }
