@@ -122,6 +122,35 @@ ok($w->wait_log(qr/target 127\.0\.0\.1:$t{wrongca}{port} of group (?#
 unlike($w->log_text, qr/of group tg-(good|ip|off) is DOWN/,
        'the verified and the unverified groups stay UP');
 
+# a change taken up live (a member's weight) keeps the verifying groups'
+# contexts (found by group id: the workers' groups are new objects)
+my @workers = $w->workers;
+my $live = config();
+$live =~ s/(name: m-good, address: 127\.0\.0\.1, protocol_port: \d+)/$1, weight: 7/;
+$w->write_config($live);
+my $taken = () = $w->log_text =~ /taken up/g;
+$w->signal('USR2');
+ok(wait_for(sub { my $n = () = $w->log_text =~ /worker \d+: configuration generation \d+ taken up/g;
+                  $n > 0 && $w->log_text =~ /goes to the running workers/ }, 10),
+   'a weight change is taken up live');
+ok(wait_for(sub { (() = $w->log_text =~ /taken up/g) >= $taken + 2 }, 10),
+   'by the worker and the checker');
+is(wait_for(sub { https_ask($port{good}) }), 'GOOD',
+   'the verifying group still verifies and serves after it');
+is(https_ask($port{wrongca}), undef, 'and still refuses another CA');
+is_deeply([$w->workers], \@workers, 'the same worker');
+
+# turning tls_verify on for a group takes a reload (its context is made
+# from the CA file when a cycle is built)
+my $on = $live;
+$on =~ s/name: tg-off, protocol: HTTPS, /name: tg-off, protocol: HTTPS, tls_verify: true, tls_ca_certificate: ca.pem, /;
+$w->write_config($on);
+$w->signal('USR2');
+ok($w->wait_log(qr/need new sockets or settings: reloading/, 10),
+   'tls_verify turned on takes a reload');
+ok(wait_for(sub { !defined https_ask($port{off}) }, 10),
+   'then the self-signed target is refused');
+
 $w->stop;
 
 # weir -t: the file names and the rule

@@ -42,7 +42,9 @@ lb_int_t lb_conf_dump_with(FILE *out, const lb_conf_t *conf,
 /* Whether conf differs from old only in fields the schema marks live
  * (target groups and which group a listener serves), so that running
  * workers can take it up without new sockets: every other field, ids
- * included, must print the same. */
+ * included, must print the same; and a group with tls_verify must be
+ * there before with the same TLS settings (its context is made from
+ * files when a cycle is built). */
 bool lb_conf_live_change(const lb_conf_t *old, const lb_conf_t *conf);
 
 #endif /* LB_CONF_H */

@@ -18,6 +18,8 @@ static void lb_conf_dump_object(FILE *out, const lb_conf_object_t *schema,
 static bool lb_conf_dump_field(FILE *out, const lb_conf_field_t *f,
     const void *data, unsigned indent, const char *prefix, unsigned skip);
 static char *lb_conf_dump_frozen(const lb_conf_t *conf, size_t *len);
+static bool lb_conf_live_tls(const lb_conf_t *old, const lb_conf_t *conf);
+static bool lb_conf_same_str(const char *a, const char *b);
 static void lb_conf_dump_scalar(FILE *out, const char *s);
 static bool lb_conf_plain(const char *s);
 
@@ -64,7 +66,64 @@ lb_conf_live_change(const lb_conf_t *old, const lb_conf_t *conf)
     free(a);
     free(b);
 
-    return same;
+    return same && lb_conf_live_tls(old, conf);
+}
+
+
+/* A target group that verifies its targets' certificates needs a TLS
+ * context made from its CA file, which only a new cycle makes: such a
+ * group may stay as it was, not appear or change its TLS settings
+ * live. Groups that do not verify use the cycle's client context. */
+static bool
+lb_conf_live_tls(const lb_conf_t *old, const lb_conf_t *conf)
+{
+    uint32_t                  b, g, ob, og;
+    const lb_target_group_t  *tg, *otg;
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        for (g = 0; g < conf->balancers[b].ntarget_groups; g++) {
+            tg = &conf->balancers[b].target_groups[g];
+
+            if (!tg->tls_verify) {
+                continue;
+            }
+
+            otg = NULL;
+
+            for (ob = 0; otg == NULL && ob < old->nbalancers; ob++) {
+                for (og = 0; og < old->balancers[ob].ntarget_groups; og++) {
+                    if (lb_conf_same_str(old->balancers[ob].target_groups[og].id,
+                                         tg->id))
+                    {
+                        otg = &old->balancers[ob].target_groups[og];
+                        break;
+                    }
+                }
+            }
+
+            if (otg == NULL || !otg->tls_verify
+                || !lb_conf_same_str(otg->tls_ca_certificate,
+                                     tg->tls_ca_certificate)
+                || !lb_conf_same_str(otg->tls_verify_name,
+                                     tg->tls_verify_name))
+            {
+                return false;
+            }
+        }
+    }
+
+    return true;
+}
+
+
+static bool
+lb_conf_same_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return strcmp(a, b) == 0;
 }
 
 

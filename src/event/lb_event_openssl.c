@@ -845,15 +845,21 @@ lb_ssl_group_ctx(const lb_cycle_t *cycle, const lb_target_group_t *tg)
             continue;
         }
 
+        /* by id: a worker that took a live change up has groups of a
+         * newer generation than its cycle's, with the same TLS settings
+         * (lb_conf_live_change() sees to it) */
         for (i = 0; i < sc->nverify; i++) {
-            if (sc->verify[i].tg == tg) {
+            if (sc->verify[i].tg == tg
+                || (tg->id != NULL && sc->verify[i].tg->id != NULL
+                    && strcmp(sc->verify[i].tg->id, tg->id) == 0))
+            {
                 return sc->verify[i].ctx;
             }
         }
     }
 
-    /* a group given tls_verify while the cycle runs (the admin API)
-     * has no context here: fail closed, never talk unverified */
+    /* not expected (a change of these settings takes a reload): fail
+     * closed, never talk unverified */
     lb_log_error(LB_LOG_ERR, &lb_log, 0, "target group \"%s\" has "
                  "tls_verify but no verifying TLS context in this "
                  "process (a reload loads its tls_ca_certificate)", tg->name);
