@@ -73,6 +73,8 @@ static void lb_admin_metrics_l7(lb_admin_buf_t *out, lb_conf_t *conf,
 static void lb_admin_group_labels(lb_admin_buf_t *b, const char *name,
     const lb_target_group_t *tg);
 static uint64_t lb_admin_boot_time(void);
+static ssize_t lb_admin_proc_read(pid_t pid, const char *what, char *buf,
+    size_t size);
 static lb_int_t lb_admin_proc_stat(pid_t pid, pid_t *ppid,
     uint64_t *start);
 static lb_int_t lb_admin_proc_kind(pid_t pid, char *kind, size_t size);
@@ -768,32 +770,45 @@ lb_admin_boot_time(void)
 }
 
 
+/* /proc/PID/WHAT into buf, NUL-terminated: the bytes read, or <= 0 */
+static ssize_t
+lb_admin_proc_read(pid_t pid, const char *what, char *buf, size_t size)
+{
+    int      fd;
+    char     path[64];
+    ssize_t  n;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, what);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    n = read(fd, buf, size - 1);
+    (void) close(fd);
+
+    if (n > 0) {
+        buf[n] = '\0';
+    }
+
+    return n;
+}
+
+
 /* From /proc/PID/stat: the parent and the start time in clock ticks
  * after boot (fields 4 and 22; the name in field 2 may hold spaces and
  * parentheses, so fields are counted from its last ')'). */
 static lb_int_t
 lb_admin_proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
 {
-    int                  fd, i;
-    char                 path[64], buf[1024], *p;
-    ssize_t              n;
+    int                  i;
+    char                 buf[1024], *p;
     unsigned long long   v;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
+    if (lb_admin_proc_read(pid, "stat", buf, sizeof(buf)) <= 0) {
         return LB_ERROR;
     }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    (void) close(fd);
-
-    if (n <= 0) {
-        return LB_ERROR;
-    }
-
-    buf[n] = '\0';
 
     p = strrchr(buf, ')');
     if (p == NULL) {
@@ -830,26 +845,12 @@ lb_admin_proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
 static lb_int_t
 lb_admin_proc_kind(pid_t pid, char *kind, size_t size)
 {
-    int       fd;
-    char      path[64], buf[128], *p;
+    char      buf[128], *p;
     size_t    len;
-    ssize_t   n;
 
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
+    if (lb_admin_proc_read(pid, "cmdline", buf, sizeof(buf)) <= 0) {
         return LB_ERROR;
     }
-
-    n = read(fd, buf, sizeof(buf) - 1);
-    (void) close(fd);
-
-    if (n <= 0) {
-        return LB_ERROR;
-    }
-
-    buf[n] = '\0';
 
     if (strncmp(buf, "weir: ", 6) != 0) {
         return LB_DECLINED;
