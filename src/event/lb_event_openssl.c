@@ -953,29 +953,21 @@ lb_ssl_error_text(char *buf, size_t size)
 }
 
 
-/* Like the config parser's errors: "file:line:col: listener ...: what".
- * Before the error log is open (start, -t) as plain lines on stderr. */
+/* Like the config parser's errors: "file:line:col: listener ...: what"
+ * (lb_cycle_vreport()). */
 static void
 lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
     const char *fmt, ...)
 {
     va_list  args;
-    char     msg[2048];
+    char     what[600];
+
+    snprintf(what, sizeof(what), "listener \"%s\" of load balancer \"%s\"",
+             lsn->name, lsn->balancer->name);
 
     va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
+    lb_cycle_vreport(cycle, &lsn->pos, what, fmt, args);
     va_end(args);
-
-    if (lb_log.path == NULL) {
-        fprintf(stderr, "%s:%u:%u: listener \"%s\" of load balancer "
-                "\"%s\": %s\n", cycle->conf_file, lsn->pos.line,
-                lsn->pos.col, lsn->name, lsn->balancer->name, msg);
-        return;
-    }
-
-    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: listener \"%s\" of "
-                 "load balancer \"%s\": %s", cycle->conf_file, lsn->pos.line,
-                 lsn->pos.col, lsn->name, lsn->balancer->name, msg);
 }
 
 
@@ -984,23 +976,14 @@ lb_ssl_report_group(const lb_cycle_t *cycle, const lb_target_group_t *tg,
     const char *fmt, ...)
 {
     va_list  args;
-    char     msg[2048];
+    char     what[600];
+
+    snprintf(what, sizeof(what), "target group \"%s\" of load balancer "
+             "\"%s\"", tg->name, tg->balancer->name);
 
     va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
+    lb_cycle_vreport(cycle, &tg->pos, what, fmt, args);
     va_end(args);
-
-    if (lb_log.path == NULL) {
-        fprintf(stderr, "%s:%u:%u: target group \"%s\" of load balancer "
-                "\"%s\": %s\n", cycle->conf_file, tg->pos.line,
-                tg->pos.col, tg->name, tg->balancer->name, msg);
-        return;
-    }
-
-    lb_log_error(LB_LOG_EMERG, &lb_log, 0, "%s:%u:%u: target group \"%s\" "
-                 "of load balancer \"%s\": %s", cycle->conf_file,
-                 tg->pos.line, tg->pos.col, tg->name, tg->balancer->name,
-                 msg);
 }
 
 
