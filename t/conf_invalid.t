@@ -524,7 +524,8 @@ EOF
 EOF
       [ "10:21: $WEB.target_groups[web-tg].health_monitor.url_path: "
         . '"healthz" does not start with \'/\'; allowed: \'/\' followed by '
-        . 'up to 120 visible ASCII characters (no spaces)' ] ],
+        . 'up to 120 visible ASCII characters (no spaces, no \'#\', \'%\' '
+        . 'only before two hex digits)' ] ],
 
     [ 'http_version 2', $ALB . <<'EOF',
     target_groups:

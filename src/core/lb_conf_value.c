@@ -11,6 +11,7 @@
  * (0x21..0x7e): they appear in paths, logs and URLs of the console. Listener
  * names are required (they name the listener in errors and in its id);
  * member names are optional labels. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -377,16 +378,38 @@ const char *
 lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    const char  *s;
+    size_t       i;
+    const char  *s, *msg;
 
     s = lb_conf_str(obj, f);
 
     if (s[0] != '/') {
         return lb_psprintf(cx->tmp, "%s does not start with '/'; allowed: "
-                           LB_CONF_URL_RULE, lb_conf_quote(cx, s));
+                           "%s", lb_conf_quote(cx, s), LB_CONF_URL_RULE);
     }
 
-    return lb_conf_visible(cx, s, 1, LB_CONF_URL_RULE);
+    msg = lb_conf_visible(cx, s, 1, LB_CONF_URL_RULE);
+    if (msg != NULL) {
+        return msg;
+    }
+
+    /* it goes into the request line as it is: a fragment or a broken
+     * escape would make the check's request one a target (and weir's own
+     * parser, RFC 9112 3.2) refuses */
+    for (i = 1; s[i] != '\0'; i++) {
+        if (s[i] == '#'
+            || (s[i] == '%' && !(isxdigit((unsigned char) s[i + 1])
+                                 && isxdigit((unsigned char) s[i + 2]))))
+        {
+            return lb_psprintf(cx->tmp, "%s has %s at position %zu; "
+                               "allowed: %s", lb_conf_quote(cx, s),
+                               s[i] == '#' ? "a fragment ('#')"
+                                           : "'%' without two hex digits",
+                               i + 1, LB_CONF_URL_RULE);
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -17,7 +17,8 @@
     "1..255 characters of A-Z a-z 0-9 ! # $ % ^ & _ * + ~ -"
 
 #define LB_CONF_URL_RULE                                                    \
-    "'/' followed by up to 120 visible ASCII characters (no spaces)"
+    "'/' followed by up to 120 visible ASCII characters (no spaces, no "  \
+    "'#', '%' only before two hex digits)"
 
 #define LB_CONF_CODES_RULE                                                  \
     "3-digit status codes 100..599: a code, a comma list, a range a-b "    \

@@ -668,7 +668,7 @@ test_many_errors_at_once(void **state)
                "12:72: load_balancers[web-lb].target_groups[web-tg]"
                ".health_monitor.url_path: \"x\" does not start with '/'; "
                "allowed: '/' followed by up to 120 visible ASCII characters "
-               "(no spaces)",
+               "(no spaces, no '#', '%' only before two hex digits)",
                "14:62: load_balancers[web-lb].target_groups[web-tg]"
                ".members[0].weight: 257 is out of range; allowed: 0..256",
                NULL);

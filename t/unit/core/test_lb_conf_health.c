@@ -10,7 +10,7 @@
 
 #define LBT_URL_RULE                                                        \
     "allowed: '/' followed by up to 120 visible ASCII characters (no "     \
-    "spaces)"
+    "spaces, no '#', '%' only before two hex digits)"
 
 /* an HTTP group whose health_monitor mapping starts on line 8, column 25;
  * the text after "type: HTTP" continues the flow mapping */
@@ -353,8 +353,20 @@ test_check_url_path(void **state)
     (void) state;
 
     assert_string_equal(lbt_hm(LBT_HM(""))->url_path, "/");
-    assert_string_equal(lbt_hm(LBT_HM(", url_path: \"/a/b?c=d&e=%20#f\""))
-                        ->url_path, "/a/b?c=d&e=%20#f");
+    assert_string_equal(lbt_hm(LBT_HM(", url_path: \"/a/b?c=d&e=%20%7e\""))
+                        ->url_path, "/a/b?c=d&e=%20%7e");
+
+    /* they would go into the request line as they are: a fragment and a
+     * broken escape make a request targets refuse (found by fuzzing) */
+    lbt_error(LBT_HM(", url_path: \"/a#f\""),
+              "8:49: " LBT_WEB "url_path: \"/a#f\" has a fragment ('#') at "
+              "position 3; " LBT_URL_RULE);
+    lbt_error(LBT_HM(", url_path: \"/cmax%\""),
+              "8:49: " LBT_WEB "url_path: \"/cmax%\" has '%' without two "
+              "hex digits at position 6; " LBT_URL_RULE);
+    lbt_error(LBT_HM(", url_path: \"/a%2g\""),
+              "8:49: " LBT_WEB "url_path: \"/a%2g\" has '%' without two "
+              "hex digits at position 3; " LBT_URL_RULE);
 
     long_ok[0] = '/';
     memset(long_ok + 1, 'x', 120);
