@@ -410,6 +410,15 @@ lb_conf_json_scan(const u_char *p, size_t len, size_t *at, const char **why)
                     return LB_ERROR;
                 }
 
+                /* a raw U+0085 (NEL) is a line break to libyaml, which
+                 * reads the body: it would be folded into a space (found
+                 * by fuzz_conf_json); escaped it is kept */
+                if (p[i] == 0xc2 && i + 1 < len && p[i + 1] == 0x85) {
+                    *why = "a raw U+0085 in a string must be escaped "
+                           "(\\u0085)";
+                    return LB_ERROR;
+                }
+
                 if (p[i] != '\\') {
                     continue;
                 }

@@ -48,7 +48,6 @@ static lb_health_monitor_t *fuzz_monitor(lb_pool_t *pool, const char *codes,
 static bool fuzz_codes_ref(const char *s, size_t len, uint8_t *bits);
 static void fuzz_request(lb_pool_t *pool, lb_health_monitor_t *hm,
     const uint8_t *addr, unsigned port, unsigned flags);
-static bool fuzz_hex(char c);
 
 static const char *const  fuzz_methods[] = {
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
@@ -437,9 +436,3 @@ fuzz_request(lb_pool_t *pool, lb_health_monitor_t *hm, const uint8_t *addr,
 
 
 
-static bool
-fuzz_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-           || (c >= 'A' && c <= 'F');
-}

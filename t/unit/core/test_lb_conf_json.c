@@ -320,6 +320,11 @@ static const lbt_bad_t  lbt_bad[] = {
       400, "", "syntax error at 1:69 (byte 68): a control character in a "
       "string must be escaped", NULL },
 
+    /* libyaml would fold a raw NEL into a space (found by fuzzing) */
+    { "member", LBT_MEMBER(", \"name\": \"web\xc2\x85" "1\""),
+      400, "", "syntax error at 1:69 (byte 68): a raw U+0085 in a string "
+      "must be escaped (\\u0085)", NULL },
+
     { "member", LBT_MEMBER(", \"name\": \"web\xff\""),
       400, "", "syntax error at 1:69 (byte 68): invalid leading UTF-8 "
       "octet", NULL },
