@@ -78,7 +78,7 @@ export function rulesView(main, id) {
             h('p.crumbs', {}, h('a', { href: '#/listeners' }, t('Listeners')), ' / '),
             h('h1', {}, `${t('Rules')}: ${l.name}`),
             h('p.id.mono', {}, l.id),
-            h('p', {}, `${l.protocol}:${l.protocol_port}. ${t('Default target group')}: ${l.target_group_id ? groupName(l.target_group_id) : '-'}. ` +
+            h('p', {}, `${l.protocol}:${l.protocol_port}. ${t('Default target group')}: ${l.target_group_id ? groupName(l.target_group_id) : 'none (requests no policy takes are answered 503)'}. ` +
                 'The first enabled policy whose rules all match acts; else the default group serves.'),
             h('div.toolbar', {}, h('button.primary#add-policy', { type: 'button', onclick: () => policyDialog(null) }, t('Add policy'))));
     }

@@ -649,6 +649,8 @@ if (writes) {
     await check('rules: Listeners in the header lists http-in with a Rules link; tcp-in has none', async () => {
         await page.goto(URL + '#/');
         await page.click('#nav-listeners');
+        await page.locator('table#listeners tr[data-name="tcp-in"]').waitFor();
+        eq(await page.locator('table#listeners tr[data-name="tcp-in"] a.rules-link').count(), 0, 'tcp-in rules links: ');
         await page.locator('table#listeners tr[data-name="http-in"] a.rules-link').click();
         await page.locator('h1', { hasText: 'Rules: http-in' }).waitFor();
         eq(new globalThis.URL(page.url()).hash, `#/listeners/${httpIn.id}/rules`, 'hash: ');
@@ -703,6 +705,36 @@ if (writes) {
 
     await shot('rules');
     await axe('rules page');
+
+    await check('rules: "Add rule" shows the API\'s refusal at the compare type; "Edit" of a rule changes its value in the API', async () => {
+        await pol('to-b').locator('button.add-rule').click();
+        await dfield('rule.type').locator('select').selectOption('FILE_TYPE');
+        await dfield('rule.compare_type').locator('select').selectOption('CONTAINS');
+        await dfield('rule.value').locator('input').fill('php');
+        await page.locator('dialog[open] button[type=submit]').click();
+        await dfield('rule.compare_type').locator('.field-error', { hasText: 'CONTAINS is not allowed for FILE_TYPE rules' }).waitFor();
+        await page.locator('dialog[open] button', { hasText: 'Cancel' }).click();
+        await pol('to-b').locator('li.rule button', { hasText: 'Edit' }).click();
+        await dfield('rule.value').locator('input').fill('/api/v2');
+        await page.locator('dialog[open] button[type=submit]').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+        await pol('to-b').locator('code', { hasText: 'PATH STARTS_WITH "/api/v2"' }).waitFor();
+        const pb = (await policies()).find((p) => p.name === 'to-b');
+        eq((await api('GET', `${L7}/${pb.id}/rules`)).json.rules.map((r) => r.value), ['/api/v2']);
+        const a = await testRequest('/api/v1/x');
+        if (!a.includes('Matches policy 2. to-a')) throw new Error(a);
+    });
+
+    await check('rules: "Edit" of a policy turns it off (is_enabled false in the API) and the test box skips it', async () => {
+        await pol('to-b').locator('button.edit').click();
+        await page.locator('dialog[open] label.check input[type=checkbox]').uncheck();
+        await page.locator('dialog[open] button[type=submit]').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+        eq((await policies()).map((p) => `${p.name}:${p.position}:${p.is_enabled}`), ['to-b:1:false', 'to-a:2:true']);
+        await pol('to-b').locator('.enabled', { hasText: 'Disabled' }).waitFor();
+        const b = await testRequest('/api/v2/x');
+        if (!b.includes('Matches policy 2. to-a')) throw new Error(b);
+    });
 
     await check('rules: deleting to-a (confirmed) removes it from the page and the API', async () => {
         await pol('to-a').locator('button.delete').click();
