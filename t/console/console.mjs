@@ -703,6 +703,18 @@ if (writes) {
         if (!a.includes('Matches policy 2. to-a')) throw new Error(a);
     });
 
+    await check('rules: Tab reaches "Add policy", move up/down, a policy\'s Edit and Delete, and the test box\'s inputs and button', async () => {
+        const seen = new Set();
+        await page.locator('body').focus();
+        for (let i = 0; i < 50; i++) {
+            await page.keyboard.press('Tab');
+            seen.add(await page.evaluate(() => { const a = document.activeElement; return a.id || a.className || a.tagName; }));
+        }
+        for (const want of ['add-policy', 'up', 'down', 'edit', 'delete', 'test-host', 'test-path', 'test-header', 'test-cookie', 'test-run']) {
+            if (![...seen].some((x) => x.split(' ').includes(want))) throw new Error(`${want} not reached: ${[...seen].join(', ')}`);
+        }
+    });
+
     await shot('rules');
     await axe('rules page');
 
