@@ -7,6 +7,7 @@ import { t, getLang, setLang } from './i18n.js';
 import { listView } from './list.js';
 import { createView } from './create.js';
 import { detailView } from './detail.js';
+import { listenersView, rulesView } from './l7.js';
 
 const POLL_MS = 2000;
 const main = document.getElementById('main');
@@ -21,6 +22,7 @@ function renderNav() {
     lang.addEventListener('change', () => { setLang(lang.value); route(); });
     clear(nav,
         token() ? h('a', { href: '#/' }, t('Target groups')) : null,
+        token() ? h('a#nav-listeners', { href: '#/listeners' }, t('Listeners')) : null,
         h('label.lang', {}, lang),
         token() ? h('button#signout.secondary', { type: 'button', onclick: () => {
             signOut();
@@ -71,6 +73,8 @@ export async function route() {
     let m;
     if (hash === '#/create') view = createView(main);
     else if ((m = hash.match(/^#\/groups\/([^/?]+)(?:\?tab=(\w+))?$/))) view = detailView(main, decodeURIComponent(m[1]), m[2]);
+    else if (hash === '#/listeners') view = listenersView(main);
+    else if ((m = hash.match(/^#\/listeners\/([^/?]+)\/rules$/))) view = rulesView(main, decodeURIComponent(m[1]));
     else view = listView(main);
     try {
         await view.load();

@@ -601,6 +601,166 @@ if (writes) {
     console.log('skip - create, weights, rename, set targets, detach, delete through the API: the write API is not in this build (POST answers 405)');
 }
 
+// --- L7 rules of an HTTP listener (issue 15 item 4) ---
+
+if (writes) {
+    const L7 = BASE + '/l7policies';
+    const web = (await api('GET', BASE)).json.load_balancers.find((b) => b.name === 'web-lb');
+    const httpIn = (await api('GET', BASE + '/listeners')).json.listeners.find((l) => l.name === 'http-in');
+    const tgId = {};
+    const settle = () => until(async () => {
+        const [b, g] = await Promise.all([api('GET', BASE), api('GET', BASE + '/target-groups')]);
+        return ![...b.json.load_balancers, ...g.json.target_groups].some((o) => /^PENDING/.test(o.provisioning_status));
+    }, 15000, 'nothing PENDING');
+    for (const name of ['rules-a', 'rules-b']) {
+        await settle();
+        const r = await api('POST', BASE + '/target-groups', { target_group: { name, load_balancer_id: web.id, protocol: 'HTTP' } });
+        report(r.status === 201, `rules: target group ${name} made through the API`, JSON.stringify(r.json));
+        tgId[name] = r.json && r.json.target_group && r.json.target_group.id;
+    }
+    await settle();
+    const policies = async () => (await api('GET', `${BASE}/${web.id}/listeners/${httpIn.id}/l7policies`)).json.l7policies
+        .sort((a, b) => a.position - b.position);
+    const pol = (name) => page.locator(`li.policy[data-name="${name}"]`);
+    const dfield = (name) => page.locator(`dialog[open] .field[data-field="${name}"]`);
+
+    async function addPolicy(name, value, group) {
+        await page.click('#add-policy');
+        await page.locator('dialog[open]').waitFor();
+        await dfield('l7policy.name').locator('input').fill(name);
+        await dfield('l7policy.action').locator('select').selectOption('REDIRECT_TO_POOL');
+        await dfield('l7policy.redirect_target_group_id').locator('select').selectOption(tgId[group]);
+        await dfield('l7policy.rules[0].type').locator('select').selectOption('PATH');
+        await dfield('l7policy.rules[0].compare_type').locator('select').selectOption('STARTS_WITH');
+        await dfield('l7policy.rules[0].value').locator('input').fill(value);
+        await page.locator('dialog[open] button[type=submit]').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' }).catch(async () => {
+            throw new Error(await page.locator('dialog[open]').innerText());
+        });
+    }
+
+    async function testRequest(p) {
+        await page.fill('#test-path', p);
+        await page.click('#test-run');
+        await page.locator('#l7-result p.match').waitFor();
+        return (await page.locator('#l7-result').innerText()).replace(/\s+/g, ' ');
+    }
+
+    await check('rules: Listeners in the header lists http-in with a Rules link; tcp-in has none', async () => {
+        await page.goto(URL + '#/');
+        await page.click('#nav-listeners');
+        await page.locator('table#listeners tr[data-name="tcp-in"]').waitFor();
+        eq(await page.locator('table#listeners tr[data-name="tcp-in"] a.rules-link').count(), 0, 'tcp-in rules links: ');
+        await page.locator('table#listeners tr[data-name="http-in"] a.rules-link').click();
+        await page.locator('h1', { hasText: 'Rules: http-in' }).waitFor();
+        eq(new globalThis.URL(page.url()).hash, `#/listeners/${httpIn.id}/rules`, 'hash: ');
+    });
+
+    await check('rules: a bad regex is refused with the API\'s message at the rule\'s value; nothing is made', async () => {
+        await page.click('#add-policy');
+        await dfield('l7policy.name').locator('input').fill('bad');
+        await dfield('l7policy.redirect_target_group_id').locator('select').selectOption(tgId['rules-a']);
+        await dfield('l7policy.rules[0].compare_type').locator('select').selectOption('REGEX');
+        await dfield('l7policy.rules[0].value').locator('input').fill('^/a(');
+        await page.locator('dialog[open] button[type=submit]').click();
+        await dfield('l7policy.rules[0].value').locator('.field-error', { hasText: 'invalid regular expression at offset 4' }).waitFor();
+        await page.locator('dialog[open] button', { hasText: 'Cancel' }).click();
+        eq((await policies()).length, 0, 'policies: ');
+    });
+
+    await check('rules: a policy with a PATH STARTS_WITH rule to a group is made, listed and in the API', async () => {
+        await addPolicy('to-a', '/api', 'rules-a');
+        await pol('to-a').locator('code', { hasText: 'PATH STARTS_WITH "/api"' }).waitFor();
+        const ps = await policies();
+        eq(ps.map((p) => [p.name, p.position, p.action, p.redirect_target_group_id, p.is_enabled]),
+            [['to-a', 1, 'REDIRECT_TO_POOL', tgId['rules-a'], true]]);
+        const rules = (await api('GET', `${L7}/${ps[0].id}/rules`)).json.rules;
+        eq(rules.map((r) => [r.type, r.compare_type, r.value, r.is_inverted]), [['PATH', 'STARTS_WITH', '/api', false]]);
+        if (!(await pol('to-a').innerText()).includes('rules-a')) throw new Error('the group is not shown');
+    });
+
+    await check('rules: the test box shows /api/v1/x meets to-a (rules-a) and /other the default', async () => {
+        const a = await testRequest('/api/v1/x');
+        if (!a.includes('Matches policy 1. to-a') || !a.includes('REDIRECT_TO_POOL: target group rules-a')) throw new Error(a);
+        const d = await testRequest('/other');
+        if (!d.includes('No policy matches') || !d.includes('DEFAULT')) throw new Error(d);
+    });
+
+    await check('rules: a second policy is appended at position 2', async () => {
+        await addPolicy('to-b', '/api/v1', 'rules-b');
+        await pol('to-b').waitFor();
+        eq((await policies()).map((p) => `${p.name}:${p.position}`), ['to-a:1', 'to-b:2']);
+        eq(await page.locator('li.policy h2').allInnerTexts(), ['1. to-a', '2. to-b'], 'page order: ');
+    });
+
+    await check('rules: "move up" puts to-b first (API and page) and the test box\'s answer changes to to-b', async () => {
+        await pol('to-b').locator('button.up').click();
+        await until(async () => (await policies()).map((p) => p.name).join() === 'to-b,to-a', 10000, 'reordered in the API');
+        await until(async () => (await page.locator('li.policy h2').allInnerTexts()).join() === '1. to-b,2. to-a', 10000, 'reordered on the page');
+        const b = await testRequest('/api/v1/x');
+        if (!b.includes('Matches policy 1. to-b') || !b.includes('target group rules-b')) throw new Error(b);
+        const a = await testRequest('/api/x');
+        if (!a.includes('Matches policy 2. to-a')) throw new Error(a);
+    });
+
+    await check('rules: Tab reaches "Add policy", move up/down, a policy\'s Edit and Delete, and the test box\'s inputs and button', async () => {
+        const seen = new Set();
+        await page.locator('body').focus();
+        for (let i = 0; i < 50; i++) {
+            await page.keyboard.press('Tab');
+            seen.add(await page.evaluate(() => { const a = document.activeElement; return a.id || a.className || a.tagName; }));
+        }
+        for (const want of ['add-policy', 'up', 'down', 'edit', 'delete', 'test-host', 'test-path', 'test-header', 'test-cookie', 'test-run']) {
+            if (![...seen].some((x) => x.split(' ').includes(want))) throw new Error(`${want} not reached: ${[...seen].join(', ')}`);
+        }
+    });
+
+    await shot('rules');
+    await axe('rules page');
+
+    await check('rules: "Add rule" shows the API\'s refusal at the compare type; "Edit" of a rule changes its value in the API', async () => {
+        await pol('to-b').locator('button.add-rule').click();
+        await dfield('rule.type').locator('select').selectOption('FILE_TYPE');
+        await dfield('rule.compare_type').locator('select').selectOption('CONTAINS');
+        await dfield('rule.value').locator('input').fill('php');
+        await page.locator('dialog[open] button[type=submit]').click();
+        await dfield('rule.compare_type').locator('.field-error', { hasText: 'CONTAINS is not allowed for FILE_TYPE rules' }).waitFor();
+        await page.locator('dialog[open] button', { hasText: 'Cancel' }).click();
+        await pol('to-b').locator('li.rule button', { hasText: 'Edit' }).click();
+        await dfield('rule.value').locator('input').fill('/api/v2');
+        await page.locator('dialog[open] button[type=submit]').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+        await pol('to-b').locator('code', { hasText: 'PATH STARTS_WITH "/api/v2"' }).waitFor();
+        const pb = (await policies()).find((p) => p.name === 'to-b');
+        eq((await api('GET', `${L7}/${pb.id}/rules`)).json.rules.map((r) => r.value), ['/api/v2']);
+        const a = await testRequest('/api/v1/x');
+        if (!a.includes('Matches policy 2. to-a')) throw new Error(a);
+    });
+
+    await check('rules: "Edit" of a policy turns it off (is_enabled false in the API) and the test box skips it', async () => {
+        await pol('to-b').locator('button.edit').click();
+        await page.locator('dialog[open] label.check input[type=checkbox]').uncheck();
+        await page.locator('dialog[open] button[type=submit]').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+        eq((await policies()).map((p) => `${p.name}:${p.position}:${p.is_enabled}`), ['to-b:1:false', 'to-a:2:true']);
+        await pol('to-b').locator('.enabled', { hasText: 'Disabled' }).waitFor();
+        const b = await testRequest('/api/v2/x');
+        if (!b.includes('Matches policy 2. to-a')) throw new Error(b);
+    });
+
+    await check('rules: deleting to-a (confirmed) removes it from the page and the API', async () => {
+        await pol('to-a').locator('button.delete').click();
+        await page.locator('dialog[open] button.danger').click();
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+        await pol('to-a').waitFor({ state: 'detached' });
+        eq((await policies()).map((p) => `${p.name}:${p.position}`), ['to-b:1']);
+        const x = await testRequest('/api/x');
+        if (!x.includes('No policy matches')) throw new Error(x);
+    });
+} else {
+    console.log('skip - rules: the write API is not in this build');
+}
+
 await check('Korean labels can be switched on, English is the default', async () => {
     await page.goto(URL + '#/');
     await row('app-tg').waitFor();
