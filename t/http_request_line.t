@@ -9,34 +9,10 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(check_clean start_http_backend http_connect read_response
+use WeirHTTP qw(one_target_weir check_clean start_http_backend http_connect read_response
                 count_lines);
 
-my $w = Weir->new;
-my $dir = $w->dir;
-
-my $a = start_http_backend(name => 'A', log => "$dir/a.log");
-my $port = free_port();
-
-$w->write_config(<<"EOF2");
-worker_processes: 1
-load_balancers:
-  - name: web-lb
-    type: ALB
-    address: 127.0.0.1
-    listeners:
-      - name: http
-        protocol: HTTP
-        protocol_port: $port
-        target_group: pool
-    target_groups:
-      - name: pool
-        protocol: HTTP
-        members:
-          - { address: 127.0.0.1, protocol_port: $a->{port} }
-EOF2
-
-ok($w->start($port), 'weir started') or BAIL_OUT('weir did not start');
+my ($w, $dir, $port, $a) = one_target_weir('A');
 
 # the request-line the target got for $line
 sub forwarded {

@@ -12,34 +12,10 @@ use IO::Select;
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(check_clean start_http_backend http_connect read_response
+use WeirHTTP qw(one_target_weir check_clean start_http_backend http_connect read_response
                 count_lines);
 
-my $w = Weir->new;
-my $dir = $w->dir;
-
-my $t = start_http_backend(name => 'T', log => "$dir/t.log");
-my $port = free_port();
-
-$w->write_config(<<"EOF");
-worker_processes: 1
-load_balancers:
-  - name: web-lb
-    type: ALB
-    address: 127.0.0.1
-    listeners:
-      - name: http
-        protocol: HTTP
-        protocol_port: $port
-        target_group: pool
-    target_groups:
-      - name: pool
-        protocol: HTTP
-        members:
-          - { address: 127.0.0.1, protocol_port: $t->{port} }
-EOF
-
-ok($w->start($port), 'weir started') or BAIL_OUT('weir did not start');
+my ($w, $dir, $port, $t) = one_target_weir('T');
 
 my $H = "Host: a\r\n";
 my $long = '/' . ('a' x 9000);

@@ -13,9 +13,9 @@ use Exporter 'import';
 use IO::Select;
 use IO::Socket::INET;
 use Time::HiRes qw(time);
-use Weir qw(spawn_server);
+use Weir qw(spawn_server free_port);
 
-our @EXPORT_OK = qw(start_http_backend http_connect
+our @EXPORT_OK = qw(start_http_backend http_connect one_target_weir
                     http_request read_response pattern_md5 pattern_block
                     log_lines count_lines check_clean);
 
@@ -119,6 +119,38 @@ sub start_http_backend {
         serve($srv, $o{name} // "b$port", $logfh, $ssl_opts, $o{proxy});
     });
     return { %$s, name => $o{name} // "b$s->{port}" };
+}
+
+# The set-up of the tests that need one ALB with one HTTP listener on a
+# free port in front of one target (named $name, logging to
+# DIR/<lc name>.log), one worker: weir is started and the test bails out
+# when it is not. Returns ($w, $dir, $port, $target).
+sub one_target_weir {
+    my ($name) = @_;
+    my $w = Weir->new;
+    my $dir = $w->dir;
+    my $t = start_http_backend(name => $name, log => "$dir/" . lc($name) . ".log");
+    my $port = free_port();
+    $w->write_config(<<"EOF");
+worker_processes: 1
+load_balancers:
+  - name: web-lb
+    type: ALB
+    address: 127.0.0.1
+    listeners:
+      - name: http
+        protocol: HTTP
+        protocol_port: $port
+        target_group: pool
+    target_groups:
+      - name: pool
+        protocol: HTTP
+        members:
+          - { address: 127.0.0.1, protocol_port: $t->{port} }
+EOF
+    Test::More::ok($w->start($port), 'weir started')
+        or Test::More::BAIL_OUT('weir did not start');
+    return ($w, $dir, $port, $t);
 }
 
 # --- the target: one select loop, no fork per connection ---
