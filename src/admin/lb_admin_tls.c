@@ -2,7 +2,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "lb_admin_tls.h"
@@ -19,9 +18,10 @@ static void lb_admin_tls_report(lb_cycle_t *cycle,
 SSL_CTX *
 lb_admin_tls_ctx(lb_cycle_t *cycle, const lb_admin_conf_t *admin)
 {
-    char     *crt, *key;
-    SSL_CTX  *ctx;
-    char      reason[512];
+    char                *crt, *key;
+    SSL_CTX             *ctx;
+    char                 reason[512];
+    lb_ssl_load_step_e   step;
 
     crt = lb_full_name(cycle->pool, cycle->prefix, admin->certificate);
     key = lb_full_name(cycle->pool, cycle->prefix, admin->key);
@@ -31,46 +31,32 @@ lb_admin_tls_ctx(lb_cycle_t *cycle, const lb_admin_conf_t *admin)
         return NULL;
     }
 
-    ERR_clear_error();
-
-    ctx = SSL_CTX_new(TLS_server_method());
+    ctx = lb_ssl_server_ctx_load(crt, key, &step, reason, sizeof(reason));
     if (ctx == NULL) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: %s",
-                     reason);
+        switch (step) {
+        case LB_SSL_LOAD_CERT:
+            lb_admin_tls_report(cycle, admin, "certificate", "\"%s\" cannot "
+                                "be loaded: %s", crt, reason);
+            break;
+        case LB_SSL_LOAD_KEY:
+            lb_admin_tls_report(cycle, admin, "key", "\"%s\" cannot be "
+                                "loaded: %s", key, reason);
+            break;
+        case LB_SSL_LOAD_PAIR:
+            lb_admin_tls_report(cycle, admin, "key", "\"%s\" does not belong "
+                                "to admin.certificate \"%s\": %s", key, crt,
+                                reason);
+            break;
+        default:
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: "
+                         "%s", reason);
+        }
         return NULL;
     }
 
-    if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_admin_tls_report(cycle, admin, "certificate", "\"%s\" cannot be "
-                            "loaded: %s", crt, reason);
-        goto failed;
-    }
-
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_admin_tls_report(cycle, admin, "key", "\"%s\" cannot be loaded: "
-                            "%s", key, reason);
-        goto failed;
-    }
-
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_admin_tls_report(cycle, admin, "key", "\"%s\" does not belong to "
-                            "admin.certificate \"%s\": %s", key, crt, reason);
-        goto failed;
-    }
-
-    /* as the HTTPS listeners' contexts (lb_event_openssl.c): the glue
-     * writes one record at a time from buffers that may move */
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION
-                             | SSL_OP_IGNORE_UNEXPECTED_EOF
-                             | SSL_OP_NO_COMPRESSION
-                             | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
-                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_read_ahead(ctx, 1);
+    /* the listeners' settings (lb_ssl_server_ctx_load()), and the
+     * server's cipher order */
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
     /* an operator's tool, not the Internet's browsers: no old versions,
      * and no session cache to keep for a handful of clients */

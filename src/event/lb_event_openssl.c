@@ -421,13 +421,14 @@ static SSL_CTX *
 lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     const lb_tls_cert_t *cert, const char *what)
 {
-    int             version;
-    char           *crt, *key;
-    const char     *ciphers;
-    SSL_CTX        *ctx, **slot;
-    unsigned int    sid_len;
-    unsigned char   sid[SSL_MAX_SID_CTX_LENGTH];
-    char            reason[512];
+    int                  version;
+    char                *crt, *key;
+    const char          *ciphers;
+    SSL_CTX             *ctx, **slot;
+    unsigned int         sid_len;
+    unsigned char        sid[SSL_MAX_SID_CTX_LENGTH];
+    char                 reason[512];
+    lb_ssl_load_step_e   step;
 
     crt = lb_full_name(sc->cycle->pool, sc->cycle->prefix, cert->certificate);
     key = lb_full_name(sc->cycle->pool, sc->cycle->prefix, cert->key);
@@ -437,13 +438,26 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
 
-    ERR_clear_error();
-
-    ctx = SSL_CTX_new(TLS_server_method());
+    ctx = lb_ssl_server_ctx_load(crt, key, &step, reason, sizeof(reason));
     if (ctx == NULL) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: %s",
-                     reason);
+        switch (step) {
+        case LB_SSL_LOAD_CERT:
+            lb_ssl_report(sc->cycle, lsn, "%stls_certificate \"%s\" cannot "
+                          "be loaded: %s", what, crt, reason);
+            break;
+        case LB_SSL_LOAD_KEY:
+            lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" cannot be "
+                          "loaded: %s", what, key, reason);
+            break;
+        case LB_SSL_LOAD_PAIR:
+            lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" does not belong "
+                          "to %stls_certificate \"%s\": %s", what, key, what,
+                          crt, reason);
+            break;
+        default:
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0, "SSL_CTX_new() failed: "
+                         "%s", reason);
+        }
         return NULL;
     }
 
@@ -455,30 +469,6 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
     *slot = ctx;
-
-    lb_ssl_common_ctx(ctx);
-
-    if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_ssl_report(sc->cycle, lsn, "%stls_certificate \"%s\" cannot be "
-                      "loaded: %s", what, crt, reason);
-        return NULL;
-    }
-
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" cannot be loaded: %s",
-                      what, key, reason);
-        return NULL;
-    }
-
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        lb_ssl_error_text(reason, sizeof(reason));
-        lb_ssl_report(sc->cycle, lsn, "%stls_key \"%s\" does not belong to "
-                      "%stls_certificate \"%s\": %s", what, key, what, crt,
-                      reason);
-        return NULL;
-    }
 
     version = lb_ssl_protocol_version(lsn->tls_min_version);
 
@@ -573,6 +563,48 @@ lb_ssl_common_ctx(SSL_CTX *ctx)
                           | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     SSL_CTX_set_read_ahead(ctx, 1);
+}
+
+
+SSL_CTX *
+lb_ssl_server_ctx_load(const char *crt, const char *key,
+    lb_ssl_load_step_e *step, char *reason, size_t size)
+{
+    SSL_CTX  *ctx;
+
+    ERR_clear_error();
+
+    *step = LB_SSL_LOAD_NEW;
+
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        goto failed;
+    }
+
+    lb_ssl_common_ctx(ctx);
+
+    *step = LB_SSL_LOAD_CERT;
+    if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
+        goto failed;
+    }
+
+    *step = LB_SSL_LOAD_KEY;
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        goto failed;
+    }
+
+    *step = LB_SSL_LOAD_PAIR;
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        goto failed;
+    }
+
+    return ctx;
+
+failed:
+
+    lb_ssl_error_text(reason, size);
+    SSL_CTX_free(ctx);
+    return NULL;
 }
 
 

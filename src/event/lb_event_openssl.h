@@ -70,6 +70,20 @@ lb_int_t lb_ssl_init_cycle(lb_cycle_t *cycle);
  * state. O(number of live cycles). */
 SSL_CTX *lb_ssl_listener_ctx(const lb_listener_t *lsn);
 
+/* A server context with weir's common settings (the glue's modes and
+ * options) and the certificate chain of file crt with its key from file
+ * key (full paths). NULL when a step failed: *step says which, reason
+ * (size bytes) OpenSSL's why; the caller reports it in its own terms. */
+typedef enum {
+    LB_SSL_LOAD_NEW,        /* SSL_CTX_new() */
+    LB_SSL_LOAD_CERT,       /* the certificate chain file */
+    LB_SSL_LOAD_KEY,        /* the key file */
+    LB_SSL_LOAD_PAIR        /* the key is not the certificate's */
+} lb_ssl_load_step_e;
+
+SSL_CTX *lb_ssl_server_ctx_load(const char *crt, const char *key,
+    lb_ssl_load_step_e *step, char *reason, size_t size);
+
 /* The client context of cycle (HTTPS targets and HTTPS checks): peer
  * certificates are not verified. NULL when the cycle has no TLS state. */
 SSL_CTX *lb_ssl_client_ctx(const lb_cycle_t *cycle);
