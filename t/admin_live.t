@@ -37,8 +37,9 @@ EOF
 
 ok($w->start($lp, $ap), 'weir started') or BAIL_OUT($w->log_text);
 my $master = $w->pid;
+# the master's sockets accept before its workers have their titles: wait
+ok(wait_for(sub { scalar($w->workers) == 2 }, 10), 'two workers');
 my @workers = $w->workers;
-is(scalar @workers, 2, 'two workers');
 
 my $api = admin_client($ap, $TOKEN);
 my $L = '/api/v1/load-balancers';

@@ -80,8 +80,9 @@ EOF2
 
 $w->write_config(config(tcp => ['A', 'B'], http => ['X', 'Y']));
 ok($w->start($tport), 'weir started');
+# the master's sockets accept before its workers have their titles: wait
+ok(wait_for(sub { scalar($w->workers) == 2 }, 10), 'two workers');
 my @workers = $w->workers;
-is(scalar @workers, 2, 'two workers');
 
 sub exchange {
     my ($i) = @_;
