@@ -527,6 +527,38 @@ EOF
         . 'up to 120 visible ASCII characters (no spaces, no \'#\', \'%\' '
         . 'only before two hex digits)' ] ],
 
+    [ 'CONNECT check with a path', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        health_monitor:
+          type: HTTP
+          http_method: CONNECT
+          url_path: /healthz
+EOF
+      [ "11:21: $WEB.target_groups[web-tg].health_monitor.url_path: "
+        . '"/healthz" is not an authority host:port, which http_method '
+        . 'CONNECT needs as its url_path (RFC 9110 9.3.6); allowed: with '
+        . 'http_method CONNECT: host:port, the host a name of letters, '
+        . "digits, '-' and '.', an IPv4 address or an [IPv6] address, the "
+        . 'port 1..65535, e.g. backend.example:443' ] ],
+
+    [ 'CONNECT check port out of range', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        health_monitor:
+          type: HTTP
+          http_method: CONNECT
+          url_path: "[::1]:65536"
+EOF
+      [ "11:21: $WEB.target_groups[web-tg].health_monitor.url_path: "
+        . '"[::1]:65536" is not an authority host:port, which http_method '
+        . 'CONNECT needs as its url_path (RFC 9110 9.3.6); allowed: with '
+        . 'http_method CONNECT: host:port, the host a name of letters, '
+        . "digits, '-' and '.', an IPv4 address or an [IPv6] address, the "
+        . 'port 1..65535, e.g. backend.example:443' ] ],
+
     [ 'http_version 2', $ALB . <<'EOF',
     target_groups:
       - name: web-tg

@@ -4,7 +4,8 @@
 # the address and monitor port); a target that starts answering 500 with
 # expected_codes "200-299" leaves rotation and comes back when it answers
 # 200 again; "200,201-299" style lists accept what they list; checks go to
-# monitor_port.
+# monitor_port; CONNECT asks for a tunnel to the host:port its url_path
+# names (authority form, RFC 9110 9.3.6), which is its Host too.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -21,9 +22,10 @@ my $tb = http_target(name => 'B', dir => $dir);
 my $tc = http_target(name => 'C', dir => $dir);   # answers 201
 my $tm = http_target(name => 'M', dir => $dir);   # monitor port of D
 my $td = http_target(name => 'D', dir => $dir);   # traffic port of D
+my $te = http_target(name => 'E', dir => $dir);   # a proxy, CONNECT check
 set_status($tc, 201);
 
-my ($port, $port2) = (free_port(), free_port());
+my ($port, $port2, $port3) = (free_port(), free_port(), free_port());
 
 $w->write_config(<<"EOF");
 worker_processes: 1
@@ -34,6 +36,7 @@ load_balancers:
     listeners:
       - { name: web, protocol: TCP, protocol_port: $port, target_group: web-tg }
       - { name: other, protocol: TCP, protocol_port: $port2, target_group: list-tg }
+      - { name: proxy, protocol: TCP, protocol_port: $port3, target_group: proxy-tg }
     target_groups:
       - name: web-tg
         protocol: HTTP
@@ -64,9 +67,22 @@ load_balancers:
         members:
           - { name: c, address: 127.0.0.1, protocol_port: $tc->{port} }
           - { name: d, address: 127.0.0.1, protocol_port: $td->{port}, monitor_port: $tm->{port} }
+      - name: proxy-tg
+        protocol: HTTP
+        health_monitor:
+          type: HTTP
+          delay: 2
+          timeout: 1
+          max_retries: 1
+          max_retries_down: 1
+          http_method: CONNECT
+          url_path: backend.example:8443
+          expected_codes: "200"
+        members:
+          - { name: e, address: 127.0.0.1, protocol_port: $te->{port} }
 EOF
 
-ok($w->start($port, $port2), 'weir started') or BAIL_OUT('weir did not start');
+ok($w->start($port, $port2, $port3), 'weir started') or BAIL_OUT('weir did not start');
 
 my $up = sub {
     my ($t, $g) = @_;
@@ -138,6 +154,19 @@ ok($w->wait_log(qr/target 127\.0\.0\.1:$td->{port} of group list-tg is DOWN/,
 %seen = ();
 $seen{ http_ask($port2) // 'failed' }++ for 1 .. 6;
 ok(!$seen{D}, 'D gets no traffic while its monitor port fails');
+
+# --- CONNECT: authority form, the authority as Host ---
+ok($w->wait_log($up->($te, 'proxy-tg'), 5),
+   'a proxy granting the CONNECT check is UP');
+my @re = requests($te);
+ok(@re >= 1, 'target E was checked');
+is($re[0][0], 'CONNECT backend.example:8443 HTTP/1.1',
+   'CONNECT names the url_path authority, not a path');
+is($re[0][1], 'backend.example:8443', 'Host: the same authority');
+set_status($te, 403);
+ok($w->wait_log(qr/target\ 127\.0\.0\.1:$te->{port}\ of\ group\ proxy-tg\ (?x)
+                   is\ DOWN:\ bad\ status\ 403/, 10),
+   'a proxy refusing the tunnel (403) is DOWN');
 
 # only transitions are logged
 my $log = $w->log_text;

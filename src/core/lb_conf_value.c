@@ -22,6 +22,7 @@
 static const char *lb_conf_visible(lb_conf_cx_t *cx, const char *s,
     size_t from, const char *rule);
 static const char *lb_conf_char(lb_conf_cx_t *cx, char c);
+static const char *lb_conf_check_authority(lb_conf_cx_t *cx, const char *s);
 static const char *lb_conf_str(const lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
@@ -374,14 +375,81 @@ lb_conf_check_version(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 }
 
 
+/* The request target of a CONNECT check: host ':' port, the host a name
+ * of letters, digits, '-' and '.', an IPv4 address or a bracketed IPv6
+ * address, the port 1..65535 */
+static const char *
+lb_conf_check_authority(lb_conf_cx_t *cx, const char *s)
+{
+    size_t       n;
+    const char  *colon, *p, *h;
+    unsigned     port;
+
+    colon = strrchr(s, ':');
+
+    if (s[0] == '[') {
+        p = strchr(s, ']');
+        if (p == NULL || p + 1 != colon || p == s + 1) {
+            goto invalid;
+        }
+        for (h = s + 1; h < p; h++) {
+            if (!isxdigit((unsigned char) *h) && *h != ':' && *h != '.') {
+                goto invalid;
+            }
+        }
+    } else {
+        if (colon == NULL || colon == s) {
+            goto invalid;
+        }
+        for (p = s; p < colon; p++) {
+            if (!isalnum((unsigned char) *p) && *p != '-' && *p != '.') {
+                goto invalid;
+            }
+        }
+    }
+
+    port = 0;
+    n = 0;
+    for (p = colon + 1; *p != '\0'; p++, n++) {
+        if (!isdigit((unsigned char) *p) || n == 5) {
+            goto invalid;
+        }
+        port = port * 10 + (unsigned) (*p - '0');
+    }
+
+    if (n > 0 && port >= 1 && port <= 65535) {
+        return NULL;
+    }
+
+invalid:
+
+    return lb_psprintf(cx->tmp, "%s is not an authority host:port, which "
+                       "http_method CONNECT needs as its url_path (RFC 9110 "
+                       "9.3.6); allowed: %s", lb_conf_quote(cx, s),
+                       LB_CONF_AUTHORITY_RULE);
+}
+
+
 const char *
 lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    size_t       i;
-    const char  *s, *msg;
+    size_t                      i;
+    const char                 *s, *msg;
+    const lb_health_monitor_t  *hm;
 
     s = lb_conf_str(obj, f);
+    hm = obj->data;
+
+    /* a CONNECT request names the authority to tunnel to, never a path
+     * (RFC 9110 9.3.6): the check asks a proxying target for a tunnel
+     * and passes on the codes expected, as HAProxy's "http-check send
+     * meth CONNECT uri host:port" does */
+    if (lb_conf_ok(obj, "http_method")
+        && hm->http_method == LB_METHOD_CONNECT)
+    {
+        return lb_conf_check_authority(cx, s);
+    }
 
     if (s[0] != '/') {
         return lb_psprintf(cx->tmp, "%s does not start with '/'; allowed: "

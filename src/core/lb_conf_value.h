@@ -20,6 +20,11 @@
     "'/' followed by up to 120 visible ASCII characters (no spaces, no "  \
     "'#', '%' only before two hex digits)"
 
+#define LB_CONF_AUTHORITY_RULE                                              \
+    "with http_method CONNECT: host:port, the host a name of letters, "   \
+    "digits, '-' and '.', an IPv4 address or an [IPv6] address, the port " \
+    "1..65535, e.g. backend.example:443"
+
 #define LB_CONF_CODES_RULE                                                  \
     "3-digit status codes 100..599: a code, a comma list, a range a-b "    \
     "with a <= b, or a mix, e.g. 200 | 201, 202 | 200-299 | 200,201-299"

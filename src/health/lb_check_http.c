@@ -1,6 +1,7 @@
 /* weir: HTTP and HTTPS checks. A request with the configured method,
  * url_path and version and a Host header goes to the monitor port (over
- * TLS for HTTPS, the certificate not verified); only the status line of
+ * TLS for HTTPS, the certificate not verified; CONNECT asks for a tunnel
+ * to the host:port its url_path names); only the status line of
  * the answer is read, at most LB_HEALTH_RECV_MAX bytes of it, and the
  * check passes when its code is one of expected_codes. */
 #include <arpa/inet.h>
@@ -48,7 +49,7 @@ lb_check_http_request(lb_health_check_t *hc, lb_pool_t *pool)
     const char           *body;
     lb_target_t          *t;
     lb_health_monitor_t  *hm;
-    char                  ip[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN + 8];
+    char                  ip[INET6_ADDRSTRLEN], host[128];
 
     t = hc->target;
     hm = hc->group->hm;
@@ -88,6 +89,12 @@ lb_check_http_request(lb_health_check_t *hc, lb_pool_t *pool)
     default:
         body = "";
         break;
+    }
+
+    /* CONNECT asks for a tunnel to the authority it names (the config
+     * made url_path one), which is its Host too (RFC 9112 3.2.3) */
+    if (hm->http_method == LB_METHOD_CONNECT) {
+        snprintf(host, sizeof(host), "%s", hm->url_path);
     }
 
     hc->request = lb_psprintf(pool,
