@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lb_conf_value.h"
+#include "lb_log.h"
 #include "lb_palloc.h"
 
 static const char *lb_conf_visible(lb_conf_cx_t *cx, const char *s,
@@ -48,6 +49,56 @@ lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     conf->worker_processes = (n < 1) ? 1
                              : (n > LB_CONF_MAX_WORKERS) ? LB_CONF_MAX_WORKERS
                              : (uint32_t) n;
+    return NULL;
+}
+
+
+const char *
+lb_conf_check_log(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    char      *spec;
+    lb_log_t   log;
+
+    spec = *(char **) ((char *) obj->data + f->off);
+
+    if (spec == NULL) {
+        return NULL;
+    }
+
+    if (lb_log_is_syslog(spec)) {
+        memset(&log, 0, sizeof(log));
+        return lb_log_parse_syslog(&log, spec);
+    }
+
+    if (spec[0] == '\0') {
+        return "allowed: a file path or syslog[:OPTIONS], not empty";
+    }
+
+    return NULL;
+}
+
+
+const char *
+lb_conf_check_log_compress(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    lb_conf_t  *conf;
+
+    conf = obj->data;
+
+    if (!conf->access_log_compress) {
+        return NULL;
+    }
+
+    if (conf->access_log == NULL) {
+        return "true needs an access_log file";
+    }
+
+    if (lb_log_is_syslog(conf->access_log)) {
+        return "true needs an access_log file, not syslog";
+    }
+
     return NULL;
 }
 

@@ -10,6 +10,7 @@
 #include "lb_array.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_log.h"
 #include "lb_zone_gauge.h"
 
 /* In a worker: serve the listening socket ls (add it to the loop with the
@@ -53,7 +54,11 @@ struct lb_cycle_s {
     const char          *conf_file;   /* absolute */
     char                *conf_text;   /* the bytes conf was read from */
     size_t               conf_len;
-    const char          *error_log;   /* absolute */
+    const char          *error_log;   /* absolute, or a syslog setting */
+    lb_log_t             access_log;  /* path: absolute, or a syslog
+                                         setting (NULL: none); fd: opened
+                                         by the master (lb_cycle_open_log())
+                                         for the workers, -1 until then */
     const char          *pid_file;    /* absolute */
     uint64_t             generation;  /* the zone's generation once
                                          lb_zone_sync() accepted it */

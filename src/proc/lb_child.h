@@ -30,6 +30,9 @@
 #ifndef LB_CHILD_H
 #define LB_CHILD_H
 
+#include <sys/types.h>
+
+#include "lb_conf_types.h"
 #include "lb_core_types.h"
 #include "lb_process.h"
 
@@ -51,5 +54,16 @@ typedef struct {
  * listening sockets). Never returns. */
 void lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
     __attribute__((noreturn));
+
+/* The user and group the children run as: conf->user; else, when the
+ * master runs as root, LB_DEFAULT_USER (./configure --user=NAME;
+ * "weir") when it exists, else nobody with group nogroup. *name: NULL
+ * when the children keep the master's user (it is not root). LB_OK, or
+ * LB_ERROR (logged) when the user does not exist. */
+lb_int_t lb_child_user(const lb_conf_t *conf, const char **name,
+    uid_t *uid, gid_t *gid);
+
+/* In the master: lb_child_user() checked and said at notice level. */
+lb_int_t lb_child_user_check(const lb_conf_t *conf);
 
 #endif /* LB_CHILD_H */

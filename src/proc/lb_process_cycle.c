@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lb_child.h"
 #include "lb_conf.h"
 #include "lb_cycle.h"
 #include "lb_log.h"
@@ -41,6 +42,7 @@ static void lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle,
     uint64_t request, bool api);
 static void lb_master_apply(lb_cycle_t **cyclep);
 static void lb_zone_collect(lb_cycle_t *cycle);
+static void lb_master_reopen(lb_cycle_t *cycle);
 
 
 void
@@ -136,12 +138,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
 
         if (lb_reopen) {
             lb_reopen = 0;
-            if (lb_log_reopen(&lb_log) != LB_OK) {
-                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                             "reopening \"%s\" failed", lb_log.path);
-            }
-            lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopened logs");
-            lb_signal_children(SIGUSR1, NULL, NULL);
+            lb_master_reopen(cycle);
         }
     }
 }
@@ -246,6 +243,20 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
 
     old = *cyclep;
 
+    if (lb_cycle_open_access_log(cycle) != LB_OK
+        || lb_child_user_check(cycle->conf) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "reload failed: still running generation %llu",
+                     (unsigned long long) old->generation);
+        lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the access log or the user cannot be set up (the "
+                         "error log says why); the previous configuration "
+                         "runs");
+        return;
+    }
+
     if (lb_zone_sync(cycle->zone, cycle->conf) != LB_OK) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
                      "reload failed: the shared zone cannot hold the new "
@@ -334,6 +345,18 @@ lb_master_apply(lb_cycle_t **cyclep)
                      (unsigned long long) old->generation);
         lb_zone_gen_done(old->zone, request, 0, true,
                          "the configuration file was refused (the error log "
+                         "says why); the previous configuration runs");
+        return;
+    }
+
+    if (lb_cycle_open_access_log(cycle) != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "applying the changes of the admin API failed: still "
+                     "running configuration generation %llu",
+                     (unsigned long long) old->generation);
+        lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the access log cannot be opened (the error log "
                          "says why); the previous configuration runs");
         return;
     }
@@ -485,6 +508,7 @@ lb_reap_children(lb_cycle_t *cycle, bool respawn)
         }
 
         p->pid = -1;
+        lb_close_channel(p);
 
         /* its target connections are gone with it: LEAST_CONNECTIONS
          * must not count them forever (before a replacement starts) */
@@ -540,6 +564,33 @@ lb_master_exit(lb_cycle_t *cycle)
 }
 
 
+/* SIGUSR1: rotation by rename and reopen. The children run as an
+ * unprivileged user and may not be able to open the files (a directory
+ * only root enters, a file root made): the master reopens them and hands
+ * the new descriptors down (lb_send_logs()) before it tells them. */
+static void
+lb_master_reopen(lb_cycle_t *cycle)
+{
+    if (lb_log_reopen(&lb_log) != LB_OK) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "reopening \"%s\" failed", lb_log.path);
+    }
+
+    if (cycle->access_log.path != NULL
+        && lb_log_open(&cycle->access_log, cycle->access_log.path) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "reopening the access log \"%s\" failed: the workers "
+                     "keep writing to the old one", cycle->access_log.path);
+    }
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopened logs");
+
+    lb_send_logs(cycle);
+    lb_signal_children(SIGUSR1, NULL, NULL);
+}
+
+
 static void
 lb_set_alarm(lb_msec_t ms)
 {
@@ -569,6 +620,25 @@ lb_cycle_open_log(lb_cycle_t *cycle)
     if (lb_log_open(&lb_log, cycle->error_log) != LB_OK) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
                      cycle->error_log);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_cycle_open_access_log(lb_cycle_t *cycle)
+{
+    if (cycle->access_log.path == NULL || cycle->access_log.fd != -1) {
+        return LB_OK;
+    }
+
+    /* the workers write it; they may not be able to open it themselves */
+    if (lb_log_open(&cycle->access_log, cycle->access_log.path) != LB_OK) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "open() of the access log \"%s\" failed",
+                     cycle->access_log.path);
         return LB_ERROR;
     }
 
