@@ -9,7 +9,7 @@
  *                         (flag LB_CHANNEL_ERROR_LOG) and the access log
  *                         (LB_CHANNEL_ACCESS_LOG) the master reopened, in
  *                         that order;
- *   LB_CHANNEL_PERSIST    admin -> master, before SIGUSR2: write the
+ *   LB_CHANNEL_PERSIST    admin -> master (it gets SIGIO): write the
  *                         configuration text held by the memfd passed
  *                         along (value: its length) to the file weir runs
  *                         and apply it;

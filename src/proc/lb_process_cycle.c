@@ -1,6 +1,7 @@
 /* weir: the master loop (signals, children, reload). */
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lb_channel.h"
 #include "lb_child.h"
 #include "lb_conf.h"
+#include "lb_conf_persist.h"
 #include "lb_cycle.h"
 #include "lb_log.h"
 #include "lb_module.h"
@@ -43,6 +46,9 @@ static void lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle,
 static void lb_master_apply(lb_cycle_t **cyclep);
 static void lb_zone_collect(lb_cycle_t *cycle);
 static void lb_master_reopen(lb_cycle_t *cycle);
+static bool lb_master_persist(lb_cycle_t *cycle);
+static lb_int_t lb_master_persist_one(lb_cycle_t *cycle, int fd,
+    size_t len, char *why, size_t size);
 
 
 void
@@ -62,6 +68,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGIO);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
@@ -129,6 +136,13 @@ lb_master_process_cycle(lb_cycle_t *cycle)
         if (lb_reconfigure) {
             lb_reconfigure = 0;
             lb_master_reload(&cycle, false);
+        }
+
+        if (lb_sigio) {
+            lb_sigio = 0;
+            if (lb_master_persist(cycle)) {
+                lb_master_apply(&cycle);
+            }
         }
 
         if (lb_apply) {
@@ -415,6 +429,140 @@ lb_master_apply(lb_cycle_t **cyclep)
                  "configuration generation %llu (changes of the admin API) "
                  "goes to the running workers",
                  (unsigned long long) cycle->generation);
+}
+
+
+/* SIGIO: the admin process (an unprivileged user) hands over the text
+ * of a change it validated (LB_CHANNEL_PERSIST, a memfd): the master
+ * writes the configuration file (lb_conf_persist_file(): atomic, .bak),
+ * takes the request number the change is followed by and answers
+ * (LB_CHANNEL_PERSISTED); lb_master_apply() then reads the file. true
+ * when something was written. (An unprivileged process cannot signal
+ * root's master: the message itself wakes it, the master's end of the
+ * admin's channel being O_ASYNC.) */
+static bool
+lb_master_persist(lb_cycle_t *cycle)
+{
+    int               i, fds[LB_CHANNEL_MAX_FDS];
+    bool              written;
+    size_t            len;
+    unsigned          n, k;
+    lb_int_t          rc;
+    lb_process_t     *p;
+    lb_channel_msg_t  m;
+
+    written = false;
+
+    for (i = 0; i < lb_last_process; i++) {
+        p = &lb_processes[i];
+
+        if (p->pid == -1 || p->type != LB_PROC_ADMIN || p->channel == -1) {
+            continue;
+        }
+
+        for ( ;; ) {
+            rc = lb_channel_recv(p->channel, &m, fds, &n, 0);
+            if (rc != LB_OK) {
+                if (rc == LB_ERROR) {
+                    lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                                 "reading the channel of admin %d failed",
+                                 (int) p->pid);
+                }
+                break;
+            }
+
+            if (m.command != LB_CHANNEL_PERSIST || n != 1) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                             "unexpected message %u from admin %d",
+                             m.command, (int) p->pid);
+                for (k = 0; k < n; k++) {
+                    (void) close(fds[k]);
+                }
+                continue;
+            }
+
+            len = (size_t) m.value;
+
+            memset(&m, 0, sizeof(m));
+            m.command = LB_CHANNEL_PERSISTED;
+
+            if (lb_master_persist_one(cycle, fds[0], len, m.text,
+                                      sizeof(m.text))
+                == LB_OK)
+            {
+                written = true;
+                m.value = lb_zone_gen_request(cycle->zone);
+            }
+
+            (void) close(fds[0]);
+
+            if (lb_channel_send(p->channel, &m, NULL, 0) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "answering admin %d failed", (int) p->pid);
+            }
+        }
+    }
+
+    return written;
+}
+
+
+/* The text in the memfd fd written as the configuration file. LB_OK
+ * (why: "" or a warning) or LB_ERROR (why says why). */
+static lb_int_t
+lb_master_persist_one(lb_cycle_t *cycle, int fd, size_t len, char *why,
+    size_t size)
+{
+    char         *buf;
+    size_t        done;
+    ssize_t       n;
+    lb_int_t      rc;
+    struct stat   st;
+
+    if (fstat(fd, &st) == -1) {
+        snprintf(why, size, "fstat() of the admin's text failed: %s",
+                 strerror(errno));
+        return LB_ERROR;
+    }
+
+    if ((size_t) st.st_size != len) {
+        snprintf(why, size, "the admin's text has %lld bytes, not %zu",
+                 (long long) st.st_size, len);
+        return LB_ERROR;
+    }
+
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        snprintf(why, size, "out of memory for %zu bytes", len);
+        return LB_ERROR;
+    }
+
+    for (done = 0; done < len; done += (size_t) n) {
+        n = pread(fd, buf + done, len - done, (off_t) done);
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n <= 0) {
+            snprintf(why, size, "reading the admin's text failed: %s",
+                     n == -1 ? strerror(errno) : "it is shorter than said");
+            free(buf);
+            return LB_ERROR;
+        }
+    }
+
+    rc = lb_conf_persist_file(buf, len, cycle->conf_file, why, size);
+
+    free(buf);
+
+    if (rc != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0, "writing the change of the "
+                     "admin API failed: %s", why);
+    } else if (why[0] != '\0') {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0, "%s", why);
+    }
+
+    return rc;
 }
 
 

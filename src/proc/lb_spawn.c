@@ -1,5 +1,6 @@
 /* weir: the master's table of children, spawning and signalling them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ lb_spawn_process(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
                      "socketpair() failed while spawning \"%s\"",
                      lb_proc_type_names[type]);
         return -1;
+    }
+
+
+    /* the admin's messages wake the master (SIGIO): an unprivileged
+     * process cannot signal it */
+    if (type == LB_PROC_ADMIN
+        && (fcntl(pair[0], F_SETOWN, getpid()) == -1
+            || fcntl(pair[0], F_SETFL, O_ASYNC | O_NONBLOCK) == -1))
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "fcntl(O_ASYNC) of the admin's channel failed: changes "
+                     "of the admin API cannot be written");
     }
 
     pid = fork();
