@@ -57,8 +57,8 @@ const char *
 lb_conf_check_log(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    char      *spec;
-    lb_log_t   log;
+    char       *spec, err[512];
+    lb_log_t    log;
 
     spec = *(char **) ((char *) obj->data + f->off);
 
@@ -68,7 +68,8 @@ lb_conf_check_log(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
 
     if (lb_log_is_syslog(spec)) {
         memset(&log, 0, sizeof(log));
-        return lb_log_parse_syslog(&log, spec);
+        return (lb_log_parse_syslog(&log, spec, err, sizeof(err)) == NULL)
+               ? NULL : lb_pstrdup(cx->tmp, err);
     }
 
     if (spec[0] == '\0') {

@@ -94,7 +94,8 @@ lb_log_is_syslog(const char *spec)
 
 
 const char *
-lb_log_parse_syslog(lb_log_t *log, const char *spec)
+lb_log_parse_syslog(lb_log_t *log, const char *spec, char *err,
+    size_t size)
 {
     size_t       len, i, k;
     const char  *p, *end, *v;
@@ -116,8 +117,11 @@ lb_log_parse_syslog(lb_log_t *log, const char *spec)
 
         v = memchr(p, '=', end - p);
         if (v == NULL || v == p) {
-            return "allowed: syslog, or syslog: followed by "
-                   "facility=NAME, tag=NAME, path=/SOCKET separated by ,";
+            snprintf(err, size, "\"%.*s\" is not an option; allowed: "
+                     "syslog, or syslog: followed by facility=NAME, "
+                     "tag=NAME, path=/SOCKET separated by commas",
+                     (int) (end - p), p);
+            return err;
         }
         v++;
         len = end - v;
@@ -132,26 +136,29 @@ lb_log_parse_syslog(lb_log_t *log, const char *spec)
                 }
             }
             if (k == lb_nelems(lb_log_facilities)) {
-                return "syslog facility: allowed: kern, user, mail, "
-                       "daemon, auth, syslog, lpr, news, uucp, cron, "
-                       "authpriv, ftp, local0..local7";
+                snprintf(err, size, "\"%.*s\" is not a syslog facility; "
+                         "allowed: kern, user, mail, daemon, auth, syslog, "
+                         "lpr, news, uucp, cron, authpriv, ftp, "
+                         "local0..local7", (int) len, v);
+                return err;
             }
             log->facility = (unsigned) k;
 
         } else if (v - p == sizeof("tag") && strncmp(p, "tag", 3) == 0) {
-            if (len == 0 || len > LB_LOG_TAG_LEN) {
-                return "syslog tag: allowed: 1..32 characters of "
-                       "A-Z a-z 0-9 _ . -";
-            }
             for (i = 0; i < len; i++) {
                 if (!((v[i] >= 'a' && v[i] <= 'z')
                       || (v[i] >= 'A' && v[i] <= 'Z')
                       || (v[i] >= '0' && v[i] <= '9')
                       || v[i] == '_' || v[i] == '.' || v[i] == '-'))
                 {
-                    return "syslog tag: allowed: 1..32 characters of "
-                           "A-Z a-z 0-9 _ . -";
+                    break;
                 }
+            }
+            if (len == 0 || len > LB_LOG_TAG_LEN || i < len) {
+                snprintf(err, size, "\"%.*s\" is not a syslog tag; "
+                         "allowed: 1..32 characters of A-Z a-z 0-9 _ . -",
+                         (int) len, v);
+                return err;
             }
             memcpy(log->tag, v, len);
             log->tag[len] = '\0';
@@ -162,15 +169,20 @@ lb_log_parse_syslog(lb_log_t *log, const char *spec)
             if (v[0] != '/'
                 || len >= sizeof(((struct sockaddr_un *) 0)->sun_path))
             {
-                return "syslog path: allowed: an absolute path of a unix "
-                       "socket, at most 107 bytes, as the last option";
+                snprintf(err, size, "\"%s\" is not a syslog socket path; "
+                         "allowed: an absolute path of at most 107 bytes, "
+                         "as the last option", v);
+                return err;
             }
             log->file = v;
             return NULL;
 
         } else {
-            return "allowed: syslog, or syslog: followed by "
-                   "facility=NAME, tag=NAME, path=/SOCKET separated by ,";
+            snprintf(err, size, "\"%.*s\" is not an option; allowed: "
+                     "syslog, or syslog: followed by facility=NAME, "
+                     "tag=NAME, path=/SOCKET separated by commas",
+                     (int) (v - 1 - p), p);
+            return err;
         }
 
         if (*end == '\0') {
@@ -183,7 +195,8 @@ lb_log_parse_syslog(lb_log_t *log, const char *spec)
 lb_int_t
 lb_log_open(lb_log_t *log, const char *spec)
 {
-    int                 fd, err;
+    int                 fd, e;
+    char                err[256];
     lb_log_t            l;
     struct sockaddr_un  sun;
 
@@ -192,7 +205,7 @@ lb_log_open(lb_log_t *log, const char *spec)
     l.file = spec;
 
     if (lb_log_is_syslog(spec)) {
-        if (lb_log_parse_syslog(&l, spec) != NULL) {
+        if (lb_log_parse_syslog(&l, spec, err, sizeof(err)) != NULL) {
             errno = EINVAL;
             return LB_ERROR;
         }
@@ -207,9 +220,9 @@ lb_log_open(lb_log_t *log, const char *spec)
         strncpy(sun.sun_path, l.file, sizeof(sun.sun_path) - 1);
 
         if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == -1) {
-            err = errno;
+            e = errno;
             close(fd);
-            errno = err;
+            errno = e;
             return LB_ERROR;
         }
 

@@ -67,10 +67,11 @@ bool lb_log_is_syslog(const char *spec);
  * comma-separated facility=NAME (kern user mail daemon auth syslog lpr
  * news uucp cron authpriv ftp local0..local7; default user),
  * tag=NAME (1..32 of A-Z a-z 0-9 _ . -; default weir) and
- * path=/ABSOLUTE/SOCKET (default /dev/log). Fills the syslog fields of
- * log (path points into spec). NULL, or a static message naming the
- * rule broken. */
-const char *lb_log_parse_syslog(lb_log_t *log, const char *spec);
+ * path=/ABSOLUTE/SOCKET (default /dev/log; the last option: a path may
+ * hold a comma). Fills the syslog fields of log (file points into
+ * spec). NULL, or err (size bytes) saying what is wrong and the rule. */
+const char *lb_log_parse_syslog(lb_log_t *log, const char *spec, char *err,
+    size_t size);
 
 /* Open spec (a file path, absolute, or a syslog setting) as the log:
  * a file with O_APPEND | O_NOFOLLOW, created 0640; a syslog setting as
