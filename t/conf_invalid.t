@@ -50,6 +50,11 @@ my @cases = (
         . 'daemon, user, error_log, log_level, pid_file, access_log, '
         . 'access_log_compress, shutdown_timeout, admin, load_balancers' ] ],
 
+    [ 'user that does not exist', "user: no-such-user-weir\n",
+      [ '1:7: user: user "no-such-user-weir" does not exist on this '
+        . 'system; allowed: a user of this system (the worker, checker and '
+        . 'admin processes run as it)' ] ],
+
     [ 'error_log: an unknown syslog facility',
       "error_log: \"syslog:facility=local9\"\n",
       [ '1:12: error_log: "local9" is not a syslog facility; allowed: kern, '

@@ -12,6 +12,7 @@
  * names are required (they name the listener in errors and in its id);
  * member names are optional labels. */
 #include <ctype.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,24 @@ lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
                              : (n > LB_CONF_MAX_WORKERS) ? LB_CONF_MAX_WORKERS
                              : (uint32_t) n;
     return NULL;
+}
+
+
+const char *
+lb_conf_check_user(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    char  *name;
+
+    name = *(char **) ((char *) obj->data + f->off);
+
+    if (name == NULL || getpwnam(name) != NULL) {
+        return NULL;
+    }
+
+    return lb_psprintf(cx->tmp, "user \"%s\" does not exist on this "
+                       "system; allowed: a user of this system (the worker, "
+                       "checker and admin processes run as it)", name);
 }
 
 
