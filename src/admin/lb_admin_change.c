@@ -45,14 +45,12 @@
  * balancer or a child answers 409, and a balancer in ERROR (or its
  * children) can only be deleted. The record of pending requests lives in
  * this process: a respawned admin process shows ACTIVE. */
-#define _GNU_SOURCE  1    /* memfd_create() */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,8 +390,7 @@ lb_admin_persist(lb_cycle_t *cycle, lb_conf_t *conf, uint64_t *req,
 {
     int               fd, fds[LB_CHANNEL_MAX_FDS];
     char             *buf;
-    size_t            len, done;
-    ssize_t           n;
+    size_t            len;
     unsigned          nfds, i;
     lb_int_t          rc;
     lb_msec_t         start, now;
@@ -419,26 +416,12 @@ lb_admin_persist(lb_cycle_t *cycle, lb_conf_t *conf, uint64_t *req,
         return LB_ERROR;
     }
 
-    fd = memfd_create("weir-conf", MFD_CLOEXEC);
+    fd = lb_channel_memfd(buf, len);
     if (fd == -1) {
-        snprintf(why, size, "memfd_create() failed: %s", strerror(errno));
+        snprintf(why, size, "handing the configuration to the master "
+                 "failed: a memfd of %zu bytes: %s", len, strerror(errno));
         free(buf);
         return LB_ERROR;
-    }
-
-    for (done = 0; done < len; done += (size_t) n) {
-        n = write(fd, buf + done, len - done);
-        if (n == -1 && errno == EINTR) {
-            n = 0;
-            continue;
-        }
-        if (n <= 0) {
-            snprintf(why, size, "write() of the configuration to a memfd "
-                     "failed: %s", n == -1 ? strerror(errno) : "no room");
-            free(buf);
-            (void) close(fd);
-            return LB_ERROR;
-        }
     }
 
     free(buf);

@@ -1,7 +1,9 @@
 /* weir: the master's channel with each child (lb_channel.h). */
+#define _GNU_SOURCE  1    /* memfd_create() */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -144,4 +146,34 @@ lb_channel_recv(int fd, lb_channel_msg_t *m, int *fds, unsigned *nfds,
     m->text[sizeof(m->text) - 1] = '\0';
 
     return LB_OK;
+}
+
+
+int
+lb_channel_memfd(const char *buf, size_t len)
+{
+    int      fd, e;
+    size_t   done;
+    ssize_t  n;
+
+    fd = memfd_create("weir-conf", MFD_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    for (done = 0; done < len; done += (size_t) n) {
+        n = write(fd, buf + done, len - done);
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n <= 0) {
+            e = (n == -1) ? errno : ENOSPC;
+            (void) close(fd);
+            errno = e;
+            return -1;
+        }
+    }
+
+    return fd;
 }

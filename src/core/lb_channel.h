@@ -56,4 +56,8 @@ lb_int_t lb_channel_send(int fd, const lb_channel_msg_t *m, const int *fds,
 lb_int_t lb_channel_recv(int fd, lb_channel_msg_t *m, int *fds,
     unsigned *nfds, int wait);
 
+/* A memfd holding buf[0..len) (a text too big for one message is passed
+ * as one): its fd (the caller closes it), or -1 with errno set. */
+int lb_channel_memfd(const char *buf, size_t len);
+
 #endif /* LB_CHANNEL_H */

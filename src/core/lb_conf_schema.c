@@ -457,7 +457,7 @@ static const lb_conf_field_t  lb_conf_root_fields[] = {
     { LB_F("daemon", LB_CONF_BOOL, lb_conf_t, daemon),
       .has_def = 1, .def = 1 },
     { LB_F("user", LB_CONF_STRING, lb_conf_t, user), .max = 255,
-      .allowed = "a user of this system", .check = lb_conf_check_user },
+      .check = lb_conf_check_user },
     { LB_F("error_log", LB_CONF_STRING, lb_conf_t, error_log),
       .max = 4095, .allowed = "a file path or syslog[:OPTIONS]",
       .def_str = "logs/error.log", .check = lb_conf_check_log },
