@@ -95,8 +95,10 @@ typedef struct {
                                         lb_shm_zone_t *zone,
                                         lb_pool_t *pool);
 
-    /* In a child, on SIGUSR1: reopen the files this module opened in
-     * this process (nothing when it opened none). NULL: none. */
+    /* In a child, on SIGUSR1, once lb_cycle->access_log.fd is the one
+     * the master reopened (the old one is closed after this returns):
+     * flush what is buffered for the old one and write to the new one.
+     * NULL: none. */
     void                 (*reopen)(void);
 
     /* (these last, so tables written in order stay valid) The load

@@ -9,7 +9,10 @@
  *   listening  it serves the listening sockets of its worker slot (the
  *              others are closed); without it, all are closed
  *   as_root    its init runs before privileges are dropped (the checker's
- *              ICMP sockets); else after
+ *              ICMP sockets, the workers' error pages, the admin's
+ *              certificate and token); else after. Privileges: every
+ *              child runs as lb_child_user() (the default user when the
+ *              master is root and the file names none)
  *   parent_death  the signal it gets when the master dies (0: none)
  *   tick       the longest it waits in the loop before looking at its
  *              signal flags again
@@ -26,7 +29,8 @@
  * as_root), the event loop, init, the kept listening sockets served
  * (their protocol's ls->init), privileges dropped (as_root), signals
  * unblocked; then the loop: TERM, QUIT, loop, USR1 (the error log and
- * every module's files reopened), one lb_event_process(). */
+ * the access log the master reopened and sent down the channel taken,
+ * every module's reopen), one lb_event_process(). */
 #ifndef LB_CHILD_H
 #define LB_CHILD_H
 
