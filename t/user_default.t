@@ -158,6 +158,28 @@ ok(wait_for(sub {
     return $j && grep { $_->{name} eq 'u-2' } @{ $j->{members} };
 }, 10), 'the change is served');
 
+# --- a first PING check: its ICMP socket needs root ---
+# An unprivileged checker cannot open a raw ICMP socket: a change that
+# adds PING checks takes a new checker, which opens it before it drops.
+
+my ($checker) = $w->children(qr/health checker/);
+$r = $api->('POST', "$L/health-monitors", { health_monitor => {
+    target_group_id => $tg, type => 'PING', delay => 2, timeout => 1 } });
+is($r && $r->{status}, 201, 'a PING monitor through the admin API: 201')
+    or diag($r ? $r->{body} : 'no answer');
+ok(wait_for(sub {
+    my $ms = $api->('GET', "$L/target-groups/$tg/members")->{json}{members}
+        // [];
+    return 2 == grep { $_->{operating_status} eq 'ONLINE' } @$ms;
+}, 15), 'both members answer their PING (ONLINE)')
+    or diag($w->log_text);
+my ($checker2) = $w->children(qr/health checker/);
+isnt($checker2, $checker, 'by a new checker');
+my ($u2) = ids($checker2);
+is($u2->[1], $want_uid, "which runs as $want_name too");
+unlike($w->log_text, qr/PING checks of the new generation cannot open/,
+       'no PING check without its socket');
+
 $w->stop;
 
 # --- user: root, said so ---

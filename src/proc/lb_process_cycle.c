@@ -15,6 +15,7 @@
 #include "lb_conf.h"
 #include "lb_conf_persist.h"
 #include "lb_cycle.h"
+#include "lb_health.h"
 #include "lb_log.h"
 #include "lb_module.h"
 #include "lb_process.h"
@@ -47,6 +48,8 @@ static void lb_master_apply(lb_cycle_t **cyclep);
 static void lb_zone_collect(lb_cycle_t *cycle);
 static void lb_master_reopen(lb_cycle_t *cycle);
 static bool lb_master_persist(lb_cycle_t *cycle);
+static bool lb_master_ping_needs_root(const lb_conf_t *old,
+    const lb_conf_t *conf);
 static lb_int_t lb_master_persist_one(lb_cycle_t *cycle, int fd,
     size_t len, char *why, size_t size);
 
@@ -375,7 +378,9 @@ lb_master_apply(lb_cycle_t **cyclep)
         return;
     }
 
-    if (!lb_conf_live_change(old->conf, cycle->conf)) {
+    if (!lb_conf_live_change(old->conf, cycle->conf)
+        || lb_master_ping_needs_root(old->conf, cycle->conf))
+    {
         lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                      "the changes of the admin API need new sockets or "
                      "settings: reloading");
@@ -563,6 +568,30 @@ lb_master_persist_one(lb_cycle_t *cycle, int fd, size_t len, char *why,
     }
 
     return rc;
+}
+
+
+/* A PING check of an address family the old configuration had none of
+ * needs an ICMP socket, which an unprivileged checker cannot open (a raw
+ * one): a new checker opens it before it drops its privileges. */
+static bool
+lb_master_ping_needs_root(const lb_conf_t *old, const lb_conf_t *conf)
+{
+    bool         inet, inet6, old_inet, old_inet6;
+    uid_t        uid;
+    gid_t        gid;
+    const char  *name;
+
+    lb_health_ping_families(conf, &inet, &inet6);
+    lb_health_ping_families(old, &old_inet, &old_inet6);
+
+    if ((!inet || old_inet) && (!inet6 || old_inet6)) {
+        return false;
+    }
+
+    /* a checker that stays root opens it itself */
+    return lb_child_user(conf, &name, &uid, &gid) == LB_OK && name != NULL
+           && uid != 0;
 }
 
 
