@@ -167,14 +167,20 @@ $r = $api->('POST', "$L/health-monitors", { health_monitor => {
     target_group_id => $tg, type => 'PING', delay => 2, timeout => 1 } });
 is($r && $r->{status}, 201, 'a PING monitor through the admin API: 201')
     or diag($r ? $r->{body} : 'no answer');
+# the old checker goes (TERM), a new one starts and checks both members
+my $checker2;
+ok(wait_for(sub {
+    my @c = $w->children(qr/health checker/);
+    $checker2 = $c[0] if @c == 1 && $c[0] != $checker;
+    return defined $checker2;
+}, 15), 'a new checker replaces the old one') or diag($w->log_text);
+ok($checker2 && $w->wait_log(qr/\b$checker2#health checker: checking 2 targets of 1 target group/, 10),
+   'it checks both members') or diag($w->log_text);
 ok(wait_for(sub {
     my $ms = $api->('GET', "$L/target-groups/$tg/members")->{json}{members}
         // [];
     return 2 == grep { $_->{operating_status} eq 'ONLINE' } @$ms;
-}, 15), 'both members answer their PING (ONLINE)')
-    or diag($w->log_text);
-my ($checker2) = $w->children(qr/health checker/);
-isnt($checker2, $checker, 'by a new checker');
+}, 15), 'both members answer their PING (ONLINE)');
 my ($u2) = ids($checker2);
 is($u2->[1], $want_uid, "which runs as $want_name too");
 unlike($w->log_text, qr/PING checks of the new generation cannot open/,
