@@ -50,9 +50,11 @@ integration: build
 
 # The whole integration suite once more against the ASan/UBSan binary.
 # Leak checks stay with the unit tests (daemons exit without freeing);
-# any other sanitizer report lands in $(OA)/san and fails the run.
+# any other sanitizer report lands in $(OA)/san and fails the run. The
+# directory is writable by all (sticky, as /tmp): weir's children run as
+# nobody when the tests run as root, and must be able to report too.
 integration-asan: build-asan
-	rm -rf $(OA)/san && mkdir -p $(OA)/san
+	rm -rf $(OA)/san && mkdir -p $(OA)/san && chmod 1777 $(OA)/san
 	WEIR_BINARY=$(OA)/weir \
 	ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/$(OA)/san/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(OA)/san/ubsan \

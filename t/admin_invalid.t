@@ -282,12 +282,14 @@ is(file_bytes($file), $before, 'the file is byte-identical after all of them');
 ok(!-e "$file.bak", 'and was never rewritten (no .bak)');
 
 # --- a second change while one is pending: 409 ---
-# The master is stopped, so it cannot apply the first change: it stays
-# PENDING_UPDATE and the next change to the balancer is refused.
+# The worker is stopped, so it cannot take up the first change (the
+# master writes the file and publishes it): it stays PENDING_UPDATE and
+# the next change to the balancer is refused.
 
-kill 'STOP', $w->pid;
+my @stopped = $w->workers;
+kill 'STOP', @stopped;
 my $r = $api->('PUT', "$TG/$web/members/$m1", { member => { weight => 7 } });
-is($r->{status}, 200, 'a first change is accepted while the master is stopped');
+is($r->{status}, 200, 'a first change is accepted while the worker is stopped');
 is($r->{json}{member}{provisioning_status}, 'PENDING_UPDATE',
    'and is PENDING_UPDATE');
 my $after_first = file_bytes($file);
@@ -295,7 +297,7 @@ refused('second change while pending', 'PUT', "$TG/$src",
         { target_group => { load_balancer_algorithm => 'ROUND_ROBIN' } },
         409, undef, qr/pending/);
 is(file_bytes($file), $after_first, 'the refused change wrote nothing');
-kill 'CONT', $w->pid;
+kill 'CONT', @stopped;
 ok(wait_for(sub {
     ($api->('GET', "$TG/$web/members/$m1")->{json}{member}{provisioning_status}
         // '') eq 'ACTIVE' }, 15),

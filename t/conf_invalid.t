@@ -48,7 +48,54 @@ my @cases = (
     [ 'unknown top-level field', "workers: 4\n",
       [ '1:1: workers: unknown field "workers"; allowed: worker_processes, '
         . 'daemon, user, error_log, log_level, pid_file, access_log, '
-        . 'shutdown_timeout, admin, load_balancers' ] ],
+        . 'access_log_compress, shutdown_timeout, admin, load_balancers' ] ],
+
+    [ 'user that does not exist', "user: no-such-user-weir\n",
+      [ '1:7: user: user "no-such-user-weir" does not exist on this '
+        . 'system; allowed: a user of this system (the worker, checker and '
+        . 'admin processes run as it)' ] ],
+
+    [ 'error_log: an unknown syslog facility',
+      "error_log: \"syslog:facility=local9\"\n",
+      [ '1:12: error_log: "local9" is not a syslog facility; allowed: kern, '
+        . 'user, mail, daemon, auth, syslog, lpr, news, uucp, cron, '
+        . 'authpriv, ftp, local0..local7' ] ],
+
+    [ 'error_log: an unknown syslog option',
+      "error_log: \"syslog:level=info\"\n",
+      [ '1:12: error_log: "level" is not an option; allowed: syslog, or '
+        . 'syslog: followed by facility=NAME, tag=NAME, path=/SOCKET '
+        . 'separated by commas' ] ],
+
+    [ 'access_log: a syslog tag with a space',
+      "access_log: \"syslog:facility=local0,tag=a b\"\n",
+      [ '1:13: access_log: "a b" is not a syslog tag; allowed: 1..32 '
+        . 'characters of A-Z a-z 0-9 _ . -' ] ],
+
+    [ 'access_log: a relative syslog socket path',
+      "access_log: \"syslog:path=dev/log\"\n",
+      [ '1:13: access_log: "dev/log" is not a syslog socket path; allowed: '
+        . 'an absolute path of at most 107 bytes, as the last option' ] ],
+
+    [ 'access_log: syslog: with nothing after it',
+      "access_log: \"syslog:\"\n",
+      [ '1:13: access_log: "" is not an option; allowed: syslog, or '
+        . 'syslog: followed by facility=NAME, tag=NAME, path=/SOCKET '
+        . 'separated by commas' ] ],
+
+    [ 'access_log_compress without an access log',
+      "access_log_compress: true\n",
+      [ '1:22: access_log_compress: true needs an access_log file' ] ],
+
+    [ 'access_log_compress with syslog',
+      "access_log: syslog\naccess_log_compress: true\n",
+      [ '2:22: access_log_compress: true needs an access_log file, not '
+        . 'syslog' ] ],
+
+    [ 'access_log_compress not a boolean', "access_log: a.log\n"
+      . "access_log_compress: gzip\n",
+      [ '2:22: access_log_compress: "gzip" is not a boolean; allowed: '
+        . 'true, false' ] ],
 
     [ 'worker_processes out of range', "worker_processes: 65\n",
       [ '1:19: worker_processes: 65 is out of range; allowed: auto or '

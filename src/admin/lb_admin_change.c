@@ -12,6 +12,16 @@
  * Then the copy is the admin's configuration, and the master is asked to
  * apply the file (lb_zone_gen_request() + SIGUSR2).
  *
+ * The admin process runs as an unprivileged user (lb_child.c) and cannot
+ * replace a file root owns in a directory root owns: the master writes
+ * it. The admin prints the text into a memfd and passes it over its
+ * channel (LB_CHANNEL_PERSIST, lb_channel.h; the message wakes the master
+ * with SIGIO: the admin may not signal root's process) and waits
+ * (at most LB_ADMIN_PERSIST_WAIT ms) for the answer: the master wrote the
+ * file with lb_conf_persist_file(), took a request number and goes on
+ * to apply it, or says why it could not write it (500, nothing changed).
+ * The API answers "written" only after the master's answer said so.
+ *
  * A request body is checked in two steps: the syntax of the whole body
  * and the object's own rules by lb_conf_json_parse() (the schema of the
  * file; errors carry the field path and the message of `weir -t`), then
@@ -41,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lb_admin.h"
@@ -49,6 +60,7 @@
 #include "lb_admin_json.h"
 #include "lb_admin_route.h"
 #include "lb_admin_write.h"
+#include "lb_channel.h"
 #include "lb_balancer.h"
 #include "lb_conf_edit.h"
 #include "lb_conf_json.h"
@@ -61,6 +73,9 @@
 #include "lb_zone_gen.h"
 
 #define LB_ADMIN_PENDING   64       /* balancers followed at once */
+#define LB_ADMIN_PERSIST_WAIT  30000  /* ms for the master to write the
+                                         file (a reload may be in the
+                                         way) */
 
 /* the last change made to one balancer */
 typedef struct {
@@ -74,6 +89,9 @@ static void lb_admin_pending_free(lb_admin_pending_t *p);
 static lb_target_group_t *lb_admin_group_of(lb_conf_t *c, const char *id,
     bool monitor);
 static bool lb_admin_is(const char *oid, const char *id);
+static lb_int_t lb_admin_persist(lb_cycle_t *cycle, lb_conf_t *conf,
+    uint64_t *req, char *why, size_t size);
+static lb_msec_t lb_admin_now(void);
 
 static struct {
     lb_pool_t           *pool;      /* conf and text, after a change */
@@ -310,8 +328,7 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
         return false;
     }
 
-    if (lb_conf_persist(conf, r->cycle->conf_file, why, sizeof(why))
-        != LB_OK)
+    if (lb_admin_persist(r->cycle, conf, &req, why, sizeof(why)) != LB_OK)
     {
         lb_log_error(LB_LOG_ERR, &lb_log, 0, "admin: the change was not "
                      "made: %s", why);
@@ -335,13 +352,6 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
     lb_admin_w.len = len;
     ch->pool = NULL;
     ch->result = conf;
-
-    req = lb_zone_gen_request(r->cycle->zone);
-
-    if (kill(getppid(), SIGUSR2) == -1) {
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno, "admin: kill(master, "
-                     "SIGUSR2) failed: the change waits for a reload");
-    }
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "admin: %s %s: written, "
                  "request %llu", lb_http_method_strs[r->method],
@@ -368,6 +378,140 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
     }
 
     return true;
+}
+
+
+/* The file written with conf and the master asked to apply it: LB_OK
+ * with the request number in *req (why: "" or a warning), or LB_ERROR
+ * with why saying what failed (the file is as it was). */
+static lb_int_t
+lb_admin_persist(lb_cycle_t *cycle, lb_conf_t *conf, uint64_t *req,
+    char *why, size_t size)
+{
+    int               fd, fds[LB_CHANNEL_MAX_FDS];
+    char             *buf;
+    size_t            len;
+    unsigned          nfds, i;
+    lb_int_t          rc;
+    lb_msec_t         start, now;
+    lb_channel_msg_t  m;
+
+    *req = 0;
+
+    if (lb_channel == -1) {
+        /* no master to write for us (cannot happen in a child of it):
+         * the file as this process can */
+        if (lb_conf_persist(conf, cycle->conf_file, why, size) != LB_OK) {
+            return LB_ERROR;
+        }
+        *req = lb_zone_gen_request(cycle->zone);
+        if (kill(getppid(), SIGUSR2) == -1) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, errno, "admin: kill(master, "
+                         "SIGUSR2) failed: the change waits for a reload");
+        }
+        return LB_OK;
+    }
+
+    if (lb_conf_persist_dump(conf, &buf, &len, why, size) != LB_OK) {
+        return LB_ERROR;
+    }
+
+    fd = lb_channel_memfd(buf, len);
+    if (fd == -1) {
+        snprintf(why, size, "handing the configuration to the master "
+                 "failed: a memfd of %zu bytes: %s", len, strerror(errno));
+        free(buf);
+        return LB_ERROR;
+    }
+
+    free(buf);
+
+    memset(&m, 0, sizeof(m));
+    m.command = LB_CHANNEL_PERSIST;
+    m.value = len;
+
+    rc = lb_channel_send(lb_channel, &m, &fd, 1);
+    (void) close(fd);
+
+    if (rc != LB_OK) {
+        snprintf(why, size, "handing the configuration to the master "
+                 "failed: %s", rc == LB_AGAIN ? "its channel is full"
+                                             : strerror(errno));
+        return LB_ERROR;
+    }
+
+    /* the master answers between two of its signals: at once, unless a
+     * reload is being built */
+    start = lb_admin_now();
+
+    for ( ;; ) {
+        now = lb_admin_now();
+        if (now - start >= LB_ADMIN_PERSIST_WAIT) {
+            snprintf(why, size, "the master did not say in %d ms whether "
+                     "it wrote the file", LB_ADMIN_PERSIST_WAIT);
+            return LB_ERROR;
+        }
+
+        rc = lb_channel_recv(lb_channel, &m, fds, &nfds,
+                             (int) (LB_ADMIN_PERSIST_WAIT - (now - start)));
+
+        if (rc == LB_AGAIN) {
+            continue;
+        }
+
+        if (rc != LB_OK) {
+            snprintf(why, size, "reading the master's answer failed: %s",
+                     rc == LB_DONE ? "the master is gone" : strerror(errno));
+            return LB_ERROR;
+        }
+
+        if (m.command == LB_CHANNEL_LOGS) {
+            /* a SIGUSR1 meanwhile: this process writes the error log
+             * only */
+            i = 0;
+            if ((m.flags & LB_CHANNEL_ERROR_LOG) && nfds > 0) {
+                fd = lb_log.fd;
+                lb_log.fd = fds[i++];
+                if (fd > 2) {
+                    (void) close(fd);
+                }
+            }
+            for ( ; i < nfds; i++) {
+                (void) close(fds[i]);
+            }
+            continue;
+        }
+
+        for (i = 0; i < nfds; i++) {
+            (void) close(fds[i]);
+        }
+
+        if (m.command != LB_CHANNEL_PERSISTED) {
+            continue;
+        }
+
+        snprintf(why, size, "%s", m.text);
+
+        if (m.value == 0) {
+            return LB_ERROR;
+        }
+
+        *req = m.value;
+        return LB_OK;
+    }
+}
+
+
+/* CLOCK_MONOTONIC in ms, read now (the cached time stands still while
+ * this process waits for the master) */
+static lb_msec_t
+lb_admin_now(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (lb_msec_t) ts.tv_sec * 1000 + (lb_msec_t) ts.tv_nsec / 1000000;
 }
 
 

@@ -59,10 +59,41 @@ lb_int_t
 lb_conf_persist(const lb_conf_t *conf, const char *path, char *err,
     size_t errlen)
 {
+    char      *buf;
+    size_t     len;
+    lb_int_t   rc;
+
+    err[0] = '\0';
+
+    if (lb_conf_persist_text(conf, &buf, &len, err, errlen) != LB_OK) {
+        return LB_ERROR;
+    }
+
+    rc = lb_conf_persist_file(buf, len, path, err, errlen);
+
+    free(buf);
+
+    return rc;
+}
+
+
+lb_int_t
+lb_conf_persist_dump(const lb_conf_t *conf, char **buf, size_t *len,
+    char *err, size_t errlen)
+{
+    err[0] = '\0';
+
+    return lb_conf_persist_text(conf, buf, len, err, errlen);
+}
+
+
+lb_int_t
+lb_conf_persist_file(const char *buf, size_t len, const char *path,
+    char *err, size_t errlen)
+{
     int           fd, dfd;
     bool          exists;
-    char         *buf, *slash;
-    size_t        len;
+    char         *slash;
     mode_t        mode;
     struct stat   st;
     const char   *target;
@@ -70,14 +101,9 @@ lb_conf_persist(const lb_conf_t *conf, const char *path, char *err,
                   bak[PATH_MAX], tmpl[PATH_MAX];
 
     err[0] = '\0';
-    buf = NULL;
     fd = -1;
     dfd = -1;
     tmp[0] = '\0';
-
-    if (lb_conf_persist_text(conf, &buf, &len, err, errlen) != LB_OK) {
-        return LB_ERROR;
-    }
 
     /* the file it replaces: its mode and owner are kept; a symbolic link
      * is followed, or the rename would replace the link by a file */
@@ -201,7 +227,6 @@ lb_conf_persist(const lb_conf_t *conf, const char *path, char *err,
 
     /* done: the new file is in place */
     tmp[0] = '\0';
-    free(buf);
 
     if (lb_conf_persist_sys_fsync(dfd) == -1) {
         lb_conf_persist_error(err, errlen, errno, "fsync(\"%s\")", dir);
@@ -226,8 +251,6 @@ failed:
     if (dfd != -1) {
         (void) close(dfd);
     }
-
-    free(buf);
 
     return LB_ERROR;
 }

@@ -35,4 +35,16 @@
 lb_int_t lb_conf_persist(const lb_conf_t *conf, const char *path, char *err,
     size_t errlen);
 
+/* The two halves of lb_conf_persist(), for a writer that is not the
+ * process that made the text (the admin process runs as an unprivileged
+ * user: it makes the text, the master writes the file).
+ * lb_conf_persist_dump(): the text in a malloc()ed *buf (the caller frees
+ * it), *len bytes; LB_ERROR with err set when it could not be made.
+ * lb_conf_persist_file(): buf[0..len) written to path as lb_conf_persist()
+ * writes, with the same results and messages. */
+lb_int_t lb_conf_persist_dump(const lb_conf_t *conf, char **buf,
+    size_t *len, char *err, size_t errlen);
+lb_int_t lb_conf_persist_file(const char *buf, size_t len,
+    const char *path, char *err, size_t errlen);
+
 #endif /* LB_CONF_PERSIST_H */

@@ -326,12 +326,14 @@ struct lb_conf_s {
                                                 left out): the dump says
                                                 "auto" again */
     bool                   daemon;
-    char                  *user;             /* NULL: keep the user */
+    char                  *user;             /* NULL: as root, the default
+                                                user (lb_child.c) */
     char                  *error_log;
     unsigned               log_level;        /* lb_log_level_e */
     char                  *pid_file;
     char                  *access_log;       /* HTTP(S) requests; NULL:
                                                 none */
+    bool                   access_log_compress;  /* gzip members */
     uint32_t               shutdown_timeout; /* ms a draining worker may
                                                 take */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */

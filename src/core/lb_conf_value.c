@@ -12,11 +12,13 @@
  * names are required (they name the listener in errors and in its id);
  * member names are optional labels. */
 #include <ctype.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lb_conf_value.h"
+#include "lb_log.h"
 #include "lb_palloc.h"
 
 static const char *lb_conf_visible(lb_conf_cx_t *cx, const char *s,
@@ -49,6 +51,75 @@ lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     conf->worker_processes = (n < 1) ? 1
                              : (n > LB_CONF_MAX_WORKERS) ? LB_CONF_MAX_WORKERS
                              : (uint32_t) n;
+    return NULL;
+}
+
+
+const char *
+lb_conf_check_user(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    char  *name;
+
+    name = *(char **) ((char *) obj->data + f->off);
+
+    if (name == NULL || getpwnam(name) != NULL) {
+        return NULL;
+    }
+
+    return lb_psprintf(cx->tmp, "user \"%s\" does not exist on this "
+                       "system; allowed: a user of this system (the worker, "
+                       "checker and admin processes run as it)", name);
+}
+
+
+const char *
+lb_conf_check_log(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    char       *spec, err[512];
+    lb_log_t    log;
+
+    spec = *(char **) ((char *) obj->data + f->off);
+
+    if (spec == NULL) {
+        return NULL;
+    }
+
+    if (lb_log_is_syslog(spec)) {
+        memset(&log, 0, sizeof(log));
+        return (lb_log_parse_syslog(&log, spec, err, sizeof(err)) == NULL)
+               ? NULL : lb_pstrdup(cx->tmp, err);
+    }
+
+    if (spec[0] == '\0') {
+        return "allowed: a file path or syslog[:OPTIONS], not empty";
+    }
+
+    return NULL;
+}
+
+
+const char *
+lb_conf_check_log_compress(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    lb_conf_t  *conf;
+
+    conf = obj->data;
+
+    if (!conf->access_log_compress) {
+        return NULL;
+    }
+
+    if (conf->access_log == NULL) {
+        return "true needs an access_log file";
+    }
+
+    if (lb_log_is_syslog(conf->access_log)) {
+        return "true needs an access_log file, not syslog";
+    }
+
     return NULL;
 }
 

@@ -46,6 +46,16 @@
 /* worker_processes: "auto" (0) becomes the online CPU count */
 const char *lb_conf_check_workers(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
+/* user: a user of this system (as nginx, checked when the file is read) */
+const char *lb_conf_check_user(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+/* error_log, access_log: a file path, or a syslog setting
+ * (lb_log_parse_syslog()) */
+const char *lb_conf_check_log(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+/* access_log_compress: true needs an access_log that is a file */
+const char *lb_conf_check_log_compress(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
 /* ids: a UUID, stored in lower case */
 const char *lb_conf_check_uuid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);

@@ -96,10 +96,24 @@ lb_init_cycle(lb_cycle_t *old, const char *prefix, const char *conf_file,
         }
     }
 
-    cycle->error_log = lb_full_name(pool, prefix, cycle->conf->error_log);
+    cycle->error_log = lb_log_is_syslog(cycle->conf->error_log)
+                       ? cycle->conf->error_log
+                       : lb_full_name(pool, prefix, cycle->conf->error_log);
     cycle->pid_file = lb_full_name(pool, prefix, cycle->conf->pid_file);
     if (cycle->error_log == NULL || cycle->pid_file == NULL) {
         goto nomem;
+    }
+
+    cycle->access_log.fd = -1;
+    cycle->access_log.level = LB_LOG_INFO;
+
+    if (cycle->conf->access_log != NULL) {
+        cycle->access_log.path = lb_log_is_syslog(cycle->conf->access_log)
+            ? cycle->conf->access_log
+            : lb_full_name(pool, prefix, cycle->conf->access_log);
+        if (cycle->access_log.path == NULL) {
+            goto nomem;
+        }
     }
 
     if (old != NULL) {
@@ -426,6 +440,12 @@ lb_release_cycle(lb_cycle_t *old, lb_cycle_t *cycle)
 
     if (old == NULL) {
         return;
+    }
+
+    /* its workers have their own copy */
+    if (old->access_log.fd > 2) {
+        (void) close(old->access_log.fd);
+        old->access_log.fd = -1;
     }
 
     ls = old->listening.elts;

@@ -10,6 +10,7 @@
 #include "lb_array.h"
 #include "lb_conf_types.h"
 #include "lb_core_types.h"
+#include "lb_log.h"
 #include "lb_zone_gauge.h"
 
 /* In a worker: serve the listening socket ls (add it to the loop with the
@@ -53,7 +54,11 @@ struct lb_cycle_s {
     const char          *conf_file;   /* absolute */
     char                *conf_text;   /* the bytes conf was read from */
     size_t               conf_len;
-    const char          *error_log;   /* absolute */
+    const char          *error_log;   /* absolute, or a syslog setting */
+    lb_log_t             access_log;  /* path: absolute, or a syslog
+                                         setting (NULL: none); fd: opened
+                                         by the master (lb_cycle_open_log())
+                                         for the workers, -1 until then */
     const char          *pid_file;    /* absolute */
     uint64_t             generation;  /* the zone's generation once
                                          lb_zone_sync() accepted it */
@@ -90,8 +95,10 @@ typedef struct {
                                         lb_shm_zone_t *zone,
                                         lb_pool_t *pool);
 
-    /* In a child, on SIGUSR1: reopen the files this module opened in
-     * this process (nothing when it opened none). NULL: none. */
+    /* In a child, on SIGUSR1, once lb_cycle->access_log.fd is the one
+     * the master reopened (the old one is closed after this returns):
+     * flush what is buffered for the old one and write to the new one.
+     * NULL: none. */
     void                 (*reopen)(void);
 
     /* (these last, so tables written in order stay valid) The load

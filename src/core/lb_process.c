@@ -28,6 +28,7 @@ volatile sig_atomic_t  lb_terminate;
 volatile sig_atomic_t  lb_reopen;
 volatile sig_atomic_t  lb_sigalrm;
 volatile sig_atomic_t  lb_apply;
+volatile sig_atomic_t  lb_sigio;
 
 static void lb_signal_handler(int signo);
 
@@ -43,6 +44,7 @@ static const struct {
     { SIGUSR2, NULL },
     { SIGCHLD, NULL },
     { SIGALRM, NULL },
+    { SIGIO,   NULL },
 };
 
 
@@ -107,6 +109,13 @@ lb_signal_handler(int signo)
         /* the master: the admin process changed the file; a worker or
          * the checker: the master published a new generation */
         lb_apply = 1;
+        break;
+    case SIGIO:
+        /* the master: a message on the admin process's channel (only
+         * that channel is O_ASYNC) */
+        if (lb_is_master) {
+            lb_sigio = 1;
+        }
         break;
     }
 

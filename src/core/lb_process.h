@@ -34,6 +34,7 @@ extern volatile sig_atomic_t  lb_terminate;
 extern volatile sig_atomic_t  lb_reopen;
 extern volatile sig_atomic_t  lb_sigalrm;
 extern volatile sig_atomic_t  lb_apply;     /* SIGUSR2: lb_zone_gen.h */
+extern volatile sig_atomic_t  lb_sigio;    /* SIGIO: the admin's channel */
 
 /* Install the handlers for every signal weir uses; LB_OK or LB_ERROR. */
 lb_int_t lb_init_signals(void);

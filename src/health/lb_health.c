@@ -735,3 +735,34 @@ lb_health_wall_msec(void)
 
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
+
+
+void
+lb_health_ping_families(const lb_conf_t *conf, bool *inet, bool *inet6)
+{
+    uint32_t                  b, g, t;
+    const lb_target_group_t  *tg;
+
+    *inet = false;
+    *inet6 = false;
+
+    for (b = 0; b < conf->nbalancers; b++) {
+        for (g = 0; g < conf->balancers[b].ntarget_groups; g++) {
+            tg = &conf->balancers[b].target_groups[g];
+
+            if (tg->health_monitor == NULL
+                || tg->health_monitor->type != LB_CHECK_PING)
+            {
+                continue;
+            }
+
+            for (t = 0; t < tg->ntargets; t++) {
+                if (tg->targets[t].addr.sa.ss_family == AF_INET6) {
+                    *inet6 = true;
+                } else {
+                    *inet = true;
+                }
+            }
+        }
+    }
+}

@@ -27,6 +27,13 @@
  * when the checker cannot run. quit (fast or not) logs and returns
  * LB_DONE: the checker exits at once. */
 lb_int_t lb_health_init(lb_cycle_t *cycle, uint32_t slot);
+
+/* The address families conf has PING checks of: the checker opens their
+ * ICMP sockets at its start, before it drops its privileges; a change
+ * that needs a family the running checker has not opened takes a new
+ * checker (lb_process_cycle.c). */
+void lb_health_ping_families(const lb_conf_t *conf, bool *inet,
+    bool *inet6);
 lb_int_t lb_health_quit(lb_cycle_t *cycle, bool fast);
 
 /* The checker's loop hook: on SIGUSR2 it takes up the generation the

@@ -71,8 +71,6 @@ lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 static lb_int_t
 lb_http_worker_init(lb_cycle_t *cycle)
 {
-    const char  *path;
-
     memset(&lb_http_worker, 0, sizeof(lb_http_worker_t));
 
     lb_http_worker.cycle = cycle;
@@ -110,17 +108,9 @@ lb_http_worker_init(lb_cycle_t *cycle)
         return LB_ERROR;
     }
 
-    path = NULL;
-
-    if (cycle->conf->access_log != NULL) {
-        path = lb_full_name(cycle->pool, cycle->prefix,
-                            cycle->conf->access_log);
-        if (path == NULL) {
-            return LB_ERROR;
-        }
-    }
-
-    if (lb_http_log_init(path) != LB_OK) {
+    if (lb_http_log_init(&cycle->access_log,
+                         cycle->conf->access_log_compress) != LB_OK)
+    {
         return LB_ERROR;
     }
 

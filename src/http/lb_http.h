@@ -61,8 +61,10 @@ lb_int_t lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls);
 lb_int_t lb_http_init_groups(lb_conf_t *conf, lb_shm_zone_t *zone,
     lb_pool_t *pool);
 
-/* Reopen the access log (SIGUSR1 in a worker). Does nothing when there
- * is no access log. */
+/* SIGUSR1 in a worker: flush what is buffered to the access log, then
+ * write to lb_cycle->access_log.fd (the master reopened it and sent it
+ * down; the caller closes the old one). Does nothing when there is no
+ * access log. */
 void lb_http_log_reopen(void);
 
 #endif /* LB_HTTP_H */

@@ -18,19 +18,38 @@
  *
  * Lines are gathered in a per-worker buffer and written whole, with one
  * write() per flush: when the buffer fills, every second, and when the
- * worker exits. The tick also notices a graceful stop: idle target
+ * worker exits.
+ *
+ * The master opens the file (or the syslog socket) and the workers
+ * inherit it; on SIGUSR1 the master reopens it and hands the new fd down
+ * (lb_child.c): a worker running as an unprivileged user never opens it.
+ * With `access_log: syslog:...` each line is one datagram (RFC 3164
+ * header, severity info), the buffered lines sent by one sendmmsg() per
+ * flush. With `access_log_compress: true` each flush is written as one
+ * complete gzip member (zlib, RFC 1952): members written one after the
+ * other form one valid gzip file, so `zcat` reads the file whole while
+ * weir writes it, a file renamed for rotation is complete as soon as
+ * weir reopened, and the members of several workers never interleave
+ * (one write() each, O_APPEND). The tick also notices a graceful stop: idle target
  * connections are closed, and connections waiting between requests once
  * they have waited LB_HTTP_DRAIN_GRACE (lb_http_drain_idle_clients()),
  * so a stopping worker does not wait for keep-alive timeouts, and a
  * keep-alive client still gets its next request answered (with
  * Connection: close) instead of its connection closed under it. */
+#define _GNU_SOURCE  1    /* sendmmsg() */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <zlib.h>
+
+#include "lb_cycle.h"
 
 #include "lb_connection.h"
 #include "lb_event.h"
@@ -41,10 +60,12 @@
 #include "lb_time.h"
 
 #define LB_HTTP_LOG_BUFFER   (64 * 1024)
+#define LB_HTTP_LOG_LINES    512        /* syslog: datagrams per flush */
 #define LB_HTTP_TICK         1000
 
-static lb_int_t lb_http_log_open(void);
 static void lb_http_log_flush(void);
+static void lb_http_log_flush_syslog(void);
+static ssize_t lb_http_log_deflate(void);
 static void lb_http_log_exit(void);
 static void lb_http_tick(lb_event_t *ev);
 static size_t lb_http_log_escape(char *p, size_t room, const u_char *s,
@@ -56,17 +77,28 @@ static const char  *lb_http_log_path;
 static int          lb_http_log_fd = -1;
 static char        *lb_http_log_buf;
 static size_t       lb_http_log_len;
+static lb_log_t    *lb_http_log_dest;
+static z_stream     lb_http_log_zs;
+static u_char      *lb_http_log_zbuf;    /* NULL: not compressed */
+static size_t       lb_http_log_zsize;
+static uint32_t     lb_http_log_ends[LB_HTTP_LOG_LINES];
+static unsigned     lb_http_log_nlines;
 static lb_event_t   lb_http_tick_event;
 static time_t       lb_http_log_sec = -1;
 static char         lb_http_log_time[40];
 
 
 lb_int_t
-lb_http_log_init(const char *path)
+lb_http_log_init(lb_log_t *dest, bool compress)
 {
-    lb_http_log_path = path;
+    int  rc;
 
-    if (path != NULL) {
+    lb_http_log_dest = dest;
+    lb_http_log_path = dest->path;
+
+    if (dest->path != NULL && dest->fd != -1) {
+        lb_http_log_fd = dest->fd;
+
         lb_http_log_buf = malloc(LB_HTTP_LOG_BUFFER);
         if (lb_http_log_buf == NULL) {
             lb_log_error(LB_LOG_EMERG, &lb_log, errno,
@@ -74,10 +106,26 @@ lb_http_log_init(const char *path)
             return LB_ERROR;
         }
 
-        if (lb_http_log_open() != LB_OK) {
-            lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                         "open() \"%s\" failed", path);
-            return LB_ERROR;
+        if (compress && !dest->syslog) {
+            /* a gzip header and trailer (windowBits + 16) */
+            memset(&lb_http_log_zs, 0, sizeof(z_stream));
+            rc = deflateInit2(&lb_http_log_zs, Z_DEFAULT_COMPRESSION,
+                              Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+            if (rc != Z_OK) {
+                lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                             "deflateInit2() of the access log failed: %d",
+                             rc);
+                return LB_ERROR;
+            }
+
+            lb_http_log_zsize = deflateBound(&lb_http_log_zs,
+                                             LB_HTTP_LOG_BUFFER);
+            lb_http_log_zbuf = malloc(lb_http_log_zsize);
+            if (lb_http_log_zbuf == NULL) {
+                lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                             "malloc() of the access log buffer failed");
+                return LB_ERROR;
+            }
         }
 
         if (atexit(lb_http_log_exit) != 0) {
@@ -95,40 +143,18 @@ lb_http_log_init(const char *path)
 }
 
 
-static lb_int_t
-lb_http_log_open(void)
-{
-    int  fd;
-
-    fd = open(lb_http_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-              0644);
-    if (fd == -1) {
-        return LB_ERROR;
-    }
-
-    if (lb_http_log_fd != -1) {
-        close(lb_http_log_fd);
-    }
-
-    lb_http_log_fd = fd;
-
-    return LB_OK;
-}
-
-
 void
 lb_http_log_reopen(void)
 {
-    if (lb_http_log_path == NULL) {
+    if (lb_http_log_fd == -1) {
         return;
     }
 
+    /* what was written before the rename goes to the old file (the
+     * caller closes it after this) */
     lb_http_log_flush();
 
-    if (lb_http_log_open() != LB_OK) {
-        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                     "reopening \"%s\" failed", lb_http_log_path);
-    }
+    lb_http_log_fd = lb_cycle->access_log.fd;
 }
 
 
@@ -143,6 +169,27 @@ lb_http_log_request(lb_http_session_t *s)
     }
 
     n = lb_http_log_format(s, line, sizeof(line));
+    if (n == 0) {
+        return;
+    }
+
+    if (lb_http_log_dest->syslog) {
+        if (lb_http_log_len + n + 64 > LB_HTTP_LOG_BUFFER
+            || lb_http_log_nlines == LB_HTTP_LOG_LINES)
+        {
+            lb_http_log_flush();
+        }
+
+        /* one datagram per line: its header, the line without '\n' */
+        lb_http_log_len += lb_log_syslog_header(lb_http_log_dest,
+                                                LB_LOG_INFO,
+                                                lb_http_log_buf
+                                                + lb_http_log_len, 64);
+        memcpy(lb_http_log_buf + lb_http_log_len, line, n - 1);
+        lb_http_log_len += n - 1;
+        lb_http_log_ends[lb_http_log_nlines++] = (uint32_t) lb_http_log_len;
+        return;
+    }
 
     if (lb_http_log_len + n > LB_HTTP_LOG_BUFFER) {
         lb_http_log_flush();
@@ -245,21 +292,116 @@ lb_http_log_ms(char *buf, size_t size, lb_msec_t from, lb_msec_t to)
 static void
 lb_http_log_flush(void)
 {
-    ssize_t  n;
+    ssize_t      n;
+    const char  *what;
 
     if (lb_http_log_len == 0 || lb_http_log_fd == -1) {
         return;
     }
 
-    /* whole lines in one write(): lines of several workers never mix */
-    n = write(lb_http_log_fd, lb_http_log_buf, lb_http_log_len);
+    if (lb_http_log_dest->syslog) {
+        lb_http_log_flush_syslog();
+        return;
+    }
+
+    what = "write()";
+
+    if (lb_http_log_zbuf != NULL) {
+        n = lb_http_log_deflate();
+        if (n == -1) {
+            what = "deflate()";
+        } else {
+            /* one member in one write(): members of several workers
+             * never mix */
+            n = write(lb_http_log_fd, lb_http_log_zbuf, (size_t) n);
+        }
+
+    } else {
+        /* whole lines in one write(): lines of several workers never
+         * mix */
+        n = write(lb_http_log_fd, lb_http_log_buf, lb_http_log_len);
+    }
 
     if (n == -1) {
         lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                     "write() to \"%s\" failed", lb_http_log_path);
+                     "%s to \"%s\" failed", what, lb_http_log_path);
     }
 
     lb_http_log_len = 0;
+}
+
+
+/* The buffer as one complete gzip member in lb_http_log_zbuf: its
+ * length, or -1 (errno 0). deflateBound() sized the output for a full
+ * buffer, so one Z_FINISH always ends the member. */
+static ssize_t
+lb_http_log_deflate(void)
+{
+    int  rc;
+
+    if (deflateReset(&lb_http_log_zs) != Z_OK) {
+        errno = 0;
+        return -1;
+    }
+
+    lb_http_log_zs.next_in = (u_char *) lb_http_log_buf;
+    lb_http_log_zs.avail_in = (uInt) lb_http_log_len;
+    lb_http_log_zs.next_out = lb_http_log_zbuf;
+    lb_http_log_zs.avail_out = (uInt) lb_http_log_zsize;
+
+    rc = deflate(&lb_http_log_zs, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        errno = 0;
+        return -1;
+    }
+
+    return (ssize_t) (lb_http_log_zsize - lb_http_log_zs.avail_out);
+}
+
+
+/* Every buffered line as its own datagram, in one sendmmsg(). A syslog
+ * reader that is too slow loses lines (the socket does not block), as
+ * with any syslog client that must not stall its caller. */
+static void
+lb_http_log_flush_syslog(void)
+{
+    int                    n;
+    size_t                 from;
+    unsigned               i, sent;
+    static struct iovec    iov[LB_HTTP_LOG_LINES];
+    static struct mmsghdr  msgs[LB_HTTP_LOG_LINES];
+
+    from = 0;
+
+    for (i = 0; i < lb_http_log_nlines; i++) {
+        iov[i].iov_base = lb_http_log_buf + from;
+        iov[i].iov_len = lb_http_log_ends[i] - from;
+        memset(&msgs[i], 0, sizeof(struct mmsghdr));
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        from = lb_http_log_ends[i];
+    }
+
+    for (sent = 0; sent < lb_http_log_nlines; sent += (unsigned) n) {
+        n = sendmmsg(lb_http_log_fd, msgs + sent, lb_http_log_nlines - sent,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n <= 0) {
+            if (n == -1 && errno != EAGAIN) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "sendmmsg() to \"%s\" failed: %u access log "
+                             "lines lost", lb_http_log_dest->file,
+                             lb_http_log_nlines - sent);
+            }
+            break;
+        }
+    }
+
+    lb_http_log_len = 0;
+    lb_http_log_nlines = 0;
 }
 
 

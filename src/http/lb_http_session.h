@@ -304,9 +304,11 @@ void lb_http_sticky_learn(lb_http_session_t *s);
 
 /* --- lb_http_log.c: the access log --- */
 
-/* Open the access log path (absolute) for this worker, start the flush
- * timer and the graceful-stop watch. LB_OK or LB_ERROR (logged). */
-lb_int_t lb_http_log_init(const char *path);
+/* Write the access log to dest (opened by the master: dest->fd; no
+ * access log when dest->path is NULL), each flush a gzip member when
+ * compress (a file only), start the flush timer and the graceful-stop
+ * watch. LB_OK or LB_ERROR (logged). */
+lb_int_t lb_http_log_init(lb_log_t *dest, bool compress);
 
 /* Write the access log line of the request that just ended. */
 void lb_http_log_request(lb_http_session_t *s);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lb_admin.h"
+#include "lb_channel.h"
 #include "lb_child.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
@@ -26,6 +27,16 @@
 static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
     uint32_t slot);
 static lb_int_t lb_child_drop_privileges(const lb_conf_t *conf);
+static void lb_child_reopen(lb_cycle_t *cycle);
+
+/* The user children run as when the master is root and the file names
+ * none: ./configure --user=NAME, else "weir"; when that user does not
+ * exist, nobody:nogroup (as nginx). */
+#ifndef LB_DEFAULT_USER
+#define LB_DEFAULT_USER  "weir"
+#endif
+#define LB_FALLBACK_USER   "nobody"
+#define LB_FALLBACK_GROUP  "nogroup"
 
 /* Indexed by lb_proc_type_e. */
 static const lb_child_kind_t  lb_child_kinds[] = {
@@ -35,6 +46,9 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .title = "weir: worker process",
         .name = "worker",
         .listening = 1,
+        /* its init reads the error pages the file names: as the master
+         * can (a directory only root enters) */
+        .as_root = 1,
         .tick = LB_WORKER_TICK,
         .init = lb_worker_init,
         .loop = lb_worker_loop,
@@ -45,7 +59,7 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .kind = LB_PROC_HEALTH,
         .title = "weir: health checker",
         .name = "health checker",
-        /* the ICMP sockets may need root (a raw socket) */
+        /* the ICMP sockets need root (a raw socket) */
         .as_root = 1,
         /* a master killed outright must not leave the checker behind */
         .parent_death = SIGTERM,
@@ -115,11 +129,7 @@ lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
 
         if (lb_reopen) {
             lb_reopen = 0;
-            if (lb_log_reopen(&lb_log) != LB_OK) {
-                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                             "reopening \"%s\" failed", lb_log.path);
-            }
-            lb_modules_reopen();
+            lb_child_reopen(cycle);
         }
 
         lb_event_process(wait);
@@ -196,38 +206,191 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
 }
 
 
-/* Switch to conf->user (when set and running as root). LB_OK, or
- * LB_ERROR (logged) when the user is unknown or the switch failed. */
-static lb_int_t
-lb_child_drop_privileges(const lb_conf_t *conf)
+/* SIGUSR1: the master reopened the logs and sent them down the channel
+ * first (lb_send_logs()): take every set that came, in order. The old
+ * access log is closed only after the modules flushed what they hold. */
+static void
+lb_child_reopen(lb_cycle_t *cycle)
 {
+    int               fds[LB_CHANNEL_MAX_FDS], old;
+    unsigned          n, i;
+    lb_int_t          rc;
+    lb_channel_msg_t  m;
+
+    for ( ;; ) {
+        rc = lb_channel_recv(lb_channel, &m, fds, &n, 0);
+
+        if (rc != LB_OK) {
+            if (rc == LB_ERROR) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "reading the channel failed");
+            }
+            return;
+        }
+
+        i = 0;
+
+        if (m.command != LB_CHANNEL_LOGS) {
+            lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                         "unexpected message %u on the channel",
+                         m.command);
+            goto close;
+        }
+
+        if ((m.flags & LB_CHANNEL_ERROR_LOG) && i < n) {
+            old = lb_log.fd;
+            lb_log.fd = fds[i++];
+            if (old > 2) {
+                (void) close(old);
+            }
+        }
+
+        if ((m.flags & LB_CHANNEL_ACCESS_LOG) && i < n) {
+            old = cycle->access_log.fd;
+            cycle->access_log.fd = fds[i++];
+            lb_modules_reopen();
+            if (old > 2) {
+                (void) close(old);
+            }
+        }
+
+    close:
+
+        for ( ; i < n; i++) {
+            (void) close(fds[i]);
+        }
+    }
+}
+
+
+/* The user and group the children run as: conf->user, else (when the
+ * master is root) LB_DEFAULT_USER, else nobody:nogroup. *name is NULL
+ * when they stay who they are (not root). LB_OK, or LB_ERROR (logged)
+ * when a user the file names does not exist. */
+lb_int_t
+lb_child_user(const lb_conf_t *conf, const char **name, uid_t *uid,
+    gid_t *gid)
+{
+    struct group   *gr;
     struct passwd  *pw;
 
-    if (conf->user == NULL) {
+    *name = NULL;
+
+    if (geteuid() != 0) {
         return LB_OK;
     }
 
-    if (geteuid() != 0) {
+    if (conf->user != NULL) {
+        errno = 0;
+        pw = getpwnam(conf->user);
+        if (pw == NULL) {
+            lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                         "user \"%s\" (\"user\" in the configuration) "
+                         "does not exist", conf->user);
+            return LB_ERROR;
+        }
+        *name = conf->user;
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+        return LB_OK;
+    }
+
+    pw = getpwnam(LB_DEFAULT_USER);
+    if (pw != NULL) {
+        *name = LB_DEFAULT_USER;
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+        return LB_OK;
+    }
+
+    pw = getpwnam(LB_FALLBACK_USER);
+    if (pw == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "neither user \"%s\" nor \"%s\" exists: set "
+                     "\"user\" in the configuration", LB_DEFAULT_USER,
+                     LB_FALLBACK_USER);
+        return LB_ERROR;
+    }
+
+    *name = LB_FALLBACK_USER;
+    *uid = pw->pw_uid;
+    gr = getgrnam(LB_FALLBACK_GROUP);
+    *gid = (gr != NULL) ? gr->gr_gid : pw->pw_gid;
+
+    return LB_OK;
+}
+
+
+/* Switch to the user of lb_child_user() (when running as root). LB_OK,
+ * or LB_ERROR (logged) when the user is unknown or the switch failed. */
+static lb_int_t
+lb_child_drop_privileges(const lb_conf_t *conf)
+{
+    uid_t        uid;
+    gid_t        gid;
+    const char  *name;
+
+    if (conf->user != NULL && geteuid() != 0) {
         lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                      "\"user\" needs the master to run as root: ignored");
         return LB_OK;
     }
 
-    errno = 0;
-    pw = getpwnam(conf->user);
-    if (pw == NULL) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "getpwnam(\"%s\") failed", conf->user);
+    if (lb_child_user(conf, &name, &uid, &gid) != LB_OK) {
         return LB_ERROR;
     }
 
-    if (setgid(pw->pw_gid) == -1
-        || initgroups(conf->user, pw->pw_gid) == -1
-        || setuid(pw->pw_uid) == -1)
+    if (name == NULL || uid == 0) {
+        /* not root, or `user: root` asked for (the master said so) */
+        return LB_OK;
+    }
+
+    if (setgid(gid) == -1
+        || initgroups(name, gid) == -1
+        || setuid(uid) == -1)
     {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno,
-                     "dropping privileges to \"%s\" failed", conf->user);
+                     "dropping privileges to \"%s\" failed", name);
         return LB_ERROR;
+    }
+
+    /* no way back */
+    if (setuid(0) != -1) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "dropping privileges to \"%s\" did not stick", name);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_child_user_check(const lb_conf_t *conf)
+{
+    uid_t        uid;
+    gid_t        gid;
+    const char  *name;
+
+    if (lb_child_user(conf, &name, &uid, &gid) != LB_OK) {
+        return LB_ERROR;
+    }
+
+    if (name == NULL) {
+        return LB_OK;
+    }
+
+    if (uid == 0) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "the worker, checker and admin processes run as root "
+                     "(\"user: %s\")", name);
+    } else {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
+                     "the worker, checker and admin processes run as "
+                     "\"%s\" (uid %lu, gid %lu)%s", name,
+                     (unsigned long) uid, (unsigned long) gid,
+                     conf->user == NULL ? ": no \"user\" in the "
+                     "configuration" : "");
     }
 
     return LB_OK;

@@ -9,7 +9,10 @@
  *   listening  it serves the listening sockets of its worker slot (the
  *              others are closed); without it, all are closed
  *   as_root    its init runs before privileges are dropped (the checker's
- *              ICMP sockets); else after
+ *              ICMP sockets, the workers' error pages, the admin's
+ *              certificate and token); else after. Privileges: every
+ *              child runs as lb_child_user() (the default user when the
+ *              master is root and the file names none)
  *   parent_death  the signal it gets when the master dies (0: none)
  *   tick       the longest it waits in the loop before looking at its
  *              signal flags again
@@ -26,10 +29,14 @@
  * as_root), the event loop, init, the kept listening sockets served
  * (their protocol's ls->init), privileges dropped (as_root), signals
  * unblocked; then the loop: TERM, QUIT, loop, USR1 (the error log and
- * every module's files reopened), one lb_event_process(). */
+ * the access log the master reopened and sent down the channel taken,
+ * every module's reopen), one lb_event_process(). */
 #ifndef LB_CHILD_H
 #define LB_CHILD_H
 
+#include <sys/types.h>
+
+#include "lb_conf_types.h"
 #include "lb_core_types.h"
 #include "lb_process.h"
 
@@ -51,5 +58,16 @@ typedef struct {
  * listening sockets). Never returns. */
 void lb_child_run(lb_cycle_t *cycle, lb_proc_type_e type, uint32_t slot)
     __attribute__((noreturn));
+
+/* The user and group the children run as: conf->user; else, when the
+ * master runs as root, LB_DEFAULT_USER (./configure --user=NAME;
+ * "weir") when it exists, else nobody with group nogroup. *name: NULL
+ * when the children keep the master's user (it is not root). LB_OK, or
+ * LB_ERROR (logged) when the user does not exist. */
+lb_int_t lb_child_user(const lb_conf_t *conf, const char **name,
+    uid_t *uid, gid_t *gid);
+
+/* In the master: lb_child_user() checked and said at notice level. */
+lb_int_t lb_child_user_check(const lb_conf_t *conf);
 
 #endif /* LB_CHILD_H */

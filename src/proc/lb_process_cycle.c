@@ -1,6 +1,7 @@
 /* weir: the master loop (signals, children, reload). */
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lb_channel.h"
+#include "lb_child.h"
 #include "lb_conf.h"
+#include "lb_conf_persist.h"
 #include "lb_cycle.h"
+#include "lb_health.h"
 #include "lb_log.h"
 #include "lb_module.h"
 #include "lb_process.h"
@@ -41,6 +46,12 @@ static void lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle,
     uint64_t request, bool api);
 static void lb_master_apply(lb_cycle_t **cyclep);
 static void lb_zone_collect(lb_cycle_t *cycle);
+static void lb_master_reopen(lb_cycle_t *cycle);
+static bool lb_master_persist(lb_cycle_t *cycle);
+static bool lb_master_ping_needs_root(const lb_conf_t *old,
+    const lb_conf_t *conf);
+static lb_int_t lb_master_persist_one(lb_cycle_t *cycle, int fd,
+    size_t len, char *why, size_t size);
 
 
 void
@@ -60,6 +71,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGIO);
 
     if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
         lb_log_error(LB_LOG_ALERT, &lb_log, errno, "sigprocmask() failed");
@@ -129,6 +141,13 @@ lb_master_process_cycle(lb_cycle_t *cycle)
             lb_master_reload(&cycle, false);
         }
 
+        if (lb_sigio) {
+            lb_sigio = 0;
+            if (lb_master_persist(cycle)) {
+                lb_master_apply(&cycle);
+            }
+        }
+
         if (lb_apply) {
             lb_apply = 0;
             lb_master_apply(&cycle);
@@ -136,12 +155,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
 
         if (lb_reopen) {
             lb_reopen = 0;
-            if (lb_log_reopen(&lb_log) != LB_OK) {
-                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
-                             "reopening \"%s\" failed", lb_log.path);
-            }
-            lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopened logs");
-            lb_signal_children(SIGUSR1, NULL, NULL);
+            lb_master_reopen(cycle);
         }
     }
 }
@@ -246,6 +260,20 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
 
     old = *cyclep;
 
+    if (lb_cycle_open_access_log(cycle) != LB_OK
+        || lb_child_user_check(cycle->conf) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "reload failed: still running generation %llu",
+                     (unsigned long long) old->generation);
+        lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the access log or the user cannot be set up (the "
+                         "error log says why); the previous configuration "
+                         "runs");
+        return;
+    }
+
     if (lb_zone_sync(cycle->zone, cycle->conf) != LB_OK) {
         lb_log_error(LB_LOG_ERR, &lb_log, 0,
                      "reload failed: the shared zone cannot hold the new "
@@ -338,7 +366,21 @@ lb_master_apply(lb_cycle_t **cyclep)
         return;
     }
 
-    if (!lb_conf_live_change(old->conf, cycle->conf)) {
+    if (lb_cycle_open_access_log(cycle) != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0,
+                     "applying the changes of the admin API failed: still "
+                     "running configuration generation %llu",
+                     (unsigned long long) old->generation);
+        lb_release_cycle_failed(cycle, old);
+        lb_zone_gen_done(old->zone, request, 0, true,
+                         "the access log cannot be opened (the error log "
+                         "says why); the previous configuration runs");
+        return;
+    }
+
+    if (!lb_conf_live_change(old->conf, cycle->conf)
+        || lb_master_ping_needs_root(old->conf, cycle->conf))
+    {
         lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                      "the changes of the admin API need new sockets or "
                      "settings: reloading");
@@ -392,6 +434,164 @@ lb_master_apply(lb_cycle_t **cyclep)
                  "configuration generation %llu (changes of the admin API) "
                  "goes to the running workers",
                  (unsigned long long) cycle->generation);
+}
+
+
+/* SIGIO: the admin process (an unprivileged user) hands over the text
+ * of a change it validated (LB_CHANNEL_PERSIST, a memfd): the master
+ * writes the configuration file (lb_conf_persist_file(): atomic, .bak),
+ * takes the request number the change is followed by and answers
+ * (LB_CHANNEL_PERSISTED); lb_master_apply() then reads the file. true
+ * when something was written. (An unprivileged process cannot signal
+ * root's master: the message itself wakes it, the master's end of the
+ * admin's channel being O_ASYNC.) */
+static bool
+lb_master_persist(lb_cycle_t *cycle)
+{
+    int               i, fds[LB_CHANNEL_MAX_FDS];
+    bool              written;
+    size_t            len;
+    unsigned          n, k;
+    lb_int_t          rc;
+    lb_process_t     *p;
+    lb_channel_msg_t  m;
+
+    written = false;
+
+    for (i = 0; i < lb_last_process; i++) {
+        p = &lb_processes[i];
+
+        if (p->pid == -1 || p->type != LB_PROC_ADMIN || p->channel == -1) {
+            continue;
+        }
+
+        for ( ;; ) {
+            rc = lb_channel_recv(p->channel, &m, fds, &n, 0);
+            if (rc != LB_OK) {
+                if (rc == LB_ERROR) {
+                    lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                                 "reading the channel of admin %d failed",
+                                 (int) p->pid);
+                }
+                break;
+            }
+
+            if (m.command != LB_CHANNEL_PERSIST || n != 1) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, 0,
+                             "unexpected message %u from admin %d",
+                             m.command, (int) p->pid);
+                for (k = 0; k < n; k++) {
+                    (void) close(fds[k]);
+                }
+                continue;
+            }
+
+            len = (size_t) m.value;
+
+            memset(&m, 0, sizeof(m));
+            m.command = LB_CHANNEL_PERSISTED;
+
+            if (lb_master_persist_one(cycle, fds[0], len, m.text,
+                                      sizeof(m.text))
+                == LB_OK)
+            {
+                written = true;
+                m.value = lb_zone_gen_request(cycle->zone);
+            }
+
+            (void) close(fds[0]);
+
+            if (lb_channel_send(p->channel, &m, NULL, 0) != LB_OK) {
+                lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                             "answering admin %d failed", (int) p->pid);
+            }
+        }
+    }
+
+    return written;
+}
+
+
+/* The text in the memfd fd written as the configuration file. LB_OK
+ * (why: "" or a warning) or LB_ERROR (why says why). */
+static lb_int_t
+lb_master_persist_one(lb_cycle_t *cycle, int fd, size_t len, char *why,
+    size_t size)
+{
+    char         *buf;
+    size_t        done;
+    ssize_t       n;
+    lb_int_t      rc;
+    struct stat   st;
+
+    if (fstat(fd, &st) == -1) {
+        snprintf(why, size, "fstat() of the admin's text failed: %s",
+                 strerror(errno));
+        return LB_ERROR;
+    }
+
+    if ((size_t) st.st_size != len) {
+        snprintf(why, size, "the admin's text has %lld bytes, not %zu",
+                 (long long) st.st_size, len);
+        return LB_ERROR;
+    }
+
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        snprintf(why, size, "out of memory for %zu bytes", len);
+        return LB_ERROR;
+    }
+
+    for (done = 0; done < len; done += (size_t) n) {
+        n = pread(fd, buf + done, len - done, (off_t) done);
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n <= 0) {
+            snprintf(why, size, "reading the admin's text failed: %s",
+                     n == -1 ? strerror(errno) : "it is shorter than said");
+            free(buf);
+            return LB_ERROR;
+        }
+    }
+
+    rc = lb_conf_persist_file(buf, len, cycle->conf_file, why, size);
+
+    free(buf);
+
+    if (rc != LB_OK) {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0, "writing the change of the "
+                     "admin API failed: %s", why);
+    } else if (why[0] != '\0') {
+        lb_log_error(LB_LOG_WARN, &lb_log, 0, "%s", why);
+    }
+
+    return rc;
+}
+
+
+/* A PING check of an address family the old configuration had none of
+ * needs an ICMP socket, which an unprivileged checker cannot open (a raw
+ * one): a new checker opens it before it drops its privileges. */
+static bool
+lb_master_ping_needs_root(const lb_conf_t *old, const lb_conf_t *conf)
+{
+    bool         inet, inet6, old_inet, old_inet6;
+    uid_t        uid;
+    gid_t        gid;
+    const char  *name;
+
+    lb_health_ping_families(conf, &inet, &inet6);
+    lb_health_ping_families(old, &old_inet, &old_inet6);
+
+    if ((!inet || old_inet) && (!inet6 || old_inet6)) {
+        return false;
+    }
+
+    /* a checker that stays root opens it itself */
+    return lb_child_user(conf, &name, &uid, &gid) == LB_OK && name != NULL
+           && uid != 0;
 }
 
 
@@ -485,6 +685,7 @@ lb_reap_children(lb_cycle_t *cycle, bool respawn)
         }
 
         p->pid = -1;
+        lb_close_channel(p);
 
         /* its target connections are gone with it: LEAST_CONNECTIONS
          * must not count them forever (before a replacement starts) */
@@ -540,6 +741,33 @@ lb_master_exit(lb_cycle_t *cycle)
 }
 
 
+/* SIGUSR1: rotation by rename and reopen. The children run as an
+ * unprivileged user and may not be able to open the files (a directory
+ * only root enters, a file root made): the master reopens them and hands
+ * the new descriptors down (lb_send_logs()) before it tells them. */
+static void
+lb_master_reopen(lb_cycle_t *cycle)
+{
+    if (lb_log_reopen(&lb_log) != LB_OK) {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "reopening \"%s\" failed", lb_log.path);
+    }
+
+    if (cycle->access_log.path != NULL
+        && lb_log_open(&cycle->access_log, cycle->access_log.path) != LB_OK)
+    {
+        lb_log_error(LB_LOG_ALERT, &lb_log, errno,
+                     "reopening the access log \"%s\" failed: the workers "
+                     "keep writing to the old one", cycle->access_log.path);
+    }
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reopened logs");
+
+    lb_send_logs(cycle);
+    lb_signal_children(SIGUSR1, NULL, NULL);
+}
+
+
 static void
 lb_set_alarm(lb_msec_t ms)
 {
@@ -569,6 +797,25 @@ lb_cycle_open_log(lb_cycle_t *cycle)
     if (lb_log_open(&lb_log, cycle->error_log) != LB_OK) {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno, "open(\"%s\") failed",
                      cycle->error_log);
+        return LB_ERROR;
+    }
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_cycle_open_access_log(lb_cycle_t *cycle)
+{
+    if (cycle->access_log.path == NULL || cycle->access_log.fd != -1) {
+        return LB_OK;
+    }
+
+    /* the workers write it; they may not be able to open it themselves */
+    if (lb_log_open(&cycle->access_log, cycle->access_log.path) != LB_OK) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "open() of the access log \"%s\" failed",
+                     cycle->access_log.path);
         return LB_ERROR;
     }
 

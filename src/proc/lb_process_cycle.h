@@ -11,4 +11,9 @@ void lb_master_process_cycle(lb_cycle_t *cycle) __attribute__((noreturn));
  * when its path changed. LB_OK or LB_ERROR (logged). */
 lb_int_t lb_cycle_open_log(lb_cycle_t *cycle);
 
+/* Open the cycle's access log (in the master, before its workers are
+ * forked: they inherit it). LB_OK (also when there is none) or LB_ERROR
+ * (logged). */
+lb_int_t lb_cycle_open_access_log(lb_cycle_t *cycle);
+
 #endif /* LB_PROCESS_CYCLE_H */

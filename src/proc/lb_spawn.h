@@ -22,6 +22,8 @@ typedef struct {
                                         it may use shared records retired
                                         since, until it exits */
     lb_msec_t          started;
+    int                channel;      /* the master's end of the channel
+                                        (lb_channel.h); -1: none */
     unsigned           exiting:1;    /* told to quit or terminate */
     unsigned           exited:1;
 } lb_process_t;
@@ -42,6 +44,14 @@ pid_t lb_spawn_process(lb_cycle_t *cycle, lb_proc_type_e type,
  * (NULL: all); marks them exiting for QUIT/TERM/KILL. */
 void lb_signal_children(int sig, bool (*pred)(lb_process_t *p, void *arg),
     void *arg);
+
+/* Send every live child the master's error log and, to workers, the
+ * cycle's access log (reopened by the master on SIGUSR1) over its
+ * channel, before the SIGUSR1 that makes them take them. */
+void lb_send_logs(lb_cycle_t *cycle);
+
+/* The master's end of the channel of the child that exited: closed. */
+void lb_close_channel(lb_process_t *p);
 
 /* Number of children still alive. */
 int lb_live_children(void);

@@ -9,6 +9,7 @@
 
 #include "lb_conf.h"
 #include "lb_cycle.h"
+#include "lb_child.h"
 #include "lb_log.h"
 #include "lb_module.h"
 #include "lb_process.h"
@@ -140,7 +141,10 @@ main(int argc, char **argv)
         return 1;
     }
 
-    if (lb_cycle_open_log(cycle) != LB_OK) {
+    if (lb_cycle_open_log(cycle) != LB_OK
+        || lb_cycle_open_access_log(cycle) != LB_OK
+        || lb_child_user_check(cycle->conf) != LB_OK)
+    {
         return 1;
     }
 

@@ -366,7 +366,27 @@ test_top_level_fields(void **state)
               "1:1: pid_file: no value; allowed: a file path");
     lbt_error("error_log: [a, b]\n",
               "1:12: error_log: expected a single value, found a list; "
-              "allowed: a file path");
+              "allowed: a file path or syslog[:OPTIONS]");
+    lbt_error("user: no-such-user-weir\n",
+              "1:7: user: user \"no-such-user-weir\" does not exist on this "
+              "system; allowed: a user of this system (the worker, checker "
+              "and admin processes run as it)");
+    lbt_error("error_log: \"syslog:facility=local8\"\n",
+              "1:12: error_log: \"local8\" is not a syslog facility; allowed: "
+              "kern, user, mail, daemon, auth, syslog, lpr, news, uucp, "
+              "cron, authpriv, ftp, local0..local7");
+    lbt_error("access_log: \"syslog:tag=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+              "1:13: access_log: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not "
+              "a syslog tag; allowed: 1..32 characters of A-Z a-z 0-9 _ . -");
+    lbt_error("access_log: \"syslog:facility=local0,path=\"\n",
+              "1:13: access_log: \"\" is not a syslog socket path; allowed: "
+              "an absolute path of at most 107 bytes, as the last option");
+    lbt_error("access_log: \"syslog:,tag=x\"\n",
+              "1:13: access_log: \"\" is not an option; allowed: syslog, or "
+              "syslog: followed by facility=NAME, tag=NAME, path=/SOCKET "
+              "separated by commas");
+    lbt_error("access_log_compress: true\n",
+              "1:22: access_log_compress: true needs an access_log file");
 }
 
 
@@ -462,7 +482,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("workers: 4\n",
               "1:1: workers: unknown field \"workers\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, access_log, shutdown_timeout, admin, "
+              "pid_file, access_log, access_log_compress, shutdown_timeout, "
+              "admin, "
               "load_balancers");
 
     lbt_error(LBT_ALB
@@ -492,7 +513,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("base: &b { daemon: false }\n",
               "1:1: base: unknown field \"base\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, access_log, shutdown_timeout, admin, "
+              "pid_file, access_log, access_log_compress, shutdown_timeout, "
+              "admin, "
               "load_balancers");
 }
 
@@ -963,6 +985,57 @@ test_demo_config(void **state)
 }
 
 
+/* the syslog settings as read, and the RFC 3164 header they make */
+static void
+test_syslog_settings(void **state)
+{
+    char        err[512], hdr[128];
+    size_t      n;
+    lb_log_t    log;
+
+    (void) state;
+
+    assert_true(lb_log_is_syslog("syslog"));
+    assert_true(lb_log_is_syslog("syslog:tag=x"));
+    assert_false(lb_log_is_syslog("syslog.log"));
+    assert_false(lb_log_is_syslog("logs/syslog"));
+
+    memset(&log, 0, sizeof(log));
+    assert_null(lb_log_parse_syslog(&log, "syslog", err, sizeof(err)));
+    assert_int_equal(log.facility, 1);
+    assert_string_equal(log.tag, "weir");
+    assert_string_equal(log.file, "/dev/log");
+
+    memset(&log, 0, sizeof(log));
+    assert_null(lb_log_parse_syslog(&log, "syslog:facility=local3,"
+                                    "tag=web.1,path=/run/a,b.sock", err,
+                                    sizeof(err)));
+    assert_int_equal(log.facility, 19);
+    assert_string_equal(log.tag, "web.1");
+    assert_string_equal(log.file, "/run/a,b.sock");
+
+    /* local3 (19) * 8 + warn (4) */
+    n = lb_log_syslog_header(&log, LB_LOG_WARN, hdr, sizeof(hdr));
+    assert_int_equal(n, strlen(hdr));
+    assert_memory_equal(hdr, "<156>", 5);
+    assert_non_null(strstr(hdr, " web.1["));
+    assert_string_equal(hdr + n - 3, "]: ");
+
+    /* cut, still terminated */
+    n = lb_log_syslog_header(&log, LB_LOG_WARN, hdr, 8);
+    assert_int_equal(n, 7);
+    assert_int_equal(strlen(hdr), 7);
+
+    assert_non_null(lb_log_parse_syslog(&log, "syslog:facility=", err,
+                                        sizeof(err)));
+    assert_string_equal(err, "\"\" is not a syslog facility; allowed: kern, "
+                        "user, mail, daemon, auth, syslog, lpr, news, uucp, "
+                        "cron, authpriv, ftp, local0..local7");
+    assert_non_null(lb_log_parse_syslog(&log, "syslog:tag", err,
+                                        sizeof(err)));
+}
+
+
 int
 main(void)
 {
@@ -972,6 +1045,7 @@ main(void)
         lbt_test(test_links_and_addresses),
         lbt_test(test_worker_processes),
         lbt_test(test_top_level_fields),
+        lbt_test(test_syslog_settings),
         lbt_test(test_admin),
         lbt_test(test_unknown_and_repeated_fields),
         lbt_test(test_wrong_shapes),
