@@ -183,6 +183,25 @@ refused('protocol of a group cannot change', 'PUT', "$TG/$web",
         { target_group => { protocol => 'TCP' } }, 400,
         'target_group.protocol', qr/cannot be changed/);
 
+refused('alpn_protocols of a group cannot change', 'PUT', "$TG/$web",
+        { target_group => { alpn_protocols => ['h2'] } }, 400,
+        'target_group.alpn_protocols',
+        'the alpn_protocols of a target group cannot be changed '
+        . '([http/1.1]); create another target group');
+
+refused('alpn_protocols with two values', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => ['h2', 'http/1.1'] } },
+        400, 'target_group.alpn_protocols',
+        '2 values given; allowed: a list of one of http/1.1, h2');
+
+refused('alpn_protocols on a TCP group', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'TCP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => ['h2'] } },
+        400, 'target_group.alpn_protocols', qr/only in HTTP and HTTPS/);
+
 refused('delay 0', 'PUT', "$L/health-monitors/$hm",
         { health_monitor => { delay => 0 } }, 400, 'health_monitor.delay',
         qr/allowed: 1\.\.3600/);
