@@ -334,6 +334,24 @@ is($out, '502', 'a TLS target that does not choose h2: 502');
 ok($w->wait_log(qr/did not choose h2 by ALPN/),
    'logged: the target did not choose h2 by ALPN');
 
+# --- reload: idle target connections do not hold the old worker ---
+
+my @old = $w->workers;
+$w->signal('HUP');
+ok(wait_for(sub {
+       my @now = $w->workers;
+       return @now && !grep { my $o = $_; grep { $_ == $o } @now } @old;
+   }, 10), 'after a reload the old worker exits at once');
+
+ok(wait_for(sub {
+       my ($c, $o) = curl('--raw', @GRPC, '--data-binary', "\@$dir/echo.req",
+                          "http://127.0.0.1:$lg/weir.Test/Echo");
+       return $o =~ /grpc-status: 0\r\n/;
+   }, 10), 'gRPC through the new worker');
+%peers = map { /^call \S+ (\S+)/ ? ($1 => 1) : () }
+         split /\n/, read_file("$dir/grpc.log");
+is(scalar keys %peers, 2, 'on a connection of its own');
+
 check_clean($w);
 
 done_testing();
