@@ -22,7 +22,10 @@
 
 #include <sys/types.h>
 
+#include <nghttp2/nghttp2.h>
+
 #include "lb_core_types.h"
+#include "lb_http2_upstream_types.h"
 #include "lb_http_session_types.h"
 
 /* The chosen target s->peer is in an h2 group: put the request on a
@@ -55,5 +58,33 @@ bool lb_http2_upstream_te_trailers(const lb_http_session_t *s);
 /* Close the pooled connections without streams (reload, graceful stop);
  * those with streams close when their last stream ends. */
 void lb_http2_upstream_close_idle(void);
+
+/* The HTTP/2 fields of an HTTP/1.1 request head [head, head + len) as
+ * lb_http_request_head() writes it (a request-line in origin-form, field
+ * lines, an empty line), per RFC 9113 8.2 and 8.3: :method, :scheme
+ * (https or http), :authority (from Host, which goes), :path first;
+ * connection-specific fields (Connection, Keep-Alive, Proxy-Connection,
+ * Transfer-Encoding, Upgrade, TE, HTTP2-Settings) dropped; Cookie split
+ * into one field per crumb; "te: trailers" last when te_trailers. Names
+ * are lowered in place; nv points into head (nghttp2 copies). Returns
+ * the number of fields, 0 when the head is not such a head or they are
+ * more than max. Pure. */
+size_t lb_http2_request_fields(u_char *head, size_t len, bool https,
+    bool te_trailers, nghttp2_nv *nv, size_t max);
+
+/* --- between lb_http2_upstream.c and lb_http2_upstream_frame.c --- */
+
+/* Queue st's session to run after its connection's work. */
+void lb_http2_up_notify(lb_http2_up_stream_t *st);
+
+/* nghttp2's callbacks of the target side (frame.c) into cb. */
+void lb_http2_up_callbacks_set(nghttp2_session_callbacks *cb);
+
+/* nghttp2's data source of a request body: the bytes checked in s->cin,
+ * the chunked framing taken off, its trailers sent as HTTP/2 trailers;
+ * NGHTTP2_ERR_DEFERRED (st->deferred) while none are there. */
+ssize_t lb_http2_up_read_body(nghttp2_session *ng, int32_t id, uint8_t *buf,
+    size_t length, uint32_t *flags, nghttp2_data_source *source,
+    void *user_data);
 
 #endif /* LB_HTTP2_UPSTREAM_H */
