@@ -323,6 +323,33 @@ $r = $api->('PUT', "$TG/$src",
             { target_group => { load_balancer_algorithm => 'ROUND_ROBIN' } });
 is($r->{status}, 200, 'then the second change is accepted');
 
+# --- alpn_protocols: shown, given at creation, kept in the file ---
+
+is_deeply($api->('GET', "$TG/$web")->{json}{target_group}{alpn_protocols},
+          ['http/1.1'], 'alpn_protocols shown: [http/1.1] by default');
+$r = $api->('POST', $TG, { target_group => { name => 'h2-tg',
+            protocol => 'HTTP', load_balancer_id => $lb,
+            alpn_protocols => ['h2'] } });
+is($r->{status}, 201, 'a group with alpn_protocols [h2] is created')
+    or diag($r->{body});
+is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
+          'and shows [h2]');
+ok(wait_for(sub { file_bytes($file) =~ /name: h2-tg\n(?:.*\n)*?\s+alpn_protocols: \[h2\]\n/ }, 10),
+   'the file keeps alpn_protocols: [h2]');
+my $h2 = $r->{json}{target_group}{id};
+refused('alpn_protocols of an h2 group cannot change', 'PUT', "$TG/$h2",
+        { target_group => { alpn_protocols => ['http/1.1'] } }, 400,
+        'target_group.alpn_protocols',
+        'the alpn_protocols of a target group cannot be changed ([h2]); '
+        . 'create another target group');
+ok(wait_for(sub {
+    ($api->('GET', "$TG/$h2")->{json}{target_group}{provisioning_status}
+        // '') eq 'ACTIVE' }, 15), 'the h2 group is ACTIVE');
+$r = $api->('PUT', "$TG/$h2", { target_group => { name => 'h2-renamed' } });
+is($r->{status}, 200, 'a rename of an h2 group keeps working');
+is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
+          'and keeps [h2]');
+
 my ($rc, $out) = weir_t($dir, $file);
 is($rc, 0, 'the file passes weir -t') or diag($out);
 

@@ -927,6 +927,12 @@ lb_http2_up_submit(lb_http2_up_stream_t *st)
 
     if (id < 0) {
         st->why = nghttp2_strerror(id);
+
+        if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+            /* its stream ids are spent: no more streams on it */
+            st->conn->goaway = 1;
+        }
+
         return LB_ERROR;
     }
 
