@@ -517,8 +517,9 @@ lb_http2_up_ready(lb_http2_up_conn_t *hc)
         { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, LB_HTTP2_UP_HEADER_LIST },
     };
 
-    if (nghttp2_session_client_new2(&hc->ng, lb_http2_up_callbacks, hc,
-                                    lb_http2_up_option) != 0)
+    if (nghttp2_session_client_new3(&hc->ng, lb_http2_up_callbacks, hc,
+                                    lb_http2_up_option, lb_http2_mem())
+        != 0)
     {
         hc->ng = NULL;
         lb_http2_up_fail(hc, ENOMEM, "no memory for an HTTP/2 session");

@@ -72,6 +72,11 @@ void lb_http2_upstream_close_idle(void);
 size_t lb_http2_request_fields(u_char *head, size_t len, bool https,
     bool te_trailers, nghttp2_nv *nv, size_t max);
 
+/* nghttp2's allocator for this worker: size classes with free lists, so
+ * that requests in steady state allocate nothing from the system
+ * (lb_http2_upstream_mem.c). */
+nghttp2_mem *lb_http2_mem(void);
+
 /* --- between lb_http2_upstream.c and lb_http2_upstream_frame.c --- */
 
 /* Queue st's session to run after its connection's work. */
