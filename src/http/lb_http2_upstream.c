@@ -560,22 +560,26 @@ lb_http2_up_io(lb_http2_up_conn_t *hc)
 {
     int               err;
     ssize_t           n;
+    lb_http_buf_t     b;
     lb_connection_t  *u;
 
     u = hc->c;
 
     while (u->read->ready) {
-        n = lb_conn_recv(u, lb_http2_up_rbuf, sizeof(lb_http2_up_rbuf));
+        b.start = b.pos = b.last = lb_http2_up_rbuf;
+        b.end = lb_http2_up_rbuf + sizeof(lb_http2_up_rbuf);
+
+        n = lb_http_recv(u, &b, &err);
 
         if (n == LB_AGAIN) {
             break;
         }
 
         if (n == 0 || n == LB_ERROR) {
-            lb_http2_up_fail(hc, n == 0 ? 0 : (u->ssl ? u->ssl->err : errno),
-                             n == 0 ? "the target closed the HTTP/2 "
-                                      "connection"
-                                    : "reading from the target failed");
+            lb_http2_up_fail(hc, err, n == 0 ? "the target closed the HTTP/2 "
+                                               "connection"
+                                             : "reading from the target "
+                                               "failed");
             return;
         }
 
