@@ -337,14 +337,14 @@ is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
 ok(wait_for(sub { file_bytes($file) =~ /name: h2-tg\n(?:.*\n)*?\s+alpn_protocols: \[h2\]\n/ }, 10),
    'the file keeps alpn_protocols: [h2]');
 my $h2 = $r->{json}{target_group}{id};
+ok(wait_for(sub {
+    ($api->('GET', "$TG/$h2")->{json}{target_group}{provisioning_status}
+        // '') eq 'ACTIVE' }, 15), 'the h2 group is ACTIVE');
 refused('alpn_protocols of an h2 group cannot change', 'PUT', "$TG/$h2",
         { target_group => { alpn_protocols => ['http/1.1'] } }, 400,
         'target_group.alpn_protocols',
         'the alpn_protocols of a target group cannot be changed ([h2]); '
         . 'create another target group');
-ok(wait_for(sub {
-    ($api->('GET', "$TG/$h2")->{json}{target_group}{provisioning_status}
-        // '') eq 'ACTIVE' }, 15), 'the h2 group is ACTIVE');
 $r = $api->('PUT', "$TG/$h2", { target_group => { name => 'h2-renamed' } });
 is($r->{status}, 200, 'a rename of an h2 group keeps working');
 is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
