@@ -327,6 +327,9 @@ is($r->{status}, 200, 'then the second change is accepted');
 
 is_deeply($api->('GET', "$TG/$web")->{json}{target_group}{alpn_protocols},
           ['http/1.1'], 'alpn_protocols shown: [http/1.1] by default');
+ok(wait_for(sub {
+    ($api->('GET', "$TG/$src")->{json}{target_group}{provisioning_status}
+        // '') eq 'ACTIVE' }, 15), 'the change before is ACTIVE');
 $r = $api->('POST', $TG, { target_group => { name => 'h2-tg',
             protocol => 'HTTP', load_balancer_id => $lb,
             alpn_protocols => ['h2'] } });
