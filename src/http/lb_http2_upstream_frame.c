@@ -606,8 +606,17 @@ lb_http2_up_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
     if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
         status = 0;
 
-        for (i = 0; i < valuelen && i < 3; i++) {
+        for (i = 0; i < valuelen; i++) {
+            if (value[i] < '0' || value[i] > '9') {
+                break;
+            }
             status = status * 10 + (unsigned) (value[i] - '0');
+        }
+
+        /* RFC 9110 15: three digits, 1xx to 5xx */
+        if (valuelen != 3 || i != 3 || status < 100 || status > 599) {
+            st->why = "the target's :status is not a status code";
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         }
 
         st->status = status;
