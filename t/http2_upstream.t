@@ -352,6 +352,21 @@ ok(wait_for(sub {
          split /\n/, read_file("$dir/grpc.log");
 is(scalar keys %peers, 2, 'on a connection of its own');
 
+# --- a graceful stop finishes the streams in flight ---
+
+my $slow = fork // die "fork: $!\n";
+if ($slow == 0) {
+    exec('curl', '-s', '--max-time', '30', '--limit-rate', '100k', '-o',
+         "$dir/slow.bin", "http://127.0.0.1:$lh/big.bin")
+        or POSIX::_exit(127);
+}
+ok(wait_for(sub { -s "$dir/slow.bin" }, 10), 'a slow download under way');
+$w->signal('QUIT');
+waitpid($slow, 0);
+is($? >> 8, 0, 'it ends well after a graceful stop began');
+is(md5_hex(read_file("$dir/slow.bin")), pattern_md5($BIG), 'whole');
+ok(wait_for(sub { $w->exited }, 15), 'then weir exits');
+
 check_clean($w);
 
 done_testing();
