@@ -53,13 +53,26 @@ END {
     waitpid($_, 0) for @kids;
 }
 
-sub port_up {
-    my ($port) = @_;
-    return wait_for(sub {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $port, Proto => 'tcp');
-        return $s ? 1 : 0;
-    }, 20);
+# Start a target program on a free port: $cmd->($port) gives its command
+# line. The port is free when chosen but not held (the program binds it
+# itself): a program that exits at once (the port taken meanwhile) is
+# started again on another. Returns the port once it accepts; the test
+# bails out after three tries.
+sub start_target {
+    my ($name, $cmd) = @_;
+    for my $try (1 .. 3) {
+        my $port = free_port();
+        my $pid = spawn_cmd("$dir/$name.log", $cmd->($port));
+        my $up = wait_for(sub {
+            return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                          PeerPort => $port, Proto => 'tcp');
+            return $s ? 1 : 0;
+        }, 20);
+        return $port if $up && $up > 0;
+        kill 'TERM', $pid;
+    }
+    BAIL_OUT("target $name did not start: " . read_file("$dir/$name.log"));
 }
 
 sub write_file {
@@ -94,21 +107,18 @@ system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
        . " -out $dir/cert.pem 2>/dev/null") == 0
     or BAIL_OUT('openssl req failed');
 
-my ($pa, $pb, $pt, $pg, $pr) = map { free_port() } 1 .. 5;
-spawn_cmd("$dir/nghttpd-a.log", 'nghttpd', '--no-tls', '-d', "$dir/www-a",
-          $pa);
-spawn_cmd("$dir/nghttpd-b.log", 'nghttpd', '--no-tls', '-d', "$dir/www-b",
-          $pb);
-spawn_cmd("$dir/nghttpd-t.log", 'nghttpd', '-d', "$dir/www-t", $pt,
-          "$dir/key.pem", "$dir/cert.pem");
-spawn_cmd("$dir/grpc.log", $PY, 't/lib/grpc_target.py', $pg);
-spawn_cmd("$dir/raw.log", $PY, 't/lib/h2_target.py', $pr, 'R');
+my $pa = start_target('nghttpd-a', sub {
+    ('nghttpd', '--no-tls', '-d', "$dir/www-a", $_[0]) });
+my $pb = start_target('nghttpd-b', sub {
+    ('nghttpd', '--no-tls', '-d', "$dir/www-b", $_[0]) });
+my $pt = start_target('nghttpd-t', sub {
+    ('nghttpd', '-d', "$dir/www-t", $_[0], "$dir/key.pem", "$dir/cert.pem") });
+my $pg = start_target('grpc', sub { ($PY, 't/lib/grpc_target.py', $_[0]) });
+my $pr = start_target('raw', sub { ($PY, 't/lib/h2_target.py', $_[0], 'R') });
 
 # a TLS target that speaks HTTP/1.1 only (no ALPN)
 my $h1 = start_http_backend(name => 'H1', log => "$dir/h1.log",
     tls => { cert => "$dir/cert.pem", key => "$dir/key.pem" });
-
-ok(port_up($_), "target on port $_ is up") for $pa, $pb, $pt, $pg, $pr;
 
 # --- weir ---
 
@@ -286,7 +296,7 @@ like($r, qr/^x-got: 8\r$/m, 'chunked request: the data only');
 like($r, qr/^x-trailers: x-check=42\r$/m,
      'chunked request trailers go as HTTP/2 trailers');
 
-# (port_up() made one)
+# (start_target() made one)
 my $conns0 = () = read_file("$dir/raw.log") =~ /^conn /mg;
 is($conns0, 2, 'one connection from weir to the raw target so far');
 
