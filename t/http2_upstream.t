@@ -49,6 +49,7 @@ sub spawn_cmd {
 }
 
 END {
+    local $?;    # the test's own exit status, not the targets'
     kill 'TERM', @kids if @kids;
     waitpid($_, 0) for @kids;
 }
