@@ -196,6 +196,21 @@ refused('alpn_protocols with two values', 'POST', $TG,
         400, 'target_group.alpn_protocols',
         '2 values given; allowed: a list of one of http/1.1, h2');
 
+refused('alpn_protocols not a list', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => 'h2' } },
+        400, 'target_group.alpn_protocols',
+        'expected a list, found a single value; allowed: a list of one of '
+        . 'http/1.1, h2');
+
+refused('alpn_protocols with a number', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => [2] } },
+        400, 'target_group.alpn_protocols',
+        'expected a name, found 2; allowed: a list of one of http/1.1, h2');
+
 refused('alpn_protocols on a TCP group', 'POST', $TG,
         { target_group => { name => 'h2-tg', protocol => 'TCP',
                             load_balancer_id => $lb,

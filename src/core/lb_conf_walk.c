@@ -530,9 +530,10 @@ lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
         {
             lb_conf_error_at(cx, item->pos, path, "expected a name, found "
                              "%s; allowed: %s",
-                             item->type == LB_CONF_NODE_SCALAR
-                             ? lb_conf_quote(cx, item->value)
-                             : lb_conf_node_kind(item),
+                             item->type != LB_CONF_NODE_SCALAR
+                             ? lb_conf_node_kind(item)
+                             : item->quoted ? lb_conf_quote(cx, item->value)
+                                            : item->value,
                              lb_conf_allowed(cx, f));
             return LB_ERROR;
         }
