@@ -183,6 +183,40 @@ refused('protocol of a group cannot change', 'PUT', "$TG/$web",
         { target_group => { protocol => 'TCP' } }, 400,
         'target_group.protocol', qr/cannot be changed/);
 
+refused('alpn_protocols of a group cannot change', 'PUT', "$TG/$web",
+        { target_group => { alpn_protocols => ['h2'] } }, 400,
+        'target_group.alpn_protocols',
+        'the alpn_protocols of a target group cannot be changed '
+        . '([http/1.1]); create another target group');
+
+refused('alpn_protocols with two values', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => ['h2', 'http/1.1'] } },
+        400, 'target_group.alpn_protocols',
+        '2 values given; allowed: a list of one of http/1.1, h2');
+
+refused('alpn_protocols not a list', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => 'h2' } },
+        400, 'target_group.alpn_protocols',
+        'expected a list, found a single value; allowed: a list of one of '
+        . 'http/1.1, h2');
+
+refused('alpn_protocols with a number', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'HTTP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => [2] } },
+        400, 'target_group.alpn_protocols',
+        'expected a name, found 2; allowed: a list of one of http/1.1, h2');
+
+refused('alpn_protocols on a TCP group', 'POST', $TG,
+        { target_group => { name => 'h2-tg', protocol => 'TCP',
+                            load_balancer_id => $lb,
+                            alpn_protocols => ['h2'] } },
+        400, 'target_group.alpn_protocols', qr/only in HTTP and HTTPS/);
+
 refused('delay 0', 'PUT', "$L/health-monitors/$hm",
         { health_monitor => { delay => 0 } }, 400, 'health_monitor.delay',
         qr/allowed: 1\.\.3600/);
@@ -305,6 +339,36 @@ ok(wait_for(sub {
 $r = $api->('PUT', "$TG/$src",
             { target_group => { load_balancer_algorithm => 'ROUND_ROBIN' } });
 is($r->{status}, 200, 'then the second change is accepted');
+
+# --- alpn_protocols: shown, given at creation, kept in the file ---
+
+is_deeply($api->('GET', "$TG/$web")->{json}{target_group}{alpn_protocols},
+          ['http/1.1'], 'alpn_protocols shown: [http/1.1] by default');
+ok(wait_for(sub {
+    ($api->('GET', "$TG/$src")->{json}{target_group}{provisioning_status}
+        // '') eq 'ACTIVE' }, 15), 'the change before is ACTIVE');
+$r = $api->('POST', $TG, { target_group => { name => 'h2-tg',
+            protocol => 'HTTP', load_balancer_id => $lb,
+            alpn_protocols => ['h2'] } });
+is($r->{status}, 201, 'a group with alpn_protocols [h2] is created')
+    or diag($r->{body});
+is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
+          'and shows [h2]');
+ok(wait_for(sub { file_bytes($file) =~ /name: h2-tg\n(?:.*\n)*?\s+alpn_protocols: \[h2\]\n/ }, 10),
+   'the file keeps alpn_protocols: [h2]');
+my $h2 = $r->{json}{target_group}{id};
+ok(wait_for(sub {
+    ($api->('GET', "$TG/$h2")->{json}{target_group}{provisioning_status}
+        // '') eq 'ACTIVE' }, 15), 'the h2 group is ACTIVE');
+refused('alpn_protocols of an h2 group cannot change', 'PUT', "$TG/$h2",
+        { target_group => { alpn_protocols => ['http/1.1'] } }, 400,
+        'target_group.alpn_protocols',
+        'the alpn_protocols of a target group cannot be changed ([h2]); '
+        . 'create another target group');
+$r = $api->('PUT', "$TG/$h2", { target_group => { name => 'h2-renamed' } });
+is($r->{status}, 200, 'a rename of an h2 group keeps working');
+is_deeply($r->{json}{target_group}{alpn_protocols}, ['h2'],
+          'and keeps [h2]');
 
 my ($rc, $out) = weir_t($dir, $file);
 is($rc, 0, 'the file passes weir -t') or diag($out);

@@ -424,6 +424,42 @@ EOF
       [ "8:33: $NET.target_groups[tcp-tg].proxy_protocol_version: not "
         . 'allowed here: only in PROXY target groups (protocol is TCP)' ] ],
 
+    [ 'alpn_protocols on a TCP group', $NLB . <<'EOF',
+    target_groups:
+      - name: tcp-tg
+        protocol: TCP
+        alpn_protocols: [h2]
+EOF
+      [ "8:25: $NET.target_groups[tcp-tg].alpn_protocols: not allowed "
+        . 'here: only in HTTP and HTTPS target groups (protocol is TCP)' ] ],
+
+    [ 'alpn_protocols with two values', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        alpn_protocols: [h2, http/1.1]
+EOF
+      [ "8:25: $WEB.target_groups[web-tg].alpn_protocols: 2 values given; "
+        . 'allowed: a list of one of http/1.1, h2' ] ],
+
+    [ 'alpn_protocols with an unknown name', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTPS
+        alpn_protocols: [h2c]
+EOF
+      [ "8:26: $WEB.target_groups[web-tg].alpn_protocols: \"h2c\" is not a "
+        . 'valid value; allowed: a list of one of http/1.1, h2' ] ],
+
+    [ 'alpn_protocols not a list', $ALB . <<'EOF',
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        alpn_protocols: h2
+EOF
+      [ "8:25: $WEB.target_groups[web-tg].alpn_protocols: expected a list, "
+        . 'found a single value; allowed: a list of one of http/1.1, h2' ] ],
+
     [ 'SOURCE_IP algorithm with sticky sessions', $NLB . <<'EOF',
     target_groups:
       - name: tcp-tg

@@ -37,6 +37,9 @@ export function createView(main) {
         rebuildDependent();
     }
 
+    // SPEC 13: HTTP and HTTPS groups choose the targets' protocol
+    const isHttp = () => inp.protocol.value === 'HTTP' || inp.protocol.value === 'HTTPS';
+
     // sticky types follow listener x protocol, check types the protocol
     function rebuildDependent() {
         const l = listener();
@@ -46,6 +49,7 @@ export function createView(main) {
         if (sf) sf.el.replaceWith(nsf.el); else stepEls[0].append(nsf.el);
         if (mf) mf.el.replaceWith(nmf.el); else stepEls[0].append(nmf.el);
         sf = nsf; mf = nmf;
+        if (inp.alpnField) inp.alpnField.hidden = !isHttp();
     }
 
     function body() {
@@ -53,6 +57,7 @@ export function createView(main) {
         const g = { name: inp.name.value.trim(), load_balancer_id: b && b.id,
             protocol: inp.protocol.value, load_balancer_algorithm: inp.algorithm.value };
         if (listener()) g.listener_id = listener().id;
+        if (isHttp()) g.alpn_protocols = [inp.alpn.value];
         const sp = sf.value();
         if (sp) g.session_persistence = sp;
         const hm = mf.value();
@@ -93,6 +98,7 @@ export function createView(main) {
             [t('Listener'), l ? `${l.name} (${l.protocol}:${l.protocol_port})` : t('No listener')],
             [t('Target group name'), b.name], [t('Protocol'), b.protocol],
             [t('Algorithm'), b.load_balancer_algorithm],
+            ...(b.alpn_protocols ? [[t('Target protocol'), b.alpn_protocols.join(', ')]] : []),
             [t('Sticky session'), b.session_persistence ? `${b.session_persistence.type}, ${b.session_persistence.persistence_timeout} s` +
                 (b.session_persistence.cookie_name ? `, cookie ${b.session_persistence.cookie_name}` : '') : t('Disabled')],
             [t('Health check'), b.health_monitor ? Object.entries(b.health_monitor).map(([k, v]) => `${k}: ${v}`).join(', ') : t('Disabled')],
@@ -142,6 +148,9 @@ export function createView(main) {
             inp.name = h('input', { autocomplete: 'off', required: true });
             inp.protocol = h('select');
             inp.algorithm = select(R.ALGORITHMS, 'ROUND_ROBIN');
+            inp.alpn = select(R.ALPN_PROTOCOLS, 'http/1.1');
+            inp.alpnField = field(t('Target protocol'), inp.alpn, { name: 'target_group.alpn_protocols',
+                hint: 'h2: HTTP/2 to the targets (TLS ALPN for HTTPS, h2c for HTTP), e.g. gRPC. Cannot be changed later.' });
             inp.lb.addEventListener('change', fillListeners);
             inp.listener.addEventListener('change', fillProtocols);
             inp.protocol.addEventListener('change', rebuildDependent);
@@ -155,7 +164,8 @@ export function createView(main) {
                     h('fieldset', {}, h('legend', {}, 'Basics'),
                         field(t('Target group name'), inp.name, { name: 'target_group.name', hint: R.NAME_RULE }),
                         field(t('Protocol'), inp.protocol, { name: 'target_group.protocol', hint: 'Cannot be changed later.' }),
-                        field(t('Algorithm'), inp.algorithm, { name: 'target_group.load_balancer_algorithm' }))),
+                        field(t('Algorithm'), inp.algorithm, { name: 'target_group.load_balancer_algorithm' }),
+                        inp.alpnField)),
                 h('section.step', {}, h('h2', { tabindex: -1 }, t(STEPS[1])),
                     h('div.table-wrap', {}, h('table.grid#new-targets', {}, h('thead', {}, h('tr', {},
                         h('th', {}, t('Target')), h('th', {}, t('Name')), h('th', {}, t('Weight')),

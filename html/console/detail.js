@@ -72,6 +72,7 @@ export function detailView(main, id, tab) {
             clear(panel, dl([
                 [t('Name'), g.name], ['ID', h('span.mono', {}, g.id)], [t('Protocol'), g.protocol],
                 [t('Algorithm'), g.load_balancer_algorithm],
+                ...(g.alpn_protocols ? [[t('Target protocol'), g.alpn_protocols.join(', ')]] : []),
                 [t('Listener'), l ? `${l.name} (${l.protocol}:${l.protocol_port})` : t('No listener')],
                 [t('Load balancer'), g.load_balancer_id],
                 [t('Targets'), String(g.member_count)],

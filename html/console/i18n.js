@@ -22,6 +22,7 @@ const KO = {
     'Test a request': '요청 테스트',
     'No listener': '리스너를 선택하지 않음',
     'Algorithm': '알고리즘',
+    'Target protocol': '대상 프로토콜',
     'Sticky session': '고정 세션',
     'Sticky session type': '고정 세션 유형',
     'Stickiness duration (s)': '고정 기간(초)',

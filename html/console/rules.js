@@ -24,6 +24,8 @@ export function groupProtocols(balancer, listener) {
 }
 
 export const ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'];
+// SPEC 13: one value, fixed after creation
+export const ALPN_PROTOCOLS = ['http/1.1', 'h2'];
 
 // section 5: sticky types by group protocol x listener protocol
 export function stickyTypes(groupProtocol, listenerProtocol) {

@@ -904,6 +904,11 @@ lb_admin_json_group(lb_json_t *j, const char *key, lb_cycle_t *cycle,
         lb_json_uint(j, "proxy_protocol_version", g->proxy_protocol_version);
     }
 
+    if (g->protocol == LB_TG_HTTP || g->protocol == LB_TG_HTTPS) {
+        lb_json_names(j, "alpn_protocols", lb_tg_alpn_names,
+                      g->alpn_protocols);
+    }
+
     if (sp != NULL) {
         lb_json_object(j, "session_persistence");
         lb_json_str(j, "type", lb_persistence_names[sp->type]);

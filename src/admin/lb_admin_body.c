@@ -324,6 +324,15 @@ lb_admin_body_group(lb_admin_buf_t *buf, const lb_target_group_t *g)
                      g->proxy_protocol_version);
     }
 
+    /* only when not the default: a PUT of another protocol then meets
+     * the rule that the protocol is fixed, not this field's admission */
+    if ((g->protocol == LB_TG_HTTP || g->protocol == LB_TG_HTTPS)
+        && g->alpn_protocols != (1u << LB_TG_ALPN_HTTP11))
+    {
+        lb_json_names(&j, "alpn_protocols", lb_tg_alpn_names,
+                      g->alpn_protocols);
+    }
+
     if (sp != NULL) {
         lb_json_object(&j, "session_persistence");
         lb_json_str(&j, "type", lb_persistence_names[sp->type]);

@@ -172,6 +172,24 @@ lb_json_array_end(lb_json_t *j)
 
 
 void
+lb_json_names(lb_json_t *j, const char *key, const char *const *names,
+    unsigned mask)
+{
+    unsigned  i;
+
+    lb_json_array(j, key);
+
+    for (i = 0; names[i] != NULL; i++) {
+        if (mask & (1u << i)) {
+            lb_json_str(j, NULL, names[i]);
+        }
+    }
+
+    lb_json_array_end(j);
+}
+
+
+void
 lb_json_str(lb_json_t *j, const char *key, const char *s)
 {
     if (s == NULL) {

@@ -519,6 +519,18 @@ lb_admin_group_update(lb_admin_req_t *r)
         goto done;
     }
 
+    /* SPEC 13: the targets' protocol is fixed, as the group's protocol:
+     * pooled connections and their streams speak it */
+    if (ng->alpn_protocols != g->alpn_protocols) {
+        lb_admin_field_error(&ch, 400, "target_group.alpn_protocols", "the "
+                             "alpn_protocols of a target group cannot be "
+                             "changed ([%s]); create another target group",
+                             lb_tg_alpn_names[g->alpn_protocols
+                                 & (1u << LB_TG_ALPN_H2)
+                                 ? LB_TG_ALPN_H2 : LB_TG_ALPN_HTTP11]);
+        goto done;
+    }
+
     /* listeners name their group: a rename renames the reference */
     for (i = 0; i < b->nlisteners; i++) {
         if (b->listeners[i].target_group_name != NULL

@@ -248,6 +248,18 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
         fputc('\n', out);
         return true;
 
+    case LB_CONF_NAMES:
+        memcpy(&u, p, sizeof(unsigned));
+        fprintf(out, "%s%s: [", prefix, f->key);
+        for (n = 0, k = 0; f->names[k] != NULL; k++) {
+            if (u & (1u << k)) {
+                fputs(n++ ? ", " : "", out);
+                lb_conf_dump_scalar(out, f->names[k]);
+            }
+        }
+        fputs("]\n", out);
+        return true;
+
     case LB_CONF_OBJECT:
         memcpy(&obj, p, sizeof(void *));
         if (obj == NULL) {

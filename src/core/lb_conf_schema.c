@@ -365,6 +365,14 @@ static const lb_conf_field_t  lb_conf_target_group_fields[] = {
            proxy_protocol_version),
       .min = 1, .max = 2, .has_def = 1, .def = 1,
       .depends = "protocol", .only = LB_CONF_BIT(LB_TG_PROXY) },
+    /* SPEC 13: h2 to the targets (ALPN over TLS, prior-knowledge h2c
+     * over TCP); one value, fixed after creation (lb_admin_write.c) */
+    { LB_F("alpn_protocols", LB_CONF_NAMES, lb_target_group_t,
+           alpn_protocols),
+      .names = lb_tg_alpn_names, .min = 1, .max = 1, .has_def = 1,
+      .def = LB_CONF_BIT(LB_TG_ALPN_HTTP11),
+      .depends = "protocol",
+      .only = LB_CONF_BIT(LB_TG_HTTP) | LB_CONF_BIT(LB_TG_HTTPS) },
     { LB_F("session_persistence", LB_CONF_OBJECT, lb_target_group_t,
            session_persistence),
       .object = &lb_conf_persistence_object },

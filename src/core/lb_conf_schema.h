@@ -22,7 +22,10 @@ typedef enum {
     LB_CONF_ENUM,        /* int-sized enum or unsigned, by name */
     LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
     LB_CONF_INLINE,      /* a mapping whose fields live in the parent */
-    LB_CONF_LIST         /* pointer to an array of structs + uint32_t n */
+    LB_CONF_LIST,        /* pointer to an array of structs + uint32_t n */
+    LB_CONF_NAMES        /* a list of distinct names of `names`, min..max
+                            of them (min 0: 1), stored as an unsigned
+                            mask of LB_CONF_BIT(index); def: the mask */
 } lb_conf_type_e;
 
 /* what the walker knows about one field of one object */

@@ -90,6 +90,12 @@
     X(CONTAINS,     "CONTAINS")           \
     X(EQUAL_TO,     "EQUAL_TO")
 
+/* SPEC.md section 13: the protocol spoken to a target group's targets
+ * (TLS ALPN for HTTPS groups, prior-knowledge h2c for HTTP groups) */
+#define LB_TG_ALPN_PROTOCOLS(X)       \
+    X(HTTP11,   "http/1.1")           \
+    X(H2,       "h2")
+
 #define LB_ENUM_BALANCER(n, s)   LB_BALANCER_##n,
 #define LB_ENUM_LPROTO(n, s)     LB_LISTENER_##n,
 #define LB_ENUM_TGPROTO(n, s)    LB_TG_##n,
@@ -102,6 +108,7 @@
 #define LB_ENUM_L7ACTION(n, s)   LB_L7_##n,
 #define LB_ENUM_L7RULE(n, s)     LB_L7_RULE_##n,
 #define LB_ENUM_L7CMP(n, s)      LB_L7_CMP_##n,
+#define LB_ENUM_TGALPN(n, s)     LB_TG_ALPN_##n,
 
 typedef enum { LB_BALANCER_TYPES(LB_ENUM_BALANCER) } lb_balancer_type_e;
 typedef enum { LB_LISTENER_PROTOCOLS(LB_ENUM_LPROTO) } lb_listener_proto_e;
@@ -117,6 +124,7 @@ typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
 typedef enum { LB_L7_ACTIONS(LB_ENUM_L7ACTION) } lb_l7_action_e;
 typedef enum { LB_L7_RULE_TYPES(LB_ENUM_L7RULE) } lb_l7_rule_type_e;
 typedef enum { LB_L7_COMPARE_TYPES(LB_ENUM_L7CMP) } lb_l7_compare_e;
+typedef enum { LB_TG_ALPN_PROTOCOLS(LB_ENUM_TGALPN) } lb_tg_alpn_e;
 
 /* NULL-terminated name tables, indexed by the enums above
  * (defined in lb_conf_names.c) */
@@ -132,6 +140,7 @@ extern const char *const  lb_xff_mode_names[];
 extern const char *const  lb_l7_action_names[];
 extern const char *const  lb_l7_rule_type_names[];
 extern const char *const  lb_l7_compare_names[];
+extern const char *const  lb_tg_alpn_names[];
 
 /* where a value stood in the YAML file, for error messages */
 typedef struct {
@@ -194,6 +203,9 @@ struct lb_target_group_s {
     lb_tg_proto_e          protocol;
     lb_algorithm_e         load_balancer_algorithm;
     uint32_t               proxy_protocol_version;
+    /* HTTP and HTTPS groups: the protocols offered to targets, a mask of
+     * LB_CONF_BIT(lb_tg_alpn_e) (one bit: SPEC 13); fixed at creation */
+    unsigned               alpn_protocols;
     lb_persistence_t      *session_persistence;  /* NULL: disabled */
     lb_health_monitor_t   *health_monitor;       /* NULL: no checks */
     lb_target_t           *targets;              /* "members" */

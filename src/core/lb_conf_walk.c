@@ -23,6 +23,8 @@ static lb_int_t lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i, lb_conf_obj_t *child);
 static lb_int_t lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
+static lb_int_t lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
 static lb_int_t lb_conf_walk_kind(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static void lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
@@ -248,6 +250,11 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     case LB_CONF_INLINE:
     case LB_CONF_LIST:
         lb_conf_walk_nested(cx, obj, i);
+        return;
+
+    case LB_CONF_NAMES:
+        obj->states[i] = (lb_conf_walk_names(cx, obj, i) == LB_OK)
+                         ? LB_CONF_SET : LB_CONF_BAD;
         return;
 
     default:
@@ -482,6 +489,92 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 }
 
 
+/* A list of names ([h2]): each one of the table's, none twice, min..max
+ * of them; stored as a mask. Errors point at the offending item. */
+static lb_int_t
+lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    int                     e;
+    unsigned                mask;
+    uint32_t                min, max;
+    const char             *msg, *path;
+    const lb_conf_node_t   *v, *item;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+    path = lb_conf_path(cx, obj, f->key);
+    min = f->min > 0 ? (uint32_t) f->min : 1;
+    max = f->max > 0 ? (uint32_t) f->max : 32;
+
+    if (v->type != LB_CONF_NODE_LIST) {
+        lb_conf_error(cx, obj, f->key, "expected a list, found %s; "
+                      "allowed: %s", lb_conf_node_kind(v),
+                      lb_conf_allowed(cx, f));
+        return LB_ERROR;
+    }
+
+    if (v->n < min || v->n > max) {
+        lb_conf_error(cx, obj, f->key, "%u value%s given; allowed: %s",
+                      (unsigned) v->n, v->n == 1 ? "" : "s",
+                      lb_conf_allowed(cx, f));
+        return LB_ERROR;
+    }
+
+    mask = 0;
+
+    for (item = v->first; item != NULL; item = item->next) {
+        if (item->type != LB_CONF_NODE_SCALAR
+            || strlen(item->value) != item->len
+            || (cx->strict && !item->quoted))
+        {
+            lb_conf_error_at(cx, item->pos, path, "expected a name, found "
+                             "%s; allowed: %s",
+                             item->type != LB_CONF_NODE_SCALAR
+                             ? lb_conf_node_kind(item)
+                             : item->quoted ? lb_conf_quote(cx, item->value)
+                                            : item->value,
+                             lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        for (e = 0; f->names[e] != NULL; e++) {
+            if (strcmp(f->names[e], item->value) == 0) {
+                break;
+            }
+        }
+
+        if (f->names[e] == NULL) {
+            lb_conf_error_at(cx, item->pos, path, "%s is not a valid value; "
+                             "allowed: %s", lb_conf_quote(cx, item->value),
+                             lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        if (mask & LB_CONF_BIT(e)) {
+            lb_conf_error_at(cx, item->pos, path, "%s is given twice; "
+                             "a value is given once",
+                             lb_conf_quote(cx, item->value));
+            return LB_ERROR;
+        }
+
+        mask |= LB_CONF_BIT(e);
+    }
+
+    memcpy((char *) obj->data + f->off, &mask, sizeof(unsigned));
+
+    if (f->check != NULL) {
+        msg = f->check(cx, obj, f);
+        if (msg != NULL) {
+            lb_conf_error(cx, obj, f->key, "%s", msg);
+            return LB_ERROR;
+        }
+    }
+
+    return LB_OK;
+}
+
+
 /* A NUL inside a value ("\0" in YAML, "\u0000" in JSON) would cut it
  * short in every C string it is copied to: never valid. In strict mode
  * (JSON) the scalar's kind must fit the field: a string for strings and
@@ -544,6 +637,7 @@ static void
 lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 {
     int                     e;
+    unsigned                mask;
     char                   *p, *s;
     const char             *msg;
     lb_conf_obj_t          *child;
@@ -588,6 +682,10 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
         case LB_CONF_ENUM:
             e = f->values ? f->values[f->def] : (int) f->def;
             memcpy(p, &e, sizeof(int));
+            break;
+        case LB_CONF_NAMES:
+            mask = (unsigned) f->def;
+            memcpy(p, &mask, sizeof(unsigned));
             break;
         default:
             return;
@@ -645,6 +743,16 @@ lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
 
     case LB_CONF_LIST:
         return lb_psprintf(cx->tmp, "a list of %ss", f->object->what);
+
+    case LB_CONF_NAMES:
+        if (f->max == 1) {
+            return lb_psprintf(cx->tmp, "a list of one of %s",
+                               lb_conf_names_list(cx->tmp, f->names));
+        }
+        return lb_psprintf(cx->tmp, "a list of %lld..%lld of %s",
+                           (long long) (f->min > 0 ? f->min : 1),
+                           (long long) f->max,
+                           lb_conf_names_list(cx->tmp, f->names));
 
     default:
         return lb_psprintf(cx->tmp, "a mapping of %s fields",
@@ -956,6 +1064,9 @@ lb_conf_identity(const lb_conf_object_t *schema, const void *data,
             break;
         case LB_CONF_ENUM:
             len = sizeof(int);
+            break;
+        case LB_CONF_NAMES:
+            len = sizeof(unsigned);
             break;
         default:
             /* nested objects name no check: a bug in the table */

@@ -146,6 +146,12 @@ lb_int_t lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c,
     const char *host, const char *peer_name, lb_msec_t timeout,
     lb_ssl_handshake_handler_pt handler);
 
+/* lb_ssl_client_start() without the handshake: the state, the name to
+ * verify, SNI. The caller may set more on c->ssl->ssl (ALPN), then calls
+ * lb_ssl_handshake_run(). LB_OK or LB_ERROR (logged). */
+lb_int_t lb_ssl_client_prepare(SSL_CTX *ctx, lb_connection_t *c,
+    const char *host, const char *peer_name);
+
 /* Read up to size (> 0) plaintext bytes into buf, as many records as
  * there are. Returns bytes read (> 0), 0 at the end of the stream
  * (close_notify, or the peer's FIN: c->read->eof set), LB_AGAIN (nothing

@@ -218,6 +218,20 @@ lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c, const char *host,
     const char *peer_name, lb_msec_t timeout,
     lb_ssl_handshake_handler_pt handler)
 {
+    if (lb_ssl_client_prepare(ctx, c, host, peer_name) != LB_OK) {
+        return LB_ERROR;
+    }
+
+    lb_ssl_handshake_run(c, timeout, handler);
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_ssl_client_prepare(SSL_CTX *ctx, lb_connection_t *c, const char *host,
+    const char *peer_name)
+{
     int                  ok;
     struct in6_addr      a6;
     X509_VERIFY_PARAM   *param;
@@ -259,8 +273,6 @@ lb_ssl_client_start(SSL_CTX *ctx, lb_connection_t *c, const char *host,
         /* the state is freed with c */
         return LB_ERROR;
     }
-
-    lb_ssl_handshake_run(c, timeout, handler);
 
     return LB_OK;
 }

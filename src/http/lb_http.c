@@ -188,6 +188,9 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
             g->tg = tg;
             g->bg = lb_balancer_group(tg);
             g->tls = (tg->protocol == LB_TG_HTTPS);
+            g->h2 = (tg->protocol == LB_TG_HTTP
+                     || tg->protocol == LB_TG_HTTPS)
+                    && (tg->alpn_protocols & (1u << LB_TG_ALPN_H2));
 
             if (tg->protocol == LB_TG_PROXY) {
                 g->proxy_protocol = tg->proxy_protocol_version == 2 ? 2 : 1;
@@ -204,6 +207,7 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
                 g->peers[i].bp = &g->bg->peers[i];
                 g->peers[i].group = g;
                 lb_http_list_init(&g->peers[i].idle);
+                lb_http_list_init(&g->peers[i].h2_conns);
             }
 
             if (lb_http_sticky_init(g, zone, pool) != LB_OK) {

@@ -17,6 +17,7 @@
 #include "lb_connection.h"
 #include "lb_event.h"
 #include "lb_event_timer.h"
+#include "lb_http2_upstream.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -32,6 +33,10 @@ lb_http_proxy(lb_http_session_t *s)
 {
     bool      progress;
     lb_int_t  rc;
+
+    if (s->h2 != NULL) {
+        return lb_http2_upstream_proxy(s);
+    }
 
     for ( ;; ) {
         progress = false;
@@ -315,7 +320,7 @@ lb_http_proxy_down(lb_http_session_t *s, bool *progress)
             }
         }
 
-        if (!u->read->ready) {
+        if (s->h2 == NULL && !u->read->ready) {
             return LB_OK;
         }
 
@@ -334,7 +339,8 @@ lb_http_proxy_down(lb_http_session_t *s, bool *progress)
             }
         }
 
-        n = lb_http_recv(u, &s->uin, &err);
+        n = (s->h2 != NULL) ? lb_http2_upstream_recv(s, &s->uin, &err)
+                            : lb_http_recv(u, &s->uin, &err);
 
         if (n == LB_AGAIN) {
             return LB_OK;

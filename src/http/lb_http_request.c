@@ -42,6 +42,7 @@
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_hash.h"
+#include "lb_http2_upstream.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -448,6 +449,7 @@ lb_http_request_init(lb_http_session_t *s)
     s->req_aborted = 0;
     s->close_after = 0;
     s->got_interim = 0;
+    s->h2_fresh = 0;
 
     s->uin.pos = s->uin.last = s->uin.start;
     s->out.pos = s->out.last = s->out.start;
@@ -695,6 +697,7 @@ lb_http_request_start(lb_http_session_t *s)
     }
 
     s->group = lb_http_group(tg);
+    s->te_trailers = s->group->h2 && lb_http2_upstream_te_trailers(s);
 
     /* HTTPS targets get the request's host as their server name (no
      * literal addresses: RFC 6066) */

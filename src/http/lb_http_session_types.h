@@ -82,6 +82,11 @@ typedef struct lb_http_group_s    lb_http_group_t;
 typedef struct lb_http_session_s  lb_http_session_t;
 typedef struct lb_http_conn_s     lb_http_conn_t;
 
+/* HTTP/2 to targets (lb_http2_upstream.c): a multiplexed connection,
+ * and one request's stream on it */
+typedef struct lb_http2_up_conn_s    lb_http2_up_conn_t;
+typedef struct lb_http2_up_stream_s  lb_http2_up_stream_t;
+
 /* a link of a circular list with a sentinel */
 typedef struct lb_http_link_s  lb_http_link_t;
 
@@ -115,6 +120,8 @@ struct lb_http_peer_s {
     lb_http_group_t        *group;
     lb_http_link_t          idle;         /* lb_http_idle_t, newest first */
     uint32_t                nidle;
+    lb_http_link_t          h2_conns;     /* lb_http2_up_conn_t (h2
+                                             groups), newest first */
     u_char                  cookie[32];   /* HTTP_COOKIE value */
     uint32_t                cookie_len;
 };
@@ -133,6 +140,7 @@ struct lb_http_group_s {
     uint64_t                generation;   /* lb_http_worker.generation
                                              when it was built */
     unsigned                tls:1;        /* HTTPS target group */
+    unsigned                h2:1;         /* alpn_protocols: [h2] */
     unsigned                proxy_protocol:2; /* PROXY target group: the
                                              header's version, 1 or 2;
                                              0: none */
@@ -165,7 +173,9 @@ typedef struct {
 
 struct lb_http_session_s {
     lb_connection_t        *client;
-    lb_connection_t        *upstream;
+    lb_connection_t        *upstream;     /* HTTP/1.1 targets */
+    lb_http2_up_stream_t   *h2;           /* h2 targets: the request's
+                                             stream (upstream is NULL) */
     lb_listener_t          *listener;
     lb_http_phase_e         phase;
 
@@ -260,6 +270,10 @@ struct lb_http_session_s {
     unsigned                req_aborted:1;    /* target stopped reading */
     unsigned                close_after:1;    /* error page: then close */
     unsigned                got_interim:1;    /* a 1xx came */
+    unsigned                te_trailers:1;    /* TE names "trailers"
+                                                 (for h2 targets) */
+    unsigned                h2_fresh:1;       /* h2: the next stream on a
+                                                 new connection */
 
     lb_http_conn_t         *conn;         /* what outlives the session */
     lb_http_session_t      *next_free;    /* in the worker's free list */

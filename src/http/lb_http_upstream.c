@@ -26,6 +26,7 @@
 #include "lb_event.h"
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
+#include "lb_http2_upstream.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -112,6 +113,12 @@ lb_http_upstream_start(lb_http_session_t *s)
 
     if (p->bp->zone != NULL) {
         lb_zone_target_request(p->bp->zone);
+    }
+
+    if (s->group->h2) {
+        /* streams on multiplexed connections (lb_http2_upstream.c) */
+        lb_http2_upstream_attach(s);
+        return;
     }
 
     s->upstream = lb_http_idle_get(p, s);
@@ -463,6 +470,8 @@ lb_http_upstream_failed(lb_http_session_t *s, int err, const char *what)
         s->upstream = NULL;
     }
 
+    lb_http2_upstream_detach(s);
+
     /* nothing reached the target (the head goes first), or nothing
      * that cannot be sent twice. A pooled connection that ends before a
      * response byte does not prove that the target never saw the
@@ -478,6 +487,13 @@ lb_http_upstream_failed(lb_http_session_t *s, int err, const char *what)
         s->reused = 0;
         s->req_head_sent = 0;
         s->out.pos = s->out.start;
+
+        if (s->group->h2) {
+            s->h2_fresh = 1;
+            lb_http2_upstream_attach(s);
+            return;
+        }
+
         lb_http_upstream_connect(s);
         return;
     }
@@ -511,6 +527,8 @@ lb_http_upstream_finish(lb_http_session_t *s, bool keep)
 
     u = s->upstream;
     s->upstream = NULL;
+
+    lb_http2_upstream_detach(s);
 
     if (s->peer != NULL) {
         if (s->peer->bp->zone != NULL) {
@@ -558,6 +576,8 @@ lb_http_upstream_close_idle(void)
         l = lb_http_worker.idle_lru.next;
         lb_http_idle_close(lb_http_list_data(l, lb_http_idle_t, lru_link));
     }
+
+    lb_http2_upstream_close_idle();
 }
 
 

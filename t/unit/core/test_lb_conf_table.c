@@ -31,6 +31,7 @@ static void
 lbt_tables(const lb_conf_object_t *schema, unsigned depth)
 {
     void                   *zero;
+    unsigned                n;
     const lb_conf_field_t  *f;
 
     assert_true(depth < 8);
@@ -49,6 +50,17 @@ lbt_tables(const lb_conf_object_t *schema, unsigned depth)
             assert_true(f->type != LB_CONF_OBJECT
                         && f->type != LB_CONF_INLINE
                         && f->type != LB_CONF_LIST);
+        }
+
+        if (f->type == LB_CONF_NAMES) {
+            /* a mask of the names' indexes: the default among them */
+            assert_non_null(f->names);
+            for (n = 0; f->names[n] != NULL; n++) {
+                /* void */
+            }
+            assert_true(n >= 1 && n <= 32 && f->max >= 1 && f->max <= n);
+            assert_true(!f->has_def
+                        || (f->def > 0 && ((uint64_t) f->def >> n) == 0));
         }
 
         if (f->type == LB_CONF_SECONDS) {
