@@ -241,8 +241,11 @@ test_check_http_method(void **state)
 
     hm = lbt_hm(LBT_HM(", http_method: OPTIONS"));
     assert_int_equal(hm->http_method, LB_METHOD_OPTIONS);
-    hm = lbt_hm(LBT_HM(", http_method: CONNECT"));
+    hm = lbt_hm(LBT_HM(", http_method: CONNECT, url_path: \"[::1]:8443\""));
     assert_int_equal(hm->http_method, LB_METHOD_CONNECT);
+    assert_string_equal(hm->url_path, "[::1]:8443");
+    hm = lbt_hm(LBT_HM(", http_method: CONNECT, url_path: proxy.example:3128"));
+    assert_string_equal(hm->url_path, "proxy.example:3128");
 
     lbt_error(LBT_HM(", http_method: get"),
               "8:52: " LBT_WEB "http_method: \"get\" is not a valid value; "
