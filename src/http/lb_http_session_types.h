@@ -81,6 +81,7 @@ typedef struct lb_http_peer_s     lb_http_peer_t;
 typedef struct lb_http_group_s    lb_http_group_t;
 typedef struct lb_http_session_s  lb_http_session_t;
 typedef struct lb_http_conn_s     lb_http_conn_t;
+typedef struct lb_http2_stream_s  lb_http2_stream_t;
 
 /* a link of a circular list with a sentinel */
 typedef struct lb_http_link_s  lb_http_link_t;
@@ -260,6 +261,8 @@ struct lb_http_session_s {
     unsigned                req_aborted:1;    /* target stopped reading */
     unsigned                close_after:1;    /* error page: then close */
     unsigned                got_interim:1;    /* a 1xx came */
+    unsigned                h2:1;             /* the client is an HTTP/2
+                                                 stream (lb_http2.c) */
 
     lb_http_conn_t         *conn;         /* what outlives the session */
     lb_http_session_t      *next_free;    /* in the worker's free list */
@@ -285,6 +288,8 @@ struct lb_http_conn_s {
     lb_http_idle_t         *private_idle; /* the pooled connection to a
                                              PROXY target group that
                                              only this one may use */
+    lb_http2_stream_t      *stream;       /* an HTTP/2 stream's: its
+                                             stream; NULL: a connection */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
     unsigned                shut:1;       /* TLS close_notify sent */
