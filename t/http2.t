@@ -10,7 +10,9 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Weir qw(free_port wait_for);
-use WeirHTTP qw(check_clean start_http_backend count_lines log_lines);
+use WeirHTTP qw(check_clean start_http_backend count_lines log_lines
+                pattern_md5 pattern_block);
+use Digest::MD5 qw(md5_hex);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -24,10 +26,12 @@ my $a = start_http_backend(name => 'A', log => "$dir/a.log");
 my $b = start_http_backend(name => 'B', log => "$dir/b.log");
 my $api = start_http_backend(name => 'API', log => "$dir/api.log");
 
+my $dead = free_port();
 my %port = map { $_ => free_port() } qw(https h1only);
 
 $w->write_config(<<"EOF2");
 worker_processes: 1
+access_log: logs/access.log
 load_balancers:
   - name: web-lb
     type: ALB
@@ -46,6 +50,17 @@ load_balancers:
             redirect_target_group: tg-api
             rules:
               - { type: PATH, compare_type: STARTS_WITH, value: /api }
+          - name: dead
+            action: REDIRECT_TO_POOL
+            redirect_target_group: tg-dead
+            rules:
+              - { type: PATH, compare_type: STARTS_WITH, value: /dead }
+          - name: moved
+            action: REDIRECT_TO_URL
+            redirect_url: https://elsewhere.test/
+            redirect_http_code: 301
+            rules:
+              - { type: PATH, compare_type: STARTS_WITH, value: /moved }
           - name: deny
             action: REJECT
             rules:
@@ -54,8 +69,12 @@ load_balancers:
       - name: pool
         protocol: HTTP
         members:
-          - { address: 127.0.0.1, protocol_port: $a->{port}, weight: 1 }
-          - { address: 127.0.0.1, protocol_port: $b->{port}, weight: 3 }
+          - { address: 127.0.0.1, protocol_port: $a->{port}, weight: 64 }
+          - { address: 127.0.0.1, protocol_port: $b->{port}, weight: 192 }
+      - name: tg-dead
+        protocol: HTTP
+        members:
+          - { address: 127.0.0.1, protocol_port: $dead }
       - name: tg-api
         protocol: HTTP
         members:
@@ -86,5 +105,95 @@ like($out, qr{\r\nx-backend: [AB]\r\n}, 'the answer comes from a target');
 unlike($out, qr{\r\n(connection|keep-alive|transfer-encoding):}i,
        'no connection-specific field in an h2 response');
 like($out, qr{\r\n\r\n[AB]\n\z}, 'the body is the target\'s');
+
+
+# --- bodies both ways ---
+
+$out = curl('--http2', "$base/length?3000000", '| md5sum');
+is(substr($out, 0, 32), pattern_md5(3000000),
+   'a 3 MB Content-Length response over h2 is whole');
+
+$out = curl('--http2', "$base/download?5000000", '| md5sum');
+is(substr($out, 0, 32), pattern_md5(5000000),
+   'a 5 MB chunked response reaches the h2 client as DATA, whole');
+
+$out = curl('--http2', '-D -', "$base/download?0");
+like($out, qr{^HTTP/2 200}, 'an empty chunked response is a 200');
+unlike($out, qr{transfer-encoding}i, 'without Transfer-Encoding');
+
+open(my $up, '>', "$dir/up.bin") or die;
+my $blk = pattern_block();
+print $up $blk for 1 .. 32;            # 2 MiB
+close $up;
+my $upmd5 = md5_hex($blk x 32);
+
+$out = curl('--http2', "--data-binary \@$dir/up.bin", "$base/upload");
+like($out, qr{^[AB] 2097152 $upmd5$}m,
+     'a 2 MiB upload with content-length reaches the target whole');
+
+$out = curl('--http2', "-H 'Transfer-Encoding: chunked'",
+            "-T $dir/up.bin", "$base/upload");
+like($out, qr{^[AB] 2097152 $upmd5$}m,
+     'a 2 MiB upload without content-length goes chunked, whole');
+
+# --- the request as the target sees it ---
+
+$out = curl('--http2', "-H 'Cookie: a=1' -H 'Cookie: b=2'",
+            "-H 'X-Custom: yes'", "$base/echo");
+like($out, qr{^GET /echo HTTP/1\.1\r\n}, 'the target gets HTTP/1.1');
+like($out, qr{\r\nhost: 127\.0\.0\.1:$port{https}\r\n}i,
+     ':authority is the Host');
+like($out, qr{\r\ncookie: a=1; b=2\r\n}i, 'cookie crumbs are joined');
+like($out, qr{\r\nx-custom: yes\r\n}i, 'other fields pass');
+like($out, qr{\r\nX-Forwarded-For: 127\.0\.0\.1\r\n}i,
+     'X-Forwarded-For is added for h2 clients');
+like($out, qr{\r\nX-Forwarded-Proto: https\r\n}i, 'X-Forwarded-Proto too');
+unlike($out, qr{\r\n:}, 'no pseudo-header reaches the target');
+
+# --- L7 policies and error pages ---
+
+$out = curl('--http2', "$base/api/x");
+is($out, "API\n", 'an L7 policy routes an h2 request to its group');
+$out = curl('--http2', "-o /dev/null -w '%{http_code}'", "$base/deny");
+is($out, '403', 'REJECT answers an h2 request 403');
+$out = curl('--http2', "-D -", "$base/moved/x");
+like($out, qr{^HTTP/2 301.*\r\nlocation: https://elsewhere\.test/}si,
+     'REDIRECT_TO_URL answers 301 with its location over h2');
+$out = curl('--http2', "-D -", "$base/dead");
+like($out, qr{^HTTP/2 502}, 'a target that refuses gets the h2 client 502');
+like($out, qr{<html>}i, 'with the error page as its body');
+$out = curl('--http2', "-o /dev/null -w '%{http_code}'", "$base/status?204");
+is($out, '204', 'a 204 goes through');
+$out = curl('--http2', "-I", "$base/length?100");
+like($out, qr{^HTTP/2 200.*content-length: 100}si, 'HEAD over h2');
+
+# --- weights and 100 concurrent streams on one connection ---
+
+my $a0 = count_lines("$dir/a.log", qr/^req GET \/$/);
+my $b0 = count_lines("$dir/b.log", qr/^req GET \/$/);
+$out = `h2load -n 400 -c 1 -m 100 https://127.0.0.1:$port{https}/ 2>&1`;
+like($out, qr/requests: 400 total, 400 started, 400 done, 400 succeeded/,
+     'h2load: 400 requests, 100 streams at a time on one connection, '
+     . 'all succeed');
+my $na = count_lines("$dir/a.log", qr/^req GET \/$/) - $a0;
+my $nb = count_lines("$dir/b.log", qr/^req GET \/$/) - $b0;
+is($na + $nb, 400, 'the targets got 400 requests');
+is($na, 100, 'weights 64:192 give 25/75 over h2 (A: 100 of 400)');
+
+# --- HTTP/1.1 unchanged on the same listener ---
+
+$out = curl('--http1.1', '-D -', "$base/hop");
+like($out, qr{^HTTP/1\.1 200}, 'HTTP/1.1 clients are served as before');
+
+# --- the access log ---
+
+ok(wait_for(sub { count_lines("$dir/logs/access.log",
+                              qr{"GET /api/x HTTP/2\.0" 200 }) == 1 }),
+   'the access log has the h2 request, as HTTP/2.0');
+ok(wait_for(sub { count_lines("$dir/logs/access.log",
+                              qr{"GET / HTTP/2\.0" 200 }) >= 400 }),
+   'and a line per h2load request');
+
+check_clean($w);
 
 done_testing();

@@ -58,8 +58,10 @@
 #include "lb_time.h"
 
 #define LB_HTTP2_MAX_STREAMS        128
-/* a stream's receive window: the request body bytes it may hold */
-#define LB_HTTP2_WINDOW             32768
+/* a stream's receive window: the request body bytes it may hold. The
+ * default of RFC 9113 (6.9.2): a client may send that much before it
+ * read weir's SETTINGS, so a smaller one would not bound anything */
+#define LB_HTTP2_WINDOW             65535
 /* the connection's receive window */
 #define LB_HTTP2_CONN_WINDOW        (1024 * 1024)
 /* the request head as HTTP/1.1 (the limit of an HTTP/1.1 head), then the
