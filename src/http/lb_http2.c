@@ -165,6 +165,7 @@ struct lb_http2_conn_s {
     time_t                  sec;
     uint32_t                resets;
     uint32_t                control;
+    uint32_t                continuations;  /* of the header block */
 
     lb_msec_t               idle_since;   /* no stream open since */
     unsigned                served:1;     /* a request came */
@@ -177,6 +178,9 @@ static void lb_http2_read(lb_http2_conn_t *h2);
 static lb_int_t lb_http2_flush(lb_http2_conn_t *h2);
 static void lb_http2_timers(lb_http2_conn_t *h2);
 static void lb_http2_close(lb_http2_conn_t *h2);
+static void lb_http2_streams_close(lb_http2_conn_t *h2);
+static void lb_http2_linger(lb_http2_conn_t *h2);
+static void lb_http2_linger_handler(lb_event_t *ev);
 static void lb_http2_calm(lb_http2_conn_t *h2, const char *what);
 static bool lb_http2_count(lb_http2_conn_t *h2, uint32_t *counter,
     uint32_t max);
@@ -191,6 +195,8 @@ static lb_int_t lb_http2_submit_head(lb_http2_stream_t *st,
 static void lb_http2_reply(lb_http2_stream_t *st, unsigned status);
 static void lb_http2_post(lb_http2_conn_t *h2);
 
+static int lb_http2_on_begin_frame(nghttp2_session *ng,
+    const nghttp2_frame_hd *hd, void *data);
 static int lb_http2_on_begin_headers(nghttp2_session *ng,
     const nghttp2_frame *frame, void *data);
 static int lb_http2_on_header(nghttp2_session *ng,
@@ -237,6 +243,8 @@ lb_http2_global_init(void)
         return LB_ERROR;
     }
 
+    nghttp2_session_callbacks_set_on_begin_frame_callback(lb_http2_callbacks,
+        lb_http2_on_begin_frame);
     nghttp2_session_callbacks_set_on_begin_headers_callback(
         lb_http2_callbacks, lb_http2_on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(lb_http2_callbacks,
@@ -258,8 +266,9 @@ lb_http2_global_init(void)
 
     /* the windows are given back as the sessions read (bounded memory) */
     nghttp2_option_set_no_auto_window_update(lb_http2_options, 1);
+    /* weir's count says it first, with a GOAWAY ENHANCE_YOUR_CALM */
     nghttp2_option_set_max_continuations(lb_http2_options,
-                                         LB_HTTP2_MAX_CONTINUATIONS);
+                                         LB_HTTP2_MAX_CONTINUATIONS * 2);
     /* SETTINGS with many entries, and ACKs piling up unread */
     nghttp2_option_set_max_settings(lb_http2_options, 32);
     nghttp2_option_set_max_outbound_ack(lb_http2_options, 1000);
@@ -385,7 +394,11 @@ lb_http2_handler(lb_event_t *ev)
             (void) nghttp2_session_terminate_session(h2->ng,
                                                      NGHTTP2_NO_ERROR);
             h2->goaway = 1;
-            (void) lb_http2_flush(h2);
+
+            if (lb_http2_flush(h2) == LB_OK) {
+                lb_http2_linger(h2);
+                return;
+            }
         }
 
         lb_http2_close(h2);
@@ -437,7 +450,10 @@ lb_http2_read(lb_http2_conn_t *h2)
             if (rv != NGHTTP2_ERR_NOMEM) {
                 /* the GOAWAY nghttp2 queued, if it can go */
                 h2->goaway = 1;
-                (void) lb_http2_flush(h2);
+                if (lb_http2_flush(h2) == LB_OK) {
+                    lb_http2_linger(h2);
+                    return;
+                }
             }
             lb_http2_close(h2);
             return;
@@ -463,7 +479,7 @@ lb_http2_read(lb_http2_conn_t *h2)
     {
         lb_log_debug(&lb_log, "*%lu HTTP/2 session over",
                      (unsigned long) c->number);
-        lb_http2_close(h2);
+        lb_http2_linger(h2);
         return;
     }
 
@@ -597,13 +613,25 @@ lb_http2_timers(lb_http2_conn_t *h2)
 static void
 lb_http2_close(lb_http2_conn_t *h2)
 {
-    lb_http_link_t     *l;
-    lb_http2_stream_t  *st;
-    lb_http_session_t  *s;
-
     if (h2->closing) {
         return;
     }
+
+    lb_http2_streams_close(h2);
+
+    h2->c->data = h2->hc;
+    lb_http_conn_close(h2->hc);
+}
+
+
+/* Close every stream (their sessions release their targets and log their
+ * requests) and nghttp2's session. */
+static void
+lb_http2_streams_close(lb_http2_conn_t *h2)
+{
+    lb_http_link_t     *l;
+    lb_http2_stream_t  *st;
+    lb_http_session_t  *s;
 
     h2->closing = 1;
 
@@ -625,9 +653,70 @@ lb_http2_close(lb_http2_conn_t *h2)
         nghttp2_session_del(h2->ng);
         h2->ng = NULL;
     }
+}
 
-    h2->c->data = h2->hc;
-    lb_http_conn_close(h2->hc);
+
+/* The session is over (a GOAWAY went, or the client's): close_notify,
+ * then read and drop what the client still sends until it closes or
+ * LB_HTTP_LINGER_TIMEOUT passes. A close with unread bytes would reset
+ * the connection, and the client could lose the GOAWAY that says why. */
+static void
+lb_http2_linger(lb_http2_conn_t *h2)
+{
+    lb_connection_t  *c;
+
+    c = h2->c;
+
+    lb_http2_streams_close(h2);
+
+    c->data = h2->hc;
+    h2->hc->shut = 1;
+
+    if (lb_ssl_shutdown(c) == LB_ERROR) {
+        lb_http_conn_close(h2->hc);
+        return;
+    }
+
+    if (c->write->timer_set) {
+        lb_event_del_timer(c->write);
+    }
+
+    lb_event_add_timer(c->read, LB_HTTP_LINGER_TIMEOUT);
+    c->read->handler = lb_http2_linger_handler;
+    c->write->handler = lb_http2_linger_handler;
+
+    lb_http2_linger_handler(c->read);
+}
+
+
+static void
+lb_http2_linger_handler(lb_event_t *ev)
+{
+    ssize_t          n;
+    lb_connection_t  *c;
+    lb_http_conn_t   *hc;
+
+    c = ev->data;
+    hc = c->data;
+
+    if (c->close || ev->timedout) {
+        ev->timedout = 0;
+        lb_http_conn_close(hc);
+        return;
+    }
+
+    while (c->read->ready) {
+        n = lb_conn_recv(c, lb_http2_rbuf, sizeof(lb_http2_rbuf));
+
+        if (n == LB_AGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            lb_http_conn_close(hc);
+            return;
+        }
+    }
 }
 
 
@@ -1270,6 +1359,30 @@ lb_http2_post(lb_http2_conn_t *h2)
 
 /* --- nghttp2's callbacks: they only change state and post events, never
  * call into a session (which may be the caller) --- */
+
+/* CONTINUATION frames are counted as they begin: a flood of them is cut
+ * off before nghttp2 decodes what they carry */
+static int
+lb_http2_on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd,
+    void *data)
+{
+    lb_http2_conn_t  *h2;
+
+    lb_unused(ng);
+
+    h2 = data;
+
+    if (hd->type == NGHTTP2_HEADERS) {
+        h2->continuations = 0;
+
+    } else if (hd->type == NGHTTP2_CONTINUATION
+               && ++h2->continuations > LB_HTTP2_MAX_CONTINUATIONS)
+    {
+        lb_http2_calm(h2, "too many CONTINUATION frames");
+    }
+
+    return 0;
+}
 
 static int
 lb_http2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame,
