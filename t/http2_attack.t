@@ -28,9 +28,18 @@ system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
 
 my $t = start_http_backend(name => 'T', log => "$dir/t.log");
 my $port = free_port();
+my $ap = free_port();
+open(my $tok, '>', "$dir/admin.token") or die;
+print $tok "h2-attack-token-0123456789abcdef\n";
+close $tok;
+chmod 0600, "$dir/admin.token";
 
 $w->write_config(<<"EOF2");
 worker_processes: 1
+admin:
+  listen: 127.0.0.1:$ap
+  token_file: admin.token
+  metrics_public: true
 load_balancers:
   - name: web-lb
     type: ALB
@@ -232,6 +241,32 @@ $g = h2_wait($c, sub { $_[0]{stream} == 1
 is($g && $g->{code}, $ERR{PROTOCOL_ERROR},
    'a body longer than content-length: RST_STREAM PROTOCOL_ERROR');
 bystander('body over content-length');
+
+# --- the listener's HTTP/2 metrics ---
+
+close $c->{sock};
+
+sub metric {
+    my ($name) = @_;
+    my $m = `curl -s --max-time 5 http://127.0.0.1:$ap/metrics`;
+    return $m =~ /^$name\{[^}]*listener="https"[^}]*\} (\d+)$/m ? $1 : undef;
+}
+
+ok(wait_for(sub { defined(metric('weir_listener_h2_active_connections'))
+                  && metric('weir_listener_h2_active_connections') == 0
+                  && metric('weir_listener_h2_active_streams') == 0 }),
+   'no h2 connection nor stream is left open')
+    or diag(`curl -s http://127.0.0.1:$ap/metrics | grep h2_active`);
+my $conns = metric('weir_listener_h2_connections_total') // 0;
+ok($conns >= 15, "weir_listener_h2_connections_total counts them ($conns)");
+my $streams = metric('weir_listener_h2_streams_total') // 0;
+ok($streams >= 400, "weir_listener_h2_streams_total ($streams)");
+my $resets = metric('weir_listener_h2_resets_total') // 0;
+ok($resets >= 200 && $resets < 10000,
+   "weir_listener_h2_resets_total has the rapid reset's ($resets)");
+my $goaways = metric('weir_listener_h2_goaways_total') // 0;
+ok($goaways >= 7, "weir_listener_h2_goaways_total has one per attack "
+                  . "($goaways)");
 
 check_clean($w);
 

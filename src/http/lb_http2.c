@@ -45,9 +45,11 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "lb_balancer.h"
 #include "lb_conn_io.h"
 #include "lb_connection.h"
 #include "lb_event.h"
+#include "lb_event_limit.h"
 #include "lb_event_openssl.h"
 #include "lb_event_timer.h"
 #include "lb_http2.h"
@@ -56,6 +58,7 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_time.h"
+#include "lb_zone_gauge.h"
 
 #define LB_HTTP2_MAX_STREAMS        128
 /* a stream's receive window: the request body bytes it may hold. The
@@ -83,6 +86,27 @@
 #define LB_HTTP2_READS              8
 
 typedef struct lb_http2_conn_s  lb_http2_conn_t;
+
+/* A listener's counters in the shared zone (lb_zone_gauge.h, read by the
+ * admin process for /metrics): h2 connections (entered: ever, total:
+ * open), streams (the same), streams reset by the client, GOAWAYs sent.
+ * Each worker finds them once per listening socket (ls->data). */
+typedef enum {
+    LB_HTTP2_M_CONNS = 0,
+    LB_HTTP2_M_STREAMS,
+    LB_HTTP2_M_RESETS,
+    LB_HTTP2_M_GOAWAYS,
+    LB_HTTP2_M_N
+} lb_http2_metric_e;
+
+static const char *const  lb_http2_metric_kinds[LB_HTTP2_M_N] = {
+    "h2c", "h2s", "h2r", "h2g"
+};
+
+typedef struct {
+    lb_zone_gauge_t        *gauge[LB_HTTP2_M_N];   /* NULL: not counted */
+    uint32_t                slot[LB_HTTP2_M_N];
+} lb_http2_stats_t;
 
 struct lb_http2_stream_s {
     lb_connection_t         c;            /* the stream connection */
@@ -128,6 +152,7 @@ struct lb_http2_stream_s {
 
 struct lb_http2_conn_s {
     lb_http_conn_t         *hc;           /* the client connection's */
+    lb_http2_stats_t       *stats;        /* NULL: none */
     lb_connection_t        *c;
     lb_listener_t          *listener;
     nghttp2_session        *ng;
@@ -194,6 +219,9 @@ static lb_int_t lb_http2_submit_head(lb_http2_stream_t *st,
     const u_char *p, size_t len, size_t *used);
 static void lb_http2_reply(lb_http2_stream_t *st, unsigned status);
 static void lb_http2_post(lb_http2_conn_t *h2);
+static lb_http2_stats_t *lb_http2_stats(lb_listening_t *ls);
+static void lb_http2_count_in(lb_http2_conn_t *h2, lb_http2_metric_e m);
+static void lb_http2_count_out(lb_http2_conn_t *h2, lb_http2_metric_e m);
 
 static int lb_http2_on_begin_frame(nghttp2_session *ng,
     const nghttp2_frame_hd *hd, void *data);
@@ -314,6 +342,7 @@ lb_http2_init_connection(lb_http_conn_t *hc)
     h2->hc = hc;
     h2->c = c;
     h2->listener = hc->listener;
+    h2->stats = lb_http2_stats(c->listening);
     h2->idle_since = hc->start;
     lb_http_list_init(&h2->streams);
 
@@ -353,6 +382,8 @@ lb_http2_init_connection(lb_http_conn_t *hc)
     c->data = h2;
     c->read->handler = lb_http2_handler;
     c->write->handler = lb_http2_handler;
+
+    lb_http2_count_in(h2, LB_HTTP2_M_CONNS);
 
     /* the SETTINGS go now; bytes may wait in OpenSSL already */
     lb_event_post(c->read);
@@ -633,6 +664,11 @@ lb_http2_streams_close(lb_http2_conn_t *h2)
     lb_http2_stream_t  *st;
     lb_http_session_t  *s;
 
+    if (h2->ng != NULL) {
+        /* counted in when the session was made */
+        lb_http2_count_out(h2, LB_HTTP2_M_CONNS);
+    }
+
     h2->closing = 1;
 
     while (!lb_http_list_empty(&h2->streams)) {
@@ -820,6 +856,8 @@ lb_http2_stream_new(lb_http2_conn_t *h2, int32_t id)
     h2->nstreams++;
     h2->served = 1;
 
+    lb_http2_count_in(h2, LB_HTTP2_M_STREAMS);
+
     return st;
 }
 
@@ -833,6 +871,8 @@ lb_http2_stream_free(lb_http2_stream_t *st)
 
     lb_http_list_remove(&st->link);
     h2->nstreams--;
+
+    lb_http2_count_out(h2, LB_HTTP2_M_STREAMS);
 
     if (h2->nstreams == 0) {
         h2->idle_since = lb_current_msec;
@@ -1625,6 +1665,9 @@ lb_http2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
         return 0;
 
     case NGHTTP2_RST_STREAM:
+        lb_http2_count_in(h2, LB_HTTP2_M_RESETS);
+        lb_http2_count_out(h2, LB_HTTP2_M_RESETS);
+
         if (lb_http2_count(h2, &h2->resets, LB_HTTP2_RESETS_PER_SEC)) {
             lb_http2_calm(h2, "streams reset too fast (rapid reset)");
         }
@@ -1751,7 +1794,11 @@ lb_http2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 {
     lb_http2_stream_t  *st;
 
-    lb_unused(data);
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+        lb_http2_count_in(data, LB_HTTP2_M_GOAWAYS);
+        lb_http2_count_out(data, LB_HTTP2_M_GOAWAYS);
+        return 0;
+    }
 
     if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS)
         || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
@@ -1815,6 +1862,68 @@ lb_http2_data_read(nghttp2_session *ng, int32_t id, uint8_t *buf,
     }
 
     return (ssize_t) n;
+}
+
+
+/* --- metrics --- */
+
+static lb_http2_stats_t *
+lb_http2_stats(lb_listening_t *ls)
+{
+    lb_uint_t          m;
+    lb_shm_zone_t     *zone;
+    lb_http2_stats_t  *st;
+    char               name[LB_ZONE_GAUGE_NAME_LEN + 1];
+
+    if (ls == NULL) {
+        return NULL;
+    }
+
+    if (ls->data != NULL) {
+        return ls->data;
+    }
+
+    zone = lb_balancer_zone();
+    if (zone == NULL || lb_http_worker.cycle == NULL) {
+        return NULL;
+    }
+
+    st = lb_pcalloc(lb_http_worker.cycle->pool, sizeof(lb_http2_stats_t));
+    if (st == NULL) {
+        return NULL;
+    }
+
+    for (m = 0; m < LB_HTTP2_M_N; m++) {
+        lb_event_listener_gauge_name(ls->listener, lb_http2_metric_kinds[m],
+                                     name, sizeof(name));
+        /* NULL (logged): that one is not counted */
+        st->gauge[m] = lb_zone_gauge_get(zone, name, &st->slot[m]);
+    }
+
+    ls->data = st;
+
+    return st;
+}
+
+
+/* one more of m (connections and streams stay counted in while open: the
+ * total is how many are open, entered how many ever were) */
+static void
+lb_http2_count_in(lb_http2_conn_t *h2, lb_http2_metric_e m)
+{
+    if (h2->stats != NULL && h2->stats->gauge[m] != NULL) {
+        (void) lb_zone_gauge_enter(h2->stats->gauge[m], h2->stats->slot[m],
+                                   -1);
+    }
+}
+
+
+static void
+lb_http2_count_out(lb_http2_conn_t *h2, lb_http2_metric_e m)
+{
+    if (h2->stats != NULL && h2->stats->gauge[m] != NULL) {
+        lb_zone_gauge_leave(h2->stats->gauge[m], h2->stats->slot[m]);
+    }
 }
 
 
