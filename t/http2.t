@@ -27,7 +27,7 @@ my $b = start_http_backend(name => 'B', log => "$dir/b.log");
 my $api = start_http_backend(name => 'API', log => "$dir/api.log");
 
 my $dead = free_port();
-my %port = map { $_ => free_port() } qw(https h1only);
+my %port = map { $_ => free_port() } qw(https h1only h2only);
 
 $w->write_config(<<"EOF2");
 worker_processes: 1
@@ -65,6 +65,20 @@ load_balancers:
             action: REJECT
             rules:
               - { type: PATH, compare_type: STARTS_WITH, value: /deny }
+      - name: h1only
+        protocol: HTTPS
+        protocol_port: $port{h1only}
+        target_group: pool
+        tls_certificate: main.pem
+        tls_key: main.key
+        alpn_protocols: [http/1.1]
+      - name: h2only
+        protocol: HTTPS
+        protocol_port: $port{h2only}
+        target_group: pool
+        tls_certificate: main.pem
+        tls_key: main.key
+        alpn_protocols: [h2]
     target_groups:
       - name: pool
         protocol: HTTP
@@ -98,6 +112,23 @@ is($out, '2', 'curl --http2 negotiates h2 by ALPN');
 
 $out = curl('--http1.1', '-o /dev/null', "-w '%{http_version}'", "$base/");
 is($out, '1.1', 'curl --http1.1 still gets HTTP/1.1');
+
+$out = curl('--http2', '-o /dev/null', "-w '%{http_version}'",
+            "https://127.0.0.1:$port{h1only}/");
+is($out, '1.1', 'alpn_protocols: [http/1.1] keeps an h2-capable client on '
+   . 'HTTP/1.1');
+
+$out = `echo | openssl s_client -connect 127.0.0.1:$port{h2only} -alpn http/1.1,h2 2>&1`;
+like($out, qr/^ALPN protocol: h2$/m,
+     'alpn_protocols: [h2] chooses h2 even where the client prefers '
+     . 'http/1.1');
+$out = `echo | openssl s_client -connect 127.0.0.1:$port{https} -alpn http/1.1,h2 2>&1`;
+like($out, qr/^ALPN protocol: h2$/m,
+     'the default prefers h2 as well (the server chooses)');
+$out = curl('--http1.1', '-o /dev/null', "-w '%{http_version} %{http_code}'",
+            "https://127.0.0.1:$port{h2only}/");
+is($out, '1.1 200', 'a client without h2 on an h2-only listener gets no '
+   . 'ALPN and HTTP/1.1');
 
 $out = curl('--http2', '-D -', "$base/");
 like($out, qr{^HTTP/2 200 ?\r\n}, 'GET over h2 answered 200');

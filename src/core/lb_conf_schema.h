@@ -22,7 +22,11 @@ typedef enum {
     LB_CONF_ENUM,        /* int-sized enum or unsigned, by name */
     LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
     LB_CONF_INLINE,      /* a mapping whose fields live in the parent */
-    LB_CONF_LIST         /* pointer to an array of structs + uint32_t n */
+    LB_CONF_LIST,        /* pointer to an array of structs + uint32_t n */
+    LB_CONF_WORDS        /* a list of distinct names of `names` (1..max
+                            of them): uint8_t indexes at off, in the
+                            order written, and their uint32_t count at
+                            count_off (0: not written) */
 } lb_conf_type_e;
 
 /* what the walker knows about one field of one object */

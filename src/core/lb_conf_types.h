@@ -114,11 +114,13 @@ typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
 typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_check_method_e;
 typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
 
-/* the ALPN protocols an HTTPS listener may offer (SPEC 13) */
+/* the ALPN protocols an HTTPS listener may offer (SPEC 13), as sent */
 typedef enum {
     LB_ALPN_H2 = 0,
     LB_ALPN_HTTP11
 } lb_alpn_e;
+
+extern const char *const  lb_alpn_names[];
 
 #define LB_ALPN_MAX  2
 typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
