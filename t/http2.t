@@ -13,6 +13,8 @@ use Weir qw(free_port wait_for);
 use WeirHTTP qw(check_clean start_http_backend count_lines log_lines
                 pattern_md5 pattern_block);
 use Digest::MD5 qw(md5_hex);
+use WeirH2 qw(h2_connect h2_send h2_wait h2_headers h2_request h2_response
+              h2_read_frame %TYPE %ERR);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -224,6 +226,26 @@ ok(wait_for(sub { count_lines("$dir/logs/access.log",
 ok(wait_for(sub { count_lines("$dir/logs/access.log",
                               qr{"GET / HTTP/2\.0" 200 }) >= 400 }),
    'and a line per h2load request');
+
+# --- a graceful stop (reload): GOAWAY NO_ERROR, the stream begun ends ---
+
+my $slow0 = count_lines("$dir/a.log", qr{^req GET /slow})
+            + count_lines("$dir/b.log", qr{^req GET /slow});
+my $c = h2_connect($port{https});
+h2_send($c, h2_headers(1, 1, h2_request('/slow?3000')));
+ok(wait_for(sub { count_lines("$dir/a.log", qr{^req GET /slow})
+                  + count_lines("$dir/b.log", qr{^req GET /slow})
+                  > $slow0 }), 'a slow request is under way over h2');
+$w->signal('HUP');
+my $g = h2_wait($c, sub { $_[0]{type} == $TYPE{GOAWAY} }, 10);
+is($g && $g->{code}, $ERR{NO_ERROR},
+   'a reload tells the h2 client GOAWAY NO_ERROR');
+is($g && $g->{last}, 1, 'naming the stream under way as the last one');
+my ($st, $body) = h2_response($c, 1, 10);
+is($st, '200', 'the stream under way is answered all the same');
+like($body, qr/^[AB]\n\z/, 'with its body');
+1 while h2_read_frame($c, 3);
+ok($c->{eof}, 'then the connection is closed');
 
 check_clean($w);
 

@@ -151,6 +151,7 @@ struct lb_http2_stream_s {
 };
 
 struct lb_http2_conn_s {
+    lb_http_link_t          link;         /* in lb_http2_conns */
     lb_http_conn_t         *hc;           /* the client connection's */
     lb_http2_stats_t       *stats;        /* NULL: none */
     lb_connection_t        *c;
@@ -246,6 +247,9 @@ static void *lb_http2_malloc(size_t size, void *data);
 static void lb_http2_free_mem(void *ptr, void *data);
 static void *lb_http2_calloc(size_t n, size_t size, void *data);
 static void *lb_http2_realloc(void *ptr, size_t size, void *data);
+
+/* the worker's h2 connections, for a graceful stop */
+static lb_http_link_t  lb_http2_conns = { &lb_http2_conns, &lb_http2_conns };
 
 /* the callbacks are the same for every connection: made once */
 static nghttp2_session_callbacks  *lb_http2_callbacks;
@@ -384,6 +388,11 @@ lb_http2_init_connection(lb_http_conn_t *hc)
     c->write->handler = lb_http2_handler;
 
     lb_http2_count_in(h2, LB_HTTP2_M_CONNS);
+    lb_http_list_push(&lb_http2_conns, &h2->link);
+
+    if (lb_http_worker.quitting) {
+        lb_http2_drain();
+    }
 
     /* the SETTINGS go now; bytes may wait in OpenSSL already */
     lb_event_post(c->read);
@@ -669,6 +678,10 @@ lb_http2_streams_close(lb_http2_conn_t *h2)
         lb_http2_count_out(h2, LB_HTTP2_M_CONNS);
     }
 
+    if (h2->link.next != NULL) {
+        lb_http_list_remove(&h2->link);
+    }
+
     h2->closing = 1;
 
     while (!lb_http_list_empty(&h2->streams)) {
@@ -801,6 +814,38 @@ lb_http2_log(lb_http2_conn_t *h2, unsigned level, const char *what)
     lb_log_error(level, &lb_log, 0, "*%lu HTTP/2: %s, client: %s, "
                  "listener: %s", (unsigned long) h2->c->number, what,
                  client, h2->listener->addr.text);
+}
+
+
+/* A graceful stop: every h2 connection of the worker gets a GOAWAY
+ * NO_ERROR naming the last stream it began, so that the client sends its
+ * next requests elsewhere; the streams begun are served to their end,
+ * then the connection closes (nghttp2 wants no more reading then). */
+void
+lb_http2_drain(void)
+{
+    lb_http_link_t   *l;
+    lb_http2_conn_t  *h2;
+
+    for (l = lb_http2_conns.next; l != &lb_http2_conns; l = l->next) {
+        h2 = lb_http_list_data(l, lb_http2_conn_t, link);
+
+        if (h2->goaway || h2->closing) {
+            continue;
+        }
+
+        h2->goaway = 1;
+
+        if (nghttp2_submit_goaway(h2->ng, NGHTTP2_FLAG_NONE,
+                nghttp2_session_get_last_proc_stream_id(h2->ng),
+                NGHTTP2_NO_ERROR, NULL, 0)
+            != 0)
+        {
+            continue;
+        }
+
+        lb_http2_post(h2);
+    }
 }
 
 

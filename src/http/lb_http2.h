@@ -44,4 +44,8 @@ void lb_http2_stream_end(lb_connection_t *c);
  * memory goes back to its connection once nghttp2 is done with it. */
 void lb_http2_stream_close(lb_http_conn_t *hc);
 
+/* Graceful stop (the worker's tick, while quitting): each h2 connection
+ * is told GOAWAY NO_ERROR once and closes when its streams are done. */
+void lb_http2_drain(void);
+
 #endif /* LB_HTTP2_H */

@@ -1160,6 +1160,8 @@ lb_http_drain_idle_clients(void)
     lb_http_conn_t  *hc;
     lb_http_link_t  *list;
 
+    lb_http2_drain();
+
     for (i = 0; i < 2; i++) {
         list = (i == 0) ? &lb_http_worker.idle_settled
                         : &lb_http_worker.idle_clients;
