@@ -1,4 +1,4 @@
-/* weir: fuzz target for the HTTP/2 client side (src/http/lb_http2.c): what
+/* weir: fuzz target for the HTTP/2 client side (src/http/lb_http2*.c): what
  * an h2 client sends after the connection preface is peer-controlled
  * input, fed to a real connection (one end of a socket pair, plain: the
  * TLS layer is not what is fuzzed) through lb_http2.c's own handler, in
@@ -28,8 +28,9 @@
 #include "lb_http_parse.h"
 #include "lb_time.h"
 
-/* the file under test, for its statics */
+/* the files under test, for their statics */
 #include "lb_http2.c"
+#include "lb_http2_stream.c"
 
 static lb_listener_t   fuzz_listener;
 static lb_listening_t  fuzz_listening;
