@@ -169,6 +169,19 @@ $out = curl('--http2', "-H 'Transfer-Encoding: chunked'",
 like($out, qr{^[AB] 2097152 $upmd5$}m,
      'a 2 MiB upload without content-length goes chunked, whole');
 
+# 30 MiB: the session's buffer fills to a few bytes of room again and
+# again, where no chunk fits (a lost wake-up once stalled the stream
+# until timeout_client_data)
+open($up, '>', "$dir/up30.bin") or die;
+print $up $blk for 1 .. 480;
+close $up;
+my $t0 = time;
+$out = curl('--http2', "-H 'Transfer-Encoding: chunked'",
+            "-T $dir/up30.bin", "$base/upload");
+like($out, qr{^[AB] 31457280 @{[ md5_hex($blk x 480) ]}$}m,
+     'a 30 MiB upload without content-length goes chunked, whole');
+ok(time - $t0 < 8, 'and does not stall');
+
 # --- the request as the target sees it ---
 
 $out = curl('--http2', "-H 'Cookie: a=1' -H 'Cookie: b=2'",

@@ -35,6 +35,7 @@ static void lb_http2_stream_request(lb_http2_stream_t *st, bool end);
 static lb_int_t lb_http2_submit_head(lb_http2_stream_t *st,
     const u_char *p, size_t len, size_t *used);
 static void lb_http2_reply(lb_http2_stream_t *st, unsigned status);
+static size_t lb_http2_chunk_fit(size_t room, size_t avail);
 static ssize_t lb_http2_data_read(nghttp2_session *ng, int32_t id,
     uint8_t *buf, size_t length, uint32_t *flags,
     nghttp2_data_source *source, void *data);
@@ -297,16 +298,19 @@ lb_http2_stream_recv(lb_connection_t *c, lb_http_buf_t *b)
             memcpy(b->last, st->in_pos, body);
             b->last += body;
 
-        } else if (room > 16 + 2) {
-            /* one chunk of what fits */
-            body = lb_min(room - 16 - 2, avail);
-            n = snprintf((char *) b->last, 17, "%zx\r\n", body);
-            b->last += n;
-            memcpy(b->last, st->in_pos, body);
-            b->last += body;
-            *b->last++ = '\r';
-            *b->last++ = '\n';
-            take += (size_t) n + 2;
+        } else {
+            /* one chunk of what fits: "HEX\r\n" DATA "\r\n" */
+            body = lb_http2_chunk_fit(room, avail);
+
+            if (body) {
+                n = snprintf((char *) b->last, 16, "%zx\r\n", body);
+                b->last += n;
+                memcpy(b->last, st->in_pos, body);
+                b->last += body;
+                *b->last++ = '\r';
+                *b->last++ = '\n';
+                take += (size_t) n + 2;
+            }
         }
 
         st->in_pos += body;
@@ -334,15 +338,43 @@ lb_http2_stream_recv(lb_connection_t *c, lb_http_buf_t *b)
         lb_http2_post(st->h2);
     }
 
-    if (take == 0) {
-        c->read->ready = 0;
-        return LB_AGAIN;
-    }
-
+    /* more waits (what did not fit comes at the next call, when the
+     * session has made room: the flag must not lose it) */
     c->read->ready = (st->in_pos < st->in_last)
                      || (st->chunked && st->req_end && !st->last_chunk);
 
+    if (take == 0) {
+        return LB_AGAIN;
+    }
+
     return (ssize_t) take;
+}
+
+
+/* the most data bytes (<= avail) of a chunk that fits in room with its
+ * framing, hex size line and CRLF; 0 when not even one does */
+static size_t
+lb_http2_chunk_fit(size_t room, size_t avail)
+{
+    size_t  k, hex, v;
+
+    if (room <= 4 + 1) {
+        return 0;
+    }
+
+    k = lb_min(avail, room - 4 - 1);
+
+    for ( ;; ) {
+        for (hex = 1, v = k >> 4; v != 0; v >>= 4) {
+            hex++;
+        }
+
+        if (k == 0 || hex + k + 4 <= room) {
+            return k;
+        }
+
+        k -= hex + k + 4 - room;
+    }
 }
 
 
