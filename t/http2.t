@@ -14,7 +14,7 @@ use WeirHTTP qw(check_clean start_http_backend count_lines log_lines
                 pattern_md5 pattern_block);
 use Digest::MD5 qw(md5_hex);
 use WeirH2 qw(h2_connect h2_send h2_wait h2_headers h2_request h2_response
-              h2_read_frame %TYPE %ERR);
+              h2_read_frame h2_frame %TYPE %ERR);
 
 my $w = Weir->new;
 my $dir = $w->dir;
@@ -212,6 +212,38 @@ $out = curl('--http2', "-o /dev/null -w '%{http_code}'", "$base/status?204");
 is($out, '204', 'a 204 goes through');
 $out = curl('--http2', "-I", "$base/length?100");
 like($out, qr{^HTTP/2 200.*content-length: 100}si, 'HEAD over h2');
+
+# bodies weir does not read (a REJECT answers before them) give their
+# bytes back to the connection's window: 40 x 60 000 bytes, more than the
+# 1 MiB window, on one connection
+{
+    my $c = h2_connect($port{https});
+    my ($answered, $bad) = (0, '');
+    for my $i (0 .. 39) {
+        my $id = 2 * $i + 1;
+        my $bytes = h2_headers($id, 0, ':method' => 'POST',
+                               ':scheme' => 'https', ':path' => '/deny',
+                               ':authority' => 'h2.test',
+                               'content-length' => '60000');
+        for my $k (0 .. 3) {
+            $bytes .= h2_frame('DATA', $k == 3 ? 1 : 0, $id,
+                               'd' x ($k == 3 ? 60000 - 3 * 16000 : 16000));
+        }
+        h2_send($c, $bytes);
+        my $f = h2_wait($c, sub { ($_[0]{stream} == $id
+                                   && $_[0]{type} == $TYPE{HEADERS})
+                                  || $_[0]{type} == $TYPE{GOAWAY} }, 5);
+        if ($f && $f->{type} == $TYPE{HEADERS}) {
+            $answered++;
+        } else {
+            $bad = $f ? "GOAWAY code $f->{code}" : 'nothing';
+            last;
+        }
+    }
+    is($answered, 40, 'bodies weir did not read do not use up the '
+       . "connection's window ($bad)");
+    close $c->{sock};
+}
 
 # --- weights and 100 concurrent streams on one connection ---
 

@@ -109,9 +109,19 @@ lb_http2_stream_new(lb_http2_conn_t *h2, int32_t id)
 static void
 lb_http2_stream_free(lb_http2_stream_t *st)
 {
+    size_t            n;
     lb_http2_conn_t  *h2;
 
     h2 = st->h2;
+
+    /* body bytes the session never read: the connection's window gets
+     * them back (the stream's went with it) */
+    n = (size_t) (st->in_last - st->in_pos);
+    n = (n > st->in_head) ? n - st->in_head : 0;
+
+    if (n && h2->ng != NULL && !h2->closing) {
+        (void) nghttp2_session_consume_connection(h2->ng, n);
+    }
 
     lb_http_list_remove(&st->link);
     h2->nstreams--;
