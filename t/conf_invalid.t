@@ -278,6 +278,66 @@ EOF
         "6:9: $WEB.listeners[https].tls_key: missing; required (protocol "
         . 'is HTTPS)' ] ],
 
+    [ 'alpn_protocols on an HTTP listener', $ALB . <<'EOF',
+    listeners:
+      - name: http
+        protocol: HTTP
+        protocol_port: 80
+        alpn_protocols: [h2]
+EOF
+      [ "9:25: $WEB.listeners[http].alpn_protocols: not allowed here: only "
+        . 'on HTTPS listeners (protocol is HTTP)' ] ],
+
+    [ 'alpn_protocols with an unknown protocol', $ALB . <<'EOF',
+    listeners:
+      - name: https
+        protocol: HTTPS
+        protocol_port: 443
+        tls_certificate: conf/cert.pem
+        tls_key: conf/key.pem
+        alpn_protocols: [h2, h3]
+EOF
+      [ "11:25: $WEB.listeners[https].alpn_protocols: \"h3\" is not a "
+        . 'valid value; allowed: a list of 1..2 distinct values of h2, '
+        . 'http/1.1' ] ],
+
+    [ 'alpn_protocols with a protocol twice', $ALB . <<'EOF',
+    listeners:
+      - name: https
+        protocol: HTTPS
+        protocol_port: 443
+        tls_certificate: conf/cert.pem
+        tls_key: conf/key.pem
+        alpn_protocols: [h2, h2]
+EOF
+      [ "11:25: $WEB.listeners[https].alpn_protocols: \"h2\" is written "
+        . 'twice; allowed: a list of 1..2 distinct values of h2, http/1.1' ] ],
+
+    [ 'alpn_protocols empty', $ALB . <<'EOF',
+    listeners:
+      - name: https
+        protocol: HTTPS
+        protocol_port: 443
+        tls_certificate: conf/cert.pem
+        tls_key: conf/key.pem
+        alpn_protocols: []
+EOF
+      [ "11:25: $WEB.listeners[https].alpn_protocols: has 0 values; "
+        . 'allowed: a list of 1..2 distinct values of h2, http/1.1' ] ],
+
+    [ 'alpn_protocols not a list', $ALB . <<'EOF',
+    listeners:
+      - name: https
+        protocol: HTTPS
+        protocol_port: 443
+        tls_certificate: conf/cert.pem
+        tls_key: conf/key.pem
+        alpn_protocols: h2
+EOF
+      [ "11:25: $WEB.listeners[https].alpn_protocols: expected a list, "
+        . 'found a single value; allowed: a list of 1..2 distinct values of '
+        . 'h2, http/1.1' ] ],
+
     [ 'tls_key on a TCP listener', $NLB . <<'EOF',
     listeners:
       - name: tcp

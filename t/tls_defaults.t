@@ -3,7 +3,8 @@
 # offers only ECDHE key exchange with AEAD ciphers (Mozilla's
 # "intermediate" without DHE), so a CBC suite (LUCKY13) or a static-RSA
 # one is refused; tls_ciphers sets another list per listener (a bad one
-# fails weir -t); HTTPS listeners answer ALPN http/1.1, TLS listeners
+# fails weir -t); HTTPS listeners answer ALPN h2, else http/1.1 (SPEC 13:
+# the default alpn_protocols; t/http2.t has the others), TLS listeners
 # (any protocol inside) answer none; tls_min_version below TLSv1.2 adds
 # the ECDHE CBC suites those versions need, and says so in the log.
 use strict;
@@ -75,10 +76,12 @@ is(cipher($port{tls}, '-tls1_2', '-cipher', 'ECDHE-RSA-CHACHA20-POLY1305'),
    'ECDHE-RSA-CHACHA20-POLY1305', 'TLS listener: ChaCha20-Poly1305');
 like(cipher($port{https}), qr/^TLS_/, 'TLS 1.3 as before');
 
-like(client($port{https}, '-alpn', 'h2,http/1.1'),
+like(client($port{https}, '-alpn', 'http/1.1,h2'),
+     qr{ALPN protocol: h2}, 'HTTPS listener: ALPN h2 first (weir chooses)');
+like(client($port{https}, '-alpn', 'http/1.1'),
      qr{ALPN protocol: http/1\.1}, 'HTTPS listener: ALPN http/1.1');
-like(client($port{https}, '-alpn', 'h2'), qr/No ALPN negotiated/,
-     'HTTPS listener: no ALPN for a client without http/1.1');
+like(client($port{https}, '-alpn', 'spdy/3.1'), qr/No ALPN negotiated/,
+     'HTTPS listener: no ALPN for a client with neither h2 nor http/1.1');
 like(client($port{tls}, '-alpn', 'http/1.1'), qr/No ALPN negotiated/,
      'TLS listener: no ALPN (what it carries is not ours to name)');
 

@@ -432,6 +432,13 @@ lb_admin_body_listener(lb_admin_buf_t *buf, const lb_listener_t *l)
         lb_json_str(&j, "tls_key", l->tls.key);
         lb_json_str(&j, "tls_min_version",
                     lb_tls_version_names[l->tls_min_version]);
+        if (l->nalpn > 0) {
+            lb_json_array(&j, "alpn_protocols");
+            for (i = 0; i < l->nalpn; i++) {
+                lb_json_str(&j, NULL, lb_alpn_names[l->alpn[i]]);
+            }
+            lb_json_array_end(&j);
+        }
         if (l->nsni_certificates > 0) {
             lb_json_array(&j, "sni_certificates");
             for (i = 0; i < l->nsni_certificates; i++) {

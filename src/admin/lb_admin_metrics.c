@@ -9,6 +9,8 @@
  *   per listener: accepted, open and refused (connection_limit) clients,
  *   from the listener's gauge in the zone (TCP, TLS, HTTP, HTTPS; UDP
  *   listeners have sessions, not connections, and no series);
+ *   per HTTPS listener, its HTTP/2 clients: connections and streams
+ *   (ever, and open now), streams they reset, GOAWAYs sent to them;
  *   per process: start time and uptime (from /proc); the configuration
  *   generation, and the oldest one a worker or the checker still runs;
  *   per L7 policy: the requests it acted on, and the regular expression
@@ -65,6 +67,8 @@ static void lb_admin_metrics_classes(lb_admin_buf_t *out,
     lb_admin_mtarget_t *ms, uint32_t n);
 static void lb_admin_metrics_groups(lb_admin_buf_t *out, lb_conf_t *conf,
     lb_admin_mtarget_t *ms, uint32_t n);
+static void lb_admin_metrics_h2(lb_admin_buf_t *out, lb_conf_t *conf,
+    lb_shm_zone_t *z);
 static void lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
     lb_shm_zone_t *z);
 static void lb_admin_metrics_processes(lb_admin_buf_t *out, bool uptime);
@@ -343,6 +347,7 @@ lb_admin_metrics(lb_admin_req_t *r)
     }
 
     lb_admin_metrics_listeners(out, conf, z);
+    lb_admin_metrics_h2(out, conf, z);
     lb_admin_metrics_l7(out, conf, z);
 
     lb_admin_metric_head(out, "weir_config_generation", "gauge",
@@ -614,6 +619,89 @@ lb_admin_metrics_listeners(lb_admin_buf_t *out, lb_conf_t *conf,
     }
 
     free(gauges);
+}
+
+
+/* per HTTPS listener, HTTP/2 clients: from the gauges its workers keep in
+ * the zone (src/http/lb_http2.c; made by a worker's first h2 client: 0
+ * before) */
+static const struct {
+    const char  *name;
+    const char  *type;
+    const char  *help;
+    const char  *kind;        /* of the gauge */
+    bool         open;        /* its total, else how many entered */
+} lb_admin_h2_families[] = {
+    { "weir_listener_h2_connections_total", "counter",
+      "HTTP/2 client connections (ALPN h2) of the listener.", "h2c", false },
+    { "weir_listener_h2_active_connections", "gauge",
+      "HTTP/2 client connections of the listener open now.", "h2c", true },
+    { "weir_listener_h2_streams_total", "counter",
+      "HTTP/2 request streams of the listener's clients.", "h2s", false },
+    { "weir_listener_h2_active_streams", "gauge",
+      "HTTP/2 request streams open now.", "h2s", true },
+    { "weir_listener_h2_resets_total", "counter",
+      "Streams the listener's HTTP/2 clients reset (RST_STREAM).", "h2r",
+      false },
+    { "weir_listener_h2_goaways_total", "counter",
+      "GOAWAY frames sent to the listener's HTTP/2 clients.", "h2g",
+      false },
+};
+
+
+static void
+lb_admin_metrics_h2(lb_admin_buf_t *out, lb_conf_t *conf, lb_shm_zone_t *z)
+{
+    size_t            f;
+    int64_t           v;
+    uint32_t          b, l;
+    lb_listener_t    *lst;
+    lb_zone_gauge_t  *g;
+    char              name[LB_ZONE_GAUGE_NAME_LEN + 1], port[16];
+
+    for (f = 0; f < lb_nelems(lb_admin_h2_families); f++) {
+        lb_admin_metric_head(out, lb_admin_h2_families[f].name,
+                             lb_admin_h2_families[f].type,
+                             lb_admin_h2_families[f].help);
+
+        for (b = 0; b < conf->nbalancers; b++) {
+            for (l = 0; l < conf->balancers[b].nlisteners; l++) {
+                lst = &conf->balancers[b].listeners[l];
+
+                if (lst->protocol != LB_LISTENER_HTTPS) {
+                    continue;
+                }
+
+                g = NULL;
+
+                if (z != NULL) {
+                    lb_event_listener_gauge_name(lst,
+                        lb_admin_h2_families[f].kind, name, sizeof(name));
+                    g = lb_zone_gauge_find(z, name);
+                }
+
+                v = 0;
+
+                if (g != NULL) {
+                    v = lb_admin_h2_families[f].open
+                        ? lb_zone_gauge_value(g)
+                        : (int64_t) lb_zone_gauge_entered(g);
+                }
+
+                snprintf(port, sizeof(port), "%u", lst->protocol_port);
+
+                lb_admin_buf_printf(out, "%s", lb_admin_h2_families[f].name);
+                lb_admin_label(out, "load_balancer", lst->balancer->name,
+                               true);
+                lb_admin_label(out, "load_balancer_id", lst->balancer->id,
+                               false);
+                lb_admin_label(out, "listener", lst->name, false);
+                lb_admin_label(out, "listener_id", lst->id, false);
+                lb_admin_label(out, "port", port, false);
+                lb_admin_buf_printf(out, "} %lld\n", (long long) v);
+            }
+        }
+    }
 }
 
 

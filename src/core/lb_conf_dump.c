@@ -274,6 +274,19 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
         lb_conf_dump_object(out, f->object, p, indent + 2, false, skip);
         return true;
 
+    case LB_CONF_WORDS:
+        memcpy(&n, (const char *) data + f->count_off, sizeof(uint32_t));
+        if (n == 0) {
+            return false;
+        }
+        fprintf(out, "%s%s: [", prefix, f->key);
+        for (k = 0; k < n; k++) {
+            fputs(k ? ", " : "", out);
+            lb_conf_dump_scalar(out, f->names[((const uint8_t *) p)[k]]);
+        }
+        fputs("]\n", out);
+        return true;
+
     case LB_CONF_LIST:
         memcpy(&obj, p, sizeof(void *));
         memcpy(&n, (const char *) data + f->count_off, sizeof(uint32_t));

@@ -36,6 +36,11 @@ const char *const  lb_tls_version_names[] = {
     LB_TLS_VERSIONS(LB_CONF_NAME) NULL
 };
 
+/* in lb_alpn_e order: the protocol ids of RFC 7301 */
+const char *const  lb_alpn_names[] = {
+    "h2", "http/1.1", NULL
+};
+
 const char *const  lb_xff_mode_names[] = {
     LB_XFF_MODES(LB_CONF_NAME) NULL
 };

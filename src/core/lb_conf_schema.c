@@ -226,6 +226,12 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .count_off = offsetof(lb_listener_t, nsni_certificates),
       .object = &lb_conf_sni_object,
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* SPEC 13: the protocols offered by ALPN, weir's preference first;
+     * not written: h2, then http/1.1 */
+    { LB_F("alpn_protocols", LB_CONF_WORDS, lb_listener_t, alpn),
+      .count_off = offsetof(lb_listener_t, nalpn), .min = 1,
+      .max = LB_ALPN_MAX, .names = lb_alpn_names,
+      .depends = "protocol", .only = LB_CONF_BIT(LB_LISTENER_HTTPS) },
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },

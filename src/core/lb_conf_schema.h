@@ -23,9 +23,13 @@ typedef enum {
     LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
     LB_CONF_INLINE,      /* a mapping whose fields live in the parent */
     LB_CONF_LIST,        /* pointer to an array of structs + uint32_t n */
-    LB_CONF_NAMES        /* a list of distinct names of `names`, min..max
+    LB_CONF_NAMES,       /* a list of distinct names of `names`, min..max
                             of them (min 0: 1), stored as an unsigned
                             mask of LB_CONF_BIT(index); def: the mask */
+    LB_CONF_WORDS        /* a list of distinct names of `names` (1..max
+                            of them): uint8_t indexes at off, in the
+                            order written, and their uint32_t count at
+                            count_off (0: not written) */
 } lb_conf_type_e;
 
 /* what the walker knows about one field of one object */

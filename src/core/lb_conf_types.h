@@ -120,6 +120,16 @@ typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
  * (lb_http_types.h): a file may need both */
 typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_check_method_e;
 typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
+
+/* the ALPN protocols an HTTPS listener may offer (SPEC 13), as sent */
+typedef enum {
+    LB_ALPN_H2 = 0,
+    LB_ALPN_HTTP11
+} lb_alpn_e;
+
+extern const char *const  lb_alpn_names[];
+
+#define LB_ALPN_MAX  2
 typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
 typedef enum { LB_L7_ACTIONS(LB_ENUM_L7ACTION) } lb_l7_action_e;
 typedef enum { LB_L7_RULE_TYPES(LB_ENUM_L7RULE) } lb_l7_rule_type_e;
@@ -287,6 +297,11 @@ struct lb_listener_s {
 
     lb_l7_policy_t        *l7_policies;          /* in the file's order */
     uint32_t               nl7_policies;
+
+    /* HTTPS listeners: the ALPN protocols offered, weir's preference
+     * first (lb_alpn_e); nalpn 0: the default, h2 then http/1.1 */
+    uint8_t                alpn[LB_ALPN_MAX];
+    uint32_t               nalpn;
 
     lb_sockaddr_t          addr;                 /* balancer address:port */
     lb_load_balancer_t    *balancer;

@@ -21,6 +21,8 @@ static void lb_conf_walk_nested(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static lb_int_t lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i, lb_conf_obj_t *child);
+static lb_int_t lb_conf_walk_words(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    uint32_t i);
 static lb_int_t lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static lb_int_t lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
@@ -257,6 +259,11 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
                          ? LB_CONF_SET : LB_CONF_BAD;
         return;
 
+    case LB_CONF_WORDS:
+        obj->states[i] = (lb_conf_walk_words(cx, obj, i) == LB_OK)
+                         ? LB_CONF_SET : LB_CONF_BAD;
+        return;
+
     default:
         if (v->type != LB_CONF_NODE_SCALAR) {
             lb_conf_error(cx, obj, f->key, "expected a single value, found "
@@ -270,6 +277,72 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
                          ? LB_CONF_SET : LB_CONF_BAD;
         return;
     }
+}
+
+
+/* a list of distinct words of f->names, min..max of them */
+static lb_int_t
+lb_conf_walk_words(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
+{
+    uint8_t                *p;
+    uint32_t                k, e, j;
+    const lb_conf_node_t   *v, *item;
+    const lb_conf_field_t  *f;
+
+    f = &obj->schema->fields[i];
+    v = obj->nodes[i];
+    p = (uint8_t *) obj->data + f->off;
+
+    if (v->type != LB_CONF_NODE_LIST) {
+        lb_conf_error(cx, obj, f->key, "expected a list, found %s; "
+                      "allowed: %s", lb_conf_node_kind(v),
+                      lb_conf_allowed(cx, f));
+        return LB_ERROR;
+    }
+
+    if (v->n < (uint32_t) f->min || v->n > (uint32_t) f->max) {
+        lb_conf_error(cx, obj, f->key, "has %u values; allowed: %s",
+                      v->n, lb_conf_allowed(cx, f));
+        return LB_ERROR;
+    }
+
+    for (item = v->first, k = 0; item != NULL; item = item->next, k++) {
+        if (item->type != LB_CONF_NODE_SCALAR
+            || (cx->strict && !item->quoted))
+        {
+            lb_conf_error(cx, obj, f->key, "item %u is not a string; "
+                          "allowed: %s", k + 1, lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        for (e = 0; f->names[e] != NULL; e++) {
+            if (strcmp(f->names[e], item->value) == 0) {
+                break;
+            }
+        }
+
+        if (f->names[e] == NULL || strlen(item->value) != item->len) {
+            lb_conf_error(cx, obj, f->key, "%s is not a valid value; "
+                          "allowed: %s", lb_conf_quote(cx, item->value),
+                          lb_conf_allowed(cx, f));
+            return LB_ERROR;
+        }
+
+        for (j = 0; j < k; j++) {
+            if (p[j] == e) {
+                lb_conf_error(cx, obj, f->key, "%s is written twice; "
+                              "allowed: %s", lb_conf_quote(cx, item->value),
+                              lb_conf_allowed(cx, f));
+                return LB_ERROR;
+            }
+        }
+
+        p[k] = (uint8_t) e;
+    }
+
+    memcpy((char *) obj->data + f->count_off, &v->n, sizeof(uint32_t));
+
+    return LB_OK;
 }
 
 
@@ -752,6 +825,11 @@ lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
         return lb_psprintf(cx->tmp, "a list of %lld..%lld of %s",
                            (long long) (f->min > 0 ? f->min : 1),
                            (long long) f->max,
+                           lb_conf_names_list(cx->tmp, f->names));
+
+    case LB_CONF_WORDS:
+        return lb_psprintf(cx->tmp, "a list of %lld..%lld distinct values "
+                           "of %s", (long long) f->min, (long long) f->max,
                            lb_conf_names_list(cx->tmp, f->names));
 
     default:

@@ -60,6 +60,10 @@ struct lb_connection_s {
     unsigned                   client:1;  /* accepted: counted */
     unsigned                   listen:1;  /* a listening socket */
     unsigned                   close:1;   /* stopping: handler must close */
+    unsigned                   stream:1;  /* a stream of a multiplexed
+                                             connection (HTTP/2): no fd,
+                                             no slot; its protocol reads
+                                             and writes it */
 };
 
 /* Allocate the table of n slots (memory is touched only as slots are

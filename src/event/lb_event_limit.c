@@ -87,13 +87,21 @@ lb_event_limit_lookup(lb_listening_t *ls)
 void
 lb_event_limit_name(const lb_listener_t *lst, char *name, size_t size)
 {
-    if (lst->id != NULL && strlen(lst->id) + 5 < size) {
-        snprintf(name, size, "conn:%s", lst->id);
+    lb_event_listener_gauge_name(lst, "conn", name, size);
+}
+
+
+void
+lb_event_listener_gauge_name(const lb_listener_t *lst, const char *kind,
+    char *name, size_t size)
+{
+    if (lst->id != NULL && strlen(lst->id) + strlen(kind) + 1 < size) {
+        snprintf(name, size, "%s:%s", kind, lst->id);
         return;
     }
 
     /* stable: the workers of every generation share the gauge */
-    snprintf(name, size, "conn:%08x:%.40s",
+    snprintf(name, size, "%s:%08x:%.40s", kind,
              (uint32_t) lb_hash_stable64(0, lst->addr.text,
                                          strlen(lst->addr.text)),
              lst->addr.text);

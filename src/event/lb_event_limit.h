@@ -26,6 +26,13 @@ lb_listening_limit_t *lb_event_limit_enter(lb_listening_t *ls,
  * process finds a listener's counters. */
 void lb_event_limit_name(const lb_listener_t *lst, char *name, size_t size);
 
+/* The name of lst's gauge of `kind` (a word of up to 8 letters): "conn"
+ * for lb_event_limit_name(), others for a protocol's own counters of the
+ * listener (HTTP/2: "h2c", "h2s", "h2r", "h2g"), read by the admin
+ * process. */
+void lb_event_listener_gauge_name(const lb_listener_t *lst,
+    const char *kind, char *name, size_t size);
+
 /* One client counted by lb_event_limit_enter() has gone. */
 static inline void
 lb_event_limit_leave(lb_listening_limit_t *l)

@@ -320,30 +320,60 @@ lb_ssl_init_verify(lb_ssl_cycle_t *sc)
 }
 
 
-/* ALPN of HTTPS listeners: http/1.1 when the client offers it, else no
- * ALPN at all (the handshake goes on: a client offering only h2 gets
- * HTTP/1.1 without the extension, as from a server without ALPN). */
+/* ALPN of HTTPS listeners: the first of the listener's alpn_protocols
+ * (weir's preference, default h2 then http/1.1) that the client offers,
+ * else no ALPN at all (the handshake goes on: a client offering only
+ * protocols the listener does not speak gets HTTP/1.1 without the
+ * extension, as from a server without ALPN). arg: the listener. */
 static int
 lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg)
 {
-    static const unsigned char  ours[] = "\x08http/1.1";
-    unsigned char              *sel;
+    static const uint8_t        dflt[] = { LB_ALPN_H2, LB_ALPN_HTTP11 };
+    static const char *const    names[] = { "h2", "http/1.1" };
+    const lb_listener_t        *lsn;
+    const uint8_t              *ours;
+    uint32_t                    i, n, len;
+    unsigned int                j;
 
     lb_unused(ssl);
-    lb_unused(arg);
 
-    if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
-                              inlen)
-        != OPENSSL_NPN_NEGOTIATED)
-    {
-        return SSL_TLSEXT_ERR_NOACK;
+    lsn = arg;
+    ours = lsn->nalpn ? lsn->alpn : dflt;
+    n = lsn->nalpn ? lsn->nalpn : lb_nelems(dflt);
+
+    for (i = 0; i < n; i++) {
+        len = (uint32_t) strlen(names[ours[i]]);
+
+        for (j = 0; j < inlen; j += 1 + in[j]) {
+            if (in[j] == len && j + 1 + len <= inlen
+                && memcmp(&in[j + 1], names[ours[i]], len) == 0)
+            {
+                *out = &in[j + 1];
+                *outlen = (unsigned char) len;
+                return SSL_TLSEXT_ERR_OK;
+            }
+        }
     }
 
-    *out = sel;
+    return SSL_TLSEXT_ERR_NOACK;
+}
 
-    return SSL_TLSEXT_ERR_OK;
+
+bool
+lb_ssl_alpn_h2(lb_connection_t *c)
+{
+    unsigned int          len;
+    const unsigned char  *p;
+
+    if (c->ssl == NULL) {
+        return false;
+    }
+
+    SSL_get0_alpn_selected(c->ssl->ssl, &p, &len);
+
+    return len == 2 && p[0] == 'h' && p[1] == '2';
 }
 
 
@@ -516,8 +546,8 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
     if (lsn->protocol == LB_LISTENER_HTTPS) {
-        /* clients that ask (curl, browsers) learn it is HTTP/1.1 */
-        SSL_CTX_set_alpn_select_cb(ctx, lb_ssl_alpn_select, NULL);
+        /* h2 or http/1.1, as the listener's alpn_protocols say */
+        SSL_CTX_set_alpn_select_cb(ctx, lb_ssl_alpn_select, (void *) lsn);
     }
 
     /* resumption: a per-worker cache for session ids, and tickets that

@@ -116,6 +116,9 @@ int lb_ssl_protocol_version(lb_tls_version_e v);
 lb_int_t lb_ssl_create_connection(SSL_CTX *ctx, lb_connection_t *c,
     unsigned mode);
 
+/* true when the handshake of server connection c chose ALPN "h2". */
+bool lb_ssl_alpn_h2(lb_connection_t *c);
+
 /* Send host as SNI on client connection c (nothing for an IP literal
  * or NULL). LB_OK or LB_ERROR (logged). */
 lb_int_t lb_ssl_set_server_name(lb_connection_t *c, const char *host);

@@ -20,6 +20,7 @@
 #include "lb_event.h"
 #include "lb_event_openssl.h"
 #include "lb_http.h"
+#include "lb_http2.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
@@ -269,6 +270,12 @@ lb_http_recv(lb_connection_t *c, lb_http_buf_t *b, int *err)
 {
     ssize_t  n;
 
+    if (c->stream) {
+        n = lb_http2_stream_recv(c, b);
+        *err = 0;
+        return n;
+    }
+
     n = lb_conn_recv(c, b->last, (size_t) (b->end - b->last));
 
     if (n > 0) {
@@ -286,7 +293,8 @@ lb_http_send(lb_connection_t *c, struct iovec *iov, int niov, int *err)
 {
     ssize_t  n;
 
-    n = lb_conn_send_iov(c, iov, niov);
+    n = c->stream ? lb_http2_stream_send(c, iov, niov)
+                  : lb_conn_send_iov(c, iov, niov);
 
     *err = (n == LB_ERROR) ? errno : 0;
 

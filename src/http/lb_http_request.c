@@ -43,6 +43,7 @@
 #include "lb_event_timer.h"
 #include "lb_hash.h"
 #include "lb_http2_upstream.h"
+#include "lb_http2.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -138,6 +139,20 @@ lb_http_init_connection(lb_connection_t *c)
 }
 
 
+void
+lb_http_init_stream(lb_http_conn_t *hc)
+{
+    lb_connection_t  *c;
+
+    c = hc->client;
+
+    hc->start = lb_current_msec;
+    c->data = hc;
+    c->read->handler = lb_http_idle_handler;
+    c->write->handler = lb_http_idle_handler;
+}
+
+
 static void
 lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
 {
@@ -158,6 +173,12 @@ lb_http_ssl_handshaked(lb_connection_t *c, lb_int_t rc)
 
     if (spent >= hc->listener->timeout_client_header) {
         lb_http_conn_close(hc);
+        return;
+    }
+
+    if (lb_ssl_alpn_h2(c)) {
+        /* its own timers from here on */
+        lb_http2_init_connection(hc);
         return;
     }
 
@@ -308,6 +329,7 @@ lb_http_session_take(lb_http_conn_t *hc)
     s->client = c;
     s->listener = hc->listener;
     s->conn = hc;
+    s->client_h2 = (hc->stream != NULL);
     s->requests = hc->requests;
     s->tried_bits = hc->tried_bits;
     s->tried_cap = hc->tried_cap;
@@ -652,6 +674,12 @@ lb_http_request_start(lb_http_session_t *s)
     s->line_len = lb_min(s->req.start_line.len, LB_HTTP_LOG_LINE);
     memcpy(s->line, s->cin.start + s->req.start_line.off, s->line_len);
 
+    if (s->client_h2 && s->line_len > 8 && s->line_len < LB_HTTP_LOG_LINE) {
+        /* the line lb_http2.c wrote ends in HTTP/1.1: the log says what
+         * the client spoke, as nginx's does */
+        memcpy(s->line + s->line_len - 8, "HTTP/2.0", 8);
+    }
+
     if (c->read->timer_set) {
         lb_event_del_timer(c->read);
     }
@@ -908,6 +936,14 @@ lb_http_finish(lb_http_session_t *s)
         lb_event_del_timer(c->write);
     }
 
+    if (s->client_h2) {
+        /* one request per stream: the stream ends with its response
+         * (what the client sent beyond the request is dropped by h2) */
+        lb_http2_stream_end(c);
+        lb_http_close(s);
+        return;
+    }
+
     if (s->keep_client) {
         /* the response said keep-alive, if only because the worker began
          * to stop after its head went: the client may send its next
@@ -1083,6 +1119,11 @@ lb_http_conn_close(lb_http_conn_t *hc)
 
     c = hc->client;
 
+    if (hc->stream != NULL) {
+        lb_http2_stream_close(hc);
+        return;
+    }
+
     if (hc->in_idle_list) {
         lb_http_list_remove(&hc->idle_link);
         hc->in_idle_list = 0;
@@ -1121,6 +1162,8 @@ lb_http_drain_idle_clients(void)
     lb_msec_t        since;
     lb_http_conn_t  *hc;
     lb_http_link_t  *list;
+
+    lb_http2_drain();
 
     for (i = 0; i < 2; i++) {
         list = (i == 0) ? &lb_http_worker.idle_settled

@@ -101,7 +101,9 @@ lb_http_response_head_done(lb_http_session_t *s)
     s->uin.pos = s->uin.start + len;
     s->resp_body.ready = s->uin.pos;
 
-    if (s->resp.chunked && s->req.version == 10) {
+    /* an HTTP/2 client gets the data in DATA frames, the end as
+     * END_STREAM (lb_http2.c): no chunked framing */
+    if (s->resp.chunked && (s->req.version == 10 || s->client_h2)) {
         s->resp_body.dechunk = 1;
     }
 

@@ -87,6 +87,12 @@ size_t lb_http_addr_ip(const struct sockaddr *sa, char *buf, size_t size);
  * TLS handshake, then requests). Owns c from then on. */
 void lb_http_init_connection(lb_connection_t *c);
 
+/* The stream connection hc->client (lb_http2.c) is ready to be served as
+ * a client connection of its own with one request: its handlers are set
+ * as a new connection's would be, without a timer (the h2 connection
+ * times its client); a post of its read event starts the request. */
+void lb_http_init_stream(lb_http_conn_t *hc);
+
 /* Go on with the session: called whenever either connection may move. */
 void lb_http_run(lb_http_session_t *s);
 

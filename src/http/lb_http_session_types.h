@@ -81,6 +81,7 @@ typedef struct lb_http_peer_s     lb_http_peer_t;
 typedef struct lb_http_group_s    lb_http_group_t;
 typedef struct lb_http_session_s  lb_http_session_t;
 typedef struct lb_http_conn_s     lb_http_conn_t;
+typedef struct lb_http2_stream_s  lb_http2_stream_t;
 
 /* HTTP/2 to targets (lb_http2_upstream.c): a multiplexed connection,
  * and one request's stream on it */
@@ -274,6 +275,8 @@ struct lb_http_session_s {
                                                  (for h2 targets) */
     unsigned                h2_fresh:1;       /* h2: the next stream on a
                                                  new connection */
+    unsigned                client_h2:1;      /* the client is an HTTP/2
+                                                 stream (lb_http2.c) */
 
     lb_http_conn_t         *conn;         /* what outlives the session */
     lb_http_session_t      *next_free;    /* in the worker's free list */
@@ -299,6 +302,8 @@ struct lb_http_conn_s {
     lb_http_idle_t         *private_idle; /* the pooled connection to a
                                              PROXY target group that
                                              only this one may use */
+    lb_http2_stream_t      *stream;       /* an HTTP/2 stream's: its
+                                             stream; NULL: a connection */
     unsigned                in_idle_list:1;
     unsigned                served:1;     /* a request came before */
     unsigned                shut:1;       /* TLS close_notify sent */
