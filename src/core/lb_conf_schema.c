@@ -255,7 +255,8 @@ static const lb_conf_field_t  lb_conf_persistence_fields[] = {
     { LB_F("persistence_timeout", LB_CONF_SECONDS, lb_persistence_t,
            persistence_timeout),
       .min = 1, .max = 604800,
-      .def_fn = lb_conf_default_timeout },
+      .def_fn = lb_conf_default_timeout,
+      .def_doc = "3600 with type HTTP_COOKIE, else 360" },
     { LB_F("cookie_name", LB_CONF_STRING, lb_persistence_t, cookie_name),
       .required = 1, .max = 255, .allowed = LB_CONF_COOKIE_RULE,
       .check = lb_conf_check_cookie,
@@ -264,6 +265,8 @@ static const lb_conf_field_t  lb_conf_persistence_fields[] = {
            persistence_granularity),
       .max = 64, .allowed = LB_CONF_MASK_RULE,
       .def_fn = lb_conf_default_mask, .check = lb_conf_check_mask,
+      .def_doc = "the host mask of the load balancer's address family "
+      "(255.255.255.255 or ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff)",
       .depends = "type", .only = LB_CONF_BIT(LB_PERSIST_SOURCE_IP) },
     { NULL }
 };
@@ -334,6 +337,7 @@ static const lb_conf_field_t  lb_conf_member_fields[] = {
       .min = 0, .max = 256, .has_def = 1, .def = 1 },
     { LB_F("monitor_port", LB_CONF_UINT, lb_target_t, monitor_port),
       .min = 1, .max = 65535, .def_fn = lb_conf_default_monitor_port,
+      .def_doc = "the member's protocol_port",
       .check_identity = 1 },
     { LB_F("subnet_id", LB_CONF_STRING, lb_target_t, subnet_id), .max = 255 },
     { LB_F("instance_id", LB_CONF_STRING, lb_target_t, instance_id),
