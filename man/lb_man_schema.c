@@ -65,8 +65,17 @@ main(int argc, char **argv)
     todo[0].path = "";
     ntodo = 1;
 
+    /* no hyphens added: paths and values are copied from the page */
+    if (fmt == LB_MAN_ROFF) {
+        printf(".nh\n");
+    }
+
     for (i = 0; i < ntodo; i++) {
         lb_man_object(pool, fmt, &todo[i], todo, &ntodo);
+    }
+
+    if (fmt == LB_MAN_ROFF) {
+        printf(".hy\n");
     }
 
     lb_destroy_pool(pool);
