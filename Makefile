@@ -41,6 +41,7 @@ install: $(O)/Makefile build
 
 # the Debian package (debian/), unsigned, into $(O)/deb; then lintian
 deb:
+	@sh auto/deps deb
 	@sh auto/deb $(O)/deb
 
 run: deps-build build

@@ -228,7 +228,7 @@ like($u, qr/^LimitNOFILE=\d+$/m, 'unit: LimitNOFILE');
 like($u, qr/^ProtectSystem=strict$/m, 'unit: ProtectSystem=strict');
 like($u, qr/^ReadWritePaths=\Q$p\E\/var\/log\/weir \Q$p\E\/etc\/weir \Q$p\E\/var\/run\/weir$/m,
      'unit: the paths weir writes');
-like($u, qr/^CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SETUID CAP_SETGID$/m,
+like($u, qr/^CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SETUID CAP_SETGID CAP_KILL$/m,
      'unit: capabilities');
 SKIP: {
     skip 'systemd-analyze is not installed', 1
