@@ -29,6 +29,21 @@ build: $(O)/Makefile
 build-asan: $(OA)/Makefile
 	$(MAKE) -f $(OA)/Makefile
 
+# the manual pages (weir.yaml(5) from the schema tables), the unit, the
+# logrotate file and the default configuration, paths as configured
+man: $(O)/Makefile build
+	$(MAKE) -f $(O)/Makefile man
+
+# needs ./configure --prefix=... (e.g. --prefix=/usr, see README.md);
+# DESTDIR=... installs into a staging tree
+install: $(O)/Makefile build
+	$(MAKE) -f $(O)/Makefile install
+
+# the Debian package (debian/), unsigned, into $(O)/deb; then lintian
+deb:
+	@sh auto/deps deb
+	@sh auto/deb $(O)/deb
+
 run: deps-build build
 	@sh conf/demo.sh
 
@@ -101,5 +116,6 @@ bench: deps build
 clean:
 	rm -rf $(O) $(OA) $(OF)
 
-.PHONY: all deps deps-build build build-asan run unit unit-asan integration \
-	integration-asan build-fuzz fuzz fuzz-short test bench clean
+.PHONY: all deps deps-build build build-asan man install deb run unit \
+	unit-asan integration integration-asan build-fuzz fuzz fuzz-short test \
+	bench clean

@@ -16,7 +16,8 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 
-#define LB_ADMIN_STATIC_DIR  "html/console"
+/* under LB_HTML_PATH (configure: html, or PREFIX/share/weir/html) */
+#define LB_ADMIN_STATIC_DIR  LB_HTML_PATH "/console"
 
 typedef struct {
     char                 name[LB_ADMIN_STATIC_NAME_MAX + 1];

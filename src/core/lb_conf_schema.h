@@ -80,6 +80,8 @@ struct lb_conf_field_s {
                                              written), BOOL, ENUM index */
     const char               *def_str;    /* STRING */
     lb_conf_default_pt        def_fn;     /* default from other fields */
+    const char               *def_doc;    /* def_fn's default in words,
+                                             for weir.yaml(5) */
 
     const char *const        *names;      /* ENUM: NULL-terminated */
     const int                *values;     /* ENUM: stored values (NULL:
@@ -193,6 +195,17 @@ bool lb_conf_applies(const lb_conf_object_t *schema, const lb_conf_field_t *f,
 const char *lb_conf_only_reason(lb_pool_t *pool,
     const lb_conf_object_t *schema, const lb_conf_field_t *f,
     const void *data);
+
+/* The values of f's `depends` field for which f may be written, in its
+ * only_fmt: "only on HTTP and HTTPS listeners" (pool); NULL for a field
+ * without `depends` (the manual pages print it). */
+const char *lb_conf_only_text(lb_pool_t *pool,
+    const lb_conf_object_t *schema, const lb_conf_field_t *f);
+
+/* What f accepts, as the "allowed: ..." of weir -t's messages says it:
+ * "1..3600 seconds", "auto or 1..64", "ALB, NLB, NLB_L4_DSR" or the
+ * field's own text (pool; "" when out of memory). */
+const char *lb_conf_allowed_text(lb_pool_t *pool, const lb_conf_field_t *f);
 
 /* Hand the stored value of every check_identity field of schema that
  * applies to data to fn, in table order: a string with its NUL, a number

@@ -782,6 +782,15 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 static const char *
 lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
 {
+    return lb_conf_allowed_text(cx->tmp, f);
+}
+
+
+const char *
+lb_conf_allowed_text(lb_pool_t *pool, const lb_conf_field_t *f)
+{
+    char         last;
+    size_t       n;
     const char  *unit;
 
     if (f->allowed != NULL) {
@@ -794,7 +803,7 @@ lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
     case LB_CONF_INT:
     case LB_CONF_SECONDS:
         unit = (f->type == LB_CONF_SECONDS) ? "seconds" : f->unit;
-        return lb_psprintf(cx->tmp, "%s%s%lld..%lld%s%s",
+        return lb_psprintf(pool, "%s%s%lld..%lld%s%s",
                            f->auto_name ? f->auto_name : "",
                            f->auto_name ? " or " : "",
                            (long long) f->min, (long long) f->max,
@@ -804,36 +813,41 @@ lb_conf_allowed(lb_conf_cx_t *cx, const lb_conf_field_t *f)
         return "true, false";
 
     case LB_CONF_ENUM:
-        return lb_conf_names_list(cx->tmp, f->names);
+        return lb_conf_names_list(pool, f->names);
 
     case LB_CONF_STRING:
         if (f->max > 0) {
-            return lb_psprintf(cx->tmp, "%lld..%lld characters",
+            return lb_psprintf(pool, "%lld..%lld characters",
                                (long long) (f->min > 0 ? f->min : 1),
                                (long long) f->max);
         }
         return "a non-empty string";
 
     case LB_CONF_LIST:
-        return lb_psprintf(cx->tmp, "a list of %ss", f->object->what);
+        /* "a list of members", "... addresses", "... L7 policies" */
+        n = strlen(f->object->what);
+        last = n ? f->object->what[n - 1] : '\0';
+        return lb_psprintf(pool, "a list of %.*s%s", (int) n
+                           - (last == 'y'), f->object->what,
+                           last == 's' ? "es" : last == 'y' ? "ies" : "s");
 
     case LB_CONF_NAMES:
         if (f->max == 1) {
-            return lb_psprintf(cx->tmp, "a list of one of %s",
-                               lb_conf_names_list(cx->tmp, f->names));
+            return lb_psprintf(pool, "a list of one of %s",
+                               lb_conf_names_list(pool, f->names));
         }
-        return lb_psprintf(cx->tmp, "a list of %lld..%lld of %s",
+        return lb_psprintf(pool, "a list of %lld..%lld of %s",
                            (long long) (f->min > 0 ? f->min : 1),
                            (long long) f->max,
-                           lb_conf_names_list(cx->tmp, f->names));
+                           lb_conf_names_list(pool, f->names));
 
     case LB_CONF_WORDS:
-        return lb_psprintf(cx->tmp, "a list of %lld..%lld distinct values "
+        return lb_psprintf(pool, "a list of %lld..%lld distinct values "
                            "of %s", (long long) f->min, (long long) f->max,
-                           lb_conf_names_list(cx->tmp, f->names));
+                           lb_conf_names_list(pool, f->names));
 
     default:
-        return lb_psprintf(cx->tmp, "a mapping of %s fields",
+        return lb_psprintf(pool, "a mapping of %s fields",
                            f->object->what);
     }
 }
@@ -1064,12 +1078,24 @@ const char *
 lb_conf_only_reason(lb_pool_t *pool, const lb_conf_object_t *schema,
     const lb_conf_field_t *f, const void *data)
 {
+    if (lb_conf_applies(schema, f, data)) {
+        return NULL;
+    }
+
+    return lb_conf_only_text(pool, schema, f);
+}
+
+
+const char *
+lb_conf_only_text(lb_pool_t *pool, const lb_conf_object_t *schema,
+    const lb_conf_field_t *f)
+{
     char                   *buf, *p;
     size_t                  len;
     unsigned                i, n, k;
     const lb_conf_field_t  *d;
 
-    if (lb_conf_applies(schema, f, data)) {
+    if (f->depends == NULL) {
         return NULL;
     }
 

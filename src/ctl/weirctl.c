@@ -25,7 +25,13 @@
 #include "lb_palloc.h"
 
 #define LB_CTL_VERSION       "0.1.0"
-#define LB_CTL_DEFAULT_CONF  "conf/weir.yaml"
+/* weir's defaults (configure: auto/paths, lb_auto_config.h) */
+#define LB_CTL_DEFAULT_CONF  LB_CONF_PATH
+#ifdef LB_PREFIX
+#define LB_CTL_PREFIX_SHOWN  LB_PREFIX
+#else
+#define LB_CTL_PREFIX_SHOWN  "."
+#endif
 #define LB_CTL_LBS           "/api/v1/load-balancers"
 #define LB_CTL_TIMEOUT       10000       /* ms */
 #define LB_CTL_PATH_MAX      4096
@@ -288,8 +294,15 @@ lb_ctl_setup(lb_ctl_t *ctl)
         return LB_CTL_EXIT_USAGE;
     }
 
-    /* the same defaults as weir: the prefix is the current directory, the
-     * file prefix/conf/weir.yaml, -c relative to the current directory */
+    /* the same defaults as weir: the prefix is the configured one or the
+     * current directory, the file LB_CONF_PATH (under the prefix when
+     * relative), -c relative to the current directory */
+#ifdef LB_PREFIX
+    if (ctl->prefix == NULL) {
+        ctl->prefix = LB_PREFIX;
+    }
+#endif
+
     if (realpath(ctl->prefix ? ctl->prefix : cwd, prefix) == NULL) {
         fprintf(stderr, "weirctl: prefix \"%s\": %s\n",
                 ctl->prefix ? ctl->prefix : cwd, strerror(errno));
@@ -297,8 +310,10 @@ lb_ctl_setup(lb_ctl_t *ctl)
     }
 
     if (ctl->conf_file == NULL) {
-        conf_file = lb_psprintf(ctl->pool, "%s/%s", prefix,
-                                LB_CTL_DEFAULT_CONF);
+        conf_file = (LB_CTL_DEFAULT_CONF[0] == '/')
+                    ? lb_pstrdup(ctl->pool, LB_CTL_DEFAULT_CONF)
+                    : lb_psprintf(ctl->pool, "%s/%s", prefix,
+                                  LB_CTL_DEFAULT_CONF);
     } else if (ctl->conf_file[0] == '/') {
         conf_file = lb_pstrdup(ctl->pool, ctl->conf_file);
     } else {
@@ -1030,9 +1045,10 @@ lb_ctl_usage(FILE *out)
 "with a /PATH use dotted keys for the wrapper or -f.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE     weir's configuration (default: PREFIX/"
+"  -c, --config FILE     weir's configuration (default: %s"
 LB_CTL_DEFAULT_CONF ")\n"
-"  -p, --prefix DIR      base of relative paths, as weir -p (default: .)\n"
+"  -p, --prefix DIR      base of relative paths, as weir -p (default: "
+LB_CTL_PREFIX_SHOWN ")\n"
 "  -o, --output FORMAT   json (pretty, the default), raw (as received),\n"
 "                        table\n"
 "  -f, --file FILE       the request body of create/set (- for stdin)\n"
@@ -1040,5 +1056,6 @@ LB_CTL_DEFAULT_CONF ")\n"
 "  -h, --help            this help; -v, --version: the version\n"
 "\n"
 "Exit status: 0 done, 1 the API refused (its message on stderr),\n"
-"2 usage or configuration, 3 no answer (connect, TLS, timeout).\n");
+"2 usage or configuration, 3 no answer (connect, TLS, timeout).\n",
+    LB_CTL_DEFAULT_CONF[0] == '/' ? "" : "PREFIX/");
 }

@@ -72,6 +72,8 @@ lb_http_init_listening(lb_cycle_t *cycle, lb_listening_t *ls)
 static lb_int_t
 lb_http_worker_init(lb_cycle_t *cycle)
 {
+    const char  *html;
+
     memset(&lb_http_worker, 0, sizeof(lb_http_worker_t));
 
     lb_http_worker.cycle = cycle;
@@ -102,7 +104,9 @@ lb_http_worker_init(lb_cycle_t *cycle)
 
     if (lb_http_worker.groups == NULL || lb_http_worker.l7 == NULL
         || lb_http_upstream_init(cycle->pool) != LB_OK
-        || lb_http_pages_load(cycle->pool, cycle->prefix) != LB_OK)
+        || (html = lb_full_name(cycle->pool, cycle->prefix, LB_HTML_PATH))
+           == NULL
+        || lb_http_pages_load(cycle->pool, html) != LB_OK)
     {
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
                      "out of memory for the HTTP state");

@@ -1,6 +1,6 @@
 /* weir: the error answers of the L7 proxy and their pages. Every status
- * weir answers by itself has a page: html/errors/STATUS.html under the
- * prefix when that file exists (read once, when a worker starts), else a
+ * weir answers by itself has a page: errors/STATUS.html under the html
+ * directory (LB_HTML_PATH, relative to the prefix) when that file exists (read once, when a worker starts), else a
  * built-in one, so weir answers properly from any prefix. Pages are small
  * (at most LB_HTTP_PAGE_MAX bytes): a page is written from memory with the
  * head, in one writev() (lb_http_error(), then lb_http_error_send() until
@@ -90,7 +90,7 @@ lb_http_page(unsigned status)
 
 
 lb_int_t
-lb_http_pages_load(lb_pool_t *pool, const char *prefix)
+lb_http_pages_load(lb_pool_t *pool, const char *html)
 {
     char    path[4096];
     size_t  i;
@@ -98,7 +98,7 @@ lb_http_pages_load(lb_pool_t *pool, const char *prefix)
     for (i = 0; i < lb_nelems(lb_http_pages); i++) {
         lb_http_pages[i] = lb_http_builtin_pages[i];
 
-        if (snprintf(path, sizeof(path), "%s/html/errors/%u.html", prefix,
+        if (snprintf(path, sizeof(path), "%s/errors/%u.html", html,
                      lb_http_pages[i].status)
             >= (int) sizeof(path))
         {

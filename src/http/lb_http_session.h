@@ -247,11 +247,12 @@ bool lb_http_upgrade_allowed(const lb_http_msg_t *m, const u_char *start);
 /* The page of status (a built-in one for a status without its own: 500). */
 const lb_http_page_t *lb_http_page(unsigned status);
 
-/* Load <prefix>/html/errors/STATUS.html for every status weir answers,
+/* Load <html>/errors/STATUS.html for every status weir answers (html: the
+ * configured LB_HTML_PATH made absolute against the prefix),
  * keeping the built-in page where a file is missing (logged at info) or
  * unreadable (logged). Pages are copied into pool. LB_OK or LB_ERROR (out
  * of memory). */
-lb_int_t lb_http_pages_load(lb_pool_t *pool, const char *prefix);
+lb_int_t lb_http_pages_load(lb_pool_t *pool, const char *html);
 
 /* Write the head of an error response into out: status-line,
  * Content-Type, Content-Length, Connection: close or keep-alive (1.0

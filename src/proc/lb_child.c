@@ -27,6 +27,7 @@
 static void lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k,
     uint32_t slot);
 static lb_int_t lb_child_drop_privileges(const lb_conf_t *conf);
+static void lb_child_parent_death(const lb_child_kind_t *k);
 static void lb_child_reopen(lb_cycle_t *cycle);
 
 /* The user children run as when the master is root and the file names
@@ -159,19 +160,17 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
 
     lb_setproctitle(k->title);
 
-    if (k->parent_death != 0
-        && prctl(PR_SET_PDEATHSIG, k->parent_death) == -1)
-    {
-        lb_log_error(LB_LOG_WARN, &lb_log, errno,
-                     "prctl(PR_SET_PDEATHSIG) failed");
-    }
+    lb_child_parent_death(k);
 
     /* a socket a later reload removes must not be held open (and fed
      * connections nobody accepts) by a process that does not serve it */
     lb_cycle_close_listening(cycle, k->listening ? slot : LB_CYCLE_NO_SLOT);
 
-    if (!k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
-        exit(LB_EXIT_FATAL);
+    if (!k->as_root) {
+        if (lb_child_drop_privileges(cycle->conf) != LB_OK) {
+            exit(LB_EXIT_FATAL);
+        }
+        lb_child_parent_death(k);
     }
 
     lb_time_update();
@@ -184,8 +183,11 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
         exit(LB_EXIT_FATAL);
     }
 
-    if (k->as_root && lb_child_drop_privileges(cycle->conf) != LB_OK) {
-        exit(LB_EXIT_FATAL);
+    if (k->as_root) {
+        if (lb_child_drop_privileges(cycle->conf) != LB_OK) {
+            exit(LB_EXIT_FATAL);
+        }
+        lb_child_parent_death(k);
     }
 
     /* a change of the admin API is applied once every worker slot and
@@ -202,6 +204,22 @@ lb_child_init(lb_cycle_t *cycle, const lb_child_kind_t *k, uint32_t slot)
     if (k->parent_death != 0 && getppid() == 1) {
         /* the master died before PR_SET_PDEATHSIG was in place */
         exit(0);
+    }
+}
+
+
+/* The signal this kind gets when the master dies. Set again after the
+ * switch to the children's user: the kernel clears it when the
+ * credentials change (a checker that ran as the user outlived a master
+ * killed outright). */
+static void
+lb_child_parent_death(const lb_child_kind_t *k)
+{
+    if (k->parent_death != 0
+        && prctl(PR_SET_PDEATHSIG, k->parent_death) == -1)
+    {
+        lb_log_error(LB_LOG_WARN, &lb_log, errno,
+                     "prctl(PR_SET_PDEATHSIG) failed");
     }
 }
 

@@ -18,6 +18,7 @@
 #include "lb_health.h"
 #include "lb_log.h"
 #include "lb_module.h"
+#include "lb_notify.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
@@ -87,6 +88,12 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     lb_start_health(cycle);
     lb_start_admin(cycle);
 
+    /* the listening sockets are open and the workers forked: a client
+     * connecting from now on is served */
+    lb_notify(LB_NOTIFY_READY, "%u workers, configuration generation %llu",
+              cycle->conf->worker_processes,
+              (unsigned long long) cycle->generation);
+
     terminating = false;
     quitting = false;
     term_start = 0;
@@ -109,6 +116,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
             if (!terminating) {
                 terminating = true;
                 term_start = lb_current_msec;
+                lb_notify(LB_NOTIFY_STOPPING, "exiting (fast)");
                 lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "exiting (fast)");
                 lb_signal_children(SIGTERM, NULL, NULL);
                 lb_set_alarm(100);
@@ -128,6 +136,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
         if (lb_quit) {
             if (!quitting) {
                 quitting = true;
+                lb_notify(LB_NOTIFY_STOPPING, "shutting down gracefully");
                 lb_log_error(LB_LOG_NOTICE, &lb_log, 0,
                              "gracefully shutting down");
                 lb_signal_children(SIGQUIT, NULL, NULL);
@@ -233,6 +242,10 @@ lb_master_reload(lb_cycle_t **cyclep, bool api)
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "reconfiguring from \"%s\"",
                  old->conf_file);
 
+    if (!api) {
+        lb_notify(LB_NOTIFY_RELOADING, "reloading \"%s\"", old->conf_file);
+    }
+
     cycle = lb_init_cycle(old, old->prefix, old->conf_file, LB_CYCLE_RUN,
                           lb_modules);
     if (cycle == NULL) {
@@ -242,10 +255,18 @@ lb_master_reload(lb_cycle_t **cyclep, bool api)
         lb_zone_gen_done(old->zone, request, 0, true,
                          "the configuration file was refused (the error log "
                          "says why); the previous configuration runs");
+        lb_notify(LB_NOTIFY_READY, "reload failed (the error log says why): "
+                  "still running configuration generation %llu",
+                  (unsigned long long) old->generation);
         return;
     }
 
     lb_master_switch(cyclep, cycle, request, api);
+
+    /* the new generation's workers run, or the old one still does */
+    lb_notify(LB_NOTIFY_READY, "%u workers, configuration generation %llu",
+              (*cyclep)->conf->worker_processes,
+              (unsigned long long) (*cyclep)->generation);
 }
 
 
@@ -434,6 +455,9 @@ lb_master_apply(lb_cycle_t **cyclep)
                  "configuration generation %llu (changes of the admin API) "
                  "goes to the running workers",
                  (unsigned long long) cycle->generation);
+    lb_notify(LB_NOTIFY_STATUS, "%u workers, configuration generation %llu",
+              cycle->conf->worker_processes,
+              (unsigned long long) cycle->generation);
 }
 
 

@@ -12,6 +12,7 @@
 #include "lb_child.h"
 #include "lb_log.h"
 #include "lb_module.h"
+#include "lb_notify.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
 #include "lb_setproctitle.h"
@@ -19,7 +20,13 @@
 #include "lb_zone.h"
 
 #define LB_VERSION       "0.1.0"
-#define LB_DEFAULT_CONF  "conf/weir.yaml"
+/* LB_PREFIX (when configured with --prefix), LB_CONF_PATH: configure
+ * (auto/paths, lb_auto_config.h) */
+#ifdef LB_PREFIX
+#define LB_PREFIX_SHOWN  LB_PREFIX
+#else
+#define LB_PREFIX_SHOWN  "current directory"
+#endif
 /* descriptors: a worker's connection table (LB_EVENT_CONNECTIONS, 65536)
  * and room for listening sockets and logs */
 #define LB_NOFILE_WANT   (65536 + 4096)
@@ -71,17 +78,29 @@ main(int argc, char **argv)
         return 1;
     }
 
+#ifdef LB_PREFIX
+    if (o.prefix == NULL) {
+        o.prefix = strdup(LB_PREFIX);
+        if (o.prefix == NULL) {
+            fprintf(stderr, "weir: out of memory\n");
+            return 1;
+        }
+    }
+#endif
+
     if (realpath(o.prefix ? o.prefix : cwd, prefix) == NULL) {
         fprintf(stderr, "weir: prefix \"%s\": %s\n",
                 o.prefix ? o.prefix : cwd, strerror(errno));
         return 1;
     }
 
-    /* -c is relative to the current directory; the default to the prefix */
+    /* -c is relative to the current directory; the default to the prefix
+     * (unless configure made it absolute) */
     if (o.conf_file == NULL) {
-        conf_file = malloc(strlen(prefix) + sizeof("/" LB_DEFAULT_CONF));
+        conf_file = malloc(strlen(prefix) + sizeof("/" LB_CONF_PATH));
         if (conf_file != NULL) {
-            sprintf(conf_file, "%s/%s", prefix, LB_DEFAULT_CONF);
+            sprintf(conf_file, "%s%s%s", LB_CONF_PATH[0] == '/' ? "" : prefix,
+                    LB_CONF_PATH[0] == '/' ? "" : "/", LB_CONF_PATH);
         }
     } else if (o.conf_file[0] == '/') {
         conf_file = o.conf_file;
@@ -172,7 +191,7 @@ main(int argc, char **argv)
     lb_is_master = true;
     lb_cycle = cycle;
 
-    if (lb_init_signals() != LB_OK) {
+    if (lb_init_signals() != LB_OK || lb_notify_init() != LB_OK) {
         return 1;
     }
 
@@ -265,9 +284,9 @@ lb_usage(FILE *out)
         "  -s signal  send a signal to the master: reload, quit, stop, "
         "reopen\n"
         "  -p prefix  base for relative paths in the config "
-        "(default: current directory)\n"
-        "  -c file    configuration file (default: prefix/"
-        LB_DEFAULT_CONF ")\n");
+        "(default: " LB_PREFIX_SHOWN ")\n"
+        "  -c file    configuration file (default: %s" LB_CONF_PATH ")\n",
+        LB_CONF_PATH[0] == '/' ? "" : "prefix/");
 }
 
 

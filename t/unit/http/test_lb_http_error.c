@@ -1,7 +1,7 @@
 /* weir: unit tests for src/http/lb_http_error.c: every status weir answers
- * by itself has a page, heads are exact, pages come from html/errors/
- * under the prefix when the file is there and usable, built in
- * otherwise. */
+ * by itself has a page, heads are exact, pages come from errors/ under
+ * the html directory (html/ of the prefix unless configured elsewhere)
+ * when the file is there and usable, built in otherwise. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,7 +155,8 @@ test_load(void **state)
     fd = lb_log.fd;
     lb_log.fd = open("/dev/null", 1);
 
-    assert_int_equal(lb_http_pages_load(pool, dir), LB_OK);
+    snprintf(path, sizeof(path), "%s/html", dir);
+    assert_int_equal(lb_http_pages_load(pool, path), LB_OK);
 
     close(lb_log.fd);
     lb_log.fd = fd;
@@ -215,6 +216,9 @@ test_shipped(void **state)
                                  lb_http_page(lbt_statuses[i])->len);
     }
 
+    /* the directory of the pages: html/ of the tree */
+    assert_true(strlen(prefix) + sizeof("/html") <= sizeof(prefix));
+    strcat(prefix, "/html");
     assert_int_equal(lb_http_pages_load(pool, prefix), LB_OK);
     for (i = 0; i < lb_nelems(lbt_statuses); i++) {
         /* read from the file, not left built in */
