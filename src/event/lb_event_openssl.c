@@ -3,14 +3,18 @@
  * the same settings; connections are made from the default context and
  * the SNI callback moves them to the context whose certificate names
  * match. The master builds them when it makes a cycle: workers inherit
- * the loaded keys, and one session ticket key per cycle, so a ticket
- * issued by one worker resumes on any other of the same generation. */
+ * the loaded keys. Session tickets are sealed with the keys of the
+ * shared zone (lb_zone_ticket.h), which the master rotates: a ticket
+ * issued by one worker resumes on any other, also after a reload. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -21,9 +25,7 @@
 #include "lb_event_openssl.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
-
-/* 16 bytes of key name, 32 of HMAC secret, 32 of AES key */
-#define LB_SSL_TICKET_KEY_SIZE   80
+#include "lb_zone_ticket.h"
 
 /* TLS 1.2: ECDHE key exchange with AEAD ciphers only, Mozilla's
  * "intermediate" profile without DHE: no CBC (LUCKY13), no static RSA
@@ -74,7 +76,6 @@ struct lb_ssl_cycle_s {
     SSL_CTX              *client;
     lb_ssl_verify_t      *verify;     /* target groups with tls_verify */
     uint32_t              nverify;
-    unsigned char         ticket_key[LB_SSL_TICKET_KEY_SIZE];
     lb_ssl_cycle_t       *next;
 };
 
@@ -92,6 +93,8 @@ static SSL_CTX *lb_ssl_find(const lb_ssl_server_t *srv, const char *name,
     size_t len);
 static int lb_ssl_servername(SSL *ssl, int *alert, void *arg);
 static void lb_ssl_common_ctx(SSL_CTX *ctx);
+static int lb_ssl_ticket_key(SSL *ssl, unsigned char *name,
+    unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc);
 static int lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg);
@@ -158,12 +161,6 @@ lb_ssl_init_cycle(lb_cycle_t *cycle)
 
     sc->next = lb_ssl_cycles;
     lb_ssl_cycles = sc;
-
-    if (RAND_bytes(sc->ticket_key, sizeof(sc->ticket_key)) != 1) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
-                     "RAND_bytes() for the session ticket key failed");
-        return LB_ERROR;
-    }
 
     rc = LB_OK;
 
@@ -513,6 +510,15 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
 
+    if (lsn->tls_ciphersuites != NULL
+        && SSL_CTX_set_ciphersuites(ctx, lsn->tls_ciphersuites) != 1)
+    {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "tls_ciphersuites \"%s\" cannot be "
+                      "used: %s", lsn->tls_ciphersuites, reason);
+        return NULL;
+    }
+
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
     if (lsn->protocol == LB_LISTENER_HTTPS) {
@@ -529,8 +535,7 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     sid_len = (unsigned int) snprintf((char *) sid, sizeof(sid), "%u/%u",
                                       lsn->balancer->index, lsn->index);
     if (SSL_CTX_set_session_id_context(ctx, sid, sid_len) != 1
-        || SSL_CTX_set_tlsext_ticket_keys(ctx, sc->ticket_key,
-                                          sizeof(sc->ticket_key)) != 1)
+        || SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, lb_ssl_ticket_key) != 1)
     {
         lb_ssl_error_text(reason, sizeof(reason));
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
@@ -539,6 +544,89 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     }
 
     return ctx;
+}
+
+
+/* Seal and open session tickets with the keys of the shared zone: new
+ * tickets with the current key, tickets of the key before still open
+ * (and are replaced by a ticket of the current one: return 2), any other
+ * is refused (a full handshake). No zone (weir -t) or no consistent copy
+ * of the keys: no ticket at all, which is only slower. */
+static int
+lb_ssl_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
+{
+    int                    rc;
+    uint32_t               i, n;
+    OSSL_PARAM             params[3];
+    lb_zone_ticket_key_t   keys[LB_ZONE_TICKET_KEYS];
+    static EVP_CIPHER     *aes;
+
+    lb_unused(ssl);
+
+    if (lb_cycle == NULL || lb_cycle->zone == NULL) {
+        return 0;
+    }
+
+    /* fetched once per process, not at every ticket */
+    if (aes == NULL) {
+        aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+        if (aes == NULL) {
+            return -1;
+        }
+    }
+
+    n = lb_zone_ticket_keys(lb_cycle->zone, keys);
+    if (n == 0) {
+        return 0;
+    }
+
+    rc = -1;
+
+    if (enc) {
+        i = 0;
+        memcpy(name, keys[0].name, LB_ZONE_TICKET_NAME_LEN);
+
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(aes)) != 1
+            || EVP_EncryptInit_ex2(ectx, aes, keys[0].aes, iv, NULL) != 1)
+        {
+            goto done;
+        }
+
+    } else {
+        for (i = 0; i < n; i++) {
+            if (memcmp(name, keys[i].name, LB_ZONE_TICKET_NAME_LEN) == 0) {
+                break;
+            }
+        }
+
+        if (i == n) {
+            rc = 0;
+            goto done;
+        }
+
+        if (EVP_DecryptInit_ex2(ectx, aes, keys[i].aes, iv, NULL) != 1) {
+            goto done;
+        }
+    }
+
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+                                                  keys[i].hmac,
+                                                  LB_ZONE_TICKET_HMAC_LEN);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_CTX_set_params(hctx, params) != 1) {
+        goto done;
+    }
+
+    rc = (i == 0) ? 1 : 2;
+
+done:
+
+    OPENSSL_cleanse(keys, sizeof(keys));
+    return rc;
 }
 
 
@@ -1044,5 +1132,4 @@ lb_ssl_cleanup(void *data)
     SSL_CTX_free(sc->client);
     sc->client = NULL;
 
-    OPENSSL_cleanse(sc->ticket_key, sizeof(sc->ticket_key));
 }
