@@ -37,6 +37,8 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_time.h"
+#include "lb_zone.h"
+#include "lb_zone_ticket.h"
 
 #define DATA_SIZE  (1024 * 1024)
 
@@ -237,6 +239,14 @@ group_setup(void **state)
         return -1;
     }
 
+    /* session tickets are sealed with the zone's keys, found through the
+     * process's cycle as in a worker */
+    cycle.zone = lb_zone_create(LB_ZONE_MIN_SIZE);
+    if (cycle.zone == NULL) {
+        return -1;
+    }
+    lb_cycle = &cycle;
+
     /* the loop (epoll, timers) and the connection table */
     return lb_event_init() == LB_OK ? 0 : -1;
 }
@@ -248,6 +258,8 @@ group_teardown(void **state)
     char  cmd[300];
 
     lb_destroy_pool(cycle.pool);
+    lb_zone_destroy(cycle.zone);
+    lb_cycle = NULL;
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -677,6 +689,88 @@ test_resumption(void **state)
 }
 
 
+/* One handshake on the main listener offering sess (NULL: none); the
+ * client's session afterwards (a new ticket when the server gave one) is
+ * returned in *out when out is not NULL. Returns whether it resumed. */
+static bool
+ticket_handshake(SSL_CTX *cctx, SSL_SESSION *sess, SSL_SESSION **out)
+{
+    bool      reused;
+    pair_t    p;
+    lb_int_t  rc;
+
+    pair_open(&p, lb_ssl_listener_ctx(listener(&cycle, L_MAIN)), cctx,
+              NULL);
+    if (sess != NULL) {
+        assert_int_equal(SSL_set_session(p.c->ssl->ssl, sess), 1);
+    }
+    assert_int_equal(pair_handshake(&p, &rc), LB_OK);
+    assert_int_equal(rc, LB_OK);
+    pair_ping(&p);
+
+    reused = SSL_session_reused(p.s->ssl->ssl);
+    if (out != NULL) {
+        *out = SSL_get1_session(p.c->ssl->ssl);
+        assert_non_null(*out);
+    }
+
+    assert_int_equal(lb_ssl_shutdown(p.c), LB_OK);
+    pair_close(&p);
+
+    return reused;
+}
+
+
+/* The zone's ticket keys: a ticket opens with the current key and with
+ * the one before (and is then replaced by a ticket of the current key);
+ * two rotations later it is refused. Both versions, without the session
+ * id cache (TLS 1.2 would resume from it otherwise). */
+static void
+test_ticket_rotation(void **state)
+{
+    int           v;
+    uint64_t      now;
+    SSL_CTX      *cctx, *sctx;
+    SSL_SESSION  *sess, *renewed, *again;
+
+    static const int  versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+
+    sctx = lb_ssl_listener_ctx(listener(&cycle, L_MAIN));
+    SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_OFF);
+    now = 1000;
+
+    for (v = 0; v < 2; v++) {
+        cctx = SSL_CTX_new(TLS_client_method());
+        assert_non_null(cctx);
+        SSL_CTX_set_max_proto_version(cctx, versions[v]);
+
+        assert_false(ticket_handshake(cctx, NULL, &sess));
+        assert_true(ticket_handshake(cctx, sess, NULL));
+
+        assert_int_equal(lb_zone_ticket_rotate(cycle.zone, now++), LB_OK);
+
+        /* the key before: resumed, and a ticket of the current key */
+        assert_true(ticket_handshake(cctx, sess, &renewed));
+        assert_true(renewed != sess);
+
+        assert_int_equal(lb_zone_ticket_rotate(cycle.zone, now++), LB_OK);
+
+        assert_false(ticket_handshake(cctx, sess, NULL));
+        assert_true(ticket_handshake(cctx, renewed, &again));
+
+        SSL_SESSION_free(again);
+        SSL_SESSION_free(renewed);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(cctx);
+    }
+
+    assert_int_equal(lb_zone_ticket_rotations(cycle.zone), 4);
+    assert_int_equal(lb_zone_ticket_made(cycle.zone), now - 1);
+
+    SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER);
+}
+
+
 /* Data both ways with the ready flags kept as the loop would: a side is
  * only used when its flag is set, and only poll() sets flags again. A
  * flag cleared when it should not be stalls, one left set when it should
@@ -1072,6 +1166,7 @@ main(void)
         cmocka_unit_test(test_handshake_sni),
         cmocka_unit_test(test_min_version_refused),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_ticket_rotation),
         cmocka_unit_test(test_data_both_ways),
         cmocka_unit_test(test_peer_gone),
         cmocka_unit_test(test_event_loop),
