@@ -474,6 +474,8 @@ lb_ssl_ocsp_check(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv,
     const char *path, OCSP_RESPONSE *resp, time_t *next_update)
 {
     int                    i, n, status, reason, rc;
+    bool                   stale;
+    time_t                 earliest;
     X509                  *leaf, *issuer, *x;
     struct tm              tm;
     const EVP_MD          *md;
@@ -571,13 +573,14 @@ lb_ssl_ocsp_check(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv,
 
     if (OCSP_check_validity(this_update, next, LB_SSL_OCSP_SKEW, -1) != 1) {
         ERR_clear_error();
+        earliest = time(NULL) - LB_SSL_OCSP_SKEW;
+        stale = (next != NULL && X509_cmp_time(next, &earliest) < 0);
         OCSP_BASICRESP_free(basic);
         lb_ssl_warn(sc->cycle, lsn, "tls_ocsp_response \"%s\" is out of "
-                    "date (%s): not stapled; a fresh response is read at "
+                    "date (%s): not stapled; the file is read again at "
                     "the next reload", path,
-                    next == NULL ? "its thisUpdate is ahead of the clock"
-                                 : "its nextUpdate has passed, or its "
-                                   "thisUpdate is ahead of the clock");
+                    stale ? "its nextUpdate has passed"
+                          : "its thisUpdate is ahead of the clock");
         return LB_DECLINED;
     }
 
