@@ -854,9 +854,9 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
 
 /* Seal and open session tickets with the keys of the shared zone: new
  * tickets with the current key, tickets of the key before still open
- * (and are replaced by a ticket of the current one: return 2), any other
- * is refused (a full handshake). No zone (weir -t) or no consistent copy
- * of the keys: no ticket at all, which is only slower. */
+ * (and are replaced by a ticket of the current one), any other is
+ * refused (a full handshake). No zone (weir -t) or no consistent copy of
+ * the keys: no ticket at all, which is only slower. */
 static int
 lb_ssl_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv,
     EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
@@ -866,8 +866,6 @@ lb_ssl_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv,
     OSSL_PARAM             params[3];
     lb_zone_ticket_key_t   keys[LB_ZONE_TICKET_KEYS];
     static EVP_CIPHER     *aes;
-
-    lb_unused(ssl);
 
     if (lb_cycle == NULL || lb_cycle->zone == NULL) {
         return 0;
@@ -926,7 +924,10 @@ lb_ssl_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv,
         goto done;
     }
 
-    rc = (i == 0) ? 1 : 2;
+    /* 2: a new ticket at the end of this handshake. Always for TLS 1.3,
+     * as with OpenSSL's own keys: its tickets are meant to be used once,
+     * and a client that resumed would be left without one */
+    rc = (i == 0 && SSL_version(ssl) < TLS1_3_VERSION) ? 1 : 2;
 
 done:
 
