@@ -562,7 +562,8 @@ lb_master_tickets(lb_cycle_t *cycle)
                          lb_zone_ticket_rotations(cycle->zone));
         }
 
-        /* a failure (logged) is tried again a period later */
+        /* a failure (logged) is tried again at the next wake-up, a
+         * period later at the latest */
         due = lb_current_msec + period;
     }
 

@@ -462,7 +462,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("workers: 4\n",
               "1:1: workers: unknown field \"workers\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, access_log, shutdown_timeout, admin, "
+              "pid_file, access_log, shutdown_timeout, "
+              "tls_ticket_key_rotation, admin, "
               "load_balancers");
 
     lbt_error(LBT_ALB
@@ -492,7 +493,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error("base: &b { daemon: false }\n",
               "1:1: base: unknown field \"base\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
-              "pid_file, access_log, shutdown_timeout, admin, "
+              "pid_file, access_log, shutdown_timeout, "
+              "tls_ticket_key_rotation, admin, "
               "load_balancers");
 }
 
