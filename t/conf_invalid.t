@@ -42,13 +42,18 @@ my $ADMIN_TLS_RULE = 'the admin listener has no TLS: its token would cross '
     . 'the network in clear; allowed: an address of 127.0.0.0/8 or [::1], '
     . 'or admin.certificate and admin.key with admin.token_file';
 my $NET = 'load_balancers[net-lb]';
+my $SUITES_RULE = "TLS 1.3 suites separated by ':', of "
+    . 'TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, '
+    . 'TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256, '
+    . 'TLS_AES_128_CCM_8_SHA256';
 
 # [ name, config, expected lines without the "FILE:" prefix ]
 my @cases = (
     [ 'unknown top-level field', "workers: 4\n",
       [ '1:1: workers: unknown field "workers"; allowed: worker_processes, '
         . 'daemon, user, error_log, log_level, pid_file, access_log, '
-        . 'access_log_compress, shutdown_timeout, admin, load_balancers' ] ],
+        . 'access_log_compress, shutdown_timeout, tls_ticket_key_rotation, '
+        . 'admin, load_balancers' ] ],
 
     [ 'user that does not exist', "user: no-such-user-weir\n",
       [ '1:7: user: user "no-such-user-weir" does not exist on this '
@@ -418,6 +423,61 @@ EOF
 EOF
       [ "9:22: $NET.listeners[tcp].tls_ciphers: not allowed here: only on "
         . 'HTTPS and TLS listeners (protocol is TCP)' ] ],
+
+    [ 'tls_ciphersuites with an unknown suite', $NLB . <<'EOF',
+    listeners:
+      - name: tls
+        protocol: TLS
+        protocol_port: 443
+        tls_certificate: c.pem
+        tls_key: k.pem
+        tls_ciphersuites: TLS_AES_256_GCM_SHA384:TLS_AES_128_CBC_SHA256
+EOF
+      [ "11:27: $NET.listeners[tls].tls_ciphersuites: "
+        . '"TLS_AES_256_GCM_SHA384:TLS_AES_128_CBC_SHA256": '
+        . '"TLS_AES_128_CBC_SHA256" (item 2) is not a TLS 1.3 suite; '
+        . "allowed: $SUITES_RULE" ] ],
+
+    [ 'tls_ciphersuites with an empty item', $NLB . <<'EOF',
+    listeners:
+      - name: tls
+        protocol: TLS
+        protocol_port: 443
+        tls_certificate: c.pem
+        tls_key: k.pem
+        tls_ciphersuites: "TLS_AES_128_GCM_SHA256:"
+EOF
+      [ "11:27: $NET.listeners[tls].tls_ciphersuites: "
+        . '"TLS_AES_128_GCM_SHA256:": an empty name (item 2) is not a '
+        . "TLS 1.3 suite; allowed: $SUITES_RULE" ] ],
+
+    [ 'tls_ciphersuites naming a suite twice', $NLB . <<'EOF',
+    listeners:
+      - name: tls
+        protocol: TLS
+        protocol_port: 443
+        tls_certificate: c.pem
+        tls_key: k.pem
+        tls_ciphersuites: TLS_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA256
+EOF
+      [ "11:27: $NET.listeners[tls].tls_ciphersuites: "
+        . '"TLS_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA256": '
+        . '"TLS_AES_128_GCM_SHA256" is named twice; '
+        . "allowed: $SUITES_RULE" ] ],
+
+    [ 'tls_ocsp_response on a TCP listener', $NLB . <<'EOF',
+    listeners:
+      - name: tcp
+        protocol: TCP
+        protocol_port: 80
+        tls_ocsp_response: ocsp.der
+EOF
+      [ "9:28: $NET.listeners[tcp].tls_ocsp_response: not allowed here: "
+        . 'only on HTTPS and TLS listeners (protocol is TCP)' ] ],
+
+    [ 'tls_ticket_key_rotation 0', "tls_ticket_key_rotation: 0\n",
+      [ '1:26: tls_ticket_key_rotation: 0 is out of range; allowed: '
+        . '1..86400 seconds' ] ],
 
     [ 'tls_verify in an HTTP target group', $ALB . <<'EOF',
     target_groups:

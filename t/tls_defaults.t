@@ -3,8 +3,9 @@
 # offers only ECDHE key exchange with AEAD ciphers (Mozilla's
 # "intermediate" without DHE), so a CBC suite (LUCKY13) or a static-RSA
 # one is refused; tls_ciphers sets another list per listener (a bad one
-# fails weir -t); HTTPS listeners answer ALPN h2, else http/1.1 (SPEC 13:
-# the default alpn_protocols; t/http2.t has the others), TLS listeners
+# fails weir -t), tls_ciphersuites the TLS 1.3 suites; HTTPS listeners
+# answer ALPN h2, else http/1.1 (SPEC 13: the default alpn_protocols;
+# t/http2.t has the others), TLS listeners
 # (any protocol inside) answer none; tls_min_version below TLSv1.2 adds
 # the ECDHE CBC suites those versions need, and says so in the log.
 use strict;
@@ -44,7 +45,8 @@ sub config {
          . "target_group: echo, tls_certificate: cert.pem, tls_key: key.pem }\n"
          . "      - { name: custom, protocol: TLS, protocol_port: $port{custom}, "
          . "target_group: echo, tls_certificate: cert.pem, tls_key: key.pem, "
-         . "tls_ciphers: \"$custom\" }\n"
+         . "tls_ciphers: \"$custom\", "
+         . "tls_ciphersuites: TLS_CHACHA20_POLY1305_SHA256 }\n"
          . "    target_groups:\n"
          . "      - name: echo\n"
          . "        protocol: TCP\n"
@@ -89,6 +91,16 @@ is(cipher($port{custom}, '-tls1_2', '-cipher', 'AES128-SHA'), 'AES128-SHA',
    'tls_ciphers: the listener\'s own list');
 is(cipher($port{custom}, '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256'),
    '(NONE)', 'tls_ciphers replaces the default');
+
+# TLS 1.3: OpenSSL's suites by default, tls_ciphersuites per listener
+is(cipher($port{https}, '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'),
+   'TLS_AES_128_GCM_SHA256', 'TLS 1.3 by default: AES-128-GCM too');
+is(cipher($port{custom}, '-tls1_3', '-ciphersuites',
+          'TLS_CHACHA20_POLY1305_SHA256'),
+   'TLS_CHACHA20_POLY1305_SHA256', 'tls_ciphersuites: its suite is taken');
+is(cipher($port{custom}, '-tls1_3', '-ciphersuites',
+          'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384'),
+   '(NONE)', 'tls_ciphersuites: a client without it is refused');
 
 is(cipher($port{old}, '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA'),
    'ECDHE-RSA-AES128-SHA', 'tls_min_version TLSv1: ECDHE CBC suites added');

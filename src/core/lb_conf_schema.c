@@ -241,6 +241,20 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
     { LB_F("tls_ciphers", LB_CONF_STRING, lb_listener_t, tls_ciphers),
       .max = 1024, .allowed = "an OpenSSL cipher list",
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* the TLS 1.3 suites, in the server's order of preference; unset:
+     * OpenSSL's default (all but the CCM ones) */
+    { LB_F("tls_ciphersuites", LB_CONF_STRING, lb_listener_t,
+           tls_ciphersuites),
+      .max = 1024, .allowed = LB_CONF_SUITES_RULE,
+      .check = lb_conf_check_suites,
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
+    /* a DER OCSP response for tls_certificate, stapled for clients that
+     * ask (nginx's ssl_stapling_file); checked and loaded by the master
+     * at start and reload (lb_event_openssl.c) */
+    { LB_F("tls_ocsp_response", LB_CONF_STRING, lb_listener_t,
+           tls_ocsp_response),
+      .max = 4095, .allowed = "a file path",
+      .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     /* SPEC.md section 11 (lb_conf_l7.c); applied live like the groups */
     { LB_F("l7_policies", LB_CONF_LIST, lb_listener_t, l7_policies),
       .count_off = offsetof(lb_listener_t, nl7_policies),
@@ -493,6 +507,12 @@ static const lb_conf_field_t  lb_conf_root_fields[] = {
       .has_def = 1, .def = 0, .check = lb_conf_check_log_compress },
     { LB_F("shutdown_timeout", LB_CONF_UINT, lb_conf_t, shutdown_timeout),
       .min = 0, .max = 3600000, .unit = "ms", .has_def = 1, .def = 30000 },
+    /* weir's: every so often the master makes a new session ticket key
+     * for all workers; tickets of the one before still resume (and get a
+     * new ticket) for one more period, older ones do not */
+    { LB_F("tls_ticket_key_rotation", LB_CONF_SECONDS, lb_conf_t,
+           tls_ticket_key_rotation),
+      .min = 1, .max = 86400, .has_def = 1, .def = 3600 },
     { LB_F("admin", LB_CONF_OBJECT, lb_conf_t, admin),
       .object = &lb_conf_admin_object },
     { LB_F("load_balancers", LB_CONF_LIST, lb_conf_t, balancers),

@@ -294,6 +294,10 @@ struct lb_listener_s {
     lb_tls_version_e       tls_min_version;
     char                  *tls_ciphers;          /* TLS 1.2 and older;
                                                     NULL: weir's default */
+    char                  *tls_ciphersuites;     /* TLS 1.3; NULL:
+                                                    OpenSSL's default */
+    char                  *tls_ocsp_response;    /* DER file; NULL: no
+                                                    stapling */
 
     lb_l7_policy_t        *l7_policies;          /* in the file's order */
     uint32_t               nl7_policies;
@@ -363,6 +367,9 @@ struct lb_conf_s {
     bool                   access_log_compress;  /* gzip members */
     uint32_t               shutdown_timeout; /* ms a draining worker may
                                                 take */
+    lb_msec_t              tls_ticket_key_rotation;  /* ms between new
+                                                session ticket keys
+                                                (written in seconds) */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */
     lb_load_balancer_t    *balancers;
     uint32_t               nbalancers;

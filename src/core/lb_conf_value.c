@@ -682,3 +682,59 @@ lb_conf_str(const lb_conf_obj_t *obj, const lb_conf_field_t *f)
 {
     return *(char **) ((char *) obj->data + f->off);
 }
+
+
+/* tls_ciphersuites: the TLS 1.3 suites of RFC 8446, by their names there
+ * (OpenSSL's too). OpenSSL would skip a name it does not know: a typo
+ * would quietly take a suite away. */
+const char *
+lb_conf_check_suites(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    static const char *const  suites[] = {
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+        "TLS_AES_128_CCM_8_SHA256", NULL
+    };
+
+    size_t       i, len, n;
+    unsigned     seen;
+    const char  *s, *p, *end;
+
+    s = lb_conf_str(obj, f);
+    seen = 0;
+    n = 0;
+
+    for (p = s; ; p = end + 1) {
+        end = strchr(p, ':');
+        len = end ? (size_t) (end - p) : strlen(p);
+        n++;
+
+        for (i = 0; suites[i] != NULL; i++) {
+            if (strlen(suites[i]) == len && strncmp(suites[i], p, len) == 0) {
+                break;
+            }
+        }
+
+        if (suites[i] == NULL) {
+            return lb_psprintf(cx->tmp, "%s: %s%.*s%s (item %zu) is not a "
+                               "TLS 1.3 suite; allowed: %s",
+                               lb_conf_quote(cx, s), len ? "\"" : "",
+                               (int) len, p, len ? "\"" : "an empty name",
+                               n, LB_CONF_SUITES_RULE);
+        }
+
+        if (seen & (1u << i)) {
+            return lb_psprintf(cx->tmp, "%s: \"%s\" is named twice; "
+                               "allowed: %s", lb_conf_quote(cx, s),
+                               suites[i], LB_CONF_SUITES_RULE);
+        }
+        seen |= 1u << i;
+
+        if (end == NULL) {
+            break;
+        }
+    }
+
+    return NULL;
+}

@@ -39,6 +39,11 @@
 #define LB_CONF_LISTEN_RULE                                                 \
     "IPv4:port or [IPv6]:port with a port 1..65535"
 
+#define LB_CONF_SUITES_RULE                                                 \
+    "TLS 1.3 suites separated by ':', of TLS_AES_128_GCM_SHA256, "         \
+    "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, "               \
+    "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256"
+
 #define LB_CONF_MAX_WORKERS  64
 
 /* lb_conf_check_pt: NULL when the value is fine, else the message */
@@ -89,6 +94,10 @@ const char *lb_conf_check_url(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 /* expected_codes (LB_CONF_CODES_RULE); fills the codes bitmap */
 const char *lb_conf_check_codes(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+
+/* tls_ciphersuites (LB_CONF_SUITES_RULE): known names, none twice */
+const char *lb_conf_check_suites(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
 #endif /* LB_CONF_VALUE_H */

@@ -12,6 +12,7 @@
 #include "lb_slab.h"
 #include "lb_zone.h"
 #include "lb_zone_gen.h"
+#include "lb_zone_ticket.h"
 #include "lb_zone_table.h"
 
 /* tries before lb_zone_target_health_get() gives up on a writer */
@@ -114,7 +115,7 @@ lb_zone_create(size_t size)
 
     z->root = lb_shm_off(z, root);
 
-    if (lb_zone_gen_init(z) != LB_OK) {
+    if (lb_zone_gen_init(z) != LB_OK || lb_zone_ticket_init(z) != LB_OK) {
         goto failed;
     }
 

@@ -3,14 +3,20 @@
  * the same settings; connections are made from the default context and
  * the SNI callback moves them to the context whose certificate names
  * match. The master builds them when it makes a cycle: workers inherit
- * the loaded keys, and one session ticket key per cycle, so a ticket
- * issued by one worker resumes on any other of the same generation. */
+ * the loaded keys. Session tickets are sealed with the keys of the
+ * shared zone (lb_zone_ticket.h), which the master rotates: a ticket
+ * issued by one worker resumes on any other, also after a reload. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -21,9 +27,8 @@
 #include "lb_event_openssl.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
-
-/* 16 bytes of key name, 32 of HMAC secret, 32 of AES key */
-#define LB_SSL_TICKET_KEY_SIZE   80
+#include "lb_time.h"
+#include "lb_zone_ticket.h"
 
 /* TLS 1.2: ECDHE key exchange with AEAD ciphers only, Mozilla's
  * "intermediate" profile without DHE: no CBC (LUCKY13), no static RSA
@@ -39,6 +44,11 @@
     ":ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"                         \
     "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA"
 
+/* tls_ocsp_response: the largest file read (responses are a few KB),
+ * and the clock skew allowed around its thisUpdate and nextUpdate */
+#define LB_SSL_OCSP_MAX          (64 * 1024)
+#define LB_SSL_OCSP_SKEW         300
+
 #define LB_SSL_SESSION_CACHE     4096
 #define LB_SSL_SESSION_TIMEOUT   300
 
@@ -51,11 +61,19 @@ typedef struct {
     SSL_CTX         *ctx;
 } lb_ssl_name_t;
 
+/* the OCSP response stapled for a listener's default certificate */
+typedef struct {
+    unsigned char        *der;        /* in the cycle's pool */
+    size_t                len;
+    time_t                next_update;   /* 0: none given */
+} lb_ssl_ocsp_t;
+
 typedef struct {
     const lb_listener_t  *listener;
     SSL_CTX              *ctx;        /* the default certificate */
     lb_ssl_name_t        *names;
     uint32_t              nnames;
+    lb_ssl_ocsp_t         ocsp;       /* der NULL: nothing to staple */
 } lb_ssl_server_t;
 
 /* the verifying client context of a target group with tls_verify */
@@ -74,7 +92,6 @@ struct lb_ssl_cycle_s {
     SSL_CTX              *client;
     lb_ssl_verify_t      *verify;     /* target groups with tls_verify */
     uint32_t              nverify;
-    unsigned char         ticket_key[LB_SSL_TICKET_KEY_SIZE];
     lb_ssl_cycle_t       *next;
 };
 
@@ -92,10 +109,18 @@ static SSL_CTX *lb_ssl_find(const lb_ssl_server_t *srv, const char *name,
     size_t len);
 static int lb_ssl_servername(SSL *ssl, int *alert, void *arg);
 static void lb_ssl_common_ctx(SSL_CTX *ctx);
+static int lb_ssl_ticket_key(SSL *ssl, unsigned char *name,
+    unsigned char *iv, EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc);
 static int lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg);
 static lb_ssl_server_t *lb_ssl_server(const lb_listener_t *lsn);
+static lb_int_t lb_ssl_ocsp_load(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv);
+static lb_int_t lb_ssl_ocsp_check(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv,
+    const char *path, OCSP_RESPONSE *resp, time_t *next_update);
+static int lb_ssl_ocsp_staple(SSL *ssl, void *arg);
+static void lb_ssl_warn(const lb_cycle_t *cycle, const lb_listener_t *lsn,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void lb_ssl_report_group(const lb_cycle_t *cycle,
@@ -158,12 +183,6 @@ lb_ssl_init_cycle(lb_cycle_t *cycle)
 
     sc->next = lb_ssl_cycles;
     lb_ssl_cycles = sc;
-
-    if (RAND_bytes(sc->ticket_key, sizeof(sc->ticket_key)) != 1) {
-        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
-                     "RAND_bytes() for the session ticket key failed");
-        return LB_ERROR;
-    }
 
     rc = LB_OK;
 
@@ -377,6 +396,276 @@ lb_ssl_alpn_h2(lb_connection_t *c)
 }
 
 
+/* tls_ocsp_response of srv's listener: read the file (DER, as nginx's
+ * ssl_stapling_file), check that it is a successful OCSP response with a
+ * status for the listener's certificate (tls_certificate must hold the
+ * issuer after it, for the certificate's id), and keep its bytes. A file
+ * that cannot be read, parsed or matched is a configuration error
+ * (LB_ERROR, reported). One that is out of date (nextUpdate passed, or
+ * thisUpdate ahead, beyond 5 minutes of clock skew) is warned about and
+ * not stapled: a client that checks would refuse it, one that does not
+ * learns nothing from it; LB_OK. A status other than good is warned
+ * about and stapled: it is the truth about the certificate. */
+static lb_int_t
+lb_ssl_ocsp_load(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv)
+{
+    long                  len;
+    char                 *path;
+    FILE                 *f;
+    time_t                next_update;
+    lb_int_t              rc;
+    unsigned char        *buf;
+    OCSP_RESPONSE        *resp;
+    const lb_listener_t  *lsn;
+    const unsigned char  *p;
+    char                  reason[512];
+
+    lsn = srv->listener;
+
+    path = lb_full_name(sc->cycle->pool, sc->cycle->prefix,
+                        lsn->tls_ocsp_response);
+    if (path == NULL) {
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return LB_ERROR;
+    }
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" cannot be "
+                      "opened: %s", path, strerror(errno));
+        return LB_ERROR;
+    }
+
+    len = -1;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        len = ftell(f);
+    }
+
+    if (len <= 0 || len > LB_SSL_OCSP_MAX || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" is %s; "
+                      "allowed: a DER OCSP response of up to %d bytes", path,
+                      len == 0 ? "empty" : len < 0 ? "not a regular file"
+                                                   : "too large",
+                      LB_SSL_OCSP_MAX);
+        return LB_ERROR;
+    }
+
+    buf = lb_palloc(sc->cycle->pool, (size_t) len);
+    if (buf == NULL) {
+        fclose(f);
+        lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                     "out of memory for TLS contexts");
+        return LB_ERROR;
+    }
+
+    if (fread(buf, 1, (size_t) len, f) != (size_t) len) {
+        fclose(f);
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" cannot be "
+                      "read", path);
+        return LB_ERROR;
+    }
+
+    fclose(f);
+
+    ERR_clear_error();
+
+    p = buf;
+    resp = d2i_OCSP_RESPONSE(NULL, &p, len);
+    if (resp == NULL || p != buf + len) {
+        lb_ssl_error_text(reason, sizeof(reason));
+        OCSP_RESPONSE_free(resp);
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" is not a "
+                      "DER OCSP response: %s", path,
+                      resp == NULL ? reason : "bytes after its end");
+        return LB_ERROR;
+    }
+
+    next_update = 0;
+    rc = lb_ssl_ocsp_check(sc, srv, path, resp, &next_update);
+    OCSP_RESPONSE_free(resp);
+
+    if (rc == LB_OK) {
+        srv->ocsp.der = buf;
+        srv->ocsp.len = (size_t) len;
+        srv->ocsp.next_update = next_update;
+    }
+
+    return rc == LB_DECLINED ? LB_OK : rc;
+}
+
+
+/* The checks of lb_ssl_ocsp_load() on the parsed response: LB_OK (staple
+ * it; *next_update set, 0 when it has none), LB_DECLINED (warned: do not
+ * staple) or LB_ERROR (reported). */
+static lb_int_t
+lb_ssl_ocsp_check(lb_ssl_cycle_t *sc, lb_ssl_server_t *srv,
+    const char *path, OCSP_RESPONSE *resp, time_t *next_update)
+{
+    int                    i, n, status, reason, rc;
+    bool                   stale;
+    time_t                 earliest;
+    X509                  *leaf, *issuer, *x;
+    struct tm              tm;
+    const EVP_MD          *md;
+    OCSP_CERTID           *id;
+    STACK_OF(X509)        *chain;
+    ASN1_OBJECT           *md_oid;
+    OCSP_BASICRESP        *basic;
+    OCSP_SINGLERESP       *single;
+    const lb_listener_t   *lsn;
+    const OCSP_CERTID     *rid;
+    ASN1_GENERALIZEDTIME  *rev, *this_update, *next;
+
+    lsn = srv->listener;
+    status = OCSP_response_status(resp);
+
+    if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" is an "
+                      "unsuccessful OCSP response (%s); allowed: a "
+                      "successful one", path, OCSP_response_status_str(status));
+        return LB_ERROR;
+    }
+
+    leaf = SSL_CTX_get0_certificate(srv->ctx);
+    issuer = NULL;
+
+    if (SSL_CTX_get0_chain_certs(srv->ctx, &chain) == 1 && chain != NULL) {
+        for (i = 0; i < sk_X509_num(chain); i++) {
+            x = sk_X509_value(chain, i);
+            if (X509_check_issued(x, leaf) == X509_V_OK) {
+                issuer = x;
+                break;
+            }
+        }
+    }
+
+    if (leaf == NULL || issuer == NULL) {
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" cannot be "
+                      "checked: tls_certificate \"%s\" has no issuer "
+                      "certificate after the server's; allowed: the chain "
+                      "with the issuer, which OCSP names the certificate "
+                      "by", path, lsn->tls.certificate);
+        return LB_ERROR;
+    }
+
+    basic = OCSP_response_get1_basic(resp);
+    if (basic == NULL) {
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" is not a "
+                      "basic OCSP response", path);
+        return LB_ERROR;
+    }
+
+    /* the responder chose the hash of the certificate ids: the same one
+     * names ours */
+    n = OCSP_resp_count(basic);
+    single = NULL;
+
+    for (i = 0; i < n; i++) {
+        single = OCSP_resp_get0(basic, i);
+        rid = OCSP_SINGLERESP_get0_id(single);
+        md_oid = NULL;
+
+        if (OCSP_id_get0_info(NULL, &md_oid, NULL, NULL, (OCSP_CERTID *) rid)
+            != 1)
+        {
+            continue;
+        }
+
+        md = EVP_get_digestbyobj(md_oid);
+        if (md == NULL) {
+            continue;
+        }
+
+        id = OCSP_cert_to_id(md, leaf, issuer);
+        rc = (id != NULL) ? OCSP_id_cmp(id, rid) : -1;
+        OCSP_CERTID_free(id);
+
+        if (rc == 0) {
+            break;
+        }
+    }
+
+    if (i == n) {
+        OCSP_BASICRESP_free(basic);
+        lb_ssl_report(sc->cycle, lsn, "tls_ocsp_response \"%s\" is not "
+                      "for tls_certificate \"%s\": it has no status for "
+                      "that certificate (serial number and issuer)", path,
+                      lsn->tls.certificate);
+        return LB_ERROR;
+    }
+
+    status = OCSP_single_get0_status(single, &reason, &rev, &this_update,
+                                     &next);
+
+    ERR_clear_error();
+
+    if (OCSP_check_validity(this_update, next, LB_SSL_OCSP_SKEW, -1) != 1) {
+        ERR_clear_error();
+        earliest = time(NULL) - LB_SSL_OCSP_SKEW;
+        stale = (next != NULL && X509_cmp_time(next, &earliest) < 0);
+        OCSP_BASICRESP_free(basic);
+        lb_ssl_warn(sc->cycle, lsn, "tls_ocsp_response \"%s\" is out of "
+                    "date (%s): not stapled; the file is read again at "
+                    "the next reload", path,
+                    stale ? "its nextUpdate has passed"
+                          : "its thisUpdate is ahead of the clock");
+        return LB_DECLINED;
+    }
+
+    if (status != V_OCSP_CERTSTATUS_GOOD) {
+        lb_ssl_warn(sc->cycle, lsn, "tls_ocsp_response \"%s\" says "
+                    "tls_certificate \"%s\" is %s: stapled all the same "
+                    "(clients that check will refuse it)", path,
+                    lsn->tls.certificate, OCSP_cert_status_str(status));
+    }
+
+    *next_update = 0;
+
+    if (next != NULL && ASN1_TIME_to_tm(next, &tm) == 1) {
+        *next_update = timegm(&tm);
+    }
+
+    OCSP_BASICRESP_free(basic);
+
+    return LB_OK;
+}
+
+
+/* The status callback of a listener's default context, when the client
+ * asked for the certificate's status: staple the response while it is in
+ * date (the master read it at start or the last reload). OpenSSL frees
+ * what it is given: one copy per handshake that asks. */
+static int
+lb_ssl_ocsp_staple(SSL *ssl, void *arg)
+{
+    unsigned char          *p;
+    const lb_ssl_server_t  *srv;
+
+    srv = arg;
+
+    if (srv->ocsp.der == NULL
+        || (srv->ocsp.next_update != 0
+            && lb_current_sec > srv->ocsp.next_update))
+    {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    p = OPENSSL_memdup(srv->ocsp.der, srv->ocsp.len);
+    if (p == NULL) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    if (SSL_set_tlsext_status_ocsp_resp(ssl, p, (long) srv->ocsp.len) != 1) {
+        OPENSSL_free(p);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    return SSL_TLSEXT_ERR_OK;
+}
+
+
 /* The contexts of one listener and the table of names SNI picks from. */
 static lb_int_t
 lb_ssl_init_listener(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
@@ -438,6 +727,19 @@ lb_ssl_init_listener(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     /* SNI is looked at on the context a connection was made from */
     SSL_CTX_set_tlsext_servername_callback(srv->ctx, lb_ssl_servername);
     SSL_CTX_set_tlsext_servername_arg(srv->ctx, srv);
+
+    if (lsn->tls_ocsp_response != NULL) {
+        if (lb_ssl_ocsp_load(sc, srv) != LB_OK) {
+            return LB_ERROR;
+        }
+
+        /* asked on the context the connection ends with: a certificate
+         * SNI chose instead has no response, and gets no staple */
+        if (srv->ocsp.der != NULL) {
+            SSL_CTX_set_tlsext_status_cb(srv->ctx, lb_ssl_ocsp_staple);
+            SSL_CTX_set_tlsext_status_arg(srv->ctx, srv);
+        }
+    }
 
     *out = srv;
 
@@ -543,6 +845,15 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
         return NULL;
     }
 
+    if (lsn->tls_ciphersuites != NULL
+        && SSL_CTX_set_ciphersuites(ctx, lsn->tls_ciphersuites) != 1)
+    {
+        lb_ssl_error_text(reason, sizeof(reason));
+        lb_ssl_report(sc->cycle, lsn, "tls_ciphersuites \"%s\" cannot be "
+                      "used: %s", lsn->tls_ciphersuites, reason);
+        return NULL;
+    }
+
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
     if (lsn->protocol == LB_LISTENER_HTTPS) {
@@ -559,8 +870,7 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     sid_len = (unsigned int) snprintf((char *) sid, sizeof(sid), "%u/%u",
                                       lsn->balancer->index, lsn->index);
     if (SSL_CTX_set_session_id_context(ctx, sid, sid_len) != 1
-        || SSL_CTX_set_tlsext_ticket_keys(ctx, sc->ticket_key,
-                                          sizeof(sc->ticket_key)) != 1)
+        || SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, lb_ssl_ticket_key) != 1)
     {
         lb_ssl_error_text(reason, sizeof(reason));
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
@@ -569,6 +879,90 @@ lb_ssl_server_ctx(lb_ssl_cycle_t *sc, const lb_listener_t *lsn,
     }
 
     return ctx;
+}
+
+
+/* Seal and open session tickets with the keys of the shared zone: new
+ * tickets with the current key, tickets of the key before still open
+ * (and are replaced by a ticket of the current one), any other is
+ * refused (a full handshake). No zone (weir -t) or no consistent copy of
+ * the keys: no ticket at all, which is only slower. */
+static int
+lb_ssl_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
+{
+    int                    rc;
+    uint32_t               i, n;
+    OSSL_PARAM             params[3];
+    lb_zone_ticket_key_t   keys[LB_ZONE_TICKET_KEYS];
+    static EVP_CIPHER     *aes;
+
+    if (lb_cycle == NULL || lb_cycle->zone == NULL) {
+        return 0;
+    }
+
+    /* fetched once per process, not at every ticket */
+    if (aes == NULL) {
+        aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+        if (aes == NULL) {
+            return -1;
+        }
+    }
+
+    n = lb_zone_ticket_keys(lb_cycle->zone, keys);
+    if (n == 0) {
+        return 0;
+    }
+
+    rc = -1;
+
+    if (enc) {
+        i = 0;
+        memcpy(name, keys[0].name, LB_ZONE_TICKET_NAME_LEN);
+
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(aes)) != 1
+            || EVP_EncryptInit_ex2(ectx, aes, keys[0].aes, iv, NULL) != 1)
+        {
+            goto done;
+        }
+
+    } else {
+        for (i = 0; i < n; i++) {
+            if (memcmp(name, keys[i].name, LB_ZONE_TICKET_NAME_LEN) == 0) {
+                break;
+            }
+        }
+
+        if (i == n) {
+            rc = 0;
+            goto done;
+        }
+
+        if (EVP_DecryptInit_ex2(ectx, aes, keys[i].aes, iv, NULL) != 1) {
+            goto done;
+        }
+    }
+
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+                                                  keys[i].hmac,
+                                                  LB_ZONE_TICKET_HMAC_LEN);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_CTX_set_params(hctx, params) != 1) {
+        goto done;
+    }
+
+    /* 2: a new ticket at the end of this handshake. Always for TLS 1.3,
+     * as with OpenSSL's own keys: its tickets are meant to be used once,
+     * and a client that resumed would be left without one */
+    rc = (i == 0 && SSL_version(ssl) < TLS1_3_VERSION) ? 1 : 2;
+
+done:
+
+    OPENSSL_cleanse(keys, sizeof(keys));
+    return rc;
 }
 
 
@@ -1033,6 +1427,26 @@ lb_ssl_report(const lb_cycle_t *cycle, const lb_listener_t *lsn,
 }
 
 
+/* A warning about lsn in the same shape, at warn level: the cycle goes
+ * on. */
+static void
+lb_ssl_warn(const lb_cycle_t *cycle, const lb_listener_t *lsn,
+    const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[1024];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    lb_log_error(LB_LOG_WARN, &lb_log, 0, "%s:%u:%u: listener \"%s\" of "
+                 "load balancer \"%s\": %s", cycle->conf_file,
+                 lsn->pos.line, lsn->pos.col, lsn->name, lsn->balancer->name,
+                 msg);
+}
+
+
 static void
 lb_ssl_report_group(const lb_cycle_t *cycle, const lb_target_group_t *tg,
     const char *fmt, ...)
@@ -1074,5 +1488,4 @@ lb_ssl_cleanup(void *data)
     SSL_CTX_free(sc->client);
     sc->client = NULL;
 
-    OPENSSL_cleanse(sc->ticket_key, sizeof(sc->ticket_key));
 }

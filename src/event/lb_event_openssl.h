@@ -56,8 +56,10 @@ struct lb_ssl_connection_s {
 
 /* Build the TLS contexts of every TLS/HTTPS listener of cycle->conf
  * (default certificate plus sni_certificates, paths relative to
- * cycle->prefix; tls_min_version; session cache and tickets under one
- * ticket key made for this cycle) and the client context. Freed with
+ * cycle->prefix; tls_min_version, tls_ciphers, tls_ciphersuites; the
+ * OCSP response of tls_ocsp_response; a session cache, and tickets
+ * sealed with the shared zone's keys of lb_cycle, see lb_zone_ticket.h)
+ * and the client context. Freed with
  * cycle->pool (a cleanup is registered). On a certificate or key that
  * cannot be loaded: each problem reported as "file:line:col: listener
  * ...: file: reason" (stderr before the error log is open, the log

@@ -27,6 +27,7 @@
 #include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_gen.h"
+#include "lb_zone_ticket.h"
 
 /* how long TERM may take before the master sends KILL */
 #define LB_TERMINATE_TIMEOUT  5000
@@ -53,6 +54,7 @@ static bool lb_master_ping_needs_root(const lb_conf_t *old,
     const lb_conf_t *conf);
 static lb_int_t lb_master_persist_one(lb_cycle_t *cycle, int fd,
     size_t len, char *why, size_t size);
+static void lb_master_tickets(lb_cycle_t *cycle);
 
 
 void
@@ -97,6 +99,9 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     terminating = false;
     quitting = false;
     term_start = 0;
+
+    lb_time_update();
+    lb_master_tickets(cycle);
 
     for ( ;; ) {
         sigsuspend(&empty);
@@ -166,6 +171,9 @@ lb_master_process_cycle(lb_cycle_t *cycle)
             lb_reopen = 0;
             lb_master_reopen(cycle);
         }
+
+        /* after a reload: with the new cycle's period */
+        lb_master_tickets(cycle);
     }
 }
 
@@ -752,6 +760,39 @@ lb_zone_collect(lb_cycle_t *cycle)
         lb_log_error(LB_LOG_INFO, &lb_log, 0,
                      "freed %u shared records of removed targets", n);
     }
+}
+
+
+/* Rotate the session ticket keys of the zone once their period
+ * (tls_ticket_key_rotation) is up, and have SIGALRM wake the loop when
+ * the next rotation is due. Called at every wake-up of the loop while
+ * serving (any signal): the alarm is set again each time, so a reload
+ * that changes the period takes effect at once; the schedule is the
+ * zone's, so a reload does not restart it. */
+static void
+lb_master_tickets(lb_cycle_t *cycle)
+{
+    lb_msec_t  period, made, due;
+
+    lb_sigalrm = 0;
+
+    period = cycle->conf->tls_ticket_key_rotation;
+    made = lb_zone_ticket_made(cycle->zone);
+    due = made + period;
+
+    if (lb_current_msec >= due) {
+        if (lb_zone_ticket_rotate(cycle->zone, lb_current_msec) == LB_OK) {
+            lb_log_error(LB_LOG_INFO, &lb_log, 0, "session ticket keys "
+                         "rotated (rotation %llu)", (unsigned long long)
+                         lb_zone_ticket_rotations(cycle->zone));
+        }
+
+        /* a failure (logged) is tried again at the next wake-up, a
+         * period later at the latest */
+        due = lb_current_msec + period;
+    }
+
+    lb_set_alarm(due - lb_current_msec);
 }
 
 

@@ -52,6 +52,7 @@ static const char *const  fuzz_keys[] = {
     "timeout_member_connect", "timeout_member_data", "insert_headers",
     "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port",
     "tls_certificate", "tls_key", "sni_certificates", "tls_min_version",
+    "tls_ciphersuites", "tls_ocsp_response",
     "availability_zone", "vpc", "health_check_ips"
 };
 
@@ -61,7 +62,7 @@ static const char *const  fuzz_words[] = {
     "HTTP_COOKIE", "APP_COOKIE", "GET", "HEAD", "POST", "1.0", "1.1",
     "/", "/healthz", "200", "200-299, 404", "10.0.0.1", "::1",
     "::ffff:10.0.0.9", "ffff:ffff::", "255.255.255.0", "TLSv1.2", "remove",
-    "web", "a.pem"
+    "web", "a.pem", "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"
 };
 
 static const char  fuzz_yaml[] =

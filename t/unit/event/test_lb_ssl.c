@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -37,6 +38,8 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_time.h"
+#include "lb_zone.h"
+#include "lb_zone_ticket.h"
 
 #define DATA_SIZE  (1024 * 1024)
 
@@ -237,6 +240,14 @@ group_setup(void **state)
         return -1;
     }
 
+    /* session tickets are sealed with the zone's keys, found through the
+     * process's cycle as in a worker */
+    cycle.zone = lb_zone_create(LB_ZONE_MIN_SIZE);
+    if (cycle.zone == NULL) {
+        return -1;
+    }
+    lb_cycle = &cycle;
+
     /* the loop (epoll, timers) and the connection table */
     return lb_event_init() == LB_OK ? 0 : -1;
 }
@@ -248,6 +259,8 @@ group_teardown(void **state)
     char  cmd[300];
 
     lb_destroy_pool(cycle.pool);
+    lb_zone_destroy(cycle.zone);
+    lb_cycle = NULL;
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -677,6 +690,250 @@ test_resumption(void **state)
 }
 
 
+/* One handshake on the main listener offering sess (NULL: none); the
+ * client's session afterwards (a new ticket when the server gave one) is
+ * returned in *out when out is not NULL. Returns whether it resumed. */
+static bool
+ticket_handshake(SSL_CTX *cctx, SSL_SESSION *sess, SSL_SESSION **out)
+{
+    bool      reused;
+    pair_t    p;
+    lb_int_t  rc;
+
+    pair_open(&p, lb_ssl_listener_ctx(listener(&cycle, L_MAIN)), cctx,
+              NULL);
+    if (sess != NULL) {
+        assert_int_equal(SSL_set_session(p.c->ssl->ssl, sess), 1);
+    }
+    assert_int_equal(pair_handshake(&p, &rc), LB_OK);
+    assert_int_equal(rc, LB_OK);
+    pair_ping(&p);
+
+    reused = SSL_session_reused(p.s->ssl->ssl);
+    if (out != NULL) {
+        *out = SSL_get1_session(p.c->ssl->ssl);
+        assert_non_null(*out);
+    }
+
+    assert_int_equal(lb_ssl_shutdown(p.c), LB_OK);
+    pair_close(&p);
+
+    return reused;
+}
+
+
+/* The zone's ticket keys: a ticket opens with the current key and with
+ * the one before (and is then replaced by a ticket of the current key);
+ * two rotations later it is refused. Both versions, without the session
+ * id cache (TLS 1.2 would resume from it otherwise). */
+static void
+test_ticket_rotation(void **state)
+{
+    int           v;
+    uint64_t      now;
+    SSL_CTX      *cctx, *sctx;
+    SSL_SESSION  *sess, *renewed, *again;
+
+    static const int  versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+
+    sctx = lb_ssl_listener_ctx(listener(&cycle, L_MAIN));
+    SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_OFF);
+    now = 1000;
+
+    for (v = 0; v < 2; v++) {
+        cctx = SSL_CTX_new(TLS_client_method());
+        assert_non_null(cctx);
+        SSL_CTX_set_max_proto_version(cctx, versions[v]);
+
+        assert_false(ticket_handshake(cctx, NULL, &sess));
+        assert_true(ticket_handshake(cctx, sess, NULL));
+
+        assert_int_equal(lb_zone_ticket_rotate(cycle.zone, now++), LB_OK);
+
+        /* the key before: resumed, and a ticket of the current key */
+        assert_true(ticket_handshake(cctx, sess, &renewed));
+        assert_true(renewed != sess);
+
+        assert_int_equal(lb_zone_ticket_rotate(cycle.zone, now++), LB_OK);
+
+        assert_false(ticket_handshake(cctx, sess, NULL));
+        assert_true(ticket_handshake(cctx, renewed, &again));
+
+        SSL_SESSION_free(again);
+        SSL_SESSION_free(renewed);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(cctx);
+    }
+
+    assert_int_equal(lb_zone_ticket_rotations(cycle.zone), 4);
+    assert_int_equal(lb_zone_ticket_made(cycle.zone), now - 1);
+
+    SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_SERVER);
+}
+
+
+static const char  *ocsp_conf =
+    "load_balancers:\n"
+    "  - name: unit-lb\n"
+    "    type: NLB\n"
+    "    address: 127.0.0.1\n"
+    "    listeners:\n"
+    "      - name: ocsp\n"
+    "        protocol: TLS\n"
+    "        protocol_port: 10443\n"
+    "        target_group: tg-echo\n"
+    "        tls_certificate: ocsp-chain.pem\n"
+    "        tls_key: default.key\n"
+    "        tls_ocsp_response: ocsp.der\n"
+    "    target_groups:\n"
+    "      - name: tg-echo\n"
+    "        protocol: TCP\n"
+    "        members:\n"
+    "          - { name: m1, address: 127.0.0.1, protocol_port: 10447 }\n";
+
+
+/* ocsp.der: a response signed by default.pem (self-signed, so its own
+ * issuer: ocsp-chain.pem holds it twice) saying it is good, valid from
+ * this_adj to next_adj seconds from now */
+static void
+write_ocsp(long this_adj, long next_adj)
+{
+    int              len;
+    char             path[256];
+    FILE            *f;
+    X509            *x;
+    EVP_PKEY        *pkey;
+    OCSP_CERTID     *id;
+    ASN1_TIME       *thisupd, *nextupd;
+    OCSP_RESPONSE   *resp;
+    OCSP_BASICRESP  *bs;
+    unsigned char   *der;
+
+    snprintf(path, sizeof(path), "%s/default.pem", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+
+    snprintf(path, sizeof(path), "%s/default.key", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(pkey);
+
+    snprintf(path, sizeof(path), "%s/ocsp-chain.pem", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    fclose(f);
+
+    bs = OCSP_BASICRESP_new();
+    id = OCSP_cert_to_id(NULL, x, x);
+    thisupd = X509_gmtime_adj(NULL, this_adj);
+    nextupd = X509_gmtime_adj(NULL, next_adj);
+    assert_non_null(bs);
+    assert_non_null(id);
+    assert_non_null(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD,
+                                           0, NULL, thisupd, nextupd));
+    assert_int_equal(OCSP_basic_sign(bs, x, pkey, EVP_sha256(), NULL, 0),
+                     1);
+    resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+    assert_non_null(resp);
+
+    der = NULL;
+    len = i2d_OCSP_RESPONSE(resp, &der);
+    assert_true(len > 0);
+
+    snprintf(path, sizeof(path), "%s/ocsp.der", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(der, 1, len, f), (size_t) len);
+    fclose(f);
+
+    OPENSSL_free(der);
+    OCSP_RESPONSE_free(resp);
+    OCSP_BASICRESP_free(bs);
+    OCSP_CERTID_free(id);
+    ASN1_TIME_free(thisupd);
+    ASN1_TIME_free(nextupd);
+    EVP_PKEY_free(pkey);
+    X509_free(x);
+}
+
+
+/* A handshake with c's listener by a client asking for the status:
+ * whether a response was stapled. */
+static bool
+ocsp_stapled(lb_cycle_t *c)
+{
+    long                  len;
+    pair_t                p;
+    SSL_CTX              *cctx;
+    lb_int_t              rc;
+    const unsigned char  *resp;
+
+    cctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(cctx);
+
+    pair_open(&p, lb_ssl_listener_ctx(listener(c, 0)), cctx, NULL);
+    assert_int_equal(SSL_set_tlsext_status_type(p.c->ssl->ssl,
+                                                TLSEXT_STATUSTYPE_ocsp), 1);
+    assert_int_equal(pair_handshake(&p, &rc), LB_OK);
+    assert_int_equal(rc, LB_OK);
+
+    resp = NULL;
+    len = SSL_get_tlsext_status_ocsp_resp(p.c->ssl->ssl, &resp);
+
+    pair_close(&p);
+    SSL_CTX_free(cctx);
+
+    return len > 0 && resp != NULL;
+}
+
+
+/* An OCSP response in date is stapled, and not once its nextUpdate has
+ * passed while weir runs; one already out of date when it is read is
+ * loaded with a warning (the cycle is made) and never stapled. */
+static void
+test_ocsp_staple(void **state)
+{
+    time_t      saved;
+    lb_cycle_t  c;
+
+    saved = lb_current_sec;
+
+    write_ocsp(-3600, 3600);
+    assert_int_equal(make_cycle(&c, ocsp_conf, "ocsp.yaml"), LB_OK);
+    lb_current_sec = time(NULL);
+    assert_true(ocsp_stapled(&c));
+
+    /* two hours later, without a reload */
+    lb_current_sec = time(NULL) + 7200;
+    assert_false(ocsp_stapled(&c));
+    lb_current_sec = saved;
+    lb_destroy_pool(c.pool);
+
+    /* out of date when read (5 minutes of skew are allowed) */
+    write_ocsp(-2 * 86400, -600);
+    assert_int_equal(make_cycle(&c, ocsp_conf, "ocsp.yaml"), LB_OK);
+    lb_current_sec = time(NULL);
+    assert_false(ocsp_stapled(&c));
+    lb_current_sec = saved;
+    lb_destroy_pool(c.pool);
+
+    /* issued for later (thisUpdate an hour ahead): the same */
+    write_ocsp(3600, 7200);
+    assert_int_equal(make_cycle(&c, ocsp_conf, "ocsp.yaml"), LB_OK);
+    lb_current_sec = time(NULL);
+    assert_false(ocsp_stapled(&c));
+    lb_current_sec = saved;
+    lb_destroy_pool(c.pool);
+}
+
+
 /* Data both ways with the ready flags kept as the loop would: a side is
  * only used when its flag is set, and only poll() sets flags again. A
  * flag cleared when it should not be stalls, one left set when it should
@@ -1072,6 +1329,8 @@ main(void)
         cmocka_unit_test(test_handshake_sni),
         cmocka_unit_test(test_min_version_refused),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_ticket_rotation),
+        cmocka_unit_test(test_ocsp_staple),
         cmocka_unit_test(test_data_both_ways),
         cmocka_unit_test(test_peer_gone),
         cmocka_unit_test(test_event_loop),
