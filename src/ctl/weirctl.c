@@ -21,6 +21,7 @@
 #include "lb_ctl_body.h"
 #include "lb_ctl_conf.h"
 #include "lb_ctl_http.h"
+#include "lb_ctl_procs.h"
 #include "lb_ctl_table.h"
 #include "lb_palloc.h"
 
@@ -77,7 +78,7 @@ typedef struct {
 } lb_ctl_t;
 
 static int lb_ctl_options(lb_ctl_t *ctl, int argc, char **argv);
-static int lb_ctl_setup(lb_ctl_t *ctl);
+static int lb_ctl_setup(lb_ctl_t *ctl, bool need_admin);
 static int lb_ctl_ping(lb_ctl_t *ctl);
 static int lb_ctl_list(lb_ctl_t *ctl);
 static void lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t,
@@ -160,7 +161,9 @@ main(int argc, char **argv)
         return LB_CTL_EXIT_USAGE;
     }
 
-    rc = lb_ctl_setup(&ctl);
+    /* ping works without the admin API (keepalived's check) */
+    rc = lb_ctl_setup(&ctl, first == argc
+                            || strcmp(argv[first], "ping") != 0);
 
     if (rc == LB_CTL_EXIT_OK) {
         if (first == argc || strcmp(argv[first], "list") == 0) {
@@ -275,7 +278,7 @@ lb_ctl_options(lb_ctl_t *ctl, int argc, char **argv)
 
 /* Read the configuration and the token; make the client. */
 static int
-lb_ctl_setup(lb_ctl_t *ctl)
+lb_ctl_setup(lb_ctl_t *ctl, bool need_admin)
 {
     int          e;
     char        *conf_file, cwd[PATH_MAX], prefix[PATH_MAX];
@@ -310,10 +313,15 @@ lb_ctl_setup(lb_ctl_t *ctl)
         return LB_CTL_EXIT_USAGE;
     }
 
-    if (lb_ctl_conf_load(ctl->pool, prefix, conf_file, &ctl->conf, stderr)
+    if (lb_ctl_conf_load(ctl->pool, prefix, conf_file, need_admin,
+                         &ctl->conf, stderr)
         != LB_OK)
     {
         return LB_CTL_EXIT_USAGE;
+    }
+
+    if (!ctl->conf.admin) {
+        return LB_CTL_EXIT_OK;
     }
 
     if (lb_admin_token_load(ctl->conf.token_file, ctl->token, &len, &why, &e)
@@ -343,12 +351,39 @@ lb_ctl_setup(lb_ctl_t *ctl)
 }
 
 
-/* The admin API answers with our token: the cheapest route that needs
- * it. */
+/* The node is healthy: its master runs (the pid file), with every worker
+ * slot, the health checker and, when configured, the admin process
+ * (lb_ctl_procs_check()); and the admin API, when configured, answers
+ * with our token (the cheapest route that needs it). Exit 1 with one line
+ * naming every failed part: keepalived's track_script (contrib/
+ * keepalived/) gives the VIP away on it. */
 static int
 lb_ctl_ping(lb_ctl_t *ctl)
 {
-    int  rc;
+    int             rc;
+    char            msg[1024];
+    lb_ctl_procs_t  procs;
+
+    memset(&procs, 0, sizeof(procs));
+    procs.workers = ctl->conf.workers;
+    procs.admin = ctl->conf.admin;
+
+    if (lb_ctl_procs_check("/proc", ctl->conf.pid_file, &procs, msg,
+                           sizeof(msg))
+        != LB_OK)
+    {
+        fprintf(stderr, "weirctl: ping: %s\n", msg);
+        return LB_CTL_EXIT_API;
+    }
+
+    printf("weir master process %ld: %u worker process%s, health checker%s "
+           "running\n", (long) procs.master, procs.found_workers,
+           procs.found_workers == 1 ? "" : "es",
+           procs.admin ? ", admin process" : "");
+
+    if (!ctl->conf.admin) {
+        return LB_CTL_EXIT_OK;
+    }
 
     rc = lb_ctl_call(ctl, "GET", LB_CTL_LBS, NULL);
     if (rc != LB_CTL_EXIT_OK) {
@@ -1007,7 +1042,11 @@ lb_ctl_usage(FILE *out)
 "  list                     balancers, listeners, target groups and\n"
 "                           members with their statuses, a table (the\n"
 "                           default command)\n"
-"  ping                     exit 0 when the admin API answers our token\n"
+"  ping                     exit 0 when weir's master, its workers, the\n"
+"                           health checker and the admin process run and\n"
+"                           the admin API answers our token (without an\n"
+"                           admin block: the processes only); else exit 1\n"
+"                           with what failed\n"
 "  get KIND [PARENT] [ID] [key=value...]\n"
 "                           a list (key=value: filters) or one object\n"
 "  create KIND [PARENT] key=value...   POST a new object\n"
