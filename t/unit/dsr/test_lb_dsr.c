@@ -298,20 +298,25 @@ dsr_target(dsr_node_t *n, uint32_t saddr, uint16_t sport, uint8_t flags)
 }
 
 
+#define DSR_FLOWS  2000
+
 static void
 test_choose_two_nodes(void **state)
 {
-    uint32_t     i, saddr, moved, count[4] = { 0, 0, 0, 0 };
-    uint32_t     t, want;
-    uint16_t     sport;
-    dsr_node_t  *a, *b;
+    uint32_t     i, count[4] = { 0, 0, 0, 0 };
+    uint32_t    *saddr, *want;
+    uint16_t    *sport;
+    dsr_node_t  *a, *b, *n[2];
 
     (void) state;
 
     a = calloc(1, sizeof(dsr_node_t));
     b = calloc(1, sizeof(dsr_node_t));
-    assert_non_null(a);
-    assert_non_null(b);
+    saddr = calloc(DSR_FLOWS, sizeof(uint32_t));
+    want = calloc(DSR_FLOWS, sizeof(uint32_t));
+    sport = calloc(DSR_FLOWS, sizeof(uint16_t));
+    assert_true(a != NULL && b != NULL && saddr != NULL && want != NULL
+                && sport != NULL);
 
     lb_dsr_pid = 1;
     lb_current_msec = 1000;
@@ -319,29 +324,35 @@ test_choose_two_nodes(void **state)
 
     dsr_node(a, false);
     dsr_node(b, true);
+    n[0] = a;
+    n[1] = b;
 
-    moved = 0;
-
-    for (i = 0; i < 2000; i++) {
-        saddr = htonl(0xc6120000u | (lb_test_rand32() & 0xffff));
-        sport = htons((uint16_t) (1024 + (lb_test_rand32() & 0x7fff)));
-
-        /* the SYN on node A, later segments on node B (the ECMP set
-         * changed): B has no entry for the flow and chooses afresh */
-        want = dsr_target(a, saddr, sport, 0x02);
-        t = dsr_target(b, saddr, sport, 0x10);
-        assert_int_equal(t, want);
-        moved++;
-
-        /* and B remembers it: the next segment, the same */
-        assert_int_equal(dsr_target(b, saddr, sport, 0x10), want);
-
-        count[(ntohl(want) & 0xff) - 4]++;
+    /* each node starts its own flows (the router spreads them): even
+     * ones on A, odd ones on B */
+    for (i = 0; i < DSR_FLOWS; i++) {
+        saddr[i] = htonl(0xc6120000u | (lb_test_rand32() & 0xffff));
+        sport[i] = htons((uint16_t) (1024 + (lb_test_rand32() & 0x7fff)));
+        want[i] = dsr_target(n[i % 2], saddr[i], sport[i], 0x02);
+        count[(ntohl(want[i]) & 0xff) - 4]++;
     }
 
-    print_message("  %u flows moved from A to B kept their targets "
-                  "(%u %u %u %u)\n", moved, count[0], count[1], count[2],
-                  count[3]);
+    /* the ECMP set changes: every flow goes on at the other node, which
+     * has no entry for it and chooses afresh, in another order (a
+     * choice that depended on a node's own history, as round robin's,
+     * would differ here) */
+    for (i = DSR_FLOWS; i-- > 0; ) {
+        assert_int_equal(dsr_target(n[(i + 1) % 2], saddr[i], sport[i],
+                                    0x10),
+                         want[i]);
+        /* and that node keeps it for the next segment */
+        assert_int_equal(dsr_target(n[(i + 1) % 2], saddr[i], sport[i],
+                                    0x10),
+                         want[i]);
+    }
+
+    print_message("  %u flows moved to the other node kept their targets "
+                  "(%u %u %u %u)\n", DSR_FLOWS, count[0], count[1],
+                  count[2], count[3]);
 
     /* weights 256:128:64:0 are converted to 100:50:25:0 */
     assert_in_range(count[0], 1000, 1290);
@@ -357,6 +368,9 @@ test_choose_two_nodes(void **state)
     lb_test_group_teardown(b->pool, NULL);
     free(a);
     free(b);
+    free(saddr);
+    free(want);
+    free(sport);
 }
 
 
