@@ -2,8 +2,9 @@
  * section 10, issue 11 item 9). It reads weir's configuration file to find
  * admin.listen and admin.token_file, sends one request per operation and
  * prints the answer: JSON, or a table. Exit status: 0 done, 1 the API
- * refused (its error message on stderr), 2 usage or configuration, 3 no
- * answer (connect, TLS, timeout). */
+ * refused (its error message on stderr) or, for ping, a process of weir
+ * is not running, 2 usage or configuration, 3 no answer (connect, TLS,
+ * timeout). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1078,6 +1079,7 @@ LB_CTL_DEFAULT_CONF ")\n"
 "  -t, --timeout SECS    for the whole exchange (default: 10)\n"
 "  -h, --help            this help; -v, --version: the version\n"
 "\n"
-"Exit status: 0 done, 1 the API refused (its message on stderr),\n"
-"2 usage or configuration, 3 no answer (connect, TLS, timeout).\n");
+"Exit status: 0 done, 1 the API refused (its message on stderr) or,\n"
+"for ping, a process of weir is not running, 2 usage or configuration,\n"
+"3 no answer (connect, TLS, timeout).\n");
 }
