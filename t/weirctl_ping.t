@@ -57,6 +57,21 @@ sub ping {
     return ($rc, slurp("$dir/ping.out"), slurp("$dir/ping.err"));
 }
 
+# a signal is taken when its process next runs: wait until /proc shows
+# the state it brings (T stopped, or anything else after SIGCONT)
+sub signal_and_wait {
+    my ($sig, @pids) = @_;
+    kill $sig, @pids;
+    for my $pid (@pids) {
+        wait_for(sub {
+            my $st = slurp("/proc/$pid/stat");
+            my ($state) = $st =~ /\) (\S) /;
+            return defined $state
+                   && ($sig eq 'STOP' ? $state eq 'T' : $state ne 'T');
+        }, 5) or diag "process $pid: no state change after SIG$sig";
+    }
+}
+
 sub slurp {
     open(my $fh, '<', $_[0]) or return '';
     local $/;
@@ -91,7 +106,7 @@ is($out, "weir master process " . $w->pid . ": 2 worker processes, health "
 
 # a worker stopped: one slot serves nothing
 my @workers = $w->workers;
-kill 'STOP', $workers[0];
+signal_and_wait('STOP', $workers[0]);
 ($rc, $out, $err) = ping('weir.yaml');
 is($rc, 1, 'a worker stopped: exit 1');
 is($err, "weirctl: ping: 1 of 2 worker processes running\n",
@@ -99,12 +114,12 @@ is($err, "weirctl: ping: 1 of 2 worker processes running\n",
 
 # and the checker too: both on one line
 my ($checker) = $w->children(qr/health checker/);
-kill 'STOP', $checker;
+signal_and_wait('STOP', $checker);
 ($rc, $out, $err) = ping('weir.yaml');
 is($err, "weirctl: ping: 1 of 2 worker processes running; no health "
    . "checker running\n", 'a worker and the checker stopped: both said');
 
-kill 'CONT', $workers[0], $checker;
+signal_and_wait('CONT', $workers[0], $checker);
 ($rc, $out, $err) = ping('weir.yaml');
 is($rc, 0, 'both continued: exit 0 again') or diag $err;
 
@@ -131,12 +146,12 @@ like($out, qr/^weir master process \d+: 2 worker processes, health checker, admi
      'with admin: the processes and the API') or diag $out;
 
 my ($admin) = $w->children(qr/admin process/);
-kill 'STOP', $admin;
+signal_and_wait('STOP', $admin);
 ($rc, $out, $err) = ping('weir.yaml');
 is($rc, 1, 'the admin process stopped: exit 1');
 is($err, "weirctl: ping: no admin process running\n",
    'the admin process stopped: said');
-kill 'CONT', $admin;
+signal_and_wait('CONT', $admin);
 
 # --- the master killed outright (kill -9): its pid file stays ---
 
