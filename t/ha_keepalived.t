@@ -9,7 +9,7 @@
 #
 # - freebind: weir without it cannot start on the VIP while no interface
 #   has it; with `freebind: true` both nodes listen on it all along, and
-#   a node serves as soon as the address arrives;
+#   a node serves as soon as the address arrives (IPv6 as well);
 # - the VIP on n1 (started first), n2 BACKUP; the client is served via
 #   n1;
 # - kill -9 of n1's weir master: the VIP is on n2 within advert_int x 3
@@ -200,6 +200,48 @@ ok(wait_for(sub { ($got = request()) && $got =~ / \Q$IP{n1}\E$/ }, 10),
    'the VIP added on n1: n1 serves it') or diag($got // 'no answer');
 $net->must('vip removed', "ip -n " . $net->ns('n1') . " addr del $VIP/24 dev eth0");
 $net->in_ns('client', "ip neigh flush dev eth0");
+
+# IPv6 too (IPV6_FREEBIND): a node of its own in n2 on an address no
+# interface has, then on lo, served from n2 itself
+{
+    my $V6 = 'fd00:252::100';
+    mkdir "$dir/v6";
+    mkdir "$dir/v6/logs";
+    write_file("$dir/v6/weir.yaml", <<"EOF");
+daemon: false
+worker_processes: 1
+error_log: logs/error.log
+pid_file: logs/weir.pid
+load_balancers:
+  - name: v6-lb
+    type: NLB
+    address: "$V6"
+    freebind: true
+    listeners:
+      - { name: tcp-v6, protocol: TCP, protocol_port: 8081, target_group: v6-tg }
+    target_groups:
+      - name: v6-tg
+        protocol: TCP
+        members:
+          - { name: v6-t1, address: $IP{t1}, protocol_port: 8080 }
+EOF
+    start_weir('v6', 'n2');
+    ok(wait_for(sub { ($net->in_ns('n2', 'ss -Hltn'))[1] =~ /\[\Q$V6\E\]:8081/ },
+                10),
+       'IPv6: listens on an address no interface has')
+        or diag slurp("$dir/v6/stderr.log");
+    $net->must('v6 addr', "ip -n " . $net->ns('n2')
+               . " addr add $V6/128 dev lo nodad");
+    my ($ok, $out) = $net->in_ns('n2', "perl -MIO::Socket::IP -e '"
+        . "my \$c = IO::Socket::IP->new(PeerHost => q($V6), PeerPort => 8081,"
+        . " Timeout => 2) or die qq(connect: \$!\\n); \$c->timeout(2);"
+        . " print scalar(<\$c>) // qq(none\\n)'");
+    like($out, qr/^t1 \Q$IP{n2}\E$/m, 'IPv6: served once the address is there')
+        or diag $out;
+    kill 'TERM', $weir{v6};
+    ok(wait_for(sub { waitpid($weir{v6}, POSIX::WNOHANG()) == $weir{v6} }, 10),
+       'IPv6: that node stops');
+}
 
 # --- keepalived ---
 
