@@ -891,6 +891,16 @@ EOF
         . 'group "px-tg" is PROXY, which TCP listeners of NLB_L4_DSR load '
         . 'balancers cannot use; allowed: TCP target groups' ] ],
 
+    # issue 18: IP_FREEBIND is for listening sockets; a DSR balancer binds
+    # none to its address
+    [ 'freebind on an NLB_L4_DSR balancer', $DSR . "    freebind: true\n",
+      [ '5:15: load_balancers[dsr-lb].freebind: not allowed here: only on '
+        . 'ALB and NLB load balancers (type is NLB_L4_DSR)' ] ],
+
+    [ 'freebind not a boolean', $NLB . "    freebind: 1\n",
+      [ "5:15: $NET.freebind: \"1\" is not a boolean; allowed: true, "
+        . 'false' ] ],
+
     [ 'bad id', <<'EOF',
 load_balancers:
   - id: not-a-uuid

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # weir: objs/weirctl, the admin API's command-line client (issue 11 item
 # 9). It finds admin.listen and admin.token_file in weir's configuration;
-# `ping` is a health check (exit 0 only when the API takes our token);
+# `ping` is a health check (exit 0 only when weir's processes run and the
+# API takes our token; t/weirctl_ping.t has the processes' side);
 # `list` shows balancers, listeners, groups and members with both statuses
 # as a table; `get` of every kind prints the JSON the API gives; an error
 # of the API is printed from its JSON body with a non-zero exit. Writes go
@@ -588,9 +589,13 @@ stop_server($silent);
 
 $w->stop;
 ($rc, $out, $err) = ctl('ping');
-is($rc, 3, 'ping with weir stopped: exit 3');
+is($rc, 1, 'ping with weir stopped: exit 1 (t/weirctl_ping.t: the rest)');
+like($err, qr/^weirctl: ping: no master: pid file /,
+     'ping with weir stopped: no master') or diag($err);
+($rc, $out, $err) = ctl('list');
+is($rc, 3, 'list with weir stopped: exit 3');
 like($err, qr/connect\(\) to the admin API at 127\.0\.0\.1:$ap failed \(Connection refused\)/,
-     'ping with weir stopped: connection refused') or diag($err);
+     'list with weir stopped: connection refused') or diag($err);
 
 # --- TLS: https when the file has admin.certificate, trusting only it ---
 

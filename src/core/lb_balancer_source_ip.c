@@ -35,6 +35,7 @@ typedef struct {
     uint32_t              size;        /* M */
     uint32_t             *table;       /* M peer indexes */
     uint32_t             *order;       /* peers by address text */
+    uint32_t              nordered;    /* in order: weight not 0 */
     uint32_t             *pos;         /* build: each peer's position */
     uint32_t             *skip;
     uint32_t             *credit;
@@ -149,6 +150,7 @@ lb_balancer_sip_update(lb_balancer_group_t *g)
     }
 
     s->filled = 0;
+    s->nordered = 0;
     n = 0;
     maxw = 0;
 
@@ -181,6 +183,8 @@ lb_balancer_sip_update(lb_balancer_group_t *g)
     lb_balancer_sip_sorting = g;
     qsort(s->order, n, sizeof(uint32_t), lb_balancer_sip_cmp);
     lb_balancer_sip_sorting = NULL;
+
+    s->nordered = n;
 
     for ( ;; ) {
         for (k = 0; k < n; k++) {
@@ -282,9 +286,10 @@ lb_balancer_sip_pick(lb_balancer_group_t *g, lb_balancer_request_t *r)
     }
 
     /* most of the weight is unusable: any usable peer, from a place that
-     * still depends on the client */
-    for (k = 0; k < g->npeers; k++) {
-        p = &g->peers[(h + k) % g->npeers];
+     * still depends on the client, in address order (not the config's,
+     * which two nodes may write differently) */
+    for (k = 0; k < s->nordered; k++) {
+        p = &g->peers[s->order[(h + k) % s->nordered]];
 
         if (lb_balancer_usable(p, r->tried)) {
             return p;

@@ -455,10 +455,20 @@ static const lb_conf_field_t  lb_conf_balancer_fields[] = {
       .required = 1, .min = 4, .max = 250, .allowed = LB_CONF_NAME_RULE,
       .check = lb_conf_check_name },
     { LB_F("type", LB_CONF_ENUM, lb_load_balancer_t, type),
-      .required = 1, .names = lb_balancer_type_names },
+      .required = 1, .names = lb_balancer_type_names,
+      .only_fmt = "only on %s load balancers" },
     { LB_F("address", LB_CONF_STRING, lb_load_balancer_t, address),
       .required = 1, .max = 64, .check = lb_conf_check_ip,
       .allowed = "an IPv4 or IPv6 address" },
+    /* weir's: the listeners bind to the address also while no interface
+     * has it (IP_FREEBIND), so that the standby of a keepalived pair
+     * listens on the VIP before it arrives (contrib/keepalived/); as
+     * HAProxy's "bind ... freebind". Off by default: a mistyped address
+     * stays an error at start. Not for NLB_L4_DSR (no socket is bound to
+     * its address) */
+    { LB_F("freebind", LB_CONF_BOOL, lb_load_balancer_t, freebind),
+      .has_def = 1, .def = 0, .depends = "type",
+      .only = LB_CONF_BIT(LB_BALANCER_ALB) | LB_CONF_BIT(LB_BALANCER_NLB) },
     { LB_F("availability_zone", LB_CONF_STRING, lb_load_balancer_t,
            availability_zone),
       .max = 255 },

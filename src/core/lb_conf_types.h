@@ -325,6 +325,8 @@ struct lb_load_balancer_s {
     char                  *name;
     lb_balancer_type_e     type;
     char                  *address;
+    bool                   freebind;     /* listeners bind the address
+                                            while it is absent */
     char                  *availability_zone;
     char                  *vpc;
     lb_listener_t         *listeners;

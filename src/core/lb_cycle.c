@@ -22,7 +22,8 @@ static lb_int_t lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
     const lb_module_t *modules);
 static bool lb_cycle_module_claims(const lb_module_t *modules,
     const lb_module_t *m, uint32_t btype);
-static int lb_open_listening_socket(const lb_sockaddr_t *addr, int type);
+static int lb_open_listening_socket(const lb_sockaddr_t *addr, int type,
+    bool freebind);
 static void lb_cycle_report_errors(lb_array_t *errors);
 static void lb_cycle_give_back(lb_cycle_t *cycle);
 
@@ -321,7 +322,8 @@ lb_cycle_open_listening(lb_cycle_t *cycle, lb_cycle_t *old,
                     continue;
                 }
 
-                ls->fd = lb_open_listening_socket(&ls->addr, type);
+                ls->fd = lb_open_listening_socket(&ls->addr, type,
+                                                  conf->balancers[b].freebind);
                 if (ls->fd == LB_INVALID_FD) {
                     return LB_ERROR;
                 }
@@ -356,7 +358,7 @@ lb_cycle_module_claims(const lb_module_t *modules, const lb_module_t *m,
 
 
 static int
-lb_open_listening_socket(const lb_sockaddr_t *addr, int type)
+lb_open_listening_socket(const lb_sockaddr_t *addr, int type, bool freebind)
 {
     int  fd, one;
 
@@ -377,6 +379,23 @@ lb_open_listening_socket(const lb_sockaddr_t *addr, int type)
     {
         lb_log_error(LB_LOG_EMERG, &lb_log, errno,
                      "setsockopt() for %s failed", addr->text);
+        close(fd);
+        return LB_INVALID_FD;
+    }
+
+    /* the VIP of a keepalived standby: bind now, serve once it arrives
+     * (IPV6_FREEBIND is Linux 4.15's name for the IPv6 socket) */
+    if (freebind
+        && (addr->sa.ss_family == AF_INET6
+            ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
+            : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)))
+           == -1)
+    {
+        lb_log_error(LB_LOG_EMERG, &lb_log, errno,
+                     "setsockopt(%s) for %s failed",
+                     addr->sa.ss_family == AF_INET6 ? "IPV6_FREEBIND"
+                                                    : "IP_FREEBIND",
+                     addr->text);
         close(fd);
         return LB_INVALID_FD;
     }

@@ -17,7 +17,7 @@ static const char *lb_ctl_conf_certificate(lb_pool_t *pool,
 
 lb_int_t
 lb_ctl_conf_load(lb_pool_t *pool, const char *prefix, const char *conf_file,
-    lb_ctl_conf_t *cc, FILE *errs)
+    bool need_admin, lb_ctl_conf_t *cc, FILE *errs)
 {
     size_t       i;
     char       **msg;
@@ -44,12 +44,23 @@ lb_ctl_conf_load(lb_pool_t *pool, const char *prefix, const char *conf_file,
         return LB_ERROR;
     }
 
+    cc->workers = conf->worker_processes;
+    cc->pid_file = lb_full_name(pool, prefix, conf->pid_file);
+    if (cc->pid_file == NULL) {
+        goto nomem;
+    }
+
     if (conf->admin == NULL) {
+        if (!need_admin) {
+            return LB_OK;
+        }
+
         fprintf(errs, "weirctl: %s has no admin block: weir runs without "
                 "the admin API\n", conf_file);
         return LB_ERROR;
     }
 
+    cc->admin = true;
     cc->addr = conf->admin->addr;
     cc->token_file = lb_full_name(pool, prefix, conf->admin->token_file);
 

@@ -14,16 +14,22 @@ typedef struct {
     lb_sockaddr_t   addr;           /* admin.listen */
     const char     *token_file;     /* absolute */
     const char     *certificate;    /* absolute; NULL: plain HTTP */
+    bool            admin;          /* the file has an admin block (the
+                                       three above are set) */
+    const char     *pid_file;       /* absolute */
+    uint32_t        workers;        /* worker_processes, resolved */
 } lb_ctl_conf_t;
 
 /* Parse the file conf_file (absolute) with lb_conf_parse_file() and fill
- * *cc, relative paths taken from prefix as weir does. admin.certificate
+ * *cc, relative paths taken from prefix as weir does. Without an admin
+ * block that is an error when need_admin (printed), else cc->admin is
+ * false (weirctl ping needs only pid_file and worker_processes). admin.certificate
  * is read from the file's document tree rather than from lb_conf_t, so
  * weirctl needs no change when the schema gains it (until then weir's
  * parser refuses a file that has it, and so does weirctl). Returns LB_OK,
  * or LB_ERROR after printing every problem on errs, one per line as
  * `weir -t` prints them. Strings are allocated from pool. */
 lb_int_t lb_ctl_conf_load(lb_pool_t *pool, const char *prefix,
-    const char *conf_file, lb_ctl_conf_t *cc, FILE *errs);
+    const char *conf_file, bool need_admin, lb_ctl_conf_t *cc, FILE *errs);
 
 #endif /* LB_CTL_CONF_H */

@@ -2,8 +2,9 @@
  * section 10, issue 11 item 9). It reads weir's configuration file to find
  * admin.listen and admin.token_file, sends one request per operation and
  * prints the answer: JSON, or a table. Exit status: 0 done, 1 the API
- * refused (its error message on stderr), 2 usage or configuration, 3 no
- * answer (connect, TLS, timeout). */
+ * refused (its error message on stderr) or, for ping, a process of weir
+ * is not running, 2 usage or configuration, 3 no answer (connect, TLS,
+ * timeout). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include "lb_ctl_body.h"
 #include "lb_ctl_conf.h"
 #include "lb_ctl_http.h"
+#include "lb_ctl_procs.h"
 #include "lb_ctl_table.h"
 #include "lb_palloc.h"
 
@@ -83,7 +85,7 @@ typedef struct {
 } lb_ctl_t;
 
 static int lb_ctl_options(lb_ctl_t *ctl, int argc, char **argv);
-static int lb_ctl_setup(lb_ctl_t *ctl);
+static int lb_ctl_setup(lb_ctl_t *ctl, bool need_admin);
 static int lb_ctl_ping(lb_ctl_t *ctl);
 static int lb_ctl_list(lb_ctl_t *ctl);
 static void lb_ctl_list_group(lb_ctl_t *ctl, lb_ctl_table_t *t,
@@ -166,7 +168,9 @@ main(int argc, char **argv)
         return LB_CTL_EXIT_USAGE;
     }
 
-    rc = lb_ctl_setup(&ctl);
+    /* ping works without the admin API (keepalived's check) */
+    rc = lb_ctl_setup(&ctl, first == argc
+                            || strcmp(argv[first], "ping") != 0);
 
     if (rc == LB_CTL_EXIT_OK) {
         if (first == argc || strcmp(argv[first], "list") == 0) {
@@ -281,7 +285,7 @@ lb_ctl_options(lb_ctl_t *ctl, int argc, char **argv)
 
 /* Read the configuration and the token; make the client. */
 static int
-lb_ctl_setup(lb_ctl_t *ctl)
+lb_ctl_setup(lb_ctl_t *ctl, bool need_admin)
 {
     int          e;
     char        *conf_file, cwd[PATH_MAX], prefix[PATH_MAX];
@@ -325,10 +329,15 @@ lb_ctl_setup(lb_ctl_t *ctl)
         return LB_CTL_EXIT_USAGE;
     }
 
-    if (lb_ctl_conf_load(ctl->pool, prefix, conf_file, &ctl->conf, stderr)
+    if (lb_ctl_conf_load(ctl->pool, prefix, conf_file, need_admin,
+                         &ctl->conf, stderr)
         != LB_OK)
     {
         return LB_CTL_EXIT_USAGE;
+    }
+
+    if (!ctl->conf.admin) {
+        return LB_CTL_EXIT_OK;
     }
 
     if (lb_admin_token_load(ctl->conf.token_file, ctl->token, &len, &why, &e)
@@ -358,12 +367,39 @@ lb_ctl_setup(lb_ctl_t *ctl)
 }
 
 
-/* The admin API answers with our token: the cheapest route that needs
- * it. */
+/* The node is healthy: its master runs (the pid file), with every worker
+ * slot, the health checker and, when configured, the admin process
+ * (lb_ctl_procs_check()); and the admin API, when configured, answers
+ * with our token (the cheapest route that needs it). Exit 1 with one line
+ * naming every failed part: keepalived's track_script (contrib/
+ * keepalived/) gives the VIP away on it. */
 static int
 lb_ctl_ping(lb_ctl_t *ctl)
 {
-    int  rc;
+    int             rc;
+    char            msg[1024];
+    lb_ctl_procs_t  procs;
+
+    memset(&procs, 0, sizeof(procs));
+    procs.workers = ctl->conf.workers;
+    procs.admin = ctl->conf.admin;
+
+    if (lb_ctl_procs_check("/proc", ctl->conf.pid_file, &procs, msg,
+                           sizeof(msg))
+        != LB_OK)
+    {
+        fprintf(stderr, "weirctl: ping: %s\n", msg);
+        return LB_CTL_EXIT_API;
+    }
+
+    printf("weir master process %ld: %u worker process%s, health checker%s "
+           "running\n", (long) procs.master, procs.found_workers,
+           procs.found_workers == 1 ? "" : "es",
+           procs.admin ? ", admin process" : "");
+
+    if (!ctl->conf.admin) {
+        return LB_CTL_EXIT_OK;
+    }
 
     rc = lb_ctl_call(ctl, "GET", LB_CTL_LBS, NULL);
     if (rc != LB_CTL_EXIT_OK) {
@@ -1022,7 +1058,11 @@ lb_ctl_usage(FILE *out)
 "  list                     balancers, listeners, target groups and\n"
 "                           members with their statuses, a table (the\n"
 "                           default command)\n"
-"  ping                     exit 0 when the admin API answers our token\n"
+"  ping                     exit 0 when weir's master, its workers, the\n"
+"                           health checker and the admin process run and\n"
+"                           the admin API answers our token (without an\n"
+"                           admin block: the processes only); else exit 1\n"
+"                           with what failed\n"
 "  get KIND [PARENT] [ID] [key=value...]\n"
 "                           a list (key=value: filters) or one object\n"
 "  create KIND [PARENT] key=value...   POST a new object\n"
@@ -1055,7 +1095,8 @@ LB_CTL_PREFIX_SHOWN ")\n"
 "  -t, --timeout SECS    for the whole exchange (default: 10)\n"
 "  -h, --help            this help; -v, --version: the version\n"
 "\n"
-"Exit status: 0 done, 1 the API refused (its message on stderr),\n"
-"2 usage or configuration, 3 no answer (connect, TLS, timeout).\n",
+"Exit status: 0 done, 1 the API refused (its message on stderr) or,\n"
+"for ping, a process of weir is not running, 2 usage or configuration,\n"
+"3 no answer (connect, TLS, timeout).\n",
     LB_CTL_DEFAULT_CONF[0] == '/' ? "" : "PREFIX/");
 }

@@ -489,8 +489,8 @@ test_unknown_and_repeated_fields(void **state)
     lbt_error(LBT_ALB
               "    listen: 80\n",
               "5:5: load_balancers[web-lb].listen: unknown field \"listen\"; "
-              "allowed: id, name, type, address, availability_zone, vpc, "
-              "listeners, target_groups, health_check_ips");
+              "allowed: id, name, type, address, freebind, availability_zone, "
+              "vpc, listeners, target_groups, health_check_ips");
 
     lbt_errors(LBT_NLB
                "    target_groups:\n"

@@ -170,8 +170,8 @@ test_conf(void **state)
                "admin:\n  listen: 127.0.0.1:9191\n  token_file: t.token\n"
                "load_balancers: []\n");
     snprintf(path, sizeof(path), "%s/a.yaml", dir);
-    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv/weir", path, &cc,
-                                              OUT), LB_OK));
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv/weir", path, true,
+                                              &cc, OUT), LB_OK));
     assert_string_equal(text, "");
     assert_string_equal(cc.addr.text, "127.0.0.1:9191");
     assert_string_equal(cc.token_file, "/srv/weir/t.token");
@@ -180,30 +180,39 @@ test_conf(void **state)
     write_conf(dir, "b.yaml",
                "admin:\n  listen: \"[::1]:9191\"\n  token_file: /etc/t\n");
     snprintf(path, sizeof(path), "%s/b.yaml", dir);
-    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv/weir", path, &cc,
-                                              OUT), LB_OK));
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv/weir", path, true,
+                                              &cc, OUT), LB_OK));
     assert_string_equal(cc.addr.text, "[::1]:9191");
     assert_string_equal(cc.token_file, "/etc/t");
 
     /* no admin block: weir runs without the API */
     write_conf(dir, "c.yaml", "worker_processes: 1\n");
     snprintf(path, sizeof(path), "%s/c.yaml", dir);
-    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, &cc, OUT),
-                             LB_ERROR));
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, true, &cc,
+                                              OUT), LB_ERROR));
     assert_non_null(strstr(text, "has no admin block"));
+
+    /* ... which is fine for ping: the pid file and the workers */
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, false,
+                                              &cc, OUT), LB_OK));
+    assert_string_equal(text, "");
+    assert_false(cc.admin);
+    assert_int_equal(cc.workers, 1);
+    assert_non_null(cc.pid_file);
+    assert_true(strncmp(cc.pid_file, "/srv/", 5) == 0);
 
     /* a file weir refuses: its messages, then ours */
     write_conf(dir, "d.yaml",
                "admin:\n  listen: 127.0.0.1:99999\n  token_file: t\n");
     snprintf(path, sizeof(path), "%s/d.yaml", dir);
-    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, &cc, OUT),
-                             LB_ERROR));
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, true, &cc,
+                                              OUT), LB_ERROR));
     assert_non_null(strstr(text, "d.yaml:2:11: admin.listen: "));
     assert_non_null(strstr(text, "weirctl: configuration file "));
 
     snprintf(path, sizeof(path), "%s/missing.yaml", dir);
-    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, &cc, OUT),
-                             LB_ERROR));
+    CAPTURE(assert_int_equal(lb_ctl_conf_load(pool, "/srv", path, true, &cc,
+                                              OUT), LB_ERROR));
     assert_non_null(strstr(text, "missing.yaml: cannot read"));
 
     lb_destroy_pool(pool);
