@@ -702,6 +702,17 @@ lb_http2_up_on_frame(nghttp2_session *ng, const nghttp2_frame *frame,
         } else if (st->has_length) {
             st->body = LB_HTTP2_BODY_LENGTH;
 
+        } else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+            /* the head ended the stream: no body, and no trailers can
+             * follow (gRPC's "trailers-only" error responses: an h2
+             * client gets one HEADERS frame ending the stream again) */
+            st->body = LB_HTTP2_BODY_LENGTH;
+
+            if (lb_http2_up_text(st, "content-length: 0\r\n", 19) != LB_OK)
+            {
+                goto too_large;
+            }
+
         } else {
             st->body = LB_HTTP2_BODY_CHUNKED;
 
