@@ -12,11 +12,9 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use IO::Socket::INET;
 use JSON::PP ();
-use POSIX ();
 use Test::More;
-use Weir qw(free_port wait_for);
+use Weir qw(free_port start_program);
 use WeirHTTP qw(check_clean start_http_backend);
 
 my $PY = '/usr/bin/python3';
@@ -25,43 +23,11 @@ plan skip_all => 'python3-h2 not installed'
 
 my $w = Weir->new;
 my $dir = $w->dir;
-my @kids;
-
-END {
-    local $?;    # the test's own exit status, not the target's
-    kill 'TERM', @kids if @kids;
-    waitpid($_, 0) for @kids;
-}
-
 sub read_file {
     my ($path) = @_;
     open(my $fh, '<', $path) or return '';
     local $/;
     return <$fh> // '';
-}
-
-# the h2 target on a free port (another when it was taken meanwhile)
-sub start_h2_target {
-    for (1 .. 3) {
-        my $port = free_port();
-        my $pid = fork // die "fork: $!\n";
-        if ($pid == 0) {
-            open(STDOUT, '>', "$dir/h2t.out");
-            open(STDERR, '>', "$dir/h2t.log");
-            exec($PY, 't/lib/h2_target.py', $port, 'R')
-                or POSIX::_exit(127);
-        }
-        push @kids, $pid;
-        my $up = wait_for(sub {
-            return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
-            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                          PeerPort => $port, Proto => 'tcp');
-            return $s ? 1 : 0;
-        }, 20);
-        return $port if $up && $up > 0;
-        kill 'TERM', $pid;
-    }
-    BAIL_OUT('the h2 target did not start: ' . read_file("$dir/h2t.log"));
 }
 
 system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
@@ -70,7 +36,9 @@ system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
     or BAIL_OUT('openssl req failed');
 
 my $t1 = start_http_backend(name => 'H1', log => "$dir/h1.log");
-my $t2 = start_h2_target();
+my $t2 = start_program(log => "$dir/h2t.log",
+    cmd => sub { ($PY, 't/lib/h2_target.py', $_[0], 'R') })
+    or BAIL_OUT('the h2 target did not start: ' . read_file("$dir/h2t.log"));
 my ($l1, $l2) = (free_port(), free_port());
 
 $w->write_config(<<"EOF2");
@@ -101,7 +69,7 @@ load_balancers:
         protocol: HTTP
         alpn_protocols: [h2]
         members:
-          - { address: 127.0.0.1, protocol_port: $t2 }
+          - { address: 127.0.0.1, protocol_port: $t2->{port} }
 EOF2
 ok($w->start($l1, $l2), 'weir started') or BAIL_OUT(read_file("$dir/stderr.log") . $w->log_text);
 
