@@ -5,7 +5,8 @@
 # that ends the stream after the last DATA; a response that is one HEADERS
 # frame ending the stream (gRPC's trailers-only answer) stays one; request
 # trailers of an h2 client reach an HTTP/1.1 target as chunked trailers and
-# an h2 target as HTTP/2 trailers, with "te: trailers"; request trailers
+# an h2 target as HTTP/2 trailers, with "te: trailers" (dropped after a
+# content-length, which HTTP/1.1 cannot follow with any); request trailers
 # larger than the chunked decoder's limit (8 KiB) reset the stream, said
 # in the error log, and the connection goes on. The client is
 # t/lib/h2_client.py (python3-h2), the h2 target t/lib/h2_target.py.
@@ -90,7 +91,10 @@ my $out = h2($l1,
     { path => '/trailers?empty' },
     { path => '/trailers', method => 'POST', body => 'abc',
       headers => [['te', 'trailers']],
-      trailers => [['x-req-sum', '7'], ['x-more', 'a b']] });
+      trailers => [['x-req-sum', '7'], ['x-more', 'a b']] },
+    { path => '/trailers', method => 'POST', body => 'abc',
+      headers => [['content-length', '3']],
+      trailers => [['x-req-sum', '9']] });
 
 like($out, qr/^1 status 200$/m, 'h1 target: the response head');
 like($out, qr/^1 body 3 H1\\n$/m, 'h1 target: the body');
@@ -110,6 +114,11 @@ like($out, qr/^3 trailer x-got-trailers: x-req-sum: 7,x-more: a b$/m,
      'h1 target: the request trailers come as chunked trailers');
 like($out, qr/^3 trailer x-te: -$/m,
      'h1 target: no TE (hop-by-hop in HTTP/1.1)');
+like($out, qr/^4 status 200$/m,
+     'h1 target: a body of a stated length with trailers is answered');
+like($out, qr/^4 trailer x-got-trailers: -$/m,
+     'h1 target: its trailers are dropped (HTTP/1.1 has none after a '
+     . 'length)');
 like(read_file("$dir/h1.log"), qr/req POST \/trailers/,
      'h1 target: the POST went there');
 

@@ -2,14 +2,16 @@
  * connection): each request stream is a stream connection served by the
  * HTTP/1.1 session code (lb_http2.h). Its request head is written as
  * HTTP/1.1 from the header block (RFC 9113 8.3: :method, :path,
- * :authority as Host; 8.2.3: cookie crumbs joined with "; "; te and
- * expect dropped; Transfer-Encoding: chunked for a body without
- * content-length) and its DATA follow, read by the session through
+ * :authority as Host; 8.2.3: cookie crumbs joined with "; "; expect
+ * dropped, "te: trailers" kept for h2 targets; Transfer-Encoding: chunked
+ * for a body without content-length, the client's trailers as its
+ * chunked trailers) and its DATA follow, read by the session through
  * lb_http2_stream_recv(), which gives the bytes back to the client's
  * windows. The response head the session writes is parsed again and
  * submitted as HEADERS (:status, names lowercased, connection-specific
- * fields dropped: 8.2.2), its body goes through the stream's buffer to a
- * data provider that defers while it is empty. nghttp2's callbacks only
+ * fields dropped: 8.2.2), its body (dechunked by the session) goes
+ * through the stream's buffer to a data provider that defers while it is
+ * empty; its trailers follow the last DATA as a HEADERS frame. nghttp2's callbacks only
  * change state and post events: a session never runs inside nghttp2. */
 #include <errno.h>
 #include <stdio.h>
