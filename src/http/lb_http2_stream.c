@@ -11,8 +11,9 @@
  * submitted as HEADERS (:status, names lowercased, connection-specific
  * fields dropped: 8.2.2), its body (dechunked by the session) goes
  * through the stream's buffer to a data provider that defers while it is
- * empty; its trailers follow the last DATA as a HEADERS frame. nghttp2's callbacks only
- * change state and post events: a session never runs inside nghttp2. */
+ * empty; its trailers follow the last DATA as a HEADERS frame. nghttp2's
+ * callbacks only change state and post events: a session never runs
+ * inside nghttp2. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

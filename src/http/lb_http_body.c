@@ -2,9 +2,10 @@
  * Content-Length counts down, chunked bodies go through the strict decoder
  * (lb_http_chunked.h) and are passed on as received, except towards an
  * HTTP/1.0 or HTTP/2 client, which gets the data only (the framing is
- * taken out in place; an HTTP/2 client's stream gets the trailers). What follows a request body in cin is the next request
- * (pipelining): it stays there. The loops that move the checked bytes are
- * in lb_http_proxy.c. */
+ * taken out in place; an HTTP/2 client's stream gets the trailers).
+ * What follows a request body in cin is the next request (pipelining): it
+ * stays there. The loops that move the checked bytes are in
+ * lb_http_proxy.c. */
 #include <string.h>
 
 #include "lb_http_session.h"
