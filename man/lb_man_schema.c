@@ -215,7 +215,6 @@ lb_man_type(const lb_conf_field_t *f)
     case LB_CONF_LIST:
         return "list";
     case LB_CONF_NAMES:
-    case LB_CONF_WORDS:
         return "list of keywords";
     default:
         return "mapping";
@@ -223,7 +222,8 @@ lb_man_type(const lb_conf_field_t *f)
 }
 
 
-/* "[a, b]": the names of a mask default (LB_CONF_NAMES), in table order */
+/* "[a, b]": the names of a default (LB_CONF_NAMES: a mask), in table
+ * order */
 static const char *
 lb_man_names_mask(lb_pool_t *pool, const lb_conf_field_t *f)
 {

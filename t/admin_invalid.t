@@ -194,7 +194,7 @@ refused('alpn_protocols with two values', 'POST', $TG,
                             load_balancer_id => $lb,
                             alpn_protocols => ['h2', 'http/1.1'] } },
         400, 'target_group.alpn_protocols',
-        '2 values given; allowed: a list of one of http/1.1, h2');
+        '2 values given; allowed: a list of one of h2, http/1.1');
 
 refused('alpn_protocols not a list', 'POST', $TG,
         { target_group => { name => 'h2-tg', protocol => 'HTTP',
@@ -202,14 +202,14 @@ refused('alpn_protocols not a list', 'POST', $TG,
                             alpn_protocols => 'h2' } },
         400, 'target_group.alpn_protocols',
         'expected a list, found a single value; allowed: a list of one of '
-        . 'http/1.1, h2');
+        . 'h2, http/1.1');
 
 refused('alpn_protocols with a number', 'POST', $TG,
         { target_group => { name => 'h2-tg', protocol => 'HTTP',
                             load_balancer_id => $lb,
                             alpn_protocols => [2] } },
         400, 'target_group.alpn_protocols',
-        'expected a name, found 2; allowed: a list of one of http/1.1, h2');
+        'expected a name, found 2; allowed: a list of one of h2, http/1.1');
 
 refused('alpn_protocols on a TCP group', 'POST', $TG,
         { target_group => { name => 'h2-tg', protocol => 'TCP',

@@ -302,7 +302,7 @@ EOF
         tls_key: conf/key.pem
         alpn_protocols: [h2, h3]
 EOF
-      [ "11:25: $WEB.listeners[https].alpn_protocols: \"h3\" is not a "
+      [ "11:30: $WEB.listeners[https].alpn_protocols: \"h3\" is not a "
         . 'valid value; allowed: a list of 1..2 distinct values of h2, '
         . 'http/1.1' ] ],
 
@@ -315,8 +315,8 @@ EOF
         tls_key: conf/key.pem
         alpn_protocols: [h2, h2]
 EOF
-      [ "11:25: $WEB.listeners[https].alpn_protocols: \"h2\" is written "
-        . 'twice; allowed: a list of 1..2 distinct values of h2, http/1.1' ] ],
+      [ "11:30: $WEB.listeners[https].alpn_protocols: \"h2\" is given "
+        . 'twice; a value is given once' ] ],
 
     [ 'alpn_protocols empty', $ALB . <<'EOF',
     listeners:
@@ -327,7 +327,7 @@ EOF
         tls_key: conf/key.pem
         alpn_protocols: []
 EOF
-      [ "11:25: $WEB.listeners[https].alpn_protocols: has 0 values; "
+      [ "11:25: $WEB.listeners[https].alpn_protocols: 0 values given; "
         . 'allowed: a list of 1..2 distinct values of h2, http/1.1' ] ],
 
     [ 'alpn_protocols not a list', $ALB . <<'EOF',
@@ -560,7 +560,7 @@ EOF
         alpn_protocols: [h2, http/1.1]
 EOF
       [ "8:25: $WEB.target_groups[web-tg].alpn_protocols: 2 values given; "
-        . 'allowed: a list of one of http/1.1, h2' ] ],
+        . 'allowed: a list of one of h2, http/1.1' ] ],
 
     [ 'alpn_protocols with an unknown name', $ALB . <<'EOF',
     target_groups:
@@ -569,7 +569,7 @@ EOF
         alpn_protocols: [h2c]
 EOF
       [ "8:26: $WEB.target_groups[web-tg].alpn_protocols: \"h2c\" is not a "
-        . 'valid value; allowed: a list of one of http/1.1, h2' ] ],
+        . 'valid value; allowed: a list of one of h2, http/1.1' ] ],
 
     [ 'alpn_protocols not a list', $ALB . <<'EOF',
     target_groups:
@@ -578,7 +578,7 @@ EOF
         alpn_protocols: h2
 EOF
       [ "8:25: $WEB.target_groups[web-tg].alpn_protocols: expected a list, "
-        . 'found a single value; allowed: a list of one of http/1.1, h2' ] ],
+        . 'found a single value; allowed: a list of one of h2, http/1.1' ] ],
 
     [ 'SOURCE_IP algorithm with sticky sessions', $NLB . <<'EOF',
     target_groups:

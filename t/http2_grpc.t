@@ -11,10 +11,8 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use IO::Socket::INET;
-use POSIX ();
 use Test::More;
-use Weir qw(free_port wait_for);
+use Weir qw(free_port start_program);
 use WeirHTTP qw(check_clean);
 
 my $PY = '/usr/bin/python3';
@@ -25,13 +23,6 @@ plan skip_all => 'curl not installed'
 
 my $w = Weir->new;
 my $dir = $w->dir;
-my @kids;
-
-END {
-    local $?;    # the test's own exit status, not the targets'
-    kill 'TERM', @kids if @kids;
-    waitpid($_, 0) for @kids;
-}
 
 sub read_file {
     my ($path) = @_;
@@ -49,30 +40,13 @@ sub write_file {
     close $fh;
 }
 
-# a gRPC server on a free port (again on another when the port was taken
-# before it bound it); returns the port once it accepts
+# a gRPC server on a free port; returns the port once it accepts
 sub start_grpc {
     my ($name, @tls) = @_;
-    for (1 .. 3) {
-        my $port = free_port();
-        my $pid = fork // die "fork: $!\n";
-        if ($pid == 0) {
-            open(STDOUT, '>', "$dir/$name.out");
-            open(STDERR, '>', "$dir/$name.log");
-            exec($PY, 't/lib/grpc_target.py', $port, @tls)
-                or POSIX::_exit(127);
-        }
-        push @kids, $pid;
-        my $up = wait_for(sub {
-            return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
-            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                          PeerPort => $port, Proto => 'tcp');
-            return $s ? 1 : 0;
-        }, 20);
-        return $port if $up && $up > 0;
-        kill 'TERM', $pid;
-    }
-    BAIL_OUT("$name did not start: " . read_file("$dir/$name.log"));
+    my $p = start_program(log => "$dir/$name.log",
+        cmd => sub { ($PY, 't/lib/grpc_target.py', $_[0], @tls) })
+        or BAIL_OUT("$name did not start: " . read_file("$dir/$name.log"));
+    return $p->{port};
 }
 
 system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"

@@ -14,10 +14,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Digest::MD5 qw(md5_hex);
-use IO::Socket::INET;
 use POSIX ();
 use Test::More;
-use Weir qw(free_port wait_for tcp_exchange);
+use Weir qw(free_port wait_for tcp_exchange start_program);
 use WeirHTTP qw(start_http_backend pattern_block pattern_md5 check_clean);
 
 my $PY = '/usr/bin/python3';
@@ -33,47 +32,15 @@ my $dir = $w->dir;
 
 # --- targets ---
 
-my @kids;
-
-# run @cmd in the background, stdout and stderr into $log
-sub spawn_cmd {
-    my ($log, @cmd) = @_;
-    my $pid = fork // die "fork: $!\n";
-    if ($pid == 0) {
-        open(STDOUT, '>', "$log.out") or POSIX::_exit(127);
-        open(STDERR, '>', $log) or POSIX::_exit(127);
-        exec(@cmd) or POSIX::_exit(127);
-    }
-    push @kids, $pid;
-    return $pid;
-}
-
-END {
-    local $?;    # the test's own exit status, not the targets'
-    kill 'TERM', @kids if @kids;
-    waitpid($_, 0) for @kids;
-}
-
-# Start a target program on a free port: $cmd->($port) gives its command
-# line. The port is free when chosen but not held (the program binds it
-# itself): a program that exits at once (the port taken meanwhile) is
-# started again on another. Returns the port once it accepts; the test
-# bails out after three tries.
+# Start a target program on a free port (start_program()): $cmd->($port)
+# gives its command line, its stderr goes to DIR/NAME.log. Returns the
+# port once it accepts; the test bails out when it never does.
 sub start_target {
     my ($name, $cmd) = @_;
-    for my $try (1 .. 3) {
-        my $port = free_port();
-        my $pid = spawn_cmd("$dir/$name.log", $cmd->($port));
-        my $up = wait_for(sub {
-            return -1 if waitpid($pid, POSIX::WNOHANG()) == $pid;
-            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                          PeerPort => $port, Proto => 'tcp');
-            return $s ? 1 : 0;
-        }, 20);
-        return $port if $up && $up > 0;
-        kill 'TERM', $pid;
-    }
-    BAIL_OUT("target $name did not start: " . read_file("$dir/$name.log"));
+    my $p = start_program(log => "$dir/$name.log", cmd => $cmd)
+        or BAIL_OUT("target $name did not start: "
+                    . read_file("$dir/$name.log"));
+    return $p->{port};
 }
 
 sub write_file {

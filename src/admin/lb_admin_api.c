@@ -865,13 +865,8 @@ lb_admin_json_listener(lb_json_t *j, const char *key, lb_cycle_t *cycle,
         lb_json_str(j, "tls_min_version",
                     lb_tls_version_names[l->tls_min_version]);
         if (l->protocol == LB_LISTENER_HTTPS) {
-            /* not written: the default, h2 then http/1.1 */
-            lb_json_array(j, "alpn_protocols");
-            for (i = 0; i < (l->nalpn ? l->nalpn : LB_ALPN_MAX); i++) {
-                lb_json_str(j, NULL, lb_alpn_names[l->nalpn ? l->alpn[i]
-                                                            : i]);
-            }
-            lb_json_array_end(j);
+            lb_json_names(j, "alpn_protocols", lb_alpn_names, l->alpn,
+                          l->nalpn);
         }
         lb_json_array(j, "sni_certificates");
         for (i = 0; i < l->nsni_certificates; i++) {
@@ -914,8 +909,8 @@ lb_admin_json_group(lb_json_t *j, const char *key, lb_cycle_t *cycle,
     }
 
     if (g->protocol == LB_TG_HTTP || g->protocol == LB_TG_HTTPS) {
-        lb_json_names(j, "alpn_protocols", lb_tg_alpn_names,
-                      g->alpn_protocols);
+        lb_json_names(j, "alpn_protocols", lb_alpn_names, g->alpn,
+                      g->nalpn);
     }
 
     if (sp != NULL) {

@@ -327,10 +327,10 @@ lb_admin_body_group(lb_admin_buf_t *buf, const lb_target_group_t *g)
     /* only when not the default: a PUT of another protocol then meets
      * the rule that the protocol is fixed, not this field's admission */
     if ((g->protocol == LB_TG_HTTP || g->protocol == LB_TG_HTTPS)
-        && g->alpn_protocols != (1u << LB_TG_ALPN_HTTP11))
+        && g->nalpn && g->alpn[0] != LB_ALPN_HTTP11)
     {
-        lb_json_names(&j, "alpn_protocols", lb_tg_alpn_names,
-                      g->alpn_protocols);
+        lb_json_names(&j, "alpn_protocols", lb_alpn_names, g->alpn,
+                      g->nalpn);
     }
 
     if (sp != NULL) {
@@ -432,12 +432,14 @@ lb_admin_body_listener(lb_admin_buf_t *buf, const lb_listener_t *l)
         lb_json_str(&j, "tls_key", l->tls.key);
         lb_json_str(&j, "tls_min_version",
                     lb_tls_version_names[l->tls_min_version]);
-        if (l->nalpn > 0) {
-            lb_json_array(&j, "alpn_protocols");
-            for (i = 0; i < l->nalpn; i++) {
-                lb_json_str(&j, NULL, lb_alpn_names[l->alpn[i]]);
-            }
-            lb_json_array_end(&j);
+        /* only when not the default (h2, then http/1.1), as the file
+         * was written */
+        if (l->protocol == LB_LISTENER_HTTPS
+            && !(l->nalpn == 2 && l->alpn[0] == LB_ALPN_H2
+                 && l->alpn[1] == LB_ALPN_HTTP11))
+        {
+            lb_json_names(&j, "alpn_protocols", lb_alpn_names, l->alpn,
+                          l->nalpn);
         }
         if (l->nsni_certificates > 0) {
             lb_json_array(&j, "sni_certificates");

@@ -173,16 +173,14 @@ lb_json_array_end(lb_json_t *j)
 
 void
 lb_json_names(lb_json_t *j, const char *key, const char *const *names,
-    unsigned mask)
+    const uint8_t *idx, uint32_t n)
 {
-    unsigned  i;
+    uint32_t  i;
 
     lb_json_array(j, key);
 
-    for (i = 0; names[i] != NULL; i++) {
-        if (mask & (1u << i)) {
-            lb_json_str(j, NULL, names[i]);
-        }
+    for (i = 0; i < n; i++) {
+        lb_json_str(j, NULL, names[idx[i]]);
     }
 
     lb_json_array_end(j);

@@ -65,10 +65,10 @@ void lb_json_int(lb_json_t *j, const char *key, int64_t v);
 void lb_json_bool(lb_json_t *j, const char *key, bool v);
 void lb_json_null(lb_json_t *j, const char *key);
 
-/* An array of the names of a NULL-terminated table whose bits
- * (1 << index) are set in mask: a schema list of names (LB_CONF_NAMES). */
+/* An array of the names of a table at the n indexes idx, in their order:
+ * a schema list of names (LB_CONF_NAMES). */
 void lb_json_names(lb_json_t *j, const char *key, const char *const *names,
-    unsigned mask);
+    const uint8_t *idx, uint32_t n);
 
 /* A number given in tenths (333 -> 33.3): the weight ratio. */
 void lb_json_tenths(lb_json_t *j, const char *key, uint32_t tenths);

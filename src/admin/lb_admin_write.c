@@ -521,13 +521,13 @@ lb_admin_group_update(lb_admin_req_t *r)
 
     /* SPEC 13: the targets' protocol is fixed, as the group's protocol:
      * pooled connections and their streams speak it */
-    if (ng->alpn_protocols != g->alpn_protocols) {
+    if (ng->nalpn != g->nalpn
+        || memcmp(ng->alpn, g->alpn, g->nalpn) != 0)
+    {
         lb_admin_field_error(&ch, 400, "target_group.alpn_protocols", "the "
                              "alpn_protocols of a target group cannot be "
                              "changed ([%s]); create another target group",
-                             lb_tg_alpn_names[g->alpn_protocols
-                                 & (1u << LB_TG_ALPN_H2)
-                                 ? LB_TG_ALPN_H2 : LB_TG_ALPN_HTTP11]);
+                             lb_alpn_names[g->alpn[0]]);
         goto done;
     }
 

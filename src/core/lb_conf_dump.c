@@ -249,13 +249,14 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
         return true;
 
     case LB_CONF_NAMES:
-        memcpy(&u, p, sizeof(unsigned));
+        memcpy(&n, (const char *) data + f->count_off, sizeof(uint32_t));
+        if (n == 0) {
+            return false;
+        }
         fprintf(out, "%s%s: [", prefix, f->key);
-        for (n = 0, k = 0; f->names[k] != NULL; k++) {
-            if (u & (1u << k)) {
-                fputs(n++ ? ", " : "", out);
-                lb_conf_dump_scalar(out, f->names[k]);
-            }
+        for (k = 0; k < n; k++) {
+            fputs(k ? ", " : "", out);
+            lb_conf_dump_scalar(out, f->names[((const uint8_t *) p)[k]]);
         }
         fputs("]\n", out);
         return true;
@@ -272,19 +273,6 @@ lb_conf_dump_field(FILE *out, const lb_conf_field_t *f, const void *data,
     case LB_CONF_INLINE:
         fprintf(out, "%s%s:\n", prefix, f->key);
         lb_conf_dump_object(out, f->object, p, indent + 2, false, skip);
-        return true;
-
-    case LB_CONF_WORDS:
-        memcpy(&n, (const char *) data + f->count_off, sizeof(uint32_t));
-        if (n == 0) {
-            return false;
-        }
-        fprintf(out, "%s%s: [", prefix, f->key);
-        for (k = 0; k < n; k++) {
-            fputs(k ? ", " : "", out);
-            lb_conf_dump_scalar(out, f->names[((const uint8_t *) p)[k]]);
-        }
-        fputs("]\n", out);
         return true;
 
     case LB_CONF_LIST:

@@ -56,7 +56,3 @@ const char *const  lb_l7_rule_type_names[] = {
 const char *const  lb_l7_compare_names[] = {
     LB_L7_COMPARE_TYPES(LB_CONF_NAME) NULL
 };
-
-const char *const  lb_tg_alpn_names[] = {
-    LB_TG_ALPN_PROTOCOLS(LB_CONF_NAME) NULL
-};

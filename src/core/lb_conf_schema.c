@@ -228,10 +228,10 @@ static const lb_conf_field_t  lb_conf_listener_fields[] = {
       .depends = "protocol", .only = LB_CONF_ONLY_TLS_LISTENER },
     /* SPEC 13: the protocols offered by ALPN, weir's preference first;
      * not written: h2, then http/1.1 */
-    { LB_F("alpn_protocols", LB_CONF_WORDS, lb_listener_t, alpn),
+    { LB_F("alpn_protocols", LB_CONF_NAMES, lb_listener_t, alpn),
       .count_off = offsetof(lb_listener_t, nalpn), .min = 1,
-      .max = LB_ALPN_MAX, .names = lb_alpn_names,
-      .def_doc = "[h2, http/1.1]",
+      .max = LB_ALPN_MAX, .names = lb_alpn_names, .has_def = 1,
+      .def = LB_CONF_BIT(LB_ALPN_H2) | LB_CONF_BIT(LB_ALPN_HTTP11),
       .depends = "protocol", .only = LB_CONF_BIT(LB_LISTENER_HTTPS) },
     { LB_F("tls_min_version", LB_CONF_ENUM, lb_listener_t, tls_min_version),
       .names = lb_tls_version_names, .has_def = 1, .def = LB_TLSv1_2,
@@ -392,10 +392,10 @@ static const lb_conf_field_t  lb_conf_target_group_fields[] = {
       .depends = "protocol", .only = LB_CONF_BIT(LB_TG_PROXY) },
     /* SPEC 13: h2 to the targets (ALPN over TLS, prior-knowledge h2c
      * over TCP); one value, fixed after creation (lb_admin_write.c) */
-    { LB_F("alpn_protocols", LB_CONF_NAMES, lb_target_group_t,
-           alpn_protocols),
-      .names = lb_tg_alpn_names, .min = 1, .max = 1, .has_def = 1,
-      .def = LB_CONF_BIT(LB_TG_ALPN_HTTP11),
+    { LB_F("alpn_protocols", LB_CONF_NAMES, lb_target_group_t, alpn),
+      .count_off = offsetof(lb_target_group_t, nalpn),
+      .names = lb_alpn_names, .min = 1, .max = 1, .has_def = 1,
+      .def = LB_CONF_BIT(LB_ALPN_HTTP11),
       .depends = "protocol",
       .only = LB_CONF_BIT(LB_TG_HTTP) | LB_CONF_BIT(LB_TG_HTTPS) },
     { LB_F("session_persistence", LB_CONF_OBJECT, lb_target_group_t,

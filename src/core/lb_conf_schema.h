@@ -23,13 +23,13 @@ typedef enum {
     LB_CONF_OBJECT,      /* pointer to a struct allocated from the pool */
     LB_CONF_INLINE,      /* a mapping whose fields live in the parent */
     LB_CONF_LIST,        /* pointer to an array of structs + uint32_t n */
-    LB_CONF_NAMES,       /* a list of distinct names of `names`, min..max
-                            of them (min 0: 1), stored as an unsigned
-                            mask of LB_CONF_BIT(index); def: the mask */
-    LB_CONF_WORDS        /* a list of distinct names of `names` (1..max
-                            of them): uint8_t indexes at off, in the
-                            order written, and their uint32_t count at
-                            count_off (0: not written) */
+    LB_CONF_NAMES        /* a list of distinct names of `names`, min..max
+                            of them (min 0: 1): their uint8_t indexes at
+                            off (room for max), in the order written,
+                            and their uint32_t count at count_off (0: not
+                            written, no default); def: the mask of
+                            LB_CONF_BIT(index) of the default names, in
+                            table order */
 } lb_conf_type_e;
 
 /* what the walker knows about one field of one object */
@@ -64,7 +64,8 @@ struct lb_conf_field_s {
     const char               *key;
     lb_conf_type_e            type;
     size_t                    off;        /* of the value in the struct */
-    size_t                    count_off;  /* LIST: of the uint32_t count */
+    size_t                    count_off;  /* LIST, NAMES: of the uint32_t
+                                             count */
 
     int64_t                   min;        /* UINT, INT, SECONDS: value as
                                              written; STRING: length */

@@ -90,12 +90,6 @@
     X(CONTAINS,     "CONTAINS")           \
     X(EQUAL_TO,     "EQUAL_TO")
 
-/* SPEC.md section 13: the protocol spoken to a target group's targets
- * (TLS ALPN for HTTPS groups, prior-knowledge h2c for HTTP groups) */
-#define LB_TG_ALPN_PROTOCOLS(X)       \
-    X(HTTP11,   "http/1.1")           \
-    X(H2,       "h2")
-
 #define LB_ENUM_BALANCER(n, s)   LB_BALANCER_##n,
 #define LB_ENUM_LPROTO(n, s)     LB_LISTENER_##n,
 #define LB_ENUM_TGPROTO(n, s)    LB_TG_##n,
@@ -108,7 +102,6 @@
 #define LB_ENUM_L7ACTION(n, s)   LB_L7_##n,
 #define LB_ENUM_L7RULE(n, s)     LB_L7_RULE_##n,
 #define LB_ENUM_L7CMP(n, s)      LB_L7_CMP_##n,
-#define LB_ENUM_TGALPN(n, s)     LB_TG_ALPN_##n,
 
 typedef enum { LB_BALANCER_TYPES(LB_ENUM_BALANCER) } lb_balancer_type_e;
 typedef enum { LB_LISTENER_PROTOCOLS(LB_ENUM_LPROTO) } lb_listener_proto_e;
@@ -121,7 +114,9 @@ typedef enum { LB_CHECK_TYPES(LB_ENUM_CHECK) } lb_check_type_e;
 typedef enum { LB_HTTP_METHODS(LB_ENUM_METHOD) } lb_check_method_e;
 typedef enum { LB_TLS_VERSIONS(LB_ENUM_TLS) } lb_tls_version_e;
 
-/* the ALPN protocols an HTTPS listener may offer (SPEC 13), as sent */
+/* the ALPN protocols (SPEC 13), as sent: those an HTTPS listener offers
+ * its clients, and the one a target group speaks to its targets (TLS ALPN
+ * for HTTPS groups, prior-knowledge h2c for HTTP groups) */
 typedef enum {
     LB_ALPN_H2 = 0,
     LB_ALPN_HTTP11
@@ -134,7 +129,6 @@ typedef enum { LB_XFF_MODES(LB_ENUM_XFF) } lb_xff_mode_e;
 typedef enum { LB_L7_ACTIONS(LB_ENUM_L7ACTION) } lb_l7_action_e;
 typedef enum { LB_L7_RULE_TYPES(LB_ENUM_L7RULE) } lb_l7_rule_type_e;
 typedef enum { LB_L7_COMPARE_TYPES(LB_ENUM_L7CMP) } lb_l7_compare_e;
-typedef enum { LB_TG_ALPN_PROTOCOLS(LB_ENUM_TGALPN) } lb_tg_alpn_e;
 
 /* NULL-terminated name tables, indexed by the enums above
  * (defined in lb_conf_names.c) */
@@ -150,7 +144,6 @@ extern const char *const  lb_xff_mode_names[];
 extern const char *const  lb_l7_action_names[];
 extern const char *const  lb_l7_rule_type_names[];
 extern const char *const  lb_l7_compare_names[];
-extern const char *const  lb_tg_alpn_names[];
 
 /* where a value stood in the YAML file, for error messages */
 typedef struct {
@@ -213,9 +206,10 @@ struct lb_target_group_s {
     lb_tg_proto_e          protocol;
     lb_algorithm_e         load_balancer_algorithm;
     uint32_t               proxy_protocol_version;
-    /* HTTP and HTTPS groups: the protocols offered to targets, a mask of
-     * LB_CONF_BIT(lb_tg_alpn_e) (one bit: SPEC 13); fixed at creation */
-    unsigned               alpn_protocols;
+    /* HTTP and HTTPS groups: the protocol spoken to targets
+     * (lb_alpn_e; one: SPEC 13), fixed at creation */
+    uint8_t                alpn[1];
+    uint32_t               nalpn;
     lb_persistence_t      *session_persistence;  /* NULL: disabled */
     lb_health_monitor_t   *health_monitor;       /* NULL: no checks */
     lb_target_t           *targets;              /* "members" */
@@ -303,7 +297,7 @@ struct lb_listener_s {
     uint32_t               nl7_policies;
 
     /* HTTPS listeners: the ALPN protocols offered, weir's preference
-     * first (lb_alpn_e); nalpn 0: the default, h2 then http/1.1 */
+     * first (lb_alpn_e; default h2, then http/1.1) */
     uint8_t                alpn[LB_ALPN_MAX];
     uint32_t               nalpn;
 

@@ -21,8 +21,6 @@ static void lb_conf_walk_nested(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static lb_int_t lb_conf_kid(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i, lb_conf_obj_t *child);
-static lb_int_t lb_conf_walk_words(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
-    uint32_t i);
 static lb_int_t lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     uint32_t i);
 static lb_int_t lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
@@ -259,11 +257,6 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
                          ? LB_CONF_SET : LB_CONF_BAD;
         return;
 
-    case LB_CONF_WORDS:
-        obj->states[i] = (lb_conf_walk_words(cx, obj, i) == LB_OK)
-                         ? LB_CONF_SET : LB_CONF_BAD;
-        return;
-
     default:
         if (v->type != LB_CONF_NODE_SCALAR) {
             lb_conf_error(cx, obj, f->key, "expected a single value, found "
@@ -281,71 +274,6 @@ lb_conf_walk_field(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 
 
 /* a list of distinct words of f->names, min..max of them */
-static lb_int_t
-lb_conf_walk_words(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
-{
-    uint8_t                *p;
-    uint32_t                k, e, j;
-    const lb_conf_node_t   *v, *item;
-    const lb_conf_field_t  *f;
-
-    f = &obj->schema->fields[i];
-    v = obj->nodes[i];
-    p = (uint8_t *) obj->data + f->off;
-
-    if (v->type != LB_CONF_NODE_LIST) {
-        lb_conf_error(cx, obj, f->key, "expected a list, found %s; "
-                      "allowed: %s", lb_conf_node_kind(v),
-                      lb_conf_allowed(cx, f));
-        return LB_ERROR;
-    }
-
-    if (v->n < (uint32_t) f->min || v->n > (uint32_t) f->max) {
-        lb_conf_error(cx, obj, f->key, "has %u values; allowed: %s",
-                      v->n, lb_conf_allowed(cx, f));
-        return LB_ERROR;
-    }
-
-    for (item = v->first, k = 0; item != NULL; item = item->next, k++) {
-        if (item->type != LB_CONF_NODE_SCALAR
-            || (cx->strict && !item->quoted))
-        {
-            lb_conf_error(cx, obj, f->key, "item %u is not a string; "
-                          "allowed: %s", k + 1, lb_conf_allowed(cx, f));
-            return LB_ERROR;
-        }
-
-        for (e = 0; f->names[e] != NULL; e++) {
-            if (strcmp(f->names[e], item->value) == 0) {
-                break;
-            }
-        }
-
-        if (f->names[e] == NULL || strlen(item->value) != item->len) {
-            lb_conf_error(cx, obj, f->key, "%s is not a valid value; "
-                          "allowed: %s", lb_conf_quote(cx, item->value),
-                          lb_conf_allowed(cx, f));
-            return LB_ERROR;
-        }
-
-        for (j = 0; j < k; j++) {
-            if (p[j] == e) {
-                lb_conf_error(cx, obj, f->key, "%s is written twice; "
-                              "allowed: %s", lb_conf_quote(cx, item->value),
-                              lb_conf_allowed(cx, f));
-                return LB_ERROR;
-            }
-        }
-
-        p[k] = (uint8_t) e;
-    }
-
-    memcpy((char *) obj->data + f->count_off, &v->n, sizeof(uint32_t));
-
-    return LB_OK;
-}
-
-
 static void
 lb_conf_walk_nested(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 {
@@ -562,14 +490,16 @@ lb_conf_walk_scalar(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 }
 
 
-/* A list of names ([h2]): each one of the table's, none twice, min..max
- * of them; stored as a mask. Errors point at the offending item. */
+/* A list of names ([h2, http/1.1]): each one of the table's, none twice,
+ * min..max of them; stored as their indexes in the order written (an
+ * order of preference where it matters) and their count. Errors point at
+ * the offending item. */
 static lb_int_t
 lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 {
     int                     e;
-    unsigned                mask;
-    uint32_t                min, max;
+    uint8_t                *idx;
+    uint32_t                min, max, k, j;
     const char             *msg, *path;
     const lb_conf_node_t   *v, *item;
     const lb_conf_field_t  *f;
@@ -578,7 +508,8 @@ lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
     v = obj->nodes[i];
     path = lb_conf_path(cx, obj, f->key);
     min = f->min > 0 ? (uint32_t) f->min : 1;
-    max = f->max > 0 ? (uint32_t) f->max : 32;
+    max = (uint32_t) f->max;
+    idx = (uint8_t *) obj->data + f->off;
 
     if (v->type != LB_CONF_NODE_LIST) {
         lb_conf_error(cx, obj, f->key, "expected a list, found %s; "
@@ -594,9 +525,7 @@ lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
         return LB_ERROR;
     }
 
-    mask = 0;
-
-    for (item = v->first; item != NULL; item = item->next) {
+    for (item = v->first, k = 0; item != NULL; item = item->next, k++) {
         if (item->type != LB_CONF_NODE_SCALAR
             || strlen(item->value) != item->len
             || (cx->strict && !item->quoted))
@@ -624,17 +553,19 @@ lb_conf_walk_names(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
             return LB_ERROR;
         }
 
-        if (mask & LB_CONF_BIT(e)) {
-            lb_conf_error_at(cx, item->pos, path, "%s is given twice; "
-                             "a value is given once",
-                             lb_conf_quote(cx, item->value));
-            return LB_ERROR;
+        for (j = 0; j < k; j++) {
+            if (idx[j] == e) {
+                lb_conf_error_at(cx, item->pos, path, "%s is given twice; "
+                                 "a value is given once",
+                                 lb_conf_quote(cx, item->value));
+                return LB_ERROR;
+            }
         }
 
-        mask |= LB_CONF_BIT(e);
+        idx[k] = (uint8_t) e;
     }
 
-    memcpy((char *) obj->data + f->off, &mask, sizeof(unsigned));
+    memcpy((char *) obj->data + f->count_off, &k, sizeof(uint32_t));
 
     if (f->check != NULL) {
         msg = f->check(cx, obj, f);
@@ -710,7 +641,7 @@ static void
 lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
 {
     int                     e;
-    unsigned                mask;
+    uint32_t                k;
     char                   *p, *s;
     const char             *msg;
     lb_conf_obj_t          *child;
@@ -757,8 +688,13 @@ lb_conf_walk_default(lb_conf_cx_t *cx, lb_conf_obj_t *obj, uint32_t i)
             memcpy(p, &e, sizeof(int));
             break;
         case LB_CONF_NAMES:
-            mask = (unsigned) f->def;
-            memcpy(p, &mask, sizeof(unsigned));
+            /* the default's names in table order */
+            for (e = 0, k = 0; f->names[e] != NULL; e++) {
+                if ((uint64_t) f->def & LB_CONF_BIT(e)) {
+                    ((uint8_t *) p)[k++] = (uint8_t) e;
+                }
+            }
+            memcpy((char *) obj->data + f->count_off, &k, sizeof(uint32_t));
             break;
         default:
             return;
@@ -836,14 +772,10 @@ lb_conf_allowed_text(lb_pool_t *pool, const lb_conf_field_t *f)
             return lb_psprintf(pool, "a list of one of %s",
                                lb_conf_names_list(pool, f->names));
         }
-        return lb_psprintf(pool, "a list of %lld..%lld of %s",
+        return lb_psprintf(pool, "a list of %lld..%lld distinct values "
+                           "of %s",
                            (long long) (f->min > 0 ? f->min : 1),
                            (long long) f->max,
-                           lb_conf_names_list(pool, f->names));
-
-    case LB_CONF_WORDS:
-        return lb_psprintf(pool, "a list of %lld..%lld distinct values "
-                           "of %s", (long long) f->min, (long long) f->max,
                            lb_conf_names_list(pool, f->names));
 
     default:
@@ -1137,6 +1069,7 @@ lb_conf_identity(const lb_conf_object_t *schema, const void *data,
     lb_conf_bytes_pt fn, void *ctx)
 {
     size_t                  len;
+    uint32_t                n;
     const char             *p, *s;
     const lb_conf_field_t  *f;
 
@@ -1170,7 +1103,10 @@ lb_conf_identity(const lb_conf_object_t *schema, const void *data,
             len = sizeof(int);
             break;
         case LB_CONF_NAMES:
-            len = sizeof(unsigned);
+            /* the count, then the indexes in their order */
+            memcpy(&n, (const char *) data + f->count_off, sizeof(uint32_t));
+            fn(ctx, (const char *) data + f->count_off, sizeof(uint32_t));
+            len = n;
             break;
         default:
             /* nested objects name no check: a bug in the table */

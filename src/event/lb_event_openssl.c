@@ -349,25 +349,22 @@ lb_ssl_alpn_select(SSL *ssl, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg)
 {
-    static const uint8_t        dflt[] = { LB_ALPN_H2, LB_ALPN_HTTP11 };
-    static const char *const    names[] = { "h2", "http/1.1" };
+    const char                 *name;
     const lb_listener_t        *lsn;
-    const uint8_t              *ours;
-    uint32_t                    i, n, len;
+    uint32_t                    i, len;
     unsigned int                j;
 
     lb_unused(ssl);
 
     lsn = arg;
-    ours = lsn->nalpn ? lsn->alpn : dflt;
-    n = lsn->nalpn ? lsn->nalpn : lb_nelems(dflt);
 
-    for (i = 0; i < n; i++) {
-        len = (uint32_t) strlen(names[ours[i]]);
+    for (i = 0; i < lsn->nalpn; i++) {
+        name = lb_alpn_names[lsn->alpn[i]];
+        len = (uint32_t) strlen(name);
 
         for (j = 0; j < inlen; j += 1 + in[j]) {
             if (in[j] == len && j + 1 + len <= inlen
-                && memcmp(&in[j + 1], names[ours[i]], len) == 0)
+                && memcmp(&in[j + 1], name, len) == 0)
             {
                 *out = &in[j + 1];
                 *outlen = (unsigned char) len;

@@ -195,7 +195,7 @@ lb_http_groups_build(lb_conf_t *conf, lb_shm_zone_t *zone, lb_pool_t *pool)
             g->tls = (tg->protocol == LB_TG_HTTPS);
             g->h2 = (tg->protocol == LB_TG_HTTP
                      || tg->protocol == LB_TG_HTTPS)
-                    && (tg->alpn_protocols & (1u << LB_TG_ALPN_H2));
+                    && tg->nalpn && tg->alpn[0] == LB_ALPN_H2;
 
             if (tg->protocol == LB_TG_PROXY) {
                 g->proxy_protocol = tg->proxy_protocol_version == 2 ? 2 : 1;

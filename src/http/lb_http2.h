@@ -35,6 +35,11 @@ ssize_t lb_http2_stream_recv(lb_connection_t *c, lb_http_buf_t *b);
 ssize_t lb_http2_stream_send(lb_connection_t *c, const struct iovec *iov,
     int niov);
 
+/* Where the trailer section of the response of stream connection c goes
+ * (emptied now): it is sent as a trailing HEADERS frame after the last
+ * DATA. */
+lb_http_trailer_t *lb_http2_stream_trailer(lb_connection_t *c);
+
 /* The response of stream connection c is complete: end the stream once
  * its bytes are out. */
 void lb_http2_stream_end(lb_connection_t *c);

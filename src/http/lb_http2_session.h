@@ -82,7 +82,7 @@ struct lb_http2_stream_s {
     unsigned                started:1;    /* the session was started */
     unsigned                chunked:1;    /* the body goes chunked */
     unsigned                req_end:1;    /* END_STREAM came */
-    unsigned                last_chunk:1; /* "0\r\n\r\n" was read */
+    unsigned                last_chunk:1; /* the tail was read */
     unsigned                too_large:1;  /* the head does not fit */
     unsigned                resp_head:1;  /* HEADERS submitted */
     unsigned                resp_end:1;   /* the session's response is
@@ -94,9 +94,25 @@ struct lb_http2_stream_s {
                                              not end) */
     unsigned                ng_closed:1;  /* nghttp2 closed the stream */
     unsigned                gone:1;       /* the session is over */
+    unsigned                tail_large:1; /* the client's trailers
+                                             passed the limit: reset */
+    unsigned                tail_framed:1;/* tail ends in its empty
+                                             line */
+
+    /* the end of a chunked request body: the last chunk, the client's
+     * trailers as HTTP/1.1 field lines, the empty line; [0, tail_pos)
+     * went to the session */
+    uint32_t                tail_len;
+    uint32_t                tail_pos;
 
     u_char                  in[LB_HTTP2_STREAM_IN];
     u_char                  out[LB_HTTP2_STREAM_OUT];
+
+    /* "0" CRLF, then a trailer section of the decoder's limit */
+    u_char                  tail[3 + LB_HTTP_CHUNK_MAX_TRAILER];
+
+    /* the response's trailer section (lb_http_body_parse() fills it) */
+    lb_http_trailer_t       resp_trailer;
 };
 
 struct lb_http2_conn_s {

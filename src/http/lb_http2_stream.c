@@ -2,15 +2,18 @@
  * connection): each request stream is a stream connection served by the
  * HTTP/1.1 session code (lb_http2.h). Its request head is written as
  * HTTP/1.1 from the header block (RFC 9113 8.3: :method, :path,
- * :authority as Host; 8.2.3: cookie crumbs joined with "; "; te and
- * expect dropped; Transfer-Encoding: chunked for a body without
- * content-length) and its DATA follow, read by the session through
+ * :authority as Host; 8.2.3: cookie crumbs joined with "; "; expect
+ * dropped, "te: trailers" kept for h2 targets; Transfer-Encoding: chunked
+ * for a body without content-length, the client's trailers as its
+ * chunked trailers) and its DATA follow, read by the session through
  * lb_http2_stream_recv(), which gives the bytes back to the client's
  * windows. The response head the session writes is parsed again and
  * submitted as HEADERS (:status, names lowercased, connection-specific
- * fields dropped: 8.2.2), its body goes through the stream's buffer to a
- * data provider that defers while it is empty. nghttp2's callbacks only
- * change state and post events: a session never runs inside nghttp2. */
+ * fields dropped: 8.2.2), its body (dechunked by the session) goes
+ * through the stream's buffer to a data provider that defers while it is
+ * empty; its trailers follow the last DATA as a HEADERS frame. nghttp2's
+ * callbacks only change state and post events: a session never runs
+ * inside nghttp2. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "lb_event_timer.h"
 #include "lb_http2.h"
 #include "lb_http2_session.h"
+#include "lb_http2_upstream.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -35,6 +39,10 @@ static void lb_http2_stream_request(lb_http2_stream_t *st, bool end);
 static lb_int_t lb_http2_submit_head(lb_http2_stream_t *st,
     const u_char *p, size_t len, size_t *used);
 static void lb_http2_reply(lb_http2_stream_t *st, unsigned status);
+static lb_int_t lb_http2_stream_trailers(lb_http2_stream_t *st);
+static int lb_http2_on_trailer(lb_http2_conn_t *h2, lb_http2_stream_t *st,
+    const uint8_t *name, size_t namelen, const uint8_t *value,
+    size_t valuelen);
 static size_t lb_http2_chunk_fit(size_t room, size_t avail);
 static ssize_t lb_http2_data_read(nghttp2_session *ng, int32_t id,
     uint8_t *buf, size_t length, uint32_t *flags,
@@ -75,6 +83,7 @@ lb_http2_stream_new(lb_http2_conn_t *h2, int32_t id)
     st->id = id;
     st->in_pos = st->in_last = st->in;
     st->out_pos = st->out_last = st->out;
+    st->resp_trailer.len = 0;
 
     c = &st->c;
     c->read = &st->rev;
@@ -164,8 +173,14 @@ lb_http2_stream_request(lb_http2_stream_t *st, bool end)
     st->head_req = (h2->hb_method_len == 4
                     && memcmp(h2->hb_method, "HEAD", 4) == 0);
     st->req_end = end;
-    /* a body without content-length goes chunked to the target */
+    /* a body without content-length goes chunked to the target, its
+     * end as the last chunk with the client's trailers */
     st->chunked = !end && !h2->hb_has_cl;
+
+    if (st->chunked) {
+        memcpy(st->tail, "0\r\n", 3);
+        st->tail_len = 3;
+    }
 
     p = st->in;
     room = LB_HTTP_BUFFER_SIZE;
@@ -334,12 +349,22 @@ lb_http2_stream_recv(lb_connection_t *c, lb_http_buf_t *b)
     }
 
     if (st->chunked && st->req_end && avail == 0 && st->in_head == 0
-        && !st->last_chunk && room >= 5)
+        && !st->last_chunk && room != 0)
     {
-        memcpy(b->last, "0\r\n\r\n", 5);
-        b->last += 5;
-        take += 5;
-        st->last_chunk = 1;
+        /* the last chunk, the trailers, the empty line: as far as there
+         * is room */
+        if (!st->tail_framed) {
+            st->tail[st->tail_len++] = '\r';
+            st->tail[st->tail_len++] = '\n';
+            st->tail_framed = 1;
+        }
+
+        n = (int) lb_min(room, (size_t) (st->tail_len - st->tail_pos));
+        memcpy(b->last, st->tail + st->tail_pos, (size_t) n);
+        b->last += n;
+        take += (size_t) n;
+        st->tail_pos += (uint32_t) n;
+        st->last_chunk = (st->tail_pos == st->tail_len);
     }
 
     if (body && !st->ng_closed && st->h2->ng != NULL) {
@@ -605,6 +630,47 @@ lb_http2_submit_head(lb_http2_stream_t *st, const u_char *p, size_t len,
 }
 
 
+lb_http_trailer_t *
+lb_http2_stream_trailer(lb_connection_t *c)
+{
+    lb_http2_stream_t  *st;
+
+    st = (lb_http2_stream_t *) c;
+    st->resp_trailer.len = 0;
+
+    return &st->resp_trailer;
+}
+
+
+/* Submit the response's trailer section, if it has a field, as the
+ * trailing HEADERS frame (from the data provider, once the last DATA is
+ * taken): LB_OK, or LB_DECLINED (none: the DATA ends the stream). */
+static lb_int_t
+lb_http2_stream_trailers(lb_http2_stream_t *st)
+{
+    size_t  n;
+
+    if (st->resp_trailer.len == 0) {
+        return LB_DECLINED;
+    }
+
+    n = lb_http2_trailer_nv(st->resp_trailer.buf, st->resp_trailer.len,
+                            lb_http2_nva, lb_nelems(lb_http2_nva));
+    st->resp_trailer.len = 0;
+
+    if (n == 0) {
+        return LB_DECLINED;
+    }
+
+    if (nghttp2_submit_trailer(st->h2->ng, st->id, lb_http2_nva, n) != 0) {
+        lb_http2_log(st->h2, LB_LOG_ERR, "nghttp2_submit_trailer() failed");
+        return LB_DECLINED;
+    }
+
+    return LB_OK;
+}
+
+
 void
 lb_http2_stream_end(lb_connection_t *c)
 {
@@ -756,15 +822,23 @@ lb_http2_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
 
     h2 = data;
 
-    if (frame->hd.type != NGHTTP2_HEADERS
-        || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-    {
-        /* trailers of a request body: not passed on */
+    if (frame->hd.type != NGHTTP2_HEADERS) {
         return 0;
     }
 
     st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-    if (st == NULL || st != h2->hb || st->too_large) {
+
+    if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {
+        /* trailers of a request body (nghttp2 checked: END_STREAM, no
+         * pseudo-header) */
+        return (st == NULL) ? 0 : lb_http2_on_trailer(h2, st, name,
+                                                      namelen, value,
+                                                      valuelen);
+    }
+
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST
+        || st == NULL || st != h2->hb || st->too_large)
+    {
         return 0;
     }
 
@@ -851,10 +925,8 @@ lb_http2_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
         return 0;
     }
 
-    if (namelen == 2 && memcmp(name, "te", 2) == 0) {
-        /* "trailers" only (nghttp2 checked): hop-by-hop to a target */
-        return 0;
-    }
+    /* te: "trailers" only (nghttp2 checked): an HTTP/1.1 target does not
+     * get it (hop-by-hop), an h2 target does (gRPC needs it) */
 
     if (namelen == 14 && memcmp(name, "content-length", 14) == 0) {
         h2->hb_has_cl = 1;
@@ -875,6 +947,47 @@ lb_http2_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
     h2->hb_len += (uint32_t) valuelen;
     h2->hb_buf[h2->hb_len++] = '\r';
     h2->hb_buf[h2->hb_len++] = '\n';
+
+    return 0;
+}
+
+
+/* A field of the trailers of st's request: a line of the trailer section
+ * of its chunked body. A body of a stated length has no room for them in
+ * HTTP/1.1: they are dropped then (as by an HTTP/1.1 proxy that gets
+ * them). More than the chunked decoder takes resets the stream. */
+static int
+lb_http2_on_trailer(lb_http2_conn_t *h2, lb_http2_stream_t *st,
+    const uint8_t *name, size_t namelen, const uint8_t *value,
+    size_t valuelen)
+{
+    size_t  need;
+
+    if (!st->chunked || st->gone || st->tail_large) {
+        return 0;
+    }
+
+    /* the field line, and the empty line to come */
+    need = namelen + 2 + valuelen + 2;
+
+    if (st->tail_len + need + 2 > sizeof(st->tail)) {
+        st->tail_large = 1;
+        lb_http2_log(h2, LB_LOG_INFO, "the request trailers are too large "
+                     "(more than 8192 bytes): stream reset");
+        (void) nghttp2_submit_rst_stream(h2->ng, NGHTTP2_FLAG_NONE, st->id,
+                                         NGHTTP2_INTERNAL_ERROR);
+        lb_http2_post(h2);
+        return 0;
+    }
+
+    memcpy(st->tail + st->tail_len, name, namelen);
+    st->tail_len += (uint32_t) namelen;
+    st->tail[st->tail_len++] = ':';
+    st->tail[st->tail_len++] = ' ';
+    memcpy(st->tail + st->tail_len, value, valuelen);
+    st->tail_len += (uint32_t) valuelen;
+    st->tail[st->tail_len++] = '\r';
+    st->tail[st->tail_len++] = '\n';
 
     return 0;
 }
@@ -1121,6 +1234,11 @@ lb_http2_data_read(nghttp2_session *ng, int32_t id, uint8_t *buf,
 
         if (st->resp_end) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+
+            if (lb_http2_stream_trailers(st) == LB_OK) {
+                /* the trailers end the stream (gRPC's grpc-status) */
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            }
 
             if (!st->req_end && st->gone) {
                 st->rst_after = 1;

@@ -77,6 +77,13 @@ size_t lb_http2_request_fields(u_char *head, size_t len, bool https,
  * (lb_http2_upstream_mem.c). */
 nghttp2_mem *lb_http2_mem(void);
 
+/* A chunked trailer section (HTTP/1.1 "Name: value" lines up to an empty
+ * one, as the chunked decoder checked it) as at most max HTTP/2 fields
+ * into nv, pointing into text (names lowered in place); the
+ * connection-specific ones dropped (RFC 9113 8.2.2). Returns how many. */
+size_t lb_http2_trailer_nv(u_char *text, size_t len, nghttp2_nv *nv,
+    size_t max);
+
 /* --- between lb_http2_upstream.c and lb_http2_upstream_frame.c --- */
 
 /* Queue st's session to run after its connection's work. */

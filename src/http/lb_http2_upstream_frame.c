@@ -23,7 +23,6 @@
 #include "lb_log.h"
 #include "lb_time.h"
 
-static size_t lb_http2_up_trailer_nv(lb_http2_up_stream_t *st);
 static lb_http2_up_stream_t *lb_http2_up_stream(lb_http2_up_conn_t *hc,
     int32_t id);
 static lb_int_t lb_http2_up_text(lb_http2_up_stream_t *st, const void *p,
@@ -335,7 +334,8 @@ lb_http2_up_read_body(nghttp2_session *ng, int32_t id, uint8_t *buf,
     if (st->req_eof) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
 
-        n = lb_http2_up_trailer_nv(st);
+        n = lb_http2_trailer_nv(st->req_trailer, st->req_trailer_len,
+                                st->nv, LB_HTTP2_UP_NV);
 
         if (n != 0 && nghttp2_submit_trailer(ng, id, st->nv, n) == 0) {
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -353,22 +353,19 @@ lb_http2_up_read_body(nghttp2_session *ng, int32_t id, uint8_t *buf,
 }
 
 
-/* the request's chunked trailers ("Name: value" lines, then an empty
- * one) as HTTP/2 fields, names lowered in place; connection-specific
- * ones dropped */
-static size_t
-lb_http2_up_trailer_nv(lb_http2_up_stream_t *st)
+size_t
+lb_http2_trailer_nv(u_char *text, size_t len, nghttp2_nv *nv, size_t max)
 {
     size_t   n, k;
     u_char  *p, *end, *eol, *colon, *v, *ve;
 
     n = 0;
-    p = st->req_trailer;
-    end = st->req_trailer + st->req_trailer_len;
+    p = text;
+    end = text + len;
 
     for ( /* void */ ; p < end; p = eol + 2) {
         eol = memmem(p, (size_t) (end - p), "\r\n", 2);
-        if (eol == NULL || eol == p || n == LB_HTTP2_UP_NV) {
+        if (eol == NULL || eol == p || n == max) {
             break;
         }
 
@@ -397,11 +394,11 @@ lb_http2_up_trailer_nv(lb_http2_up_stream_t *st)
             continue;
         }
 
-        st->nv[n].name = p;
-        st->nv[n].namelen = k;
-        st->nv[n].value = v;
-        st->nv[n].valuelen = (size_t) (ve - v);
-        st->nv[n].flags = NGHTTP2_NV_FLAG_NONE;
+        nv[n].name = p;
+        nv[n].namelen = k;
+        nv[n].value = v;
+        nv[n].valuelen = (size_t) (ve - v);
+        nv[n].flags = NGHTTP2_NV_FLAG_NONE;
         n++;
     }
 
@@ -704,6 +701,17 @@ lb_http2_up_on_frame(nghttp2_session *ng, const nghttp2_frame *frame,
 
         } else if (st->has_length) {
             st->body = LB_HTTP2_BODY_LENGTH;
+
+        } else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+            /* the head ended the stream: no body, and no trailers can
+             * follow (gRPC's "trailers-only" error responses: an h2
+             * client gets one HEADERS frame ending the stream again) */
+            st->body = LB_HTTP2_BODY_LENGTH;
+
+            if (lb_http2_up_text(st, "content-length: 0\r\n", 19) != LB_OK)
+            {
+                goto too_large;
+            }
 
         } else {
             st->body = LB_HTTP2_BODY_CHUNKED;

@@ -1,10 +1,11 @@
 /* weir: body framing of the L7 proxy. Bodies are checked as they pass:
  * Content-Length counts down, chunked bodies go through the strict decoder
  * (lb_http_chunked.h) and are passed on as received, except towards an
- * HTTP/1.0 client, which gets the data only (the framing is taken out in
- * place). What follows a request body in cin is the next request
- * (pipelining): it stays there. The loops that move the checked bytes are
- * in lb_http_proxy.c. */
+ * HTTP/1.0 or HTTP/2 client, which gets the data only (the framing is
+ * taken out in place; an HTTP/2 client's stream gets the trailers).
+ * What follows a request body in cin is the next request (pipelining): it
+ * stays there. The loops that move the checked bytes are in
+ * lb_http_proxy.c. */
 #include <string.h>
 
 #include "lb_http_session.h"
@@ -19,6 +20,7 @@ lb_http_body_init(lb_http_body_t *body, const lb_http_msg_t *m,
     body->ready = b->pos;
     body->sent = 0;
     body->dechunk = 0;
+    body->trailer = NULL;
     body->done = (m->body == LB_HTTP_BODY_NONE
                   || (m->body == LB_HTTP_BODY_LENGTH
                       && m->content_length == 0));
@@ -96,6 +98,17 @@ lb_http_body_parse(lb_http_body_t *body, lb_http_buf_t *b,
         for (i = 0; i < out.ndata; i++) {
             memmove(body->ready, raw + spans[i].off, spans[i].len);
             body->ready += spans[i].len;
+        }
+
+        if (out.trailer.len != 0 && body->trailer != NULL
+            && body->trailer->len + out.trailer.len
+               <= sizeof(body->trailer->buf))
+        {
+            /* the data moved above lay before it; the decoder's limit
+             * is the buffer's size */
+            memcpy(body->trailer->buf + body->trailer->len,
+                   raw + out.trailer.off, out.trailer.len);
+            body->trailer->len += out.trailer.len;
         }
 
         raw += out.consumed;

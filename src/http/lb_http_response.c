@@ -5,6 +5,7 @@
  * client (lb_http_headers.c). */
 #include <string.h>
 
+#include "lb_http2.h"
 #include "lb_http_parse.h"
 #include "lb_http_session.h"
 #include "lb_log.h"
@@ -105,6 +106,12 @@ lb_http_response_head_done(lb_http_session_t *s)
      * END_STREAM (lb_http2.c): no chunked framing */
     if (s->resp.chunked && (s->req.version == 10 || s->client_h2)) {
         s->resp_body.dechunk = 1;
+
+        if (s->client_h2) {
+            /* its trailers go as a trailing HEADERS frame (gRPC's
+             * grpc-status) */
+            s->resp_body.trailer = lb_http2_stream_trailer(s->client);
+        }
     }
 
     /* the client may send another request after this one when it asked

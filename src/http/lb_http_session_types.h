@@ -159,6 +159,13 @@ typedef enum {
     LB_HTTP_PH_LINGER         /* response sent, reading until EOF */
 } lb_http_phase_e;
 
+/* the trailer section of a chunked body, as the decoder checked it
+ * (HTTP/1.1 field lines and the empty line; its limit is the decoder's) */
+typedef struct {
+    uint32_t                len;
+    u_char                  buf[LB_HTTP_CHUNK_MAX_TRAILER];
+} lb_http_trailer_t;
+
 /* how a body is read: its framing and how far it went */
 typedef struct {
     lb_http_body_e          type;
@@ -167,6 +174,10 @@ typedef struct {
     u_char                 *ready;        /* [buf.pos, ready): body bytes
                                              checked, to be sent */
     uint64_t                sent;         /* body bytes sent on */
+    lb_http_trailer_t      *trailer;      /* dechunk: where the trailer
+                                             section goes (an HTTP/2
+                                             client's stream); NULL:
+                                             dropped */
     unsigned                done:1;       /* every byte of it was read */
     unsigned                dechunk:1;    /* send the data only (a chunked
                                              response to HTTP/1.0) */

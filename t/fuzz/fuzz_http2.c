@@ -13,8 +13,12 @@
  *
  * Checks: a request head handed to a session is whole and is one the
  * HTTP/1.1 parser takes or refuses with a status (it never waits for
- * more); a stream gives back no more bytes than fit; nothing crashes,
- * leaks or overflows (ASan/UBSan), and the connection ends closed. */
+ * more); a chunked body weir framed (the client's trailers as its chunked
+ * trailers) decodes, refused at most for trailer fields HTTP/1.1 does not
+ * take (a control character, too many or too large: a 400 then), and
+ * ends once the stream's tail was read; a stream gives back no more bytes
+ * than fit; nothing crashes, leaks or overflows (ASan/UBSan), and the
+ * connection ends closed. */
 #include "lb_fuzz.h"
 
 #include <errno.h>
@@ -175,8 +179,11 @@ fuzz_serve(lb_http2_conn_t *h2, unsigned shape)
     ssize_t             n;
     uint32_t            i, k;
     lb_int_t            rc;
+    const char         *why;
     lb_http_buf_t       b;
     lb_http_msg_t       m;
+    lb_http_body_t      body;
+    lb_http_trailer_t  *t;
     lb_http_link_t     *l;
     lb_http2_stream_t  *st, *todo[LB_HTTP2_MAX_STREAMS];
     lb_http_header_t    h[LB_HTTP_HEADERS];
@@ -189,7 +196,10 @@ fuzz_serve(lb_http2_conn_t *h2, unsigned shape)
         "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n",
         "HTTP/1.1 100 Continue\r\n\r\n",
         "HTTP/1.1 502 Bad Gateway\r\nSet-Cookie: a=b\r\nKeep-Alive: 5\r\n\r\n",
+        /* dechunked by the session, its trailers given to the stream */
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
     };
+    static const char   trailers[] = "grpc-status: 0\r\nX-B: c\r\n\r\n";
 
     k = 0;
 
@@ -218,6 +228,26 @@ fuzz_serve(lb_http2_conn_t *h2, unsigned shape)
         lb_http_msg_init(&m, h, LB_HTTP_HEADERS, &limits);
         rc = lb_http_parse_request(&m, b.start, b.last);
         fuzz_assert(rc == LB_OK || rc == LB_ERROR);
+
+        if (rc == LB_OK && m.body == LB_HTTP_BODY_CHUNKED) {
+            b.pos = b.start + m.head_len;
+            lb_http_body_init(&body, &m, &b);
+            why = NULL;
+
+            if (lb_http_body_parse(&body, &b, &why) != LB_OK) {
+                fuzz_assert(body.chunked.err == LB_HTTP_ERR_TRAILER_TOO_LARGE
+                            || body.chunked.err == LB_HTTP_ERR_VALUE_CTL);
+
+            } else if (st->last_chunk && b.last < b.end) {
+                fuzz_assert(body.done);
+            }
+        }
+
+        if (shape % lb_nelems(heads) == 4) {
+            t = lb_http2_stream_trailer(&st->c);
+            t->len = sizeof(trailers) - 1;
+            memcpy(t->buf, trailers, t->len);
+        }
 
         niov = 0;
         iov[niov].iov_base = (void *) heads[shape % lb_nelems(heads)];

@@ -15,7 +15,7 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(free_port wait_for tcp_exchange start_backend
-                    spawn_server stop_server binary);
+                    spawn_server stop_server start_program binary);
 
 my @servers;        # pids of spawn_server() children still running
 my $owner = $$;     # forked children must not run our END or DESTROY
@@ -113,6 +113,39 @@ sub spawn_server {
     $SIG{TERM} = sub { POSIX::_exit(0) };
     $o{serve}->($sock, $port);
     POSIX::_exit(0);
+}
+
+# A program that listens on a TCP port of 127.0.0.1 it binds itself:
+# $o{cmd}->($port) gives its command line for a free port, its stdout goes
+# to "$o{log}.out", its stderr to $o{log}. The port is free when chosen
+# but not held: a program that exits before it accepts (the port taken
+# meanwhile) is started again on another, three times at most. Returns
+# { pid, port } once it accepts (stopped as spawn_server()'s are), or
+# undef.
+sub start_program {
+    my (%o) = @_;
+    for (1 .. 3) {
+        my $port = free_port();
+        my $pid = fork // die "fork: $!\n";
+        if ($pid == 0) {
+            open(STDOUT, '>', "$o{log}.out") or POSIX::_exit(127);
+            open(STDERR, '>', $o{log}) or POSIX::_exit(127);
+            exec($o{cmd}->($port)) or POSIX::_exit(127);
+        }
+        my $up = wait_for(sub {
+            return -1 if waitpid($pid, WNOHANG) == $pid;
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                          PeerPort => $port, Proto => 'tcp');
+            return $s ? 1 : 0;
+        }, $o{timeout} // 20);
+        if ($up && $up > 0) {
+            push @servers, $pid;
+            return { pid => $pid, port => $port };
+        }
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+    }
+    return undef;
 }
 
 # Stop a server of spawn_server() (anything with its pid) and reap it.
@@ -320,6 +353,7 @@ sub DESTROY {
 }
 
 END {
+    local $?;    # the test's exit status, not the servers'
     return unless $$ == $owner;
     for my $pid (@servers) { kill 'TERM', $pid; waitpid($pid, 0); }
 }

@@ -98,6 +98,9 @@ sub count_lines {
 #   /bad         an invalid response
 #   /status?c    answers status c (no body for 204/304)
 #   /hop         a 200 with hop-by-hop fields (and X-Kept: 1)
+#   /trailers    chunked 200, body "NAME\n" (none with ?empty), trailers
+#                X-Sum: 42, X-Got-Trailers: the request's trailer lines
+#                joined with "," ("-": none), X-TE: its TE field
 #   /head-big    a 200 with a 20 KiB header field
 sub start_http_backend {
     my (%o) = @_;
@@ -398,6 +401,7 @@ sub progress {
             return if $i < 0;
             my $l = substr($s->{in}, 0, $i + 2, '');
             $s->{state} = 'done' if $l eq "\r\n";
+            push @{$s->{req}{trailers}}, substr($l, 0, -2) if $l ne "\r\n";
             next;
         }
         if ($s->{state} eq 'done') {
@@ -446,6 +450,17 @@ sub respond {
         $s->{gen_left} = $q;
         $s->{gen_chunked} = $chunked;
         if ($chunked && !$q) { $s->{out} .= "0\r\n\r\n"; }
+        $s->{close_after} = 1 if $close;
+        return;
+    } elsif ($p eq '/trailers') {
+        # chunked, the request's trailers told in the response's
+        my $got = join(',', @{$r->{trailers} // []}) || '-';
+        $s->{out} .= $head->('200 OK', "Transfer-Encoding: chunked\r\n",
+                             undef)
+                   . (defined $q && $q eq 'empty' ? ''
+                      : sprintf("%x\r\n%s\n\r\n", length($name) + 1, $name))
+                   . "0\r\nX-Sum: 42\r\nX-Got-Trailers: $got\r\n"
+                   . "X-TE: " . ($r->{h}{te} // '-') . "\r\n\r\n";
         $s->{close_after} = 1 if $close;
         return;
     } elsif ($p eq '/ws') {

@@ -9,6 +9,10 @@
 #   /goaway-once   the first one: GOAWAY (last stream 0) and close; then
 #                  /ok's
 #   /hang          no answer at all
+#   /trailers      200 "ok NAME" without length, then trailers: x-sum 42,
+#                  x-te and x-trailers as /ok has them
+#   /trailers-only one HEADERS frame ending the stream: 200 with
+#                  grpc-status 5 (gRPC's way of an error without a body)
 # /ok also says x-cookie (the cookie fields joined by the h2 library) and
 # x-trailers ("name=value,..." of the request's trailers, "-": none).
 # Usage: h2_target.py PORT NAME; prints "ready PORT". Logs to stderr one
@@ -93,6 +97,25 @@ def main():
                     elif path == '/reset':
                         h.reset_stream(ev.stream_id,
                                        h2.errors.ErrorCodes.INTERNAL_ERROR)
+                    elif path == '/trailers':
+                        # a body without length, then trailers
+                        h.send_headers(ev.stream_id, [(':status', '200')])
+                        h.send_data(ev.stream_id, ('ok %s\n' % name)
+                                    .encode())
+                        h.send_headers(ev.stream_id, [
+                            ('x-sum', '42'),
+                            ('x-te', hd.get('te', '-')),
+                            ('x-trailers', ','.join(
+                                '%s=%s' % kv for kv in trailers) or '-'),
+                        ], end_stream=True)
+                    elif path == '/trailers-only':
+                        # gRPC's error answer: one HEADERS, END_STREAM
+                        h.send_headers(ev.stream_id, [
+                            (':status', '200'),
+                            ('content-type', 'application/grpc'),
+                            ('grpc-status', '5'),
+                            ('grpc-message', 'gone'),
+                        ], end_stream=True)
                     elif path == '/reset-body':
                         h.send_headers(ev.stream_id, [(':status', '200')])
                         h.send_data(ev.stream_id, b'12345')

@@ -53,12 +53,14 @@ lbt_tables(const lb_conf_object_t *schema, unsigned depth)
         }
 
         if (f->type == LB_CONF_NAMES) {
-            /* a mask of the names' indexes: the default among them */
+            /* indexes in written order and their count; the default: a
+             * mask of the names' indexes */
             assert_non_null(f->names);
             for (n = 0; f->names[n] != NULL; n++) {
                 /* void */
             }
             assert_true(n >= 1 && n <= 32 && f->max >= 1 && f->max <= n);
+            assert_true(n <= 256 && f->count_off != 0);
             assert_true(!f->has_def
                         || (f->def > 0 && ((uint64_t) f->def >> n) == 0));
         }

@@ -152,6 +152,33 @@ test_no_host_or_bad_head(void **state)
 }
 
 
+/* chunked trailers as HTTP/2 trailers: names lowered, values trimmed,
+ * connection-specific ones dropped, up to the empty line */
+static void
+test_trailer_nv(void **state)
+{
+    size_t  n;
+    char    text[] = "Grpc-Status: 0 \r\nConnection: x\r\nTE: trailers\r\n"
+                     "grpc-message:\tgone\r\n\r\nX-After: 1\r\n";
+
+    (void) state;
+
+    n = lb_http2_trailer_nv((u_char *) text, strlen(text), nv, LBT_MAX);
+
+    assert_int_equal(n, 2);
+    assert_string_equal(lbt_nv(0), "grpc-status: 0");
+    assert_string_equal(lbt_nv(1), "grpc-message: gone");
+
+    /* no room: as many as fit */
+    assert_int_equal(lb_http2_trailer_nv((u_char *) text, strlen(text), nv,
+                                         1), 1);
+
+    /* only the empty line: none */
+    assert_int_equal(lb_http2_trailer_nv((u_char *) "\r\n", 2, nv,
+                                         LBT_MAX), 0);
+}
+
+
 static void
 test_too_many(void **state)
 {
@@ -174,6 +201,7 @@ main(void)
         cmocka_unit_test(test_names_lowered_values_trimmed),
         cmocka_unit_test(test_cookie_crumbs),
         cmocka_unit_test(test_no_host_or_bad_head),
+        cmocka_unit_test(test_trailer_nv),
         cmocka_unit_test(test_too_many),
     };
 

@@ -96,6 +96,10 @@ static const char  lbt_chunked[] =
 
 static const char  lbt_data[] = "hello 0123456789abcdef-ten bytes";
 
+/* the trailer section a dechunked body kept (an HTTP/2 client's) */
+static lb_http_trailer_t  lbt_trailer;
+static const char         lbt_trailer_text[] = "Trailer: t\r\n\r\n";
+
 
 /* Feed lbt_chunked then "NEXT" through a buffer of size bytes, in pieces
  * of at most step, sending (dropping) what is ready in pieces of at most
@@ -126,6 +130,8 @@ lbt_stream(bool dechunk, size_t size, size_t step, size_t send,
     b.end = buf + size;
     lb_http_body_init(&body, &m, &b);
     body.dechunk = dechunk;
+    lbt_trailer.len = 0;
+    body.trailer = dechunk ? &lbt_trailer : NULL;
 
     in = 0;
 
@@ -195,6 +201,17 @@ test_chunked(void **state)
                     fail();
                 }
                 free(got);
+
+                /* the trailers, whole, however they came */
+                if (lbt_trailer.len != sizeof(lbt_trailer_text) - 1
+                    || memcmp(lbt_trailer.buf, lbt_trailer_text,
+                              lbt_trailer.len) != 0)
+                {
+                    print_error("trailers size %zu step %zu send %zu: "
+                                "\"%.*s\"\n", size, step, send,
+                                (int) lbt_trailer.len, lbt_trailer.buf);
+                    fail();
+                }
             }
         }
     }
