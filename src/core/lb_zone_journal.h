@@ -1,0 +1,74 @@
+/* weir: the journal of binding changes that the sync process sends to the
+ * peers (SPEC.md section 12). When the configuration has a peers block,
+ * the master makes a ring of LB_ZONE_JOURNAL_SLOTS records in the zone
+ * before it forks; every set or delete of a replicated table (SOURCE_IP
+ * "sticky:", APP_COOKIE "app:", the HTTP_COOKIE secret) and every renewal
+ * of a binding that was last journaled more than half its ttl ago appends
+ * a record with the next update id. The ring is bounded: the oldest
+ * record makes room, and a reader that asks for an id no longer held is
+ * told so (LB_DECLINED) and resyncs in full. The sync process sets
+ * lb_zone_journal_mute, so that what it applies from a peer is not sent
+ * back. Ids start at 1 and never go back while the zone lives; `epoch`,
+ * random, tells a new zone (a restarted master) from the old one. */
+#ifndef LB_ZONE_JOURNAL_H
+#define LB_ZONE_JOURNAL_H
+
+#include "lb_core_types.h"
+#include "lb_shm.h"
+#include "lb_shmtx.h"
+#include "lb_zone.h"
+
+#define LB_ZONE_JOURNAL_SLOTS   4096
+#define LB_ZONE_JOURNAL_KEY     128      /* longest key journaled */
+#define LB_ZONE_JOURNAL_VALUE   32       /* longest value journaled */
+
+#define LB_ZONE_JOURNAL_SET     1
+#define LB_ZONE_JOURNAL_DELETE  2
+
+typedef struct {
+    uint64_t            id;
+    char                table[LB_ZONE_TABLE_NAME_LEN + 1];
+    uint8_t             op;               /* LB_ZONE_JOURNAL_SET | DELETE */
+    uint8_t             value_len;
+    uint16_t            key_len;
+    uint32_t            ttl;              /* ms from when it was made */
+    uint8_t             key[LB_ZONE_JOURNAL_KEY];
+    uint8_t             value[LB_ZONE_JOURNAL_VALUE];
+} lb_zone_journal_rec_t;
+
+typedef struct {
+    lb_shmtx_t          mutex;
+    uint64_t            epoch;
+    uint64_t            next_id;          /* of the next record */
+    uint64_t            too_long;         /* changes not journaled */
+    lb_zone_journal_rec_t  recs[LB_ZONE_JOURNAL_SLOTS];
+} lb_zone_journal_t;
+
+/* this process's view: NULL until lb_zone_journal_create() (inherited by
+ * the children forked after it) */
+extern lb_zone_journal_t  *lb_zone_journal;
+extern bool                lb_zone_journal_mute;
+
+/* For the master before forking, when the configuration has peers: find
+ * or make the zone's journal and set lb_zone_journal. LB_OK or LB_ERROR
+ * (logged: zone full). */
+lb_int_t lb_zone_journal_create(lb_shm_zone_t *z);
+
+/* Whether changes of the table called name are journaled. */
+bool lb_zone_journal_wants(const char *name);
+
+/* Append a change (the caller may hold the table's lock; the journal's
+ * own lock is taken after it, never before). Nothing when there is no
+ * journal or lb_zone_journal_mute is set. */
+void lb_zone_journal_add(const char *table, uint8_t op, const void *key,
+    size_t key_len, const void *value, size_t value_len, lb_msec_t ttl);
+
+/* Copy up to max records from id `from` on into recs. Returns how many
+ * (0: nothing newer), or -1 when `from` is older than the oldest record
+ * held (the reader missed changes and must resync in full). *next: where
+ * the next read starts (after the records copied); with -1, the id of the
+ * next record to be written. */
+int32_t lb_zone_journal_read(lb_zone_journal_t *j, uint64_t from,
+    lb_zone_journal_rec_t *recs, uint32_t max, uint64_t *next);
+
+#endif /* LB_ZONE_JOURNAL_H */
