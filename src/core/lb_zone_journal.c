@@ -157,3 +157,20 @@ lb_zone_journal_read(lb_zone_journal_t *j, uint64_t from,
 
     return (int32_t) n;
 }
+
+
+uint64_t
+lb_zone_journal_next(lb_zone_journal_t *j)
+{
+    uint64_t  next;
+
+    if (lb_shmtx_lock(&j->mutex) == LB_ERROR) {
+        return 1;
+    }
+
+    next = j->next_id;
+
+    lb_shmtx_unlock(&j->mutex);
+
+    return next;
+}

@@ -71,4 +71,7 @@ void lb_zone_journal_add(const char *table, uint8_t op, const void *key,
 int32_t lb_zone_journal_read(lb_zone_journal_t *j, uint64_t from,
     lb_zone_journal_rec_t *recs, uint32_t max, uint64_t *next);
 
+/* The id the next record will get. */
+uint64_t lb_zone_journal_next(lb_zone_journal_t *j);
+
 #endif /* LB_ZONE_JOURNAL_H */

@@ -20,6 +20,7 @@
 #include "lb_module.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
+#include "lb_zone_journal.h"
 #include "lb_setproctitle.h"
 #include "lb_spawn.h"
 #include "lb_sticky.h"
@@ -33,6 +34,8 @@
 static void lb_start_workers(lb_cycle_t *cycle);
 static void lb_start_health(lb_cycle_t *cycle);
 static void lb_start_admin(lb_cycle_t *cycle);
+static void lb_start_sync(lb_cycle_t *cycle);
+static bool lb_is_old_sync(lb_process_t *p, void *arg);
 static void lb_master_reload(lb_cycle_t **cyclep, bool api);
 static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
 static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
@@ -86,6 +89,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     lb_start_workers(cycle);
     lb_start_health(cycle);
     lb_start_admin(cycle);
+    lb_start_sync(cycle);
 
     terminating = false;
     quitting = false;
@@ -166,6 +170,12 @@ lb_start_workers(lb_cycle_t *cycle)
 {
     uint32_t  slot;
 
+    /* the workers forked from here on journal their binding changes
+     * for the sync process (lb_zone_journal.h) */
+    if (cycle->conf->peers != NULL && lb_zone_journal == NULL) {
+        (void) lb_zone_journal_create(cycle->zone);
+    }
+
     /* from now on a change is applied once these slots run it */
     lb_zone_gen_expect(cycle->zone, cycle->conf->worker_processes);
 
@@ -193,6 +203,28 @@ lb_start_admin(lb_cycle_t *cycle)
     if (cycle->conf->admin != NULL) {
         (void) lb_spawn_process(cycle, LB_PROC_ADMIN, 0);
     }
+}
+
+
+/* The sync process of cycle, when the configuration has a peers block
+ * (lb_peers.h). A reload replaces it, as the admin process. */
+static void
+lb_start_sync(lb_cycle_t *cycle)
+{
+    if (cycle->conf->peers != NULL && lb_zone_journal != NULL) {
+        (void) lb_spawn_process(cycle, LB_PROC_SYNC, 0);
+    }
+}
+
+
+static bool
+lb_is_old_sync(lb_process_t *p, void *arg)
+{
+    lb_cycle_t  *cycle;
+
+    cycle = arg;
+
+    return p->type == LB_PROC_SYNC && p->generation != cycle->generation;
 }
 
 
@@ -326,6 +358,10 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
         lb_signal_children(SIGTERM, lb_is_old_admin, cycle);
         lb_start_admin(cycle);
     }
+
+    /* the peers block may have changed: a new sync process reads it */
+    lb_signal_children(SIGTERM, lb_is_old_sync, cycle);
+    lb_start_sync(cycle);
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
     lb_zone_gen_count(cycle->zone, false);

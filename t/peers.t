@@ -1,0 +1,229 @@
+#!/usr/bin/perl
+# weir: two nodes with a peers block (SPEC.md section 12), as two weir
+# instances on 127.0.0.1 with their own ports. SOURCE_IP bindings made on
+# node a (TCP, clients from 127.0.0.2..9) and an APP_COOKIE binding (HTTP,
+# JSESSIONID) give the same targets on node b; a peer that sends garbage,
+# or stops in the middle of a frame, is dropped while traffic goes on;
+# after a partition (node b's sync process stopped with SIGSTOP for 5 s
+# while node a makes new bindings) node b catches up from the last update
+# id it acknowledged, without a full copy.
+use strict;
+use warnings;
+use lib 't/lib';
+use IO::Select;
+use IO::Socket::INET;
+use Test::More;
+use Time::HiRes qw(time);
+use Weir qw(free_port wait_for start_backend);
+use WeirHTTP qw(start_http_backend http_connect http_request);
+
+my %be = map { $_ => start_backend(name => $_, mode => 'tag') } qw(A B C);
+my @hb = map { start_http_backend(name => "H$_") } qw(A B C);
+my %sync = map { $_ => free_port() } qw(a b);
+my %port = map { $_ => { tcp => free_port(), http => free_port() } } qw(a b);
+
+sub config {
+    my ($node) = @_;
+    my $tcp = join('', map {
+        "          - { name: m$_, address: 127.0.0.1, protocol_port: "
+        . "$be{$_}{port} }\n" } qw(A B C));
+    my $http = join('', map {
+        "          - { name: $_->{name}, address: 127.0.0.1, protocol_port: "
+        . "$_->{port} }\n" } @hb);
+    return <<"EOF";
+worker_processes: 2
+log_level: debug
+peers:
+  local: $node
+  nodes:
+    - { name: a, address: 127.0.0.1:$sync{a} }
+    - { name: b, address: 127.0.0.1:$sync{b} }
+load_balancers:
+  - name: tcp-lb
+    type: NLB
+    address: 127.0.0.1
+    listeners:
+      - { name: tcp, protocol: TCP, protocol_port: $port{$node}{tcp}, target_group: pool }
+    target_groups:
+      - name: pool
+        protocol: TCP
+        load_balancer_algorithm: ROUND_ROBIN
+        session_persistence: { type: SOURCE_IP, persistence_timeout: 360 }
+        members:
+$tcp
+  - name: web-lb
+    type: ALB
+    address: 127.0.0.1
+    listeners:
+      - { name: app, protocol: HTTP, protocol_port: $port{$node}{http}, target_group: tg-app }
+    target_groups:
+      - name: tg-app
+        protocol: HTTP
+        session_persistence: { type: APP_COOKIE, cookie_name: JSESSIONID, persistence_timeout: 360 }
+        members:
+$http
+EOF
+}
+
+# one TCP exchange from source address $ip to node $node: the target
+sub from {
+    my ($node, $ip) = @_;
+    my $s = IO::Socket::INET->new(LocalAddr => $ip, PeerAddr => '127.0.0.1',
+                                  PeerPort => $port{$node}{tcp},
+                                  Proto => 'tcp', Timeout => 5)
+        or return undef;
+    syswrite($s, "hi\n");
+    shutdown($s, 1);
+    my $sel = IO::Select->new($s);
+    my $r = '';
+    while ($sel->can_read(5)) {
+        my $n = sysread($s, my $buf, 4096);
+        last unless $n;
+        $r .= $buf;
+    }
+    close $s;
+    return $r =~ /^([ABC]) hi\n\z/ ? $1 : undef;
+}
+
+# one HTTP request to node $node: the target that answered
+sub req {
+    my ($node, $path, $cookie) = @_;
+    my $s = http_connect($port{$node}{http}) or return '';
+    my $r = http_request($s, 'GET', $path,
+                         headers => [$cookie ? (Cookie => $cookie) : ()]);
+    close $s;
+    return '' unless $r && $r->{status} == 200;
+    return $r->{headers}{'x-backend'} // '';
+}
+
+# the highest update id node $w's log says peer b acknowledged
+sub acked {
+    my ($w) = @_;
+    my $max = 0;
+    for ($w->log_text =~ /peer "b" acknowledged update id (\d+)/g) {
+        $max = $_ if $_ > $max;
+    }
+    return $max;
+}
+
+my %w;
+for my $node (qw(a b)) {
+    $w{$node} = Weir->new;
+    $w{$node}->write_config(config($node));
+    ok($w{$node}->start($port{$node}{tcp}, $port{$node}{http}),
+       "node $node started") or BAIL_OUT("node $node did not start");
+}
+
+ok($w{a}->wait_log(qr/peer "b": sending a full copy/)
+   && $w{b}->wait_log(qr/peer "a" connected/),
+   'node a connects to node b and sends it a full copy');
+ok($w{b}->wait_log(qr/peer "a": sending a full copy/)
+   && $w{a}->wait_log(qr/peer "b" connected/), 'and node b to node a');
+is(scalar($w{a}->children(qr/sync process/)), 1, 'one sync process');
+
+# --- SOURCE_IP and APP_COOKIE bindings made on node a ---
+my @clients = map { "127.0.0.$_" } 2 .. 9;
+my %target;
+for my $ip (@clients) {
+    $target{$ip} = from('a', $ip);
+    my $again = from('a', $ip);
+    $target{$ip} = undef unless defined $again && defined $target{$ip}
+                                && $again eq $target{$ip};
+}
+is(scalar(grep { defined } values %target), scalar @clients,
+   'each client keeps its target on node a');
+my %used = map { $_ => 1 } grep { defined } values %target;
+ok(keys(%used) >= 2, 'the clients are spread over targets');
+
+my $bound = req('a', '/login');
+ok($bound, "on node a a target set JSESSIONID=abc ($bound)");
+
+# 8 SOURCE_IP bindings and one APP_COOKIE binding: ids 1..9
+ok(wait_for(sub { acked($w{a}) >= 9 }, 5),
+   'node b acknowledged the 9 updates') or diag(acked($w{a}));
+
+my $same = grep { (from('b', $_) // '') eq ($target{$_} // 'none') }
+           @clients;
+is($same, scalar @clients,
+   'every SOURCE_IP client gets the same target on node b');
+my %seen;
+$seen{req('b', '/', 'JSESSIONID=abc')}++ for 1 .. 6;
+is_deeply(\%seen, { $bound => 6 },
+          "the APP_COOKIE value reaches $bound on node b too");
+
+# --- garbage, and a peer gone in the middle of a frame ---
+{
+    my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $sync{b}, Proto => 'tcp');
+    ok($g, 'connected to node b\'s sync port');
+    syswrite($g, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ok($w{b}->wait_log(qr/incoming connection from peer "\(not named yet\)"
+                          \ closed:\ frame\ length\ out\ of\ range/x, 5),
+       'a connection sending HTTP is dropped: "frame length out of range"');
+    close $g;
+
+    # a HELLO frame cut short, then the connection closed
+    my $h = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $sync{b}, Proto => 'tcp');
+    syswrite($h, "\x00\x00\x00\x0c\x01\x01\x01a\x00");
+    close $h;
+    ok($w{b}->wait_log(qr/closed: closed in the middle of a message/, 5),
+       'a peer gone in the middle of a frame is dropped');
+
+    # a HELLO from a node the block does not name
+    my $x = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $sync{b}, Proto => 'tcp');
+    syswrite($x, "\x00\x00\x00\x0c\x01\x01\x01z" . ("\x00" x 8));
+    ok($w{b}->wait_log(qr/closed: HELLO from a node the peers block does
+                          \ not\ name/x, 5), 'a HELLO from a stranger too');
+    close $x;
+
+    is(from('b', '127.0.0.2'), $target{'127.0.0.2'},
+       'node b serves on, its bindings intact');
+}
+
+# --- a partition: node b's sync process stopped for 5 s ---
+# SIGSTOP freezes the receiving side as a cut link would: node a's
+# updates go unanswered, node a hears nothing, drops the connection after
+# 3 s and keeps trying (the kernel still completes connects into the
+# stopped process's backlog, so node a's reconnection waits for WELCOME).
+# Meanwhile node a makes new bindings. On SIGCONT node b reads its stale
+# connection's end, takes the new one, and tells node a the last id it
+# applied: node a resumes from there.
+my ($sb) = $w{b}->children(qr/sync process/);
+ok($sb, 'node b\'s sync process');
+my $before = acked($w{a});
+kill 'STOP', $sb;
+my $t0 = time;
+my @late = map { "127.0.1.$_" } 2 .. 7;
+my %late;
+for my $ip (@late) {
+    $late{$ip} = from('a', $ip);
+}
+is(scalar(grep { defined } values %late), scalar @late,
+   'node a serves and makes 6 new bindings during the partition');
+ok($w{a}->wait_log(qr/outgoing connection to peer "b" closed: nothing
+                      \ received\ for\ 3\ s/x, 8),
+   'node a drops the silent connection');
+my $left = 5 - (time - $t0);
+select(undef, undef, undef, $left) if $left > 0;   # the partition's length
+kill 'CONT', $sb;
+
+ok($w{a}->wait_log(qr/peer "b": resuming after update id $before\b/, 10),
+   "node a resumes after update id $before, the last one node b "
+   . 'acknowledged');
+ok(wait_for(sub { acked($w{a}) >= $before + 6 }, 5),
+   'node b acknowledges the 6 new updates');
+my $full = () = $w{a}->log_text =~ /peer "b": sending a full copy/g;
+is($full, 1, 'no second full copy');
+$same = grep { (from('b', $_) // '') eq ($late{$_} // 'none') } @late;
+is($same, scalar @late, 'the bindings made during the partition hold on '
+   . 'node b');
+
+for my $node (qw(a b)) {
+    unlike($w{$node}->log_text, qr/\[(alert|crit|emerg)\]/,
+           "no alert in node $node\'s log");
+    $w{$node}->stop;
+}
+
+done_testing();
