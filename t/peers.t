@@ -157,8 +157,8 @@ is_deeply(\%seen, { $bound => 6 },
                                   PeerPort => $sync{b}, Proto => 'tcp');
     ok($g, 'connected to node b\'s sync port');
     syswrite($g, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    ok($w{b}->wait_log(qr/incoming connection from peer "\(not named yet\)"
-                          \ closed:\ frame\ length\ out\ of\ range/x, 5),
+    ok($w{b}->wait_log(qr/"\(not named yet\)" closed: frame length out of/,
+                       5),
        'a connection sending HTTP is dropped: "frame length out of range"');
     close $g;
 
@@ -174,8 +174,8 @@ is_deeply(\%seen, { $bound => 6 },
     my $x = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $sync{b}, Proto => 'tcp');
     syswrite($x, "\x00\x00\x00\x0c\x01\x01\x01z" . ("\x00" x 8));
-    ok($w{b}->wait_log(qr/closed: HELLO from a node the peers block does
-                          \ not\ name/x, 5), 'a HELLO from a stranger too');
+    ok($w{b}->wait_log(qr/closed: HELLO from a node the peers block/, 5),
+       'a HELLO from a stranger too');
     close $x;
 
     is(from('b', '127.0.0.2'), $target{'127.0.0.2'},
@@ -183,18 +183,22 @@ is_deeply(\%seen, { $bound => 6 },
 }
 
 # --- a partition: node b's sync process stopped for 5 s ---
-# SIGSTOP freezes the receiving side as a cut link would: node a's
-# updates go unanswered, node a hears nothing, drops the connection after
-# 3 s and keeps trying (the kernel still completes connects into the
-# stopped process's backlog, so node a's reconnection waits for WELCOME).
-# Meanwhile node a makes new bindings. On SIGCONT node b reads its stale
-# connection's end, takes the new one, and tells node a the last id it
-# applied: node a resumes from there.
+# SIGSTOP freezes node b's side of the link: node a's messages go
+# unanswered and node a hears nothing (not even the once-a-second ACK),
+# as when the link is cut. Node a drops the connection after 3 s and
+# keeps trying; the kernel still completes its connects into the stopped
+# process's backlog, but no WELCOME comes, so nothing is sent on them.
+# The new bindings are made after the drop, so no socket buffer holds
+# them: on SIGCONT node b must get them through a new connection, from
+# the last update id it applied. (What a SIGSTOP does not model: a cut
+# that loses what the kernels had buffered; the resume does not depend
+# on it, the WELCOME names what was applied, whichever way it came.)
 my ($sb) = $w{b}->children(qr/sync process/);
 ok($sb, 'node b\'s sync process');
-my $before = acked($w{a});
 kill 'STOP', $sb;
 my $t0 = time;
+ok($w{a}->wait_log(qr/outgoing connection to peer "b" closed: nothing/, 8),
+   'node a drops the silent connection');
 my @late = map { "127.0.1.$_" } 2 .. 7;
 my %late;
 for my $ip (@late) {
@@ -202,22 +206,22 @@ for my $ip (@late) {
 }
 is(scalar(grep { defined } values %late), scalar @late,
    'node a serves and makes 6 new bindings during the partition');
-ok($w{a}->wait_log(qr/outgoing connection to peer "b" closed: nothing
-                      \ received\ for\ 3\ s/x, 8),
-   'node a drops the silent connection');
 my $left = 5 - (time - $t0);
 select(undef, undef, undef, $left) if $left > 0;   # the partition's length
 kill 'CONT', $sb;
 
-ok($w{a}->wait_log(qr/peer "b": resuming after update id $before\b/, 10),
-   "node a resumes after update id $before, the last one node b "
-   . 'acknowledged');
-ok(wait_for(sub { acked($w{a}) >= $before + 6 }, 5),
-   'node b acknowledges the 6 new updates');
+my $resume;
+ok(wait_for(sub {
+    ($resume) = $w{a}->log_text =~ /peer "b": resuming after update id (\d+)/;
+    defined $resume }, 10),
+   'node a resumes after the last update id node b applied ('
+   . ($resume // '-') . ')');
+ok(wait_for(sub { acked($w{a}) >= ($resume // 1e9) + 6 }, 5),
+   'node b acknowledges the 6 updates it lacked');
 my $full = () = $w{a}->log_text =~ /peer "b": sending a full copy/g;
 is($full, 1, 'no second full copy');
-$same = grep { (from('b', $_) // '') eq ($late{$_} // 'none') } @late;
-is($same, scalar @late, 'the bindings made during the partition hold on '
+my $same2 = grep { (from('b', $_) // '') eq ($late{$_} // 'none') } @late;
+is($same2, scalar @late, 'the bindings made during the partition hold on '
    . 'node b');
 
 for my $node (qw(a b)) {

@@ -33,12 +33,12 @@
 #define LB_PEERS_FRAME       (LB_PEERS_MSG_MAX + 4)
 
 /* connection states */
-#define LB_PEERS_CONNECTING  1         /* outgoing: connect() in progress */
-#define LB_PEERS_HELLO       2         /* outgoing: waiting for WELCOME */
-#define LB_PEERS_FULL        3         /* outgoing: sending a full copy */
-#define LB_PEERS_STREAM      4         /* outgoing: sending the journal */
-#define LB_PEERS_NEW         5         /* incoming: waiting for HELLO */
-#define LB_PEERS_READY       6         /* incoming: named */
+#define LB_PEERS_S_CONNECTING  1    /* outgoing: connect() in progress */
+#define LB_PEERS_S_HELLO       2    /* outgoing: waiting for WELCOME */
+#define LB_PEERS_S_FULL        3    /* outgoing: sending a full copy */
+#define LB_PEERS_S_STREAM      4    /* outgoing: sending the journal */
+#define LB_PEERS_S_NEW         5    /* incoming: waiting for HELLO */
+#define LB_PEERS_S_READY       6    /* incoming: named */
 
 typedef struct lb_peer_s        lb_peer_t;
 typedef struct lb_peers_conn_s  lb_peers_conn_t;
@@ -297,7 +297,7 @@ lb_peers_accept(void)
             continue;
         }
 
-        pc->state = LB_PEERS_NEW;
+        pc->state = LB_PEERS_S_NEW;
         pc->outgoing = 0;
     }
 }
@@ -330,7 +330,7 @@ lb_peers_connect(lb_peer_t *p)
 
     pc->peer = p;
     pc->outgoing = 1;
-    pc->state = (rc == LB_OK) ? LB_PEERS_HELLO : LB_PEERS_CONNECTING;
+    pc->state = (rc == LB_OK) ? LB_PEERS_S_HELLO : LB_PEERS_S_CONNECTING;
     p->out = pc;
 
     if (rc == LB_OK) {
@@ -440,7 +440,7 @@ lb_peers_pump(lb_peers_conn_t *pc)
     int              err;
     lb_peers_msg_t   m;
 
-    if (pc->state == LB_PEERS_CONNECTING) {
+    if (pc->state == LB_PEERS_S_CONNECTING) {
         if (!pc->c->write->ready && !pc->c->write->error) {
             if (lb_current_msec - pc->last_in > LB_PEERS_DEAD) {
                 lb_peers_close(pc, "connect() timed out");
@@ -457,7 +457,7 @@ lb_peers_pump(lb_peers_conn_t *pc)
             return;
         }
 
-        pc->state = LB_PEERS_HELLO;
+        pc->state = LB_PEERS_S_HELLO;
         pc->last_in = lb_current_msec;
 
         memset(&m, 0, sizeof(m));
@@ -478,7 +478,7 @@ lb_peers_pump(lb_peers_conn_t *pc)
 
     if (pc->peer != NULL
         && lb_current_msec - pc->last_out >= LB_PEERS_HEARTBEAT
-        && (pc->state == LB_PEERS_READY || pc->state == LB_PEERS_STREAM))
+        && (pc->state == LB_PEERS_S_READY || pc->state == LB_PEERS_S_STREAM))
     {
         /* alive and idle: say so (the receiver's ACK doubles as its
          * heartbeat; the sender's is an ACK of 0, which means nothing) */
@@ -663,7 +663,7 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
 
     switch (pc->state) {
 
-    case LB_PEERS_NEW:
+    case LB_PEERS_S_NEW:
         if (m->type != LB_PEERS_HELLO) {
             lb_peers_close(pc, "the first message is not HELLO");
             return LB_ERROR;
@@ -692,7 +692,7 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
         }
 
         pc->peer = p;
-        pc->state = LB_PEERS_READY;
+        pc->state = LB_PEERS_S_READY;
         p->in = pc;
 
         if (p->in_epoch != m->id) {
@@ -716,7 +716,7 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
                      (unsigned long long) p->in_applied);
         return LB_OK;
 
-    case LB_PEERS_READY:
+    case LB_PEERS_S_READY:
         switch (m->type) {
 
         case LB_PEERS_ACK:
@@ -763,7 +763,7 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
 
         break;
 
-    case LB_PEERS_HELLO:
+    case LB_PEERS_S_HELLO:
         if (m->type != LB_PEERS_WELCOME
             || strlen(p->node->name) != m->name.len
             || memcmp(p->node->name, m->name.data, m->name.len) != 0)
@@ -786,20 +786,20 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
 
             if (n >= 0 && m->id < lb_zone_journal_next(lb_zone_journal)) {
                 p->sent = m->id + 1;
-                pc->state = LB_PEERS_STREAM;
+                pc->state = LB_PEERS_S_STREAM;
                 lb_log_error(LB_LOG_INFO, &lb_log, 0, "peer \"%s\": "
                              "resuming after update id %llu",
                              p->node->name, (unsigned long long) m->id);
             } else {
-                pc->state = LB_PEERS_FULL;
+                pc->state = LB_PEERS_S_FULL;
                 lb_peers_full_start(p);
             }
         }
 
         return LB_OK;
 
-    case LB_PEERS_FULL:
-    case LB_PEERS_STREAM:
+    case LB_PEERS_S_FULL:
+    case LB_PEERS_S_STREAM:
         if (m->type == LB_PEERS_ACK) {
             if (m->id > p->acked && m->id < p->sent) {
                 p->acked = m->id;
@@ -829,15 +829,15 @@ lb_peers_fill(lb_peers_conn_t *pc)
 
     p = pc->peer;
 
-    if (pc->state == LB_PEERS_FULL) {
+    if (pc->state == LB_PEERS_S_FULL) {
         if (!lb_peers_fill_full(pc)) {
             return;
         }
-        pc->state = LB_PEERS_STREAM;
+        pc->state = LB_PEERS_S_STREAM;
         p->sent = p->full_id;
     }
 
-    if (pc->state != LB_PEERS_STREAM) {
+    if (pc->state != LB_PEERS_S_STREAM) {
         return;
     }
 
@@ -858,7 +858,7 @@ lb_peers_fill(lb_peers_conn_t *pc)
                          "copy", p->node->name,
                          (unsigned long long) p->sent,
                          (unsigned long long) (next - LB_ZONE_JOURNAL_SLOTS));
-            pc->state = LB_PEERS_FULL;
+            pc->state = LB_PEERS_S_FULL;
             lb_peers_full_start(p);
             return;
         }
