@@ -174,3 +174,30 @@ lb_zone_journal_next(lb_zone_journal_t *j)
 
     return next;
 }
+
+
+void
+lb_zone_cluster_set(lb_zone_journal_t *j, const lb_zone_cluster_t *c)
+{
+    if (lb_shmtx_lock(&j->mutex) == LB_ERROR) {
+        return;
+    }
+
+    j->cluster = *c;
+
+    lb_shmtx_unlock(&j->mutex);
+}
+
+
+void
+lb_zone_cluster_get(lb_zone_journal_t *j, lb_zone_cluster_t *c)
+{
+    if (lb_shmtx_lock(&j->mutex) == LB_ERROR) {
+        memset(c, 0, sizeof(lb_zone_cluster_t));
+        return;
+    }
+
+    *c = j->cluster;
+
+    lb_shmtx_unlock(&j->mutex);
+}

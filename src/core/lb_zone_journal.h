@@ -36,8 +36,34 @@ typedef struct {
     uint8_t             value[LB_ZONE_JOURNAL_VALUE];
 } lb_zone_journal_rec_t;
 
+/* what the sync process says about the cluster, for the admin process
+ * (GET /api/v1/cluster, and the 409 of a standby) */
+#define LB_ZONE_ROLE_UNKNOWN  0
+#define LB_ZONE_ROLE_ACTIVE   1
+#define LB_ZONE_ROLE_STANDBY  2
+#define LB_ZONE_PEERS_MAX     16
+#define LB_ZONE_PEER_NAME     64
+
+typedef struct {
+    char                name[LB_ZONE_PEER_NAME];
+    uint8_t             role;             /* as it last said */
+    uint8_t             out;              /* our updates flow to it */
+    uint8_t             in;               /* its updates flow to us */
+    uint64_t            acked;            /* our last id it applied */
+    uint64_t            applied;          /* its last id we applied */
+    uint64_t            full_copies;      /* sent to it */
+} lb_zone_peer_status_t;
+
+typedef struct {
+    uint8_t             role;             /* of this node */
+    char                active[LB_ZONE_PEER_NAME];  /* "": none known */
+    uint32_t            npeers;
+    lb_zone_peer_status_t  peers[LB_ZONE_PEERS_MAX];
+} lb_zone_cluster_t;
+
 typedef struct {
     lb_shmtx_t          mutex;
+    lb_zone_cluster_t   cluster;          /* under mutex */
     uint64_t            epoch;
     uint64_t            next_id;          /* of the next record */
     uint64_t            too_long;         /* changes not journaled */
@@ -70,6 +96,11 @@ void lb_zone_journal_add(const char *table, uint8_t op, const void *key,
  * next record to be written. */
 int32_t lb_zone_journal_read(lb_zone_journal_t *j, uint64_t from,
     lb_zone_journal_rec_t *recs, uint32_t max, uint64_t *next);
+
+/* The sync process's view written (*c copied in), or read (copied into
+ * *c), under the journal's lock. */
+void lb_zone_cluster_set(lb_zone_journal_t *j, const lb_zone_cluster_t *c);
+void lb_zone_cluster_get(lb_zone_journal_t *j, lb_zone_cluster_t *c);
 
 /* The id the next record will get. */
 uint64_t lb_zone_journal_next(lb_zone_journal_t *j);

@@ -4,8 +4,10 @@
 #endif
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +33,8 @@
 #define LB_PEERS_PENDING     8         /* accepted, not named yet */
 #define LB_PEERS_MAX_TABLES  256       /* replicated tables per full copy */
 #define LB_PEERS_FRAME       (LB_PEERS_MSG_MAX + 4)
+#define LB_PEERS_ROLE_EVERY  1000      /* ms between looks for the VIP */
+#define LB_PEERS_SHOW_EVERY  100       /* ms between status copies */
 
 /* connection states */
 #define LB_PEERS_S_CONNECTING  1    /* outgoing: connect() in progress */
@@ -80,6 +84,8 @@ struct lb_peer_s {
     uint64_t            in_acked;     /* last id we acknowledged */
     uint64_t            applied;      /* counts, for the log */
     uint64_t            skipped;
+    uint64_t            full_copies;
+    uint8_t             role;         /* its last STATE */
 };
 
 typedef struct {
@@ -92,6 +98,9 @@ typedef struct {
     int                 listen_fd;
     lb_connection_t    *listen_c;
     lb_msec_t           bind_retry;
+    uint8_t             role;         /* LB_ZONE_ROLE_* of this node */
+    lb_msec_t           role_at;      /* next look */
+    lb_msec_t           show_at;      /* next status copy */
 } lb_peers_ctx_t;
 
 static lb_peers_ctx_t  lb_peers;
@@ -115,6 +124,10 @@ static bool lb_peers_send_binding(lb_peers_conn_t *pc, uint8_t type,
     size_t klen, const void *value, size_t vlen, lb_msec_t ttl);
 static void lb_peers_apply(lb_peer_t *p, const lb_peers_msg_t *m);
 static const char *lb_peers_name(const lb_peers_conn_t *pc);
+static void lb_peers_role(void);
+static bool lb_peers_holds_vip(const lb_sockaddr_t *vip);
+static void lb_peers_show(void);
+static void lb_peers_send_hello(lb_peers_conn_t *pc);
 
 
 lb_int_t
@@ -166,6 +179,9 @@ lb_peers_init(lb_cycle_t *cycle, uint32_t slot)
      * longer: lb_peers_loop() tries again */
     (void) lb_peers_listen();
 
+    lb_peers_role();
+    lb_peers_show();
+
     lb_log_error(LB_LOG_INFO, &lb_log, 0, "sync process of node \"%s\" "
                  "started, %u peer(s)", conf->local, conf->nnodes - 1);
 
@@ -180,6 +196,10 @@ lb_peers_loop(lb_cycle_t *cycle, lb_msec_t *wait)
     lb_peer_t  *p;
 
     lb_time_update();
+
+    if (lb_current_msec >= lb_peers.role_at) {
+        lb_peers_role();
+    }
 
     if (lb_peers.listen_fd == -1 && lb_current_msec >= lb_peers.bind_retry) {
         (void) lb_peers_listen();
@@ -205,9 +225,150 @@ lb_peers_loop(lb_cycle_t *cycle, lb_msec_t *wait)
         }
     }
 
+    if (lb_current_msec >= lb_peers.show_at) {
+        lb_peers.show_at = lb_current_msec + LB_PEERS_SHOW_EVERY;
+        lb_peers_show();
+    }
+
     *wait = lb_min(*wait, (lb_msec_t) LB_PEERS_TICK);
 
     return LB_OK;
+}
+
+
+/* SPEC.md section 12: with peers.vip, the node that holds the VIP (as
+ * keepalived gives it) is the active one; without, the first node of
+ * peers.nodes is (a fixed primary). */
+static void
+lb_peers_role(void)
+{
+    uint8_t  role;
+
+    lb_peers.role_at = lb_current_msec + LB_PEERS_ROLE_EVERY;
+
+    if (lb_peers.conf->vip != NULL) {
+        role = lb_peers_holds_vip(&lb_peers.conf->vip_addr)
+               ? LB_ZONE_ROLE_ACTIVE : LB_ZONE_ROLE_STANDBY;
+    } else {
+        role = lb_peers.conf->local_index == 0
+               ? LB_ZONE_ROLE_ACTIVE : LB_ZONE_ROLE_STANDBY;
+    }
+
+    if (role != lb_peers.role) {
+        lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "node \"%s\" is %s%s%s",
+                     lb_peers.conf->local,
+                     role == LB_ZONE_ROLE_ACTIVE ? "active" : "standby",
+                     lb_peers.conf->vip != NULL ? ": VIP " : "",
+                     lb_peers.conf->vip != NULL
+                     ? (role == LB_ZONE_ROLE_ACTIVE ? "held" : "not held")
+                     : "");
+        lb_peers.role = role;
+        lb_peers.show_at = 0;
+    }
+}
+
+
+static bool
+lb_peers_holds_vip(const lb_sockaddr_t *vip)
+{
+    bool             held;
+    struct ifaddrs  *ifa, *i;
+
+    if (getifaddrs(&ifa) == -1) {
+        lb_log_error(LB_LOG_ERR, &lb_log, errno, "getifaddrs() failed");
+        /* keep the role we had */
+        return lb_peers.role == LB_ZONE_ROLE_ACTIVE;
+    }
+
+    held = false;
+
+    for (i = ifa; i != NULL && !held; i = i->ifa_next) {
+        if (i->ifa_addr == NULL
+            || i->ifa_addr->sa_family != vip->sa.ss_family)
+        {
+            continue;
+        }
+
+        if (vip->sa.ss_family == AF_INET) {
+            held = memcmp(&((struct sockaddr_in *) i->ifa_addr)->sin_addr,
+                          &((const struct sockaddr_in *) &vip->sa)->sin_addr,
+                          sizeof(struct in_addr)) == 0;
+        } else {
+            held = memcmp(&((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr,
+                          &((const struct sockaddr_in6 *) &vip->sa)
+                          ->sin6_addr, sizeof(struct in6_addr)) == 0;
+        }
+    }
+
+    freeifaddrs(ifa);
+
+    return held;
+}
+
+
+/* the status the admin process shows (lb_zone_cluster_t) */
+static void
+lb_peers_show(void)
+{
+    uint32_t            i, n;
+    lb_peer_t          *p;
+    const char         *active;
+    lb_zone_cluster_t   c;
+
+    memset(&c, 0, sizeof(c));
+    c.role = lb_peers.role;
+    active = (lb_peers.role == LB_ZONE_ROLE_ACTIVE) ? lb_peers.conf->local
+                                                    : NULL;
+    n = 0;
+
+    for (i = 0; i < lb_peers.conf->nnodes && n < LB_ZONE_PEERS_MAX; i++) {
+        if (i == lb_peers.conf->local_index) {
+            continue;
+        }
+
+        p = &lb_peers.peers[i];
+
+        snprintf(c.peers[n].name, LB_ZONE_PEER_NAME, "%s", p->node->name);
+        c.peers[n].role = p->role;
+        c.peers[n].out = p->out != NULL
+                         && (p->out->state == LB_PEERS_S_STREAM
+                             || p->out->state == LB_PEERS_S_FULL);
+        c.peers[n].in = p->in != NULL;
+        c.peers[n].acked = p->acked;
+        c.peers[n].applied = p->in_applied;
+        c.peers[n].full_copies = p->full_copies;
+        n++;
+
+        if (active == NULL && p->in != NULL && p->role == LB_ZONE_ROLE_ACTIVE)
+        {
+            active = p->node->name;
+        }
+    }
+
+    c.npeers = n;
+    snprintf(c.active, LB_ZONE_PEER_NAME, "%s", active != NULL ? active : "");
+
+    lb_zone_cluster_set(lb_zone_journal, &c);
+}
+
+
+/* HELLO and this node's STATE, the start of an outgoing connection */
+static void
+lb_peers_send_hello(lb_peers_conn_t *pc)
+{
+    lb_peers_msg_t  m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = LB_PEERS_HELLO;
+    m.name.data = (const uint8_t *) lb_peers.conf->local;
+    m.name.len = strlen(lb_peers.conf->local);
+    m.id = lb_zone_journal->epoch;
+    (void) lb_peers_send(pc, &m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = LB_PEERS_STATE;
+    m.role = lb_peers.role;
+    (void) lb_peers_send(pc, &m);
 }
 
 
@@ -334,14 +495,7 @@ lb_peers_connect(lb_peer_t *p)
     p->out = pc;
 
     if (rc == LB_OK) {
-        lb_peers_msg_t  m;
-
-        memset(&m, 0, sizeof(m));
-        m.type = LB_PEERS_HELLO;
-        m.name.data = (const uint8_t *) lb_peers.conf->local;
-        m.name.len = strlen(lb_peers.conf->local);
-        m.id = lb_zone_journal->epoch;
-        (void) lb_peers_send(pc, &m);
+        lb_peers_send_hello(pc);
     }
 }
 
@@ -460,12 +614,7 @@ lb_peers_pump(lb_peers_conn_t *pc)
         pc->state = LB_PEERS_S_HELLO;
         pc->last_in = lb_current_msec;
 
-        memset(&m, 0, sizeof(m));
-        m.type = LB_PEERS_HELLO;
-        m.name.data = (const uint8_t *) lb_peers.conf->local;
-        m.name.len = strlen(lb_peers.conf->local);
-        m.id = lb_zone_journal->epoch;
-        (void) lb_peers_send(pc, &m);
+        lb_peers_send_hello(pc);
     }
 
     if (lb_peers_read(pc) != LB_OK) {
@@ -480,11 +629,16 @@ lb_peers_pump(lb_peers_conn_t *pc)
         && lb_current_msec - pc->last_out >= LB_PEERS_HEARTBEAT
         && (pc->state == LB_PEERS_S_READY || pc->state == LB_PEERS_S_STREAM))
     {
-        /* alive and idle: say so (the receiver's ACK doubles as its
-         * heartbeat; the sender's is an ACK of 0, which means nothing) */
+        /* alive: say so (the receiver's heartbeat is its ACK, the
+         * sender's its STATE) */
         memset(&m, 0, sizeof(m));
-        m.type = LB_PEERS_ACK;
-        m.id = pc->outgoing ? 0 : pc->peer->in_applied;
+        if (pc->outgoing) {
+            m.type = LB_PEERS_STATE;
+            m.role = lb_peers.role;
+        } else {
+            m.type = LB_PEERS_ACK;
+            m.id = pc->peer->in_applied;
+        }
         (void) lb_peers_send(pc, &m);
     }
 
@@ -719,8 +873,15 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
     case LB_PEERS_S_READY:
         switch (m->type) {
 
-        case LB_PEERS_ACK:
-            return LB_OK;             /* its heartbeat */
+        case LB_PEERS_STATE:
+            if (m->role != p->role) {
+                lb_log_error(LB_LOG_INFO, &lb_log, 0, "peer \"%s\" says "
+                             "it is %s", p->node->name,
+                             m->role == LB_ZONE_ROLE_ACTIVE ? "active"
+                                                            : "standby");
+                p->role = m->role;
+            }
+            return LB_OK;
 
         case LB_PEERS_FULL_BEGIN:
             p->in_full = m->id;
@@ -893,6 +1054,7 @@ lb_peers_full_start(lb_peer_t *p)
     lb_peers_msg_t    m;
 
     p->full_id = lb_zone_journal_next(lb_zone_journal);
+    p->full_copies++;
     p->full_table = 0;
     p->full_entry = 1;
     p->ntables = 0;

@@ -87,6 +87,13 @@ lb_peers_msg_parse(const uint8_t *buf, size_t len, lb_peers_msg_t *m,
         m->id = lb_peers_get(&r, 8);
         break;
 
+    case LB_PEERS_STATE:
+        m->role = (uint8_t) lb_peers_get(&r, 1);
+        if (m->role != 1 && m->role != 2) {
+            r.bad = true;
+        }
+        break;
+
     case LB_PEERS_ENTRY:
     case LB_PEERS_UPDATE:
         m->id = lb_peers_get(&r, 8);
@@ -187,6 +194,10 @@ lb_peers_msg_write(uint8_t *buf, size_t room, const lb_peers_msg_t *m)
     case LB_PEERS_FULL_END:
     case LB_PEERS_ACK:
         lb_peers_put(&w, m->id, 8);
+        break;
+
+    case LB_PEERS_STATE:
+        lb_peers_put(&w, m->role, 1);
         break;
 
     case LB_PEERS_ENTRY:

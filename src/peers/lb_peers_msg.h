@@ -17,6 +17,8 @@
  *               value, for a target its group id and address (family 2,
  *               port 2, scope id 4, address 16: lb_zone_addr_t)
  *   ACK         id (8): every update up to id is applied
+ *   STATE       role (1: active, 2: standby): the connecting side's, at
+ *               the start and once a second (its heartbeat)
  *
  * lb_peers_msg_parse() reads one frame; it never reads past len and
  * accepts no frame whose fields do not fit it. */
@@ -40,7 +42,8 @@
     X(ENTRY,       4, "ENTRY")        \
     X(FULL_END,    5, "FULL-END")     \
     X(UPDATE,      6, "UPDATE")       \
-    X(ACK,         7, "ACK")
+    X(ACK,         7, "ACK")          \
+    X(STATE,       8, "STATE")
 
 #define LB_PEERS_ENUM(n, v, s)  LB_PEERS_##n = v,
 typedef enum { LB_PEERS_MSG_TYPES(LB_PEERS_ENUM) } lb_peers_msg_e;
@@ -59,6 +62,7 @@ typedef struct {
     lb_peers_span_t     name;         /* HELLO, WELCOME */
     uint64_t            id;           /* epoch of HELLO; every other id */
     uint8_t             op;           /* ENTRY, UPDATE */
+    uint8_t             role;         /* STATE */
     uint8_t             value_kind;
     uint32_t            ttl;
     lb_peers_span_t     table;
