@@ -16,26 +16,33 @@ use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for start_backend);
 use WeirHTTP qw(start_http_backend http_connect http_request);
+use WeirAdmin qw(admin_client);
 
 my %be = map { $_ => start_backend(name => $_, mode => 'tag') } qw(A B C);
 my @hb = map { start_http_backend(name => "H$_") } qw(A B C);
 my %sync = map { $_ => free_port() } qw(a b);
-my %port = map { $_ => { tcp => free_port(), http => free_port() } } qw(a b);
+my %port = map { $_ => { tcp => free_port(), http => free_port(),
+                          admin => free_port() } } qw(a b);
+my $token = 'peers-test-token';
 
 sub config {
-    my ($node) = @_;
+    my ($node, %o) = @_;
     my $tcp = join('', map {
         "          - { name: m$_, address: 127.0.0.1, protocol_port: "
         . "$be{$_}{port} }\n" } qw(A B C));
     my $http = join('', map {
         "          - { name: $_->{name}, address: 127.0.0.1, protocol_port: "
         . "$_->{port} }\n" } @hb);
+    my $vip = $o{vip} ? "  vip: $o{vip}\n" : '';
     return <<"EOF";
 worker_processes: 2
 log_level: debug
+admin:
+  listen: 127.0.0.1:$port{$node}{admin}
+  token_file: admin.token
 peers:
   local: $node
-  nodes:
+$vip  nodes:
     - { name: a, address: 127.0.0.1:$sync{a} }
     - { name: b, address: 127.0.0.1:$sync{b} }
 load_balancers:
@@ -107,8 +114,14 @@ sub acked {
 }
 
 my %w;
+my %api;
 for my $node (qw(a b)) {
     $w{$node} = Weir->new;
+    open(my $fh, '>', $w{$node}->dir . '/admin.token') or die $!;
+    print $fh "$token\n";
+    close $fh;
+    chmod 0600, $w{$node}->dir . '/admin.token';
+    $api{$node} = admin_client($port{$node}{admin}, $token);
     $w{$node}->write_config(config($node));
     ok($w{$node}->start($port{$node}{tcp}, $port{$node}{http}),
        "node $node started") or BAIL_OUT("node $node did not start");
@@ -138,9 +151,16 @@ ok(keys(%used) >= 2, 'the clients are spread over targets');
 my $bound = req('a', '/login');
 ok($bound, "on node a a target set JSESSIONID=abc ($bound)");
 
-# 8 SOURCE_IP bindings and one APP_COOKIE binding: ids 1..9
-ok(wait_for(sub { acked($w{a}) >= 9 }, 5),
-   'node b acknowledged the 9 updates') or diag(acked($w{a}));
+# node a's cluster view: its peer b acknowledged every update of node
+# a's journal (8 SOURCE_IP bindings, one APP_COOKIE binding, the
+# HTTP_COOKIE secret): lag 0
+sub synced {
+    my $x = $api{a}->('GET', '/api/v1/cluster');
+    my $c = $x && $x->{json} ? $x->{json}{cluster} : undef;
+    return $c && $c->{journal_id} >= 9 && $c->{peers}[0]{lag} == 0
+           && $c->{peers}[0]{acked_id} == $c->{journal_id};
+}
+ok(wait_for(\&synced, 5), 'node b acknowledged every update of node a');
 
 my $same = grep { (from('b', $_) // '') eq ($target{$_} // 'none') }
            @clients;
@@ -150,6 +170,38 @@ my %seen;
 $seen{req('b', '/', 'JSESSIONID=abc')}++ for 1 .. 6;
 is_deeply(\%seen, { $bound => 6 },
           "the APP_COOKIE value reaches $bound on node b too");
+
+# --- roles: without peers.vip the first node listed is the active one ---
+my $c = $api{a}->('GET', '/api/v1/cluster');
+is($c && $c->{status}, 200, 'GET /api/v1/cluster on node a');
+my $ca = $c && $c->{json} ? $c->{json}{cluster} : {};
+is($ca->{role}, 'active', 'node a is active');
+is($ca->{active}, 'a', 'and names itself the active node');
+my ($pb) = @{ $ca->{peers} // [] };
+is($pb && $pb->{name}, 'b', 'its peer is b');
+ok($pb && $pb->{connected} && $pb->{acked_id} >= 9
+   && $pb->{lag} == $ca->{journal_id} - $pb->{acked_id},
+   "b: connected, acked id $pb->{acked_id}, lag $pb->{lag} of journal id "
+   . "$ca->{journal_id}");
+ok(wait_for(sub {
+    my $x = $api{b}->('GET', '/api/v1/cluster');
+    $x && $x->{json} && ($x->{json}{cluster}{active} // '') eq 'a' }, 5),
+   'node b knows that node a is active');
+my $cb = $api{b}->('GET', '/api/v1/cluster')->{json}{cluster};
+is($cb->{role}, 'standby', 'node b is standby');
+is($cb->{peers}[0]{role}, 'active', 'its peer a says it is active');
+
+my $new_lb = { load_balancer => { name => 'extra-lb', type => 'NLB',
+                                  address => '127.0.0.1' } };
+my $r = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+is($r && $r->{status}, 409, 'a write on the standby gets 409');
+like($r && $r->{json} ? $r->{json}{error}{message} : '',
+     qr/this node \(b\) is standby; writes go to the active node a/,
+     'naming the active node');
+$r = $api{b}->('GET', '/api/v1/load-balancers');
+is($r && $r->{status}, 200, 'a read on the standby is answered');
+$r = $api{a}->('POST', '/api/v1/load-balancers', $new_lb);
+is($r && $r->{status}, 201, 'the same write on the active is taken');
 
 # --- garbage, and a peer gone in the middle of a frame ---
 {
@@ -227,7 +279,34 @@ is($same2, scalar @late, 'the bindings made during the partition hold on '
 for my $node (qw(a b)) {
     unlike($w{$node}->log_text, qr/\[(alert|crit|emerg)\]/,
            "no alert in node $node\'s log");
-    $w{$node}->stop;
 }
+
+# --- roles with peers.vip: the node holding the VIP is active ---
+# (192.0.2.1, TEST-NET-1, is on no interface here; 127.0.0.1 is on lo.
+# Moving a VIP between two nodes needs an address added and removed,
+# which a test may only do inside a network namespace of its own.)
+$w{a}->stop;
+$w{b}->write_config(config('b', vip => '192.0.2.1'));
+$w{b}->signal('HUP');
+ok($w{b}->wait_log(qr/node "b" is standby: VIP not held/, 10),
+   'with a VIP it does not hold, node b is standby');
+ok(wait_for(sub {
+    my $x = $api{b}->('GET', '/api/v1/cluster');
+    $x && $x->{json} && ($x->{json}{cluster}{vip} // '') eq '192.0.2.1'
+       && !defined $x->{json}{cluster}{active} }, 10),
+   'the cluster view shows the VIP and no active node (a is gone)');
+$r = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+is($r && $r->{status}, 409, 'writes are refused');
+like($r && $r->{json} ? $r->{json}{error}{message} : '',
+     qr/which is not known now/, 'saying the active node is not known');
+$w{b}->write_config(config('b', vip => '127.0.0.1'));
+$w{b}->signal('HUP');
+ok($w{b}->wait_log(qr/node "b" is active: VIP held/, 10),
+   'with a VIP it holds, node b is active');
+ok(wait_for(sub {
+    my $x = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+    $x && $x->{status} == 201 }, 10), 'and takes writes');
+unlike($w{b}->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
+$w{b}->stop;
 
 done_testing();

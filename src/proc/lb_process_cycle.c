@@ -288,6 +288,7 @@ static void
 lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     bool api)
 {
+    int          i;
     lb_cycle_t  *old;
 
     old = *cyclep;
@@ -357,11 +358,24 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     if (!api) {
         lb_signal_children(SIGTERM, lb_is_old_admin, cycle);
         lb_start_admin(cycle);
-    }
 
-    /* the peers block may have changed: a new sync process reads it */
-    lb_signal_children(SIGTERM, lb_is_old_sync, cycle);
-    lb_start_sync(cycle);
+        /* the peers block may have changed (the API does not change
+         * it): a new sync process reads it */
+        lb_signal_children(SIGTERM, lb_is_old_sync, cycle);
+        lb_start_sync(cycle);
+
+    } else {
+        /* the sync process goes on (the API changes no peers block), as
+         * one of this generation: respawned with it if it dies */
+        for (i = 0; i < lb_last_process; i++) {
+            if (lb_processes[i].pid != -1
+                && lb_processes[i].type == LB_PROC_SYNC
+                && !lb_processes[i].exiting)
+            {
+                lb_processes[i].generation = cycle->generation;
+            }
+        }
+    }
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);
     lb_zone_gen_count(cycle->zone, false);
