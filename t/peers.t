@@ -200,9 +200,6 @@ like($r && $r->{json} ? $r->{json}{error}{message} : '',
      'naming the active node');
 $r = $api{b}->('GET', '/api/v1/load-balancers');
 is($r && $r->{status}, 200, 'a read on the standby is answered');
-$r = $api{a}->('POST', '/api/v1/load-balancers', $new_lb);
-is($r && $r->{status}, 201, 'the same write on the active is taken');
-
 # --- garbage, and a peer gone in the middle of a frame ---
 {
     my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -258,6 +255,7 @@ for my $ip (@late) {
 }
 is(scalar(grep { defined } values %late), scalar @late,
    'node a serves and makes 6 new bindings during the partition');
+
 my $left = 5 - (time - $t0);
 select(undef, undef, undef, $left) if $left > 0;   # the partition's length
 kill 'CONT', $sb;
@@ -275,6 +273,55 @@ is($full, 1, 'no second full copy');
 my $same2 = grep { (from('b', $_) // '') eq ($late{$_} // 'none') } @late;
 is($same2, scalar @late, 'the bindings made during the partition hold on '
    . 'node b');
+
+# --- configuration in step (last: the load_balancers of node a, its
+# listening ports included, become node b's; two nodes of a real pair
+# have the same ones) ---
+$r = $api{a}->('POST', '/api/v1/load-balancers', $new_lb);
+is($r && $r->{status}, 201, 'the same write on the active is taken');
+
+sub has_lb {
+    my ($node, $name) = @_;
+    my $x = $api{$node}->('GET', '/api/v1/load-balancers');
+    return $x && $x->{json}
+           && grep { $_->{name} eq $name } @{ $x->{json}{load_balancers} };
+}
+my $t1 = time;
+ok(wait_for(sub { has_lb('b', 'extra-lb') }, 1),
+   'the new balancer is on the standby within 1 s');
+diag(sprintf('took %.0f ms', 1000 * (time - $t1)));
+ok(wait_for(sub { $w{b}->log_text =~
+                 /admin: configuration version 1 of the active node written/
+             }, 5),
+   'the standby wrote version 1 through its master');
+my $file_b = do { local (@ARGV, $/) = ($w{b}->dir . '/weir.yaml'); <> };
+like($file_b, qr/extra-lb/, 'it is in the standby\'s file');
+like($file_b, qr/config_version: 1\b/, 'with its version');
+like($file_b, qr/local: b\b/, 'the standby keeps its own peers block');
+ok(wait_for(sub {
+    my $x = $api{a}->('GET', '/api/v1/cluster');
+    my $c = $x && $x->{json} ? $x->{json}{cluster} : {};
+    ($c->{config_version} // 0) == 1
+        && ($c->{peers}[0]{config_version} // 0) == 1 }, 5),
+   'the active\'s cluster view: version 1 here and on b');
+
+
+# a change while node b's sync process is stopped reaches it after
+kill 'STOP', $sb;
+$r = $api{a}->('POST', '/api/v1/load-balancers',
+               { load_balancer => { name => 'part-lb', type => 'NLB',
+                                    address => '127.0.0.1' } });
+is($r && $r->{status}, 201, 'node a takes a change (version 2) while node '
+   . 'b\'s sync process is stopped');
+my $n_closed = () = $w{a}->log_text =~ /to peer "b" closed: nothing/g;
+ok(wait_for(sub {
+    my $k = () = $w{a}->log_text =~ /to peer "b" closed: nothing/g;
+    $k > $n_closed }, 8), 'node a drops the silent connection again');
+kill 'CONT', $sb;
+ok(wait_for(sub { has_lb('b', 'part-lb') }, 5),
+   'after it, version 2 reaches node b');
+ok(!has_lb('a', 'nothing-lb') && has_lb('b', 'extra-lb'),
+   'and node b keeps version 1\'s balancer');
 
 for my $node (qw(a b)) {
     unlike($w{$node}->log_text, qr/\[(alert|crit|emerg)\]/,
@@ -304,7 +351,9 @@ $w{b}->signal('HUP');
 ok($w{b}->wait_log(qr/node "b" is active: VIP held/, 10),
    'with a VIP it holds, node b is active');
 ok(wait_for(sub {
-    my $x = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+    my $x = $api{b}->('POST', '/api/v1/load-balancers',
+                      { load_balancer => { name => 'vip-lb', type => 'NLB',
+                                           address => '127.0.0.1' } });
     $x && $x->{status} == 201 }, 10), 'and takes writes');
 unlike($w{b}->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
 $w{b}->stop;

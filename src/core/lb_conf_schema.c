@@ -160,6 +160,9 @@ static const lb_conf_field_t  lb_conf_peers_fields[] = {
       .allowed = "the name of one of peers.nodes" },
     { LB_F("vip", LB_CONF_STRING, lb_peers_conf_t, vip),
       .max = 64, .allowed = "an IP address", .check = lb_conf_check_vip },
+    /* written by the admin API (SPEC.md section 12), as the file is */
+    { LB_F("config_version", LB_CONF_UINT, lb_peers_conf_t, config_version),
+      .min = 0, .max = 4294967295LL, .has_def = 1, .def = 0 },
     { LB_F("nodes", LB_CONF_LIST, lb_peers_conf_t, nodes),
       .required = 1,
       .count_off = offsetof(lb_peers_conf_t, nnodes),

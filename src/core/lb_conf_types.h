@@ -334,6 +334,10 @@ typedef struct {
     lb_peer_node_t        *nodes;
     uint32_t               nnodes;
     uint32_t               local_index;      /* of local in nodes */
+    uint32_t               config_version;   /* of load_balancers: the
+                                                active node's API raises
+                                                it, the others take it
+                                                with the change */
     lb_conf_pos_t          pos;
 } lb_peers_conf_t;
 

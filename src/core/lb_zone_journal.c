@@ -201,3 +201,57 @@ lb_zone_cluster_get(lb_zone_journal_t *j, lb_zone_cluster_t *c)
 
     lb_shmtx_unlock(&j->mutex);
 }
+
+
+uint64_t
+lb_zone_conf_version(lb_zone_journal_t *j, unsigned which)
+{
+    return __atomic_load_n(&j->conf[which].version, __ATOMIC_ACQUIRE);
+}
+
+
+lb_int_t
+lb_zone_conf_put(lb_zone_journal_t *j, unsigned which, uint64_t version,
+    const char *text, size_t len)
+{
+    if (len > LB_ZONE_CONF_TEXT_MAX) {
+        return LB_ERROR;
+    }
+
+    if (lb_shmtx_lock(&j->mutex) == LB_ERROR) {
+        return LB_ERROR;
+    }
+
+    memcpy(j->conf[which].text, text, len);
+    j->conf[which].len = len;
+    __atomic_store_n(&j->conf[which].version, version, __ATOMIC_RELEASE);
+
+    lb_shmtx_unlock(&j->mutex);
+
+    return LB_OK;
+}
+
+
+lb_int_t
+lb_zone_conf_get(lb_zone_journal_t *j, unsigned which, uint64_t *version,
+    char *buf, size_t size, size_t *len)
+{
+    lb_int_t  rc;
+
+    if (lb_shmtx_lock(&j->mutex) == LB_ERROR) {
+        return LB_ERROR;
+    }
+
+    rc = LB_ERROR;
+
+    if (j->conf[which].len <= size) {
+        memcpy(buf, j->conf[which].text, j->conf[which].len);
+        *len = j->conf[which].len;
+        *version = j->conf[which].version;
+        rc = LB_OK;
+    }
+
+    lb_shmtx_unlock(&j->mutex);
+
+    return rc;
+}

@@ -52,6 +52,7 @@ typedef struct {
     uint64_t            acked;            /* our last id it applied */
     uint64_t            applied;          /* its last id we applied */
     uint64_t            full_copies;      /* sent to it */
+    uint64_t            config_version;   /* as it last said */
 } lb_zone_peer_status_t;
 
 typedef struct {
@@ -61,9 +62,23 @@ typedef struct {
     lb_zone_peer_status_t  peers[LB_ZONE_PEERS_MAX];
 } lb_zone_cluster_t;
 
+/* a configuration text between the admin and sync processes */
+#define LB_ZONE_CONF_TEXT_MAX  (1024 * 1024)
+
+typedef struct {
+    uint64_t            version;          /* 0: none */
+    uint64_t            len;
+    char                text[LB_ZONE_CONF_TEXT_MAX];
+} lb_zone_conf_text_t;
+
+#define LB_ZONE_CONF_OUT  0               /* made here, for the peers */
+#define LB_ZONE_CONF_IN   1               /* from a peer, for the admin */
+
 typedef struct {
     lb_shmtx_t          mutex;
     lb_zone_cluster_t   cluster;          /* under mutex */
+    uint64_t            conf_version;     /* this node's (the admin's) */
+    lb_zone_conf_text_t conf[2];          /* under mutex */
     uint64_t            epoch;
     uint64_t            next_id;          /* of the next record */
     uint64_t            too_long;         /* changes not journaled */
@@ -101,6 +116,15 @@ int32_t lb_zone_journal_read(lb_zone_journal_t *j, uint64_t from,
  * *c), under the journal's lock. */
 void lb_zone_cluster_set(lb_zone_journal_t *j, const lb_zone_cluster_t *c);
 void lb_zone_cluster_get(lb_zone_journal_t *j, lb_zone_cluster_t *c);
+
+/* The configuration text `which` (LB_ZONE_CONF_OUT | _IN): its version
+ * (0: none); put a new one (LB_ERROR: longer than LB_ZONE_CONF_TEXT_MAX);
+ * take a copy into buf (size bytes; LB_ERROR when it does not fit). */
+uint64_t lb_zone_conf_version(lb_zone_journal_t *j, unsigned which);
+lb_int_t lb_zone_conf_put(lb_zone_journal_t *j, unsigned which,
+    uint64_t version, const char *text, size_t len);
+lb_int_t lb_zone_conf_get(lb_zone_journal_t *j, unsigned which,
+    uint64_t *version, char *buf, size_t size, size_t *len);
 
 /* The id the next record will get. */
 uint64_t lb_zone_journal_next(lb_zone_journal_t *j);

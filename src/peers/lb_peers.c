@@ -86,6 +86,12 @@ struct lb_peer_s {
     uint64_t            skipped;
     uint64_t            full_copies;
     uint8_t             role;         /* its last STATE */
+    uint64_t            conf_version; /* its last STATE */
+
+    /* the configuration text going to it (lb_peers.conf_out) */
+    uint64_t            conf_sending; /* version; 0: none */
+    size_t              conf_off;     /* sent so far */
+    uint64_t            conf_sent;    /* last version sent whole on out */
 };
 
 typedef struct {
@@ -99,6 +105,17 @@ typedef struct {
     lb_connection_t    *listen_c;
     lb_msec_t           bind_retry;
     uint8_t             role;         /* LB_ZONE_ROLE_* of this node */
+
+    /* the configuration text: ours for the peers (a copy of the zone's
+     * LB_ZONE_CONF_OUT), and one being received */
+    char               *conf_out;
+    size_t              conf_out_len;
+    uint64_t            conf_out_version;
+    char               *conf_in;
+    size_t              conf_in_len;  /* announced */
+    size_t              conf_in_off;  /* received */
+    uint64_t            conf_in_version;
+    lb_peer_t          *conf_in_from;
     lb_msec_t           role_at;      /* next look */
     lb_msec_t           show_at;      /* next status copy */
 } lb_peers_ctx_t;
@@ -128,6 +145,9 @@ static void lb_peers_role(void);
 static bool lb_peers_holds_vip(const lb_sockaddr_t *vip);
 static void lb_peers_show(void);
 static void lb_peers_send_hello(lb_peers_conn_t *pc);
+static void lb_peers_fill_conf(lb_peers_conn_t *pc);
+static lb_int_t lb_peers_conf_msg(lb_peers_conn_t *pc,
+    const lb_peers_msg_t *m);
 
 
 lb_int_t
@@ -153,11 +173,15 @@ lb_peers_init(lb_cycle_t *cycle, uint32_t slot)
     /* what this process writes to the tables came from a peer */
     lb_zone_journal_mute = true;
 
+    lb_peers.conf_out = malloc(LB_PEERS_CONF_MAX);
+    lb_peers.conf_in = malloc(LB_PEERS_CONF_MAX);
     lb_peers.peers = calloc(conf->nnodes, sizeof(lb_peer_t));
     lb_peers.nconns = 2 * conf->nnodes + LB_PEERS_PENDING;
     lb_peers.conns = calloc(lb_peers.nconns, sizeof(lb_peers_conn_t));
 
-    if (lb_peers.peers == NULL || lb_peers.conns == NULL) {
+    if (lb_peers.peers == NULL || lb_peers.conns == NULL
+        || lb_peers.conf_out == NULL || lb_peers.conf_in == NULL)
+    {
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
                      "out of memory for the sync process");
         return LB_ERROR;
@@ -337,6 +361,7 @@ lb_peers_show(void)
         c.peers[n].acked = p->acked;
         c.peers[n].applied = p->in_applied;
         c.peers[n].full_copies = p->full_copies;
+        c.peers[n].config_version = p->conf_version;
         n++;
 
         if (active == NULL && p->in != NULL && p->role == LB_ZONE_ROLE_ACTIVE)
@@ -368,7 +393,11 @@ lb_peers_send_hello(lb_peers_conn_t *pc)
     memset(&m, 0, sizeof(m));
     m.type = LB_PEERS_STATE;
     m.role = lb_peers.role;
+    m.id = __atomic_load_n(&lb_zone_journal->conf_version, __ATOMIC_ACQUIRE);
     (void) lb_peers_send(pc, &m);
+
+    pc->peer->conf_sending = 0;
+    pc->peer->conf_sent = 0;
 }
 
 
@@ -635,6 +664,8 @@ lb_peers_pump(lb_peers_conn_t *pc)
         if (pc->outgoing) {
             m.type = LB_PEERS_STATE;
             m.role = lb_peers.role;
+            m.id = __atomic_load_n(&lb_zone_journal->conf_version,
+                                   __ATOMIC_ACQUIRE);
         } else {
             m.type = LB_PEERS_ACK;
             m.id = pc->peer->in_applied;
@@ -881,7 +912,13 @@ lb_peers_handle(lb_peers_conn_t *pc, lb_peers_msg_t *m)
                                                             : "standby");
                 p->role = m->role;
             }
+            p->conf_version = m->id;
             return LB_OK;
+
+        case LB_PEERS_CONF_BEGIN:
+        case LB_PEERS_CONF_PART:
+        case LB_PEERS_CONF_END:
+            return lb_peers_conf_msg(pc, m);
 
         case LB_PEERS_FULL_BEGIN:
             p->in_full = m->id;
@@ -1001,6 +1038,8 @@ lb_peers_fill(lb_peers_conn_t *pc)
     if (pc->state != LB_PEERS_S_STREAM) {
         return;
     }
+
+    lb_peers_fill_conf(pc);
 
     for ( ;; ) {
         /* room for a whole batch, so that none is read twice */
@@ -1285,4 +1324,163 @@ lb_peers_apply(lb_peer_t *p, const lb_peers_msg_t *m)
     (void) lb_zone_table_set(t, m->key.data, m->key.len, value,
                              lb_current_msec, m->ttl);
     p->applied++;
+}
+
+
+/* An outgoing connection: the configuration text of this node, when the
+ * peer says an older version, in parts while there is room. */
+static void
+lb_peers_fill_conf(lb_peers_conn_t *pc)
+{
+    size_t           n;
+    uint64_t         v;
+    lb_peer_t       *p;
+    lb_peers_msg_t   m;
+
+    p = pc->peer;
+
+    v = lb_zone_conf_version(lb_zone_journal, LB_ZONE_CONF_OUT);
+
+    if (v != lb_peers.conf_out_version && v != 0) {
+        if (lb_zone_conf_get(lb_zone_journal, LB_ZONE_CONF_OUT,
+                             &lb_peers.conf_out_version, lb_peers.conf_out,
+                             LB_PEERS_CONF_MAX, &lb_peers.conf_out_len)
+            != LB_OK)
+        {
+            return;
+        }
+    }
+
+    v = lb_peers.conf_out_version;
+
+    if (p->conf_sending != 0 && p->conf_sending != v) {
+        /* a newer one came meanwhile: the peer drops the part it has
+         * when a new CONFIG-BEGIN comes */
+        p->conf_sending = 0;
+    }
+
+    if (p->conf_sending == 0) {
+        if (v == 0 || v <= p->conf_version || v == p->conf_sent) {
+            return;
+        }
+
+        memset(&m, 0, sizeof(m));
+        m.type = LB_PEERS_CONF_BEGIN;
+        m.id = v;
+        m.length = (uint32_t) lb_peers.conf_out_len;
+
+        if (!lb_peers_send(pc, &m)) {
+            return;
+        }
+
+        p->conf_sending = v;
+        p->conf_off = 0;
+
+        lb_log_error(LB_LOG_INFO, &lb_log, 0, "peer \"%s\" has configuration "
+                     "version %llu: sending version %llu (%zu bytes)",
+                     p->node->name, (unsigned long long) p->conf_version,
+                     (unsigned long long) v, lb_peers.conf_out_len);
+    }
+
+    while (p->conf_off < lb_peers.conf_out_len) {
+        if (sizeof(pc->obuf) - (pc->oend - pc->ostart) < 2 * LB_PEERS_FRAME) {
+            return;
+        }
+
+        n = lb_min(lb_peers.conf_out_len - p->conf_off,
+                   (size_t) LB_PEERS_PART_MAX);
+
+        memset(&m, 0, sizeof(m));
+        m.type = LB_PEERS_CONF_PART;
+        m.value.data = (const uint8_t *) lb_peers.conf_out + p->conf_off;
+        m.value.len = n;
+
+        if (!lb_peers_send(pc, &m)) {
+            return;
+        }
+
+        p->conf_off += n;
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.type = LB_PEERS_CONF_END;
+    m.id = v;
+
+    if (lb_peers_send(pc, &m)) {
+        p->conf_sent = v;
+        p->conf_sending = 0;
+    }
+}
+
+
+/* CONFIG-BEGIN, -PART, -END on an incoming connection: a newer version
+ * than this node's goes to the admin process (LB_ZONE_CONF_IN), which
+ * has the master write and apply it. */
+static lb_int_t
+lb_peers_conf_msg(lb_peers_conn_t *pc, const lb_peers_msg_t *m)
+{
+    uint64_t    mine;
+    lb_peer_t  *p;
+
+    p = pc->peer;
+
+    switch (m->type) {
+
+    case LB_PEERS_CONF_BEGIN:
+        lb_peers.conf_in_from = p;
+        lb_peers.conf_in_version = m->id;
+        lb_peers.conf_in_len = m->length;
+        lb_peers.conf_in_off = 0;
+        return LB_OK;
+
+    case LB_PEERS_CONF_PART:
+        if (lb_peers.conf_in_from != p) {
+            /* another peer began one since: this one is dropped */
+            return LB_OK;
+        }
+
+        if (m->value.len > lb_peers.conf_in_len - lb_peers.conf_in_off) {
+            lb_peers.conf_in_from = NULL;
+            lb_peers_close(pc, "a configuration longer than announced");
+            return LB_ERROR;
+        }
+
+        memcpy(lb_peers.conf_in + lb_peers.conf_in_off, m->value.data,
+               m->value.len);
+        lb_peers.conf_in_off += m->value.len;
+        return LB_OK;
+
+    default: /* LB_PEERS_CONF_END */
+        if (lb_peers.conf_in_from != p) {
+            return LB_OK;
+        }
+
+        lb_peers.conf_in_from = NULL;
+
+        if (m->id != lb_peers.conf_in_version
+            || lb_peers.conf_in_off != lb_peers.conf_in_len)
+        {
+            lb_peers_close(pc, "a configuration cut short");
+            return LB_ERROR;
+        }
+
+        mine = __atomic_load_n(&lb_zone_journal->conf_version,
+                               __ATOMIC_ACQUIRE);
+
+        if (m->id <= mine
+            || m->id <= lb_zone_conf_version(lb_zone_journal,
+                                             LB_ZONE_CONF_IN))
+        {
+            return LB_OK;
+        }
+
+        lb_log_error(LB_LOG_INFO, &lb_log, 0, "configuration version %llu "
+                     "from peer \"%s\" (this node has %llu): to the admin "
+                     "process", (unsigned long long) m->id, p->node->name,
+                     (unsigned long long) mine);
+
+        (void) lb_zone_conf_put(lb_zone_journal, LB_ZONE_CONF_IN, m->id,
+                                lb_peers.conf_in, lb_peers.conf_in_len);
+        return LB_OK;
+    }
 }

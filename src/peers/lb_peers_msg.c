@@ -89,9 +89,29 @@ lb_peers_msg_parse(const uint8_t *buf, size_t len, lb_peers_msg_t *m,
 
     case LB_PEERS_STATE:
         m->role = (uint8_t) lb_peers_get(&r, 1);
+        m->id = lb_peers_get(&r, 8);
         if (m->role != 1 && m->role != 2) {
             r.bad = true;
         }
+        break;
+
+    case LB_PEERS_CONF_BEGIN:
+        m->id = lb_peers_get(&r, 8);
+        m->length = (uint32_t) lb_peers_get(&r, 4);
+        if (m->id == 0 || m->length > LB_PEERS_CONF_MAX) {
+            r.bad = true;
+        }
+        break;
+
+    case LB_PEERS_CONF_PART:
+        m->value = lb_peers_get_span(&r, 2);
+        if (m->value.len == 0 || m->value.len > LB_PEERS_PART_MAX) {
+            r.bad = true;
+        }
+        break;
+
+    case LB_PEERS_CONF_END:
+        m->id = lb_peers_get(&r, 8);
         break;
 
     case LB_PEERS_ENTRY:
@@ -198,6 +218,20 @@ lb_peers_msg_write(uint8_t *buf, size_t room, const lb_peers_msg_t *m)
 
     case LB_PEERS_STATE:
         lb_peers_put(&w, m->role, 1);
+        lb_peers_put(&w, m->id, 8);
+        break;
+
+    case LB_PEERS_CONF_BEGIN:
+        lb_peers_put(&w, m->id, 8);
+        lb_peers_put(&w, m->length, 4);
+        break;
+
+    case LB_PEERS_CONF_PART:
+        lb_peers_put_span(&w, &m->value, 2, LB_PEERS_PART_MAX);
+        break;
+
+    case LB_PEERS_CONF_END:
+        lb_peers_put(&w, m->id, 8);
         break;
 
     case LB_PEERS_ENTRY:

@@ -17,8 +17,13 @@
  *               value, for a target its group id and address (family 2,
  *               port 2, scope id 4, address 16: lb_zone_addr_t)
  *   ACK         id (8): every update up to id is applied
- *   STATE       role (1: active, 2: standby): the connecting side's, at
- *               the start and once a second (its heartbeat)
+ *   STATE       role (1: active, 2: standby), configuration version
+ *               (8): the connecting side's, at the start and once a
+ *               second (its heartbeat)
+ *   CONFIG-BEGIN  version (8), length (4, at most LB_PEERS_CONF_MAX):
+ *               the configuration text of that version follows in
+ *   CONFIG-PART bytes (2-byte length), in order, then
+ *   CONFIG-END  version (8)
  *
  * lb_peers_msg_parse() reads one frame; it never reads past len and
  * accepts no frame whose fields do not fit it. */
@@ -34,6 +39,8 @@
 #define LB_PEERS_VERSION       1
 #define LB_PEERS_MSG_MAX       1024    /* frame body, bytes */
 #define LB_PEERS_NAME_MAX      63
+#define LB_PEERS_CONF_MAX      (1024 * 1024)
+#define LB_PEERS_PART_MAX      960
 
 #define LB_PEERS_MSG_TYPES(X)          \
     X(HELLO,       1, "HELLO")        \
@@ -43,7 +50,10 @@
     X(FULL_END,    5, "FULL-END")     \
     X(UPDATE,      6, "UPDATE")       \
     X(ACK,         7, "ACK")          \
-    X(STATE,       8, "STATE")
+    X(STATE,       8, "STATE")        \
+    X(CONF_BEGIN,  9, "CONFIG-BEGIN") \
+    X(CONF_PART,  10, "CONFIG-PART")  \
+    X(CONF_END,   11, "CONFIG-END")
 
 #define LB_PEERS_ENUM(n, v, s)  LB_PEERS_##n = v,
 typedef enum { LB_PEERS_MSG_TYPES(LB_PEERS_ENUM) } lb_peers_msg_e;
@@ -63,11 +73,12 @@ typedef struct {
     uint64_t            id;           /* epoch of HELLO; every other id */
     uint8_t             op;           /* ENTRY, UPDATE */
     uint8_t             role;         /* STATE */
+    uint32_t            length;       /* CONFIG-BEGIN */
     uint8_t             value_kind;
     uint32_t            ttl;
     lb_peers_span_t     table;
     lb_peers_span_t     key;
-    lb_peers_span_t     value;        /* BYTES */
+    lb_peers_span_t     value;        /* BYTES; CONFIG-PART */
     lb_peers_span_t     group;        /* TARGET */
     lb_zone_addr_t      addr;         /* TARGET */
 } lb_peers_msg_t;

@@ -79,6 +79,7 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .parent_death = SIGTERM,
         .tick = LB_ADMIN_TICK,
         .init = lb_admin_init,
+        .loop = lb_admin_loop,
         .quit = lb_admin_quit,
     },
 
