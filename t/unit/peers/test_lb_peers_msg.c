@@ -80,6 +80,55 @@ test_hello_ack(void **state)
     roundtrip(&m, &r);
     assert_true(r.id == 1);
     assert_string_equal(lb_peers_msg_name(LB_PEERS_FULL_END), "FULL-END");
+
+    m.type = LB_PEERS_STATE;
+    m.role = 2;
+    m.id = 42;
+    roundtrip(&m, &r);
+    assert_int_equal(r.role, 2);
+    assert_true(r.id == 42);
+}
+
+
+static void
+test_config(void **state)
+{
+    size_t          n, used;
+    uint8_t         buf[64];
+    const char     *why;
+    lb_peers_msg_t  m, r;
+
+    memset(&m, 0, sizeof(m));
+    m.type = LB_PEERS_CONF_BEGIN;
+    m.id = 3;
+    m.length = 5000;
+    roundtrip(&m, &r);
+    assert_true(r.id == 3);
+    assert_int_equal(r.length, 5000);
+
+    m.type = LB_PEERS_CONF_PART;
+    m.value = span("load_balancers: []\n");
+    roundtrip(&m, &r);
+    assert_int_equal(r.value.len, 19);
+
+    m.type = LB_PEERS_CONF_END;
+    roundtrip(&m, &r);
+    assert_true(r.id == 3);
+
+    /* a version 0, a text longer than allowed, a role of 3: refused */
+    m.type = LB_PEERS_CONF_BEGIN;
+    m.id = 0;
+    n = lb_peers_msg_write(buf, sizeof(buf), &m);
+    assert_int_equal(lb_peers_msg_parse(buf, n, &r, &used, &why), LB_ERROR);
+    m.id = 1;
+    m.length = LB_PEERS_CONF_MAX + 1;
+    n = lb_peers_msg_write(buf, sizeof(buf), &m);
+    assert_int_equal(lb_peers_msg_parse(buf, n, &r, &used, &why), LB_ERROR);
+    memset(&m, 0, sizeof(m));
+    m.type = LB_PEERS_STATE;
+    m.role = 3;
+    n = lb_peers_msg_write(buf, sizeof(buf), &m);
+    assert_int_equal(lb_peers_msg_parse(buf, n, &r, &used, &why), LB_ERROR);
 }
 
 
@@ -254,6 +303,30 @@ test_journal(void **state)
     assert_int_equal(lb_zone_journal_read(lb_zone_journal, next - 2, recs, 8,
                                           &next), 2);
 
+    /* the configuration texts between the admin and sync processes */
+    {
+        char      out[32];
+        size_t    len;
+        uint64_t  ver;
+
+        assert_true(lb_zone_conf_version(lb_zone_journal, LB_ZONE_CONF_IN)
+                    == 0);
+        assert_int_equal(lb_zone_conf_put(lb_zone_journal, LB_ZONE_CONF_IN,
+                                          7, "abc", 3), LB_OK);
+        assert_true(lb_zone_conf_version(lb_zone_journal, LB_ZONE_CONF_IN)
+                    == 7);
+        assert_int_equal(lb_zone_conf_get(lb_zone_journal, LB_ZONE_CONF_IN,
+                                          &ver, out, sizeof(out), &len),
+                         LB_OK);
+        assert_true(ver == 7 && len == 3);
+        assert_memory_equal(out, "abc", 3);
+        assert_int_equal(lb_zone_conf_get(lb_zone_journal, LB_ZONE_CONF_IN,
+                                          &ver, out, 2, &len), LB_ERROR);
+        assert_int_equal(lb_zone_conf_put(lb_zone_journal, LB_ZONE_CONF_OUT,
+                                          1, out, LB_ZONE_CONF_TEXT_MAX + 1),
+                         LB_ERROR);
+    }
+
     lb_zone_journal = NULL;
     lb_zone_destroy(z);
 }
@@ -265,6 +338,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_ack),
         cmocka_unit_test(test_update),
+        cmocka_unit_test(test_config),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_journal),
     };
