@@ -827,8 +827,9 @@ lb_conf_peers_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                               j + 1);
             }
 
-            if (strcmp(peers->nodes[i].addr.text, peers->nodes[j].addr.text)
-                == 0)
+            if (peers->nodes[i].addr.text[0] != '\0'
+                && strcmp(peers->nodes[i].addr.text,
+                          peers->nodes[j].addr.text) == 0)
             {
                 lb_conf_error(cx, obj, "nodes", "node %u has the address %s "
                               "of node %u; allowed: an address per node",
