@@ -27,7 +27,18 @@
  * opened again after LB_PEERS_RETRY ms and resumes from the last id the
  * peer acknowledged. The HTTP_COOKIE secret of the first node listed
  * wins: the others take it (their workers read it at their next start or
- * reload). */
+ * reload).
+ *
+ * Roles: with peers.vip, this node is active while it holds the VIP on an
+ * interface (getifaddrs(), every LB_PEERS_ROLE_EVERY ms); without, the
+ * first node listed is. Each connecting side sends STATE (its role and
+ * configuration version) at the start and once a second; the view of
+ * the cluster (lb_zone_cluster_t) goes to the zone every 100 ms for the
+ * admin process. Configuration: when a peer says an older version than
+ * this node's last API change (LB_ZONE_CONF_OUT, put there by the admin
+ * process), the text goes to it in CONFIG-BEGIN, -PART..., -END; a newer
+ * version received goes to LB_ZONE_CONF_IN, where this node's admin
+ * process takes it (lb_admin_peer_change()). */
 #ifndef LB_PEERS_H
 #define LB_PEERS_H
 
