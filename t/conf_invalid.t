@@ -53,7 +53,7 @@ my @cases = (
       [ '1:1: workers: unknown field "workers"; allowed: worker_processes, '
         . 'daemon, user, error_log, log_level, pid_file, access_log, '
         . 'access_log_compress, shutdown_timeout, tls_ticket_key_rotation, '
-        . 'admin, load_balancers' ] ],
+        . 'admin, peers, load_balancers' ] ],
 
     [ 'user that does not exist', "user: no-such-user-weir\n",
       [ '1:7: user: user "no-such-user-weir" does not exist on this '
@@ -120,6 +120,25 @@ my @cases = (
     [ 'shutdown_timeout out of range', "shutdown_timeout: 3600001\n",
       [ '1:19: shutdown_timeout: 3600001 is out of range; allowed: '
         . '0..3600000 ms' ] ],
+
+    [ 'peers without nodes', "peers:\n  local: a\n",
+      [ '2:3: peers.nodes: missing; required' ] ],
+
+    [ 'peers: local names no node, a bad vip, twice the same node',
+      "peers:\n  local: c\n  vip: 10.0.0\n  nodes:\n"
+      . "    - { name: a, address: 127.0.0.1:7001 }\n"
+      . "    - { name: b, address: \"127.0.0.1\" }\n"
+      . "    - { name: a, address: 127.0.0.1:7001 }\n",
+      [ '2:10: peers.local: "c" is not the name of a node of peers.nodes',
+        '3:8: peers.vip: "10.0.0" is not an IP address; allowed: an IPv4 or '
+        . 'IPv6 address, e.g. 192.0.2.10',
+        '5:5: peers.nodes: node 3 has the name "a" of node 1; allowed: a '
+        . 'name per node',
+        '5:5: peers.nodes: node 3 has the address "127.0.0.1:7001" of node '
+        . '1; allowed: an address per node',
+        '6:27: peers.nodes[b].address: "127.0.0.1" is not an address with a '
+        . 'port; allowed: IPv4:port or [IPv6]:port with a port 1..65535, '
+        . 'e.g. 127.0.0.1:9090 or [::1]:9090' ] ],
 
     [ 'admin without token_file', "admin:\n  listen: 127.0.0.1:9090\n",
       [ '2:3: admin.token_file: missing; required' ] ],

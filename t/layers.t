@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # weir: the source folders are layers (DESIGN.md, source layout):
 #
-#   core <- event <- stream, http, health, admin, dsr <- proc, ctl
+#   core <- event <- stream, http, health, admin, dsr, peers <- proc, ctl
 #
 # A file may include a header of its own folder or of a folder below it,
 # never one above: core knows no event loop, the event loop names no
@@ -17,7 +17,7 @@ use Test::More;
 my %rank = (
     core   => 0,
     event  => 1,
-    stream => 2, http => 2, health => 2, admin => 2, dsr => 2,
+    stream => 2, http => 2, health => 2, admin => 2, dsr => 2, peers => 2,
     proc   => 3, ctl => 3,
 );
 

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "lb_admin.h"
+#include "lb_admin_cluster.h"
 #include "lb_admin_auth.h"
 #include "lb_admin_json.h"
 #include "lb_admin_route.h"
@@ -698,6 +699,11 @@ lb_admin_request(lb_admin_conn_t *ac)
                            (int) (strlen(extra) - 9), extra + 7);
         }
 
+        goto respond;
+    }
+
+    /* SPEC.md section 12: writes go to the active node */
+    if (lb_admin_cluster_refuse(&r)) {
         goto respond;
     }
 

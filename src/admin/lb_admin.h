@@ -47,6 +47,9 @@
  * process exits at once (requests are short and clients retry). */
 lb_int_t lb_admin_init(lb_cycle_t *cycle, uint32_t slot);
 lb_int_t lb_admin_quit(lb_cycle_t *cycle, bool fast);
+/* each turn of the loop: a configuration of the active node that the
+ * sync process got is taken (lb_admin_cluster.c) */
+lb_int_t lb_admin_loop(lb_cycle_t *cycle, lb_msec_t *wait);
 
 /* The module hook (init_conf) run in the master when a cycle is built,
  * weir -t included: the token file of admin.token_file must be there,

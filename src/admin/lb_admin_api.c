@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lb_admin.h"
+#include "lb_admin_cluster.h"
 #include "lb_admin_json.h"
 #include "lb_admin_l7.h"
 #include "lb_admin_route.h"
@@ -121,6 +122,8 @@ const lb_admin_route_t  lb_admin_routes[] = {
                    lb_admin_balancer_status),
     LB_ADMIN_ROUTE(GET, "/metrics",
                    lb_admin_metrics),
+    LB_ADMIN_ROUTE(GET, "/api/v1/cluster",
+                   lb_admin_cluster),
 
     /* the write routes (lb_admin_write.c) */
     LB_ADMIN_ROUTE(POST, LB_LBS "",

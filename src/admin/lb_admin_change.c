@@ -71,6 +71,7 @@
 #include "lb_log.h"
 #include "lb_palloc.h"
 #include "lb_zone_gen.h"
+#include "lb_zone_journal.h"
 
 #define LB_ADMIN_PENDING   64       /* balancers followed at once */
 #define LB_ADMIN_PERSIST_WAIT  30000  /* ms for the master to write the
@@ -92,6 +93,8 @@ static bool lb_admin_is(const char *oid, const char *id);
 static lb_int_t lb_admin_persist(lb_cycle_t *cycle, lb_conf_t *conf,
     uint64_t *req, char *why, size_t size);
 static lb_msec_t lb_admin_now(void);
+static void lb_admin_publish(const lb_conf_t *conf, const char *text,
+    size_t len);
 
 static struct {
     lb_pool_t           *pool;      /* conf and text, after a change */
@@ -293,6 +296,12 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
 
     r = ch->r;
 
+    /* SPEC.md section 12: every change the active node takes is a new
+     * version of the configuration, written in the file with it */
+    if (ch->conf->peers != NULL) {
+        ch->conf->peers->config_version++;
+    }
+
     conf = lb_conf_edit_check(ch->pool, r->cycle->conf_file, ch->conf,
                               &text, &len, &err);
     if (conf == NULL) {
@@ -352,6 +361,8 @@ lb_admin_commit(lb_admin_change_t *ch, const char *path)
     lb_admin_w.len = len;
     ch->pool = NULL;
     ch->result = conf;
+
+    lb_admin_publish(conf, text, len);
 
     lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "admin: %s %s: written, "
                  "request %llu", lb_http_method_strs[r->method],
@@ -1007,4 +1018,125 @@ lb_admin_pending_free(lb_admin_pending_t *p)
 
     free(p->created);
     memset(p, 0, sizeof(lb_admin_pending_t));
+}
+
+
+/* --- the peers (SPEC.md section 12) --- */
+
+/* A change written on this node: its version is this node's now, and
+ * the sync process sends the text to the peers. */
+static void
+lb_admin_publish(const lb_conf_t *conf, const char *text, size_t len)
+{
+    if (conf->peers == NULL || lb_zone_journal == NULL) {
+        return;
+    }
+
+    __atomic_store_n(&lb_zone_journal->conf_version,
+                     (uint64_t) conf->peers->config_version,
+                     __ATOMIC_RELEASE);
+
+    if (lb_zone_conf_put(lb_zone_journal, LB_ZONE_CONF_OUT,
+                         conf->peers->config_version, text, len)
+        != LB_OK)
+    {
+        lb_log_error(LB_LOG_ERR, &lb_log, 0, "admin: the configuration of "
+                     "version %u (%zu bytes) is too long to go to the "
+                     "peers", conf->peers->config_version, len);
+    }
+}
+
+
+lb_int_t
+lb_admin_peer_change(lb_cycle_t *cycle, uint64_t version, const char *text,
+    size_t len, char *why, size_t size)
+{
+    char                  *out;
+    size_t                 olen;
+    uint64_t               req;
+    lb_pool_t             *pool;
+    lb_conf_t             *remote, *copy, *conf;
+    lb_conf_edit_error_t   err;
+
+    why[0] = '\0';
+
+    pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+    if (pool == NULL) {
+        snprintf(why, size, "out of memory");
+        return LB_ERROR;
+    }
+
+    /* the peer's file, judged as a file: its load_balancers are taken,
+     * this node's own settings (peers, admin, logs, ...) stay */
+    remote = lb_conf_edit_read(pool, cycle->conf_file, text, len, &err);
+    if (remote == NULL) {
+        snprintf(why, size, "the peer's configuration of version %llu does "
+                 "not read: %s: %s", (unsigned long long) version, err.path,
+                 err.message);
+        goto failed;
+    }
+
+    if (lb_admin_w.text == NULL) {
+        lb_admin_w.pool = lb_create_pool(LB_POOL_DEFAULT_SIZE);
+        if (lb_admin_w.pool == NULL) {
+            snprintf(why, size, "out of memory");
+            goto failed;
+        }
+        lb_admin_w.text = lb_conf_edit_text(lb_admin_w.pool, cycle->conf,
+                                            "", &lb_admin_w.len);
+        if (lb_admin_w.text == NULL) {
+            lb_destroy_pool(lb_admin_w.pool);
+            lb_admin_w.pool = NULL;
+            snprintf(why, size, "out of memory");
+            goto failed;
+        }
+    }
+
+    copy = lb_conf_edit_read(pool, cycle->conf_file, lb_admin_w.text,
+                             lb_admin_w.len, &err);
+    if (copy == NULL || copy->peers == NULL) {
+        snprintf(why, size, "this node's configuration does not read back");
+        goto failed;
+    }
+
+    copy->balancers = remote->balancers;
+    copy->nbalancers = remote->nbalancers;
+    copy->peers->config_version = (uint32_t) version;
+
+    conf = lb_conf_edit_check(pool, cycle->conf_file, copy, &out, &olen,
+                              &err);
+    if (conf == NULL) {
+        snprintf(why, size, "the peer's load_balancers of version %llu do "
+                 "not fit this node: %s: %s", (unsigned long long) version,
+                 err.path, err.message);
+        goto failed;
+    }
+
+    if (lb_admin_persist(cycle, conf, &req, why, size) != LB_OK) {
+        goto failed;
+    }
+
+    if (lb_admin_w.pool != NULL) {
+        lb_destroy_pool(lb_admin_w.pool);
+    }
+
+    lb_admin_w.pool = pool;
+    lb_admin_w.conf = conf;
+    lb_admin_w.text = out;
+    lb_admin_w.len = olen;
+
+    __atomic_store_n(&lb_zone_journal->conf_version, version,
+                     __ATOMIC_RELEASE);
+
+    lb_log_error(LB_LOG_NOTICE, &lb_log, 0, "admin: configuration version "
+                 "%llu of the active node written, request %llu",
+                 (unsigned long long) version, (unsigned long long) req);
+
+    return LB_OK;
+
+failed:
+
+    lb_destroy_pool(pool);
+
+    return LB_ERROR;
 }

@@ -91,4 +91,12 @@ lb_target_t *lb_admin_find_member(lb_target_group_t *g, const char *id);
 char *lb_admin_path_group(lb_admin_change_t *ch,
     const lb_load_balancer_t *b, const lb_target_group_t *g);
 
+/* SPEC.md section 12, on a standby: take the load_balancers of the
+ * active node's configuration text of `version` (as the sync process
+ * got it) into this node's configuration, with peers.config_version set
+ * to version, judged and written as an API change is (the master
+ * persists and applies it). LB_OK, or LB_ERROR with why. */
+lb_int_t lb_admin_peer_change(lb_cycle_t *cycle, uint64_t version,
+    const char *text, size_t len, char *why, size_t size);
+
 #endif /* LB_ADMIN_CHANGE_H */

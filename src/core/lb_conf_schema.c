@@ -42,6 +42,7 @@ static void lb_conf_health_monitor_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_member_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_check_ip_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 static void lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
+static void lb_conf_peers_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj);
 
 
 /* SPEC.md section 1 */
@@ -133,6 +134,45 @@ static const lb_conf_field_t  lb_conf_admin_fields[] = {
 const lb_conf_object_t  lb_conf_admin_object = {
     "admin", sizeof(lb_admin_conf_t), lb_conf_admin_fields, NULL,
     lb_conf_admin_rule, offsetof(lb_admin_conf_t, pos)
+};
+
+
+/* SPEC.md section 12 */
+static const lb_conf_field_t  lb_conf_peer_node_fields[] = {
+    { LB_F("name", LB_CONF_STRING, lb_peer_node_t, name),
+      .required = 1, .min = 1, .max = 63, .allowed = LB_CONF_NAME_RULE,
+      .check = lb_conf_check_name },
+    { LB_F("address", LB_CONF_STRING, lb_peer_node_t, address),
+      .required = 1, .max = 64, .allowed = LB_CONF_LISTEN_RULE,
+      .check = lb_conf_check_peer_address },
+    { NULL }
+};
+
+const lb_conf_object_t  lb_conf_peer_node_object = {
+    "peer node", sizeof(lb_peer_node_t), lb_conf_peer_node_fields, "name",
+    NULL, offsetof(lb_peer_node_t, pos)
+};
+
+
+static const lb_conf_field_t  lb_conf_peers_fields[] = {
+    { LB_F("local", LB_CONF_STRING, lb_peers_conf_t, local),
+      .required = 1, .min = 1, .max = 63,
+      .allowed = "the name of one of peers.nodes" },
+    { LB_F("vip", LB_CONF_STRING, lb_peers_conf_t, vip),
+      .max = 64, .allowed = "an IP address", .check = lb_conf_check_vip },
+    /* written by the admin API (SPEC.md section 12), as the file is */
+    { LB_F("config_version", LB_CONF_UINT, lb_peers_conf_t, config_version),
+      .min = 0, .max = 4294967295LL, .has_def = 1, .def = 0 },
+    { LB_F("nodes", LB_CONF_LIST, lb_peers_conf_t, nodes),
+      .required = 1,
+      .count_off = offsetof(lb_peers_conf_t, nnodes),
+      .object = &lb_conf_peer_node_object },
+    { NULL }
+};
+
+const lb_conf_object_t  lb_conf_peers_object = {
+    "peers", sizeof(lb_peers_conf_t), lb_conf_peers_fields, NULL,
+    lb_conf_peers_rule, offsetof(lb_peers_conf_t, pos)
 };
 
 
@@ -525,6 +565,8 @@ static const lb_conf_field_t  lb_conf_root_fields[] = {
       .min = 1, .max = 86400, .has_def = 1, .def = 3600 },
     { LB_F("admin", LB_CONF_OBJECT, lb_conf_t, admin),
       .object = &lb_conf_admin_object },
+    { LB_F("peers", LB_CONF_OBJECT, lb_conf_t, peers),
+      .object = &lb_conf_peers_object },
     { LB_F("load_balancers", LB_CONF_LIST, lb_conf_t, balancers),
       .count_off = offsetof(lb_conf_t, nbalancers),
       .object = &lb_conf_balancer_object },
@@ -791,6 +833,65 @@ lb_conf_admin_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
                       "127.0.0.0/8 or [::1], or admin.certificate and "
                       "admin.key with admin.token_file",
                       lb_conf_quote(cx, admin->listen));
+    }
+}
+
+
+/* SPEC.md section 12: local names one of the nodes; names and addresses
+ * differ; at most LB_CONF_MAX_PEERS nodes */
+static void
+lb_conf_peers_rule(lb_conf_cx_t *cx, lb_conf_obj_t *obj)
+{
+    uint32_t          i, j;
+    lb_peers_conf_t  *peers;
+
+    peers = obj->data;
+
+    if (!lb_conf_ok(obj, "nodes") || !lb_conf_ok(obj, "local")) {
+        return;
+    }
+
+    if (peers->nnodes > LB_CONF_MAX_PEERS) {
+        lb_conf_error(cx, obj, "nodes", "has %u nodes; allowed: at most %u",
+                      peers->nnodes, LB_CONF_MAX_PEERS);
+        return;
+    }
+
+    peers->local_index = UINT32_MAX;
+
+    for (i = 0; i < peers->nnodes; i++) {
+        if (peers->nodes[i].name == NULL || peers->nodes[i].address == NULL) {
+            return;
+        }
+
+        if (strcmp(peers->nodes[i].name, peers->local) == 0) {
+            peers->local_index = i;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (strcmp(peers->nodes[i].name, peers->nodes[j].name) == 0) {
+                lb_conf_error(cx, obj, "nodes", "node %u has the name %s "
+                              "of node %u; allowed: a name per node",
+                              i + 1, lb_conf_quote(cx, peers->nodes[i].name),
+                              j + 1);
+            }
+
+            if (peers->nodes[i].addr.text[0] != '\0'
+                && strcmp(peers->nodes[i].addr.text,
+                          peers->nodes[j].addr.text) == 0)
+            {
+                lb_conf_error(cx, obj, "nodes", "node %u has the address %s "
+                              "of node %u; allowed: an address per node",
+                              i + 1,
+                              lb_conf_quote(cx, peers->nodes[i].address),
+                              j + 1);
+            }
+        }
+    }
+
+    if (peers->local_index == UINT32_MAX) {
+        lb_conf_error(cx, obj, "local", "%s is not the name of a node of "
+                      "peers.nodes", lb_conf_quote(cx, peers->local));
     }
 }
 

@@ -223,6 +223,8 @@ const char *lb_conf_mask_names(lb_pool_t *pool, unsigned mask,
 /* the tables (lb_conf_schema.c) */
 extern const lb_conf_object_t  lb_conf_root_object;
 extern const lb_conf_object_t  lb_conf_admin_object;
+extern const lb_conf_object_t  lb_conf_peers_object;
+extern const lb_conf_object_t  lb_conf_peer_node_object;
 extern const lb_conf_object_t  lb_conf_balancer_object;
 extern const lb_conf_object_t  lb_conf_listener_object;
 extern const lb_conf_object_t  lb_conf_target_group_object;

@@ -345,6 +345,29 @@ typedef struct {
     lb_conf_pos_t          pos;
 } lb_admin_conf_t;
 
+/* SPEC.md section 12: a node of the peers block */
+typedef struct {
+    char                  *name;
+    char                  *address;          /* its sync listener,
+                                                "10.0.0.1:7070" */
+    lb_sockaddr_t          addr;
+    lb_conf_pos_t          pos;
+} lb_peer_node_t;
+
+typedef struct {
+    char                  *local;            /* the name of this node */
+    char                  *vip;              /* NULL: no VIP rule */
+    lb_sockaddr_t          vip_addr;
+    lb_peer_node_t        *nodes;
+    uint32_t               nnodes;
+    uint32_t               local_index;      /* of local in nodes */
+    uint32_t               config_version;   /* of load_balancers: the
+                                                active node's API raises
+                                                it, the others take it
+                                                with the change */
+    lb_conf_pos_t          pos;
+} lb_peers_conf_t;
+
 struct lb_conf_s {
     const char            *file;             /* as given on the command line */
     uint32_t               worker_processes; /* 0 in the file means auto;
@@ -367,6 +390,7 @@ struct lb_conf_s {
                                                 session ticket keys
                                                 (written in seconds) */
     lb_admin_conf_t       *admin;            /* NULL: no admin listener */
+    lb_peers_conf_t       *peers;            /* NULL: a single node */
     lb_load_balancer_t    *balancers;
     uint32_t               nbalancers;
 };

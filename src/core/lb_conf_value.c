@@ -25,6 +25,8 @@ static const char *lb_conf_visible(lb_conf_cx_t *cx, const char *s,
     size_t from, const char *rule);
 static const char *lb_conf_char(lb_conf_cx_t *cx, char c);
 static const char *lb_conf_check_authority(lb_conf_cx_t *cx, const char *s);
+static const char *lb_conf_listen_addr(lb_conf_cx_t *cx, const char *s,
+    lb_sockaddr_t *addr);
 static const char *lb_conf_str(const lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 
@@ -245,14 +247,52 @@ const char *
 lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f)
 {
-    char              host[64];
-    size_t            n;
-    uint32_t          port;
-    const char       *s, *p, *colon;
     lb_admin_conf_t  *admin;
 
     admin = obj->data;
-    s = admin->listen;
+
+    return lb_conf_listen_addr(cx, admin->listen, &admin->addr);
+}
+
+
+const char *
+lb_conf_check_peer_address(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    lb_peer_node_t  *node;
+
+    node = obj->data;
+
+    return lb_conf_listen_addr(cx, node->address, &node->addr);
+}
+
+
+const char *
+lb_conf_check_vip(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f)
+{
+    lb_peers_conf_t  *peers;
+
+    peers = obj->data;
+
+    if (lb_conf_parse_ip(peers->vip, &peers->vip_addr) != LB_OK) {
+        return lb_psprintf(cx->tmp, "%s is not an IP address; allowed: an "
+                           "IPv4 or IPv6 address, e.g. 192.0.2.10",
+                           lb_conf_quote(cx, peers->vip));
+    }
+
+    return NULL;
+}
+
+
+/* "host:port" or "[v6]:port" into *addr: NULL, or the message */
+static const char *
+lb_conf_listen_addr(lb_conf_cx_t *cx, const char *s, lb_sockaddr_t *addr)
+{
+    char              host[64];
+    size_t            n;
+    uint32_t          port;
+    const char       *p, *colon;
 
     if (s[0] == '[') {
         p = strchr(s, ']');
@@ -272,8 +312,8 @@ lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     memcpy(host, p, n);
     host[n] = '\0';
 
-    if (lb_conf_parse_ip(host, &admin->addr) != LB_OK
-        || (admin->addr.sa.ss_family == AF_INET6) != (s[0] == '['))
+    if (lb_conf_parse_ip(host, addr) != LB_OK
+        || (addr->sa.ss_family == AF_INET6) != (s[0] == '['))
     {
         goto invalid;
     }
@@ -287,7 +327,7 @@ lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
         goto invalid;
     }
 
-    lb_conf_sockaddr_set_port(&admin->addr, port);
+    lb_conf_sockaddr_set_port(addr, port);
 
     return NULL;
 

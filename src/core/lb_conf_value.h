@@ -45,6 +45,7 @@
     "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256"
 
 #define LB_CONF_MAX_WORKERS  64
+#define LB_CONF_MAX_PEERS    16
 
 /* lb_conf_check_pt: NULL when the value is fine, else the message */
 
@@ -75,6 +76,12 @@ const char *lb_conf_check_ip(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 /* admin.listen: address and port; fills admin->addr */
 const char *lb_conf_check_listen(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+/* peers.nodes[].address: the same rule; fills node->addr */
+const char *lb_conf_check_peer_address(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
+    const lb_conf_field_t *f);
+/* peers.vip: an IP address; fills peers->vip_addr */
+const char *lb_conf_check_vip(lb_conf_cx_t *cx, lb_conf_obj_t *obj,
     const lb_conf_field_t *f);
 /* connection_limit: -1 or 1..1000000, not 0 */
 const char *lb_conf_check_limit(lb_conf_cx_t *cx, lb_conf_obj_t *obj,

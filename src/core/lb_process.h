@@ -14,7 +14,8 @@
 #define LB_PROCESS_TYPES(X)      \
     X(WORKER,  "worker process") \
     X(HEALTH,  "health checker") \
-    X(ADMIN,   "admin process")
+    X(ADMIN,   "admin process")  \
+    X(SYNC,    "sync process")
 
 #define LB_ENUM_PROC(n, s)  LB_PROC_##n,
 typedef enum { LB_PROCESS_TYPES(LB_ENUM_PROC) } lb_proc_type_e;

@@ -142,6 +142,7 @@ typedef struct {
     lb_shm_off_t        gen;          /* lb_zone_gen_t (lb_zone_gen.c) */
     lb_shm_off_t        tickets;      /* session ticket keys
                                          (lb_zone_ticket.c) */
+    lb_shm_off_t        journal;      /* lb_zone_journal_t; 0: no peers */
     lb_hash_key_t       hash_key;     /* see lb_zone_hash_key() */
     int32_t             procs[LB_ZONE_PROCS];  /* the pid holding each
                                          process slot, 0: free; under the

@@ -5,6 +5,7 @@
 #include "lb_log.h"
 #include "lb_slab.h"
 #include "lb_zone.h"
+#include "lb_zone_journal.h"
 #include "lb_zone_table.h"
 
 /* an entry: this header, then key_size bytes of key, then the value;
@@ -16,7 +17,8 @@ typedef struct {
     uint32_t            hash;
     lb_msec_t           expire;
     uint32_t            key_len;      /* 0: unused */
-    uint32_t            pad;
+    uint32_t            journaled;    /* s (monotonic) it was last sent to
+                                         the peers' journal */
 } lb_zone_entry_t;
 
 static lb_zone_entry_t *lb_zone_entry(lb_zone_table_t *t, uint32_t n);
@@ -121,6 +123,7 @@ lb_zone_table_get(lb_shm_zone_t *z, const char *name, size_t key_size,
     t->buckets = hdr;
     t->entries = hdr + lb_align((uint64_t) nbuckets * sizeof(uint32_t),
                                 (uint64_t) 8);
+    t->journal = lb_zone_journal_wants(name);
 
     if (lb_shmtx_init(&t->mutex) != LB_OK) {
         lb_slab_free_locked(lb_zone_slab(z), t);
@@ -147,6 +150,64 @@ done:
     lb_zone_unlock(z);
 
     return t;
+}
+
+
+lb_zone_table_t *
+lb_zone_table_find_name(lb_shm_zone_t *z, const char *name)
+{
+    lb_shm_off_t      off;
+    lb_zone_table_t  *t;
+
+    if (lb_zone_lock(z) != LB_OK) {
+        return NULL;
+    }
+
+    for (off = lb_zone_root(z)->tables; off != 0; off = t->next) {
+        t = lb_shm_ptr(z, off);
+
+        if (strcmp(t->name, name) == 0) {
+            lb_zone_unlock(z);
+            return t;
+        }
+    }
+
+    lb_zone_unlock(z);
+
+    return NULL;
+}
+
+
+uint32_t
+lb_zone_table_next(lb_zone_table_t *t, uint32_t from, lb_msec_t now,
+    void *key, size_t *len, void *value, lb_msec_t *left)
+{
+    uint32_t          n;
+    lb_zone_entry_t  *e;
+
+    if (from == 0 || lb_zone_table_lock(t) != LB_OK) {
+        return 0;
+    }
+
+    for (n = from; n <= t->capacity; n++) {
+        e = lb_zone_entry(t, n);
+
+        if (e->key_len == 0 || e->expire <= now) {
+            continue;
+        }
+
+        memcpy(key, e + 1, e->key_len);
+        memcpy(value, (char *) (e + 1) + t->key_size, t->value_size);
+        *len = e->key_len;
+        *left = e->expire - now;
+
+        lb_shmtx_unlock(&t->mutex);
+        return n;
+    }
+
+    lb_shmtx_unlock(&t->mutex);
+
+    return 0;
 }
 
 
@@ -385,6 +446,18 @@ lb_zone_table_lookup(lb_zone_table_t *t, const void *key, size_t len,
         e->expire = now + ttl;
         lb_zone_lru_unlink(t, n);
         lb_zone_lru_push(t, n);
+
+        /* the peers' copy expires ttl after it was sent: renewed there
+         * once half of it has passed, not at every use */
+        if (t->journal && lb_zone_journal != NULL
+            && (uint64_t) (now / 1000 - e->journaled) * 2000 >= ttl)
+        {
+            e->journaled = (uint32_t) (now / 1000);
+            lb_zone_journal_add(t->name, LB_ZONE_JOURNAL_SET, e + 1,
+                                e->key_len,
+                                (char *) (e + 1) + t->key_size,
+                                t->value_size, ttl);
+        }
     }
 
     t->hits++;
@@ -452,6 +525,12 @@ lb_zone_table_set(lb_zone_table_t *t, const void *key, size_t len,
     e->expire = now + ttl;
     lb_zone_lru_push(t, n);
 
+    if (t->journal) {
+        e->journaled = (uint32_t) (now / 1000);
+        lb_zone_journal_add(t->name, LB_ZONE_JOURNAL_SET, key, len, value,
+                            t->value_size, ttl);
+    }
+
     lb_shmtx_unlock(&t->mutex);
 
     return LB_OK;
@@ -474,6 +553,11 @@ lb_zone_table_delete(lb_zone_table_t *t, const void *key, size_t len)
     n = lb_zone_table_find(t, key, len, lb_zone_table_hash(t, key, len));
     if (n != 0) {
         lb_zone_table_remove(t, n);
+
+        if (t->journal) {
+            lb_zone_journal_add(t->name, LB_ZONE_JOURNAL_DELETE, key, len,
+                                NULL, 0, 0);
+        }
     }
 
     lb_shmtx_unlock(&t->mutex);

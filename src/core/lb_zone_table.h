@@ -44,6 +44,8 @@ struct lb_zone_table_s {
     uint64_t            evictions;    /* still valid, pushed out when full */
     uint64_t            expirations;
     uint32_t            clears;       /* emptied after a holder died */
+    uint32_t            journal;      /* changes go to the peers'
+                                         journal (lb_zone_journal.h) */
     lb_hash_key_t       hash_key;     /* the zone's, copied when made */
     lb_shmtx_t          mutex;
 };
@@ -97,6 +99,17 @@ lb_int_t lb_zone_table_delete(lb_zone_table_t *t, const void *key,
  * at the first one still valid. */
 uint32_t lb_zone_table_expire(lb_zone_table_t *t, lb_msec_t now,
     uint32_t max);
+
+/* The table called name in z, whatever its sizes; NULL when none. */
+lb_zone_table_t *lb_zone_table_find_name(lb_shm_zone_t *z, const char *name);
+
+/* The first entry numbered `from` or after (entries are numbered
+ * 1..capacity) that holds a binding not expired at `now`: its key and
+ * value are copied (key: key_size bytes room), *len and *left (ms before
+ * it expires) set, and its number returned; 0 when there is none. For
+ * walking a table a bit at a time (the sync process's full resync). */
+uint32_t lb_zone_table_next(lb_zone_table_t *t, uint32_t from, lb_msec_t now,
+    void *key, size_t *len, void *value, lb_msec_t *left);
 
 /* A consistent copy of t's counts. */
 void lb_zone_table_stats(lb_zone_table_t *t, lb_zone_table_stats_t *st);

@@ -17,6 +17,7 @@
 #include "lb_health.h"
 #include "lb_log.h"
 #include "lb_module.h"
+#include "lb_peers.h"
 #include "lb_process.h"
 #include "lb_setproctitle.h"
 #include "lb_spawn.h"
@@ -79,7 +80,19 @@ static const lb_child_kind_t  lb_child_kinds[] = {
         .parent_death = SIGTERM,
         .tick = LB_ADMIN_TICK,
         .init = lb_admin_init,
+        .loop = lb_admin_loop,
         .quit = lb_admin_quit,
+    },
+
+    [LB_PROC_SYNC] = {
+        .kind = LB_PROC_SYNC,
+        .title = "weir: sync process",
+        .name = "sync",
+        .parent_death = SIGTERM,
+        .tick = LB_PEERS_TICK,
+        .init = lb_peers_init,
+        .loop = lb_peers_loop,
+        .quit = lb_peers_quit,
     },
 };
 

@@ -21,6 +21,7 @@
 #include "lb_notify.h"
 #include "lb_process.h"
 #include "lb_process_cycle.h"
+#include "lb_zone_journal.h"
 #include "lb_setproctitle.h"
 #include "lb_spawn.h"
 #include "lb_sticky.h"
@@ -35,6 +36,8 @@
 static void lb_start_workers(lb_cycle_t *cycle);
 static void lb_start_health(lb_cycle_t *cycle);
 static void lb_start_admin(lb_cycle_t *cycle);
+static void lb_start_sync(lb_cycle_t *cycle);
+static bool lb_is_old_sync(lb_process_t *p, void *arg);
 static void lb_master_reload(lb_cycle_t **cyclep, bool api);
 static void lb_reap_children(lb_cycle_t *cycle, bool respawn);
 static void lb_master_exit(lb_cycle_t *cycle) __attribute__((noreturn));
@@ -89,6 +92,7 @@ lb_master_process_cycle(lb_cycle_t *cycle)
     lb_start_workers(cycle);
     lb_start_health(cycle);
     lb_start_admin(cycle);
+    lb_start_sync(cycle);
 
     /* the listening sockets are open and the workers forked: a client
      * connecting from now on is served */
@@ -183,6 +187,12 @@ lb_start_workers(lb_cycle_t *cycle)
 {
     uint32_t  slot;
 
+    /* the workers forked from here on journal their binding changes
+     * for the sync process (lb_zone_journal.h) */
+    if (cycle->conf->peers != NULL && lb_zone_journal == NULL) {
+        (void) lb_zone_journal_create(cycle->zone);
+    }
+
     /* from now on a change is applied once these slots run it */
     lb_zone_gen_expect(cycle->zone, cycle->conf->worker_processes);
 
@@ -210,6 +220,28 @@ lb_start_admin(lb_cycle_t *cycle)
     if (cycle->conf->admin != NULL) {
         (void) lb_spawn_process(cycle, LB_PROC_ADMIN, 0);
     }
+}
+
+
+/* The sync process of cycle, when the configuration has a peers block
+ * (lb_peers.h). A reload replaces it, as the admin process. */
+static void
+lb_start_sync(lb_cycle_t *cycle)
+{
+    if (cycle->conf->peers != NULL && lb_zone_journal != NULL) {
+        (void) lb_spawn_process(cycle, LB_PROC_SYNC, 0);
+    }
+}
+
+
+static bool
+lb_is_old_sync(lb_process_t *p, void *arg)
+{
+    lb_cycle_t  *cycle;
+
+    cycle = arg;
+
+    return p->type == LB_PROC_SYNC && p->generation != cycle->generation;
 }
 
 
@@ -285,6 +317,7 @@ static void
 lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     bool api)
 {
+    int          i;
     lb_cycle_t  *old;
 
     old = *cyclep;
@@ -354,6 +387,23 @@ lb_master_switch(lb_cycle_t **cyclep, lb_cycle_t *cycle, uint64_t request,
     if (!api) {
         lb_signal_children(SIGTERM, lb_is_old_admin, cycle);
         lb_start_admin(cycle);
+
+        /* the peers block may have changed (the API does not change
+         * it): a new sync process reads it */
+        lb_signal_children(SIGTERM, lb_is_old_sync, cycle);
+        lb_start_sync(cycle);
+
+    } else {
+        /* the sync process goes on (the API changes no peers block), as
+         * one of this generation: respawned with it if it dies */
+        for (i = 0; i < lb_last_process; i++) {
+            if (lb_processes[i].pid != -1
+                && lb_processes[i].type == LB_PROC_SYNC
+                && !lb_processes[i].exiting)
+            {
+                lb_processes[i].generation = cycle->generation;
+            }
+        }
     }
 
     lb_zone_gen_done(cycle->zone, request, cycle->generation, false, NULL);

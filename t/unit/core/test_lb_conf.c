@@ -483,7 +483,7 @@ test_unknown_and_repeated_fields(void **state)
               "1:1: workers: unknown field \"workers\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
               "pid_file, access_log, access_log_compress, shutdown_timeout, "
-              "tls_ticket_key_rotation, admin, "
+              "tls_ticket_key_rotation, admin, peers, "
               "load_balancers");
 
     lbt_error(LBT_ALB
@@ -514,7 +514,7 @@ test_unknown_and_repeated_fields(void **state)
               "1:1: base: unknown field \"base\"; allowed: "
               "worker_processes, daemon, user, error_log, log_level, "
               "pid_file, access_log, access_log_compress, shutdown_timeout, "
-              "tls_ticket_key_rotation, admin, "
+              "tls_ticket_key_rotation, admin, peers, "
               "load_balancers");
 }
 
