@@ -1022,13 +1022,9 @@ lb_http2_upstream_proxy(lb_http_session_t *s)
 static lb_int_t
 lb_http2_up_client(lb_http_session_t *s, bool *progress)
 {
-    int                    err;
-    ssize_t                n;
-    const char            *reason;
-    lb_connection_t       *c;
+    lb_int_t               rc;
     lb_http2_up_stream_t  *st;
 
-    c = s->client;
     st = s->h2;
 
     for ( ;; ) {
@@ -1039,49 +1035,10 @@ lb_http2_up_client(lb_http_session_t *s, bool *progress)
             (void) nghttp2_session_resume_data(st->conn->ng, st->id);
         }
 
-        if (s->req_body.done || !c->read->ready || s->client_eof) {
-            return LB_OK;
-        }
+        rc = lb_http_read_body(s, progress);
 
-        if (s->cin.last == s->cin.end) {
-            lb_http_buf_compact(&s->cin, &s->req_body);
-
-            if (s->cin.last == s->cin.end) {
-                /* full: the target takes it slower than it comes */
-                return LB_OK;
-            }
-        }
-
-        n = lb_http_recv(c, &s->cin, &err);
-
-        if (n == LB_AGAIN) {
-            return LB_OK;
-        }
-
-        if (n == 0 || n == LB_ERROR) {
-            lb_http_log_error(s, n == 0 ? LB_LOG_INFO
-                                        : lb_conn_error_level(err),
-                              n == 0 ? 0 : err,
-                              "the client closed the connection while "
-                              "sending the request body");
-            lb_http_close(s);
-            return LB_DONE;
-        }
-
-        *progress = true;
-        s->client_read_at = lb_current_msec;
-
-        if (lb_http_body_parse(&s->req_body, &s->cin, &reason) != LB_OK) {
-            lb_http_log_error(s, LB_LOG_INFO, 0, reason);
-
-            if (!s->resp_head_sent) {
-                lb_http_error(s, 400, true);
-
-            } else {
-                lb_http_close(s);
-            }
-
-            return LB_DONE;
+        if (rc != LB_AGAIN) {
+            return rc;
         }
     }
 }

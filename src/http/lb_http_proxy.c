@@ -79,11 +79,10 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
     int               err, niov;
     size_t            head, pp, m;
     ssize_t           n;
-    const char       *reason;
+    lb_int_t          rc;
     struct iovec      iov[3];
-    lb_connection_t  *c, *u;
+    lb_connection_t  *u;
 
-    c = s->client;
     u = s->upstream;
 
     for ( ;; ) {
@@ -162,51 +161,76 @@ lb_http_proxy_up(lb_http_session_t *s, bool *progress)
             }
         }
 
-        if (s->req_body.done || !c->read->ready || s->client_eof) {
-            return LB_OK;
-        }
+        rc = lb_http_read_body(s, progress);
 
-        if (s->cin.last == s->cin.end) {
-            lb_http_buf_compact(&s->cin, &s->req_body);
-
-            if (s->cin.last == s->cin.end) {
-                /* full: the target reads slower than the client sends */
-                return LB_OK;
-            }
-        }
-
-        n = lb_http_recv(c, &s->cin, &err);
-
-        if (n == LB_AGAIN) {
-            return LB_OK;
-        }
-
-        if (n == 0 || n == LB_ERROR) {
-            lb_http_log_error(s, n == 0 ? LB_LOG_INFO
-                                        : lb_conn_error_level(err),
-                              n == 0 ? 0 : err,
-                              "the client closed the connection while "
-                              "sending the request body");
-            lb_http_close(s);
-            return LB_DONE;
-        }
-
-        *progress = true;
-        s->client_read_at = lb_current_msec;
-
-        if (lb_http_body_parse(&s->req_body, &s->cin, &reason) != LB_OK) {
-            lb_http_log_error(s, LB_LOG_INFO, 0, reason);
-
-            if (!s->resp_head_sent) {
-                lb_http_error(s, 400, true);
-
-            } else {
-                lb_http_close(s);
-            }
-
-            return LB_DONE;
+        if (rc != LB_AGAIN) {
+            return rc;
         }
     }
+}
+
+
+/* Read what the client sends of the request body into cin (made room
+ * for, checked by the body parser) while the target side has room for
+ * it: LB_AGAIN when bytes came (the caller sends them and calls again),
+ * LB_OK when there is nothing more to read now, LB_DONE when the session
+ * ended (the client went, or its body is malformed: 400, or a close
+ * once the answer began). Shared by the HTTP/1.1 and HTTP/2 targets. */
+lb_int_t
+lb_http_read_body(lb_http_session_t *s, bool *progress)
+{
+    int               err;
+    ssize_t           n;
+    const char       *reason;
+    lb_connection_t  *c;
+
+    c = s->client;
+
+    if (s->req_body.done || !c->read->ready || s->client_eof) {
+        return LB_OK;
+    }
+
+    if (s->cin.last == s->cin.end) {
+        lb_http_buf_compact(&s->cin, &s->req_body);
+
+        if (s->cin.last == s->cin.end) {
+            /* full: the target takes it slower than the client sends */
+            return LB_OK;
+        }
+    }
+
+    n = lb_http_recv(c, &s->cin, &err);
+
+    if (n == LB_AGAIN) {
+        return LB_OK;
+    }
+
+    if (n == 0 || n == LB_ERROR) {
+        lb_http_log_error(s, n == 0 ? LB_LOG_INFO : lb_conn_error_level(err),
+                          n == 0 ? 0 : err,
+                          "the client closed the connection while sending "
+                          "the request body");
+        lb_http_close(s);
+        return LB_DONE;
+    }
+
+    *progress = true;
+    s->client_read_at = lb_current_msec;
+
+    if (lb_http_body_parse(&s->req_body, &s->cin, &reason) != LB_OK) {
+        lb_http_log_error(s, LB_LOG_INFO, 0, reason);
+
+        if (!s->resp_head_sent) {
+            lb_http_error(s, 400, true);
+
+        } else {
+            lb_http_close(s);
+        }
+
+        return LB_DONE;
+    }
+
+    return LB_AGAIN;
 }
 
 

@@ -192,6 +192,11 @@ lb_int_t lb_http_proxy(lb_http_session_t *s);
  * Also flushes the 101 head of a tunnel (lb_http_tunnel.c). */
 lb_int_t lb_http_proxy_down(lb_http_session_t *s, bool *progress);
 
+/* The client's request body into cin, checked, while there is room:
+ * LB_AGAIN bytes came, LB_OK nothing more now, LB_DONE the session ended
+ * (lb_http_proxy.c; also used by the HTTP/2 target side). */
+lb_int_t lb_http_read_body(lb_http_session_t *s, bool *progress);
+
 /* Let ev wait (waiting) or not for something that last moved at *since,
  * with an idle timer that runs out `timeout` ms after that; a wait that
  * starts now moves *since to now. */
