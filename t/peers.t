@@ -2,7 +2,11 @@
 # weir: two nodes with a peers block (SPEC.md section 12), as two weir
 # instances on 127.0.0.1 with their own ports. SOURCE_IP bindings made on
 # node a (TCP, clients from 127.0.0.2..9) and an APP_COOKIE binding (HTTP,
-# JSESSIONID) give the same targets on node b; a peer that sends garbage,
+# JSESSIONID) give the same targets on node b; an HTTP_COOKIE cookie
+# (WEIRSTICKY) node a issued is honoured by node b, whose workers drew a
+# secret of their own at their start, without a reload of node b (the
+# workers take node a's secret when the sync applies it); a peer that
+# sends garbage,
 # or stops in the middle of a frame, is dropped while traffic goes on;
 # after a partition (node b's sync process stopped with SIGSTOP for 5 s
 # while node a makes new bindings) node b catches up from the last update
@@ -22,7 +26,8 @@ my %be = map { $_ => start_backend(name => $_, mode => 'tag') } qw(A B C);
 my @hb = map { start_http_backend(name => "H$_") } qw(A B C);
 my %sync = map { $_ => free_port() } qw(a b);
 my %port = map { $_ => { tcp => free_port(), http => free_port(),
-                          admin => free_port() } } qw(a b);
+                          ck => free_port(), admin => free_port() } }
+           qw(a b);
 my $token = 'peers-test-token';
 
 sub config {
@@ -63,10 +68,17 @@ $tcp
     address: 127.0.0.1
     listeners:
       - { name: app, protocol: HTTP, protocol_port: $port{$node}{http}, target_group: tg-app }
+      - { name: ck, protocol: HTTP, protocol_port: $port{$node}{ck}, target_group: tg-ck }
     target_groups:
       - name: tg-app
         protocol: HTTP
         session_persistence: { type: APP_COOKIE, cookie_name: JSESSIONID, persistence_timeout: 360 }
+        members:
+$http
+      - name: tg-ck
+        protocol: HTTP
+        load_balancer_algorithm: ROUND_ROBIN
+        session_persistence: { type: HTTP_COOKIE, persistence_timeout: 360 }
         members:
 $http
 EOF
@@ -92,15 +104,18 @@ sub from {
     return $r =~ /^([ABC]) hi\n\z/ ? $1 : undef;
 }
 
-# one HTTP request to node $node: the target that answered
+# one HTTP request to node $node (listener $l, default http): the target
+# that answered (and, in list context, its WEIRSTICKY value or undef)
 sub req {
-    my ($node, $path, $cookie) = @_;
-    my $s = http_connect($port{$node}{http}) or return '';
+    my ($node, $path, $cookie, $l) = @_;
+    my $s = http_connect($port{$node}{$l // 'http'}) or return '';
     my $r = http_request($s, 'GET', $path,
                          headers => [$cookie ? (Cookie => $cookie) : ()]);
     close $s;
     return '' unless $r && $r->{status} == 200;
-    return $r->{headers}{'x-backend'} // '';
+    my ($v) = ($r->{headers}{'set-cookie'} // '') =~ /^WEIRSTICKY=([0-9a-f]+)/m;
+    return wantarray ? ($r->{headers}{'x-backend'} // '', $v)
+                     : $r->{headers}{'x-backend'} // '';
 }
 
 # the highest update id node $w's log says peer b acknowledged
@@ -170,6 +185,28 @@ my %seen;
 $seen{req('b', '/', 'JSESSIONID=abc')}++ for 1 .. 6;
 is_deeply(\%seen, { $bound => 6 },
           "the APP_COOKIE value reaches $bound on node b too");
+
+# --- HTTP_COOKIE: node a's cookie on node b, no reload of b ---
+# Both nodes' workers drew a secret at their start; node b's sync process
+# took node a's (the first node listed) and its workers use it from their
+# next HTTP_COOKIE request. Six requests with node a's cookie: a fresh
+# ROUND_ROBIN choice over three targets would spread them.
+{
+    my ($who, $v) = req('a', '/', undef, 'ck');
+    ok($who && $v, "node a's target $who is named by WEIRSTICKY="
+       . ($v // 'none'));
+    my %ck;
+    for (1 .. 6) {
+        my ($w2, $v2) = req('b', '/', "WEIRSTICKY=$v", 'ck');
+        $ck{$w2}++;
+        $ck{'new cookie'}++ if defined $v2 && $v2 ne $v;
+    }
+    is_deeply(\%ck, { $who => 6 },
+              "node b honours node a's cookie (6 requests to $who), "
+              . 'no reload of node b');
+    like($w{b}->log_text, qr/the HTTP_COOKIE secret of the peers is taken/,
+         "node b's workers say they took the peers' secret");
+}
 
 # --- roles: without peers.vip the first node listed is the active one ---
 my $c = $api{a}->('GET', '/api/v1/cluster');

@@ -1321,8 +1321,17 @@ lb_peers_apply(lb_peer_t *p, const lb_peers_msg_t *m)
         value = m->value.data;
     }
 
-    (void) lb_zone_table_set(t, m->key.data, m->key.len, value,
-                             lb_current_msec, m->ttl);
+    if (lb_zone_table_set(t, m->key.data, m->key.len, value,
+                          lb_current_msec, m->ttl)
+            == LB_OK
+        && strncmp(name, "http:", 5) == 0)
+    {
+        /* the workers take the new secret at their next HTTP_COOKIE
+         * request (lb_http_sticky.c) */
+        __atomic_add_fetch(&lb_zone_journal->secret_gen, 1,
+                           __ATOMIC_RELEASE);
+    }
+
     p->applied++;
 }
 

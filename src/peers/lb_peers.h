@@ -26,8 +26,9 @@
  * once-a-second ACK) for LB_PEERS_DEAD ms, is closed; an outgoing one is
  * opened again after LB_PEERS_RETRY ms and resumes from the last id the
  * peer acknowledged. The HTTP_COOKIE secret of the first node listed
- * wins: the others take it (their workers read it at their next start or
- * reload).
+ * wins: the others take it (each secret applied bumps the journal's
+ * secret_gen, and the workers read the secret again at their next
+ * HTTP_COOKIE request).
  *
  * Roles: with peers.vip, this node is active while it holds the VIP on an
  * interface (getifaddrs(), every LB_PEERS_ROLE_EVERY ms); without, the
