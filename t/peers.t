@@ -10,12 +10,16 @@
 # or stops in the middle of a frame, is dropped while traffic goes on;
 # after a partition (node b's sync process stopped with SIGSTOP for 5 s
 # while node a makes new bindings) node b catches up from the last update
-# id it acknowledged, without a full copy.
+# id it acknowledged, without a full copy. With peers.tls (certificates
+# of one CA made here with openssl), the sync works over TLS, a plain
+# TCP peer is refused, and a node whose certificate is of another CA is
+# refused both ways, the reason logged, while node a serves on.
 use strict;
 use warnings;
 use lib 't/lib';
 use IO::Select;
 use IO::Socket::INET;
+use File::Temp ();
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for start_backend);
@@ -39,6 +43,8 @@ sub config {
         "          - { name: $_->{name}, address: 127.0.0.1, protocol_port: "
         . "$_->{port} }\n" } @hb);
     my $vip = $o{vip} ? "  vip: $o{vip}\n" : '';
+    $vip .= "  tls: { certificate: $o{tls}[0], key: $o{tls}[1], "
+            . "ca: $o{tls}[2] }\n" if $o{tls};
     return <<"EOF";
 worker_processes: 2
 log_level: debug
@@ -394,5 +400,91 @@ ok(wait_for(sub {
     $x && $x->{status} == 201 }, 10), 'and takes writes');
 unlike($w{b}->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
 $w{b}->stop;
+
+# --- peers.tls: the sync link mutually authenticated ---
+SKIP: {
+    chomp(my $openssl = `command -v openssl 2>/dev/null` // '');
+    skip 'no openssl command', 1 unless $openssl;
+    my $pki = File::Temp::tempdir('weir-peers-pki-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    my $ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+    my $sh = sub { system("$_[0] >>$pki/openssl.log 2>&1") == 0
+                   or die "$_[0] failed: " . `cat $pki/openssl.log` };
+    for my $ca (qw(ca1 ca2)) {
+        $sh->("$openssl req -x509 $ec -keyout $pki/$ca.key -out $pki/$ca.crt"
+              . " -subj /CN=$ca -days 2");
+    }
+    # a and b of ca1; "b" again of ca2, the stranger
+    for ([qw(a ca1)], [qw(b ca1)], [qw(x ca2)]) {
+        my ($n, $ca) = @$_;
+        $sh->("$openssl req $ec -keyout $pki/$n.key -out $pki/$n.csr"
+              . " -subj /CN=$n");
+        $sh->("$openssl x509 -req -in $pki/$n.csr -CA $pki/$ca.crt"
+              . " -CAkey $pki/$ca.key -CAcreateserial -out $pki/$n.crt"
+              . " -days 2");
+    }
+
+    my %t;
+    for my $node (qw(a b)) {
+        $t{$node} = Weir->new;
+        my $d = $t{$node}->dir;
+        open(my $fh, '>', "$d/admin.token") or die $!;
+        print $fh "$token\n";
+        close $fh;
+        chmod 0600, "$d/admin.token";
+        $t{$node}->write_config(config($node, tls => [
+            "$pki/$node.crt", "$pki/$node.key", "$pki/ca1.crt"]));
+        ok($t{$node}->start($port{$node}{tcp}),
+           "TLS: node $node started") or diag $t{$node}->log_text;
+    }
+    ok($t{a}->wait_log(qr/peer "b": sending a full copy/, 10)
+       && $t{b}->wait_log(qr/peer "a": sending a full copy/, 10),
+       'TLS: the nodes connect both ways and send their full copies');
+
+    my @tc = map { "127.0.3.$_" } 2 .. 7;
+    my %tt = map { $_ => from('a', $_) } @tc;
+    is(scalar(grep { defined } values %tt), scalar @tc,
+       'TLS: node a makes 6 SOURCE_IP bindings');
+    my $synced_tls = sub {
+        my $x = $api{a}->('GET', '/api/v1/cluster');
+        my $c = $x && $x->{json} ? $x->{json}{cluster} : undef;
+        return $c && $c->{peers}[0]{connected} && $c->{peers}[0]{lag} == 0
+               && $c->{journal_id} >= 6;
+    };
+    ok(wait_for($synced_tls, 5), 'TLS: node b acknowledged them (lag 0)');
+    my $same_tls = grep { (from('b', $_) // '') eq ($tt{$_} // 'none') } @tc;
+    is($same_tls, scalar @tc, 'TLS: the bindings hold on node b');
+
+    # a peer without TLS: refused before anything of the protocol
+    my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $sync{a}, Proto => 'tcp');
+    syswrite($g, "\x00\x00\x00\x0c\x01\x01\x01b" . ("\x00" x 8)) if $g;
+    ok($t{a}->wait_log(qr/"\(not named yet\)" closed: TLS handshake failed/,
+                       5), 'TLS: a plain TCP HELLO is refused');
+    close $g if $g;
+
+    # node b again with a certificate of another CA
+    $t{b}->stop;
+    $t{b}->write_config(config('b', tls => [
+        "$pki/x.crt", "$pki/x.key", "$pki/ca1.crt"]));
+    ok($t{b}->start($port{b}{tcp}), 'TLS: node b restarted with a '
+       . 'certificate of another CA');
+    my $refused = qr/closed: TLS handshake failed: the peer's certificate is refused: unable to get local issuer certificate \(peers\.tls\.ca\)/;
+    ok($t{a}->wait_log(qr/incoming connection from peer "\(not named yet\)" $refused/, 10),
+       "TLS: node a refuses its client certificate, the reason logged");
+    ok($t{a}->wait_log(qr/outgoing connection to peer "b" $refused/, 10),
+       'and its server certificate');
+    my $c = $api{a}->('GET', '/api/v1/cluster');
+    ok($c && $c->{json} && !$c->{json}{cluster}{peers}[0]{receiving}
+       && !$c->{json}{cluster}{peers}[0]{sending},
+       'TLS: node a has no link with it');
+    my $served = grep { (from('a', $_) // '') eq ($tt{$_} // 'none') } @tc;
+    is($served, scalar @tc, 'TLS: node a serves on, its bindings intact');
+    for my $node (qw(a b)) {
+        unlike($t{$node}->log_text, qr/\[(alert|crit|emerg)\]/,
+               "TLS: no alert in node $node\'s log");
+        $t{$node}->stop;
+    }
+}
 
 done_testing();
