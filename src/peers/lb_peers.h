@@ -4,7 +4,9 @@
  * HTTP_COOKIE secret) equal on every node of the block.
  *
  * Each node listens on its own nodes[].address and connects to every
- * other node; a connection carries the changes of the node that opened
+ * other node (with peers.tls, each connection starts with a mutually
+ * authenticated TLS handshake, lb_peers_tls.h, stepped by the loop like
+ * the rest); a connection carries the changes of the node that opened
  * it, one way, and acknowledgements back:
  *
  *   A -> B  HELLO(A, epoch of A's journal)
