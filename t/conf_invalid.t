@@ -140,6 +140,23 @@ my @cases = (
         . 'port; allowed: IPv4:port or [IPv6]:port with a port 1..65535, '
         . 'e.g. 127.0.0.1:9090 or [::1]:9090' ] ],
 
+    [ 'peers.tls without key and ca, an unknown field',
+      "peers:\n  local: a\n  nodes:\n"
+      . "    - { name: a, address: 127.0.0.1:7001 }\n"
+      . "  tls: { certificate: a.crt, cert: a.crt }\n",
+      [ '5:8: peers.tls.key: missing; required',
+        '5:8: peers.tls.ca: missing; required',
+        '5:30: peers.tls.cert: unknown field "cert"; allowed: certificate, '
+        . 'key, ca' ] ],
+
+    [ 'peers.tls certificate that cannot be loaded',
+      "peers:\n  local: a\n  nodes:\n"
+      . "    - { name: a, address: 127.0.0.1:7001 }\n"
+      . "  tls: { certificate: /nonexistent/a.crt, key: /nonexistent/a.key,"
+      . " ca: /nonexistent/ca.crt }\n",
+      [ '5:8: peers.tls.certificate: "/nonexistent/a.crt" cannot be loaded: '
+        . 'No such file or directory' ] ],
+
     [ 'admin without token_file', "admin:\n  listen: 127.0.0.1:9090\n",
       [ '2:3: admin.token_file: missing; required' ] ],
 

@@ -12,17 +12,23 @@
 #   a node serves as soon as the address arrives (IPv6 as well);
 # - the VIP on n1 (started first), n2 BACKUP; the client is served via
 #   n1;
+# - sticky bindings made on n1 (a peers block on both nodes, vip: the
+#   VIP, the sync over the bridge): 8 clients (10.252.0.20..27) bound by
+#   SOURCE_IP persistence on a ROUND_ROBIN group, and an HTTP client
+#   bound by APP_COOKIE (JSESSIONID set by the target) on another
+#   ROUND_ROBIN group;
 # - kill -9 of n1's weir master: the VIP is on n2 within advert_int x 3
 #   + interval x fall (5 s), the client is served via n2, by the same
-#   target (SOURCE_IP: both nodes choose alike);
+#   target (SOURCE_IP: both nodes choose alike); each sticky client
+#   reaches its target through n2 (asked in an order a fresh ROUND_ROBIN
+#   choice on n2 could not follow: n2's table has n1's bindings), and the
+#   APP_COOKIE client's 6 requests all reach its target;
 # - weir back on n1: n1 returns to BACKUP and, nopreempt, leaves the VIP
-#   on n2 although its priority is higher.
+#   on n2 although its priority is higher; the peers sync names n2 the
+#   active node and n1 standby.
 #
-# The sticky bindings' side (a binding made on n1 used by n2 after the
-# failover) needs the peers sync of issue 18 item 2: its place is marked
-# below.
-#
-#   client 10.252.0.2, n1 .3, n2 .4, t1 .5, t2 .6, VIP 10.252.0.100/24
+#   client 10.252.0.2 (and .20-.27), n1 .3, n2 .4, t1 .5, t2 .6,
+#   VIP 10.252.0.100/24, the sync on n1 and n2 port 7000
 use strict;
 use warnings;
 
@@ -30,6 +36,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use File::Temp qw(tempdir);
+use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
@@ -61,13 +68,28 @@ $net->host($_, "$IP{$_}/24") for qw(client n1 n2 t1 t2);
 open(my $fh, '>', "$dir/target.pl") or die $!;
 print $fh <<'EOF';
 use strict; use IO::Socket::INET;
+use IO::Select;
 my ($name, $ready) = @ARGV;
-my $l = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => 8080,
-    Listen => 128, ReuseAddr => 1) or die "listen: $!";
+# 8080: a line "NAME PEER"; 8081: HTTP, the same line as the body, and
+# /login sets JSESSIONID=sess-NAME
+my %l = map { $_ => IO::Socket::INET->new(LocalAddr => '0.0.0.0',
+    LocalPort => $_, Listen => 128, ReuseAddr => 1) || die "listen: $!" }
+    8080, 8081;
 open(my $r, '>', $ready); close $r;
-while (my $c = $l->accept) {
-    syswrite($c, "$name " . $c->peerhost . "\n");
-    close $c;
+my $sel = IO::Select->new(values %l);
+while (1) {
+    for my $s ($sel->can_read) {
+        my $c = $s->accept or next;
+        my $line = "$name " . $c->peerhost . "\n";
+        if ($s == $l{8080}) { syswrite($c, $line); close $c; next; }
+        $c->timeout(2);
+        my $head = '';
+        while (defined(my $h = <$c>)) { $head .= $h; last if $h =~ /^\r?$/; }
+        my $set = $head =~ m{^GET /login } ? "Set-Cookie: JSESSIONID=sess-$name\r\n" : '';
+        syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: " . length($line)
+                 . "\r\nConnection: close\r\n$set\r\n$line");
+        close $c;
+    }
 }
 EOF
 close $fh;
@@ -80,7 +102,15 @@ ok(wait_for(sub { -e "$dir/t1.ready" && -e "$dir/t2.ready" }, 10),
 # --- weir on the nodes ---
 
 sub config {
-    my ($freebind) = @_;
+    my ($freebind, $local) = @_;
+    my $peers = !$local ? '' : <<"EOF";
+peers:
+  local: $local
+  vip: $VIP
+  nodes:
+    - { name: n1, address: "$IP{n1}:7000" }
+    - { name: n2, address: "$IP{n2}:7000" }
+EOF
     return <<"EOF";
 daemon: false
 worker_processes: 1
@@ -89,7 +119,7 @@ pid_file: logs/weir.pid
 admin:
   listen: 127.0.0.1:9090
   token_file: admin.token
-load_balancers:
+${peers}load_balancers:
   - name: ha-lb
     type: NLB
     address: $VIP
@@ -105,8 +135,8 @@ load_balancers:
         members:
           - { name: m-t1, address: $IP{t1}, protocol_port: 8080 }
           - { name: m-t2, address: $IP{t2}, protocol_port: 8080 }
-      # a binding in a node's sticky table: what the peers sync (issue 18
-      # item 2) will keep in step
+      # bindings in a node's sticky table: what the peers sync keeps in
+      # step
       - name: sticky-tg
         protocol: TCP
         load_balancer_algorithm: ROUND_ROBIN
@@ -114,6 +144,20 @@ load_balancers:
         members:
           - { name: s-t1, address: $IP{t1}, protocol_port: 8080 }
           - { name: s-t2, address: $IP{t2}, protocol_port: 8080 }
+  - name: ha-web
+    type: ALB
+    address: $VIP
+    freebind: $freebind
+    listeners:
+      - { name: web-in, protocol: HTTP, protocol_port: 82, target_group: web-tg }
+    target_groups:
+      - name: web-tg
+        protocol: HTTP
+        load_balancer_algorithm: ROUND_ROBIN
+        session_persistence: { type: APP_COOKIE, cookie_name: JSESSIONID }
+        members:
+          - { name: w-t1, address: $IP{t1}, protocol_port: 8081 }
+          - { name: w-t2, address: $IP{t2}, protocol_port: 8081 }
 EOF
 }
 
@@ -137,7 +181,8 @@ for my $n (qw(n1 n2 nofb)) {
     mkdir "$dir/$n";
     mkdir "$dir/$n/logs";
     write_file("$dir/$n/admin.token", "ha-test-token-$n-0123456789\n", 0600);
-    write_file("$dir/$n/weir.yaml", config($n eq 'nofb' ? 'false' : 'true'));
+    write_file("$dir/$n/weir.yaml", $n eq 'nofb' ? config('false')
+                                                 : config('true', $n));
 }
 
 sub start_weir {
@@ -180,18 +225,46 @@ for my $n (qw(n1 n2)) {
        "$n: both targets UP");
 }
 
-# one request from the client to port 80 (or $port): "target node", or
-# undef
+# one request from the client to port 80 (or $port; from address $from):
+# "target node", or undef
 sub request {
-    my ($port) = @_;
+    my ($port, $from) = @_;
     $port //= 80;
+    my $local = $from ? "LocalAddr => q($from)," : '';
     my ($ok, $out) = $net->in_ns('client', "perl -MIO::Socket::INET -e '"
         . "my \$c = IO::Socket::INET->new(PeerAddr => q($VIP), PeerPort => $port,"
-        . " Timeout => 1) or exit 1; \$c->timeout(1); my \$l = <\$c>;"
+        . " $local Timeout => 1) or exit 1; \$c->timeout(1); my \$l = <\$c>;"
         . " print \$l // q(); exit(defined \$l ? 0 : 1)'");
     return undef unless $ok && $out =~ /^(t\d) (\S+)$/m;
     return "$1 $2";
 }
+
+# one HTTP GET of $path on port 82 with Cookie $cookie (or none):
+# ("target node", the JSESSIONID it set or undef), or ()
+sub http_get {
+    my ($path, $cookie) = @_;
+    my $c = $cookie ? "Cookie: $cookie\\r\\n" : '';
+    my ($ok, $out) = $net->in_ns('client', "perl -MIO::Socket::INET -e '"
+        . "my \$c = IO::Socket::INET->new(PeerAddr => q($VIP), PeerPort => 82,"
+        . " Timeout => 2) or exit 1; \$c->timeout(2);"
+        . " print \$c qq(GET $path HTTP/1.1\\r\\nHost: vip\\r\\n${c}"
+        . "Connection: close\\r\\n\\r\\n); local \$/; print <\$c> // q()'");
+    return () unless $ok && $out =~ m{^HTTP/1\.1 200 } && $out =~ /^(t\d) (\S+)$/m;
+    my $who = "$1 $2";
+    my ($sess) = $out =~ /^Set-Cookie: JSESSIONID=([^;\s]+)/mi;
+    return ($who, $sess);
+}
+
+# the sync's view of node $n (GET /api/v1/cluster through weirctl): the
+# "cluster" object, or {}
+sub cluster {
+    my ($n) = @_;
+    my ($ok, $out) = $net->in_ns($n, "$CTL -t 1 -p $dir/$n -c $dir/$n/weir.yaml"
+                                 . " get /api/v1/cluster");
+    my $j = $ok ? eval { JSON::PP::decode_json($out) } : undef;
+    return $j && ref $j->{cluster} eq 'HASH' ? $j->{cluster} : {};
+}
+sub show { JSON::PP->new->canonical->encode($_[0]) }
 
 # the address arrives by hand on n1: served at once, no restart
 $net->must('vip by hand', "ip -n " . $net->ns('n1') . " addr add $VIP/24 dev eth0");
@@ -292,11 +365,44 @@ ok(wait_for(sub { ($got = request()) && $got =~ / \Q$IP{n1}\E$/ }, 10),
    'the client is served via n1') or diag($got // 'no answer');
 my ($target) = split ' ', $got // '';
 
-# the client's binding in n1's sticky table (ROUND_ROBIN chose it)
-my $sticky = request(81);
-ok(defined $sticky, 'the sticky listener answers via n1')
-    or diag 'no answer';
-$sticky = (split ' ', $sticky // '')[0];
+# the sticky clients' bindings in n1's tables (ROUND_ROBIN chose them)
+my @from = map { "10.252.0.$_" } 20 .. 27;
+$net->must("client $_", "ip -n " . $net->ns('client') . " addr add $_/24 dev eth0")
+    for @from;
+my %sticky;
+for my $ip (@from) {
+    my $got1 = request(81, $ip);
+    my $got2 = request(81, $ip);
+    $sticky{$ip} = (split ' ', $got1)[0]
+        if defined $got1 && defined $got2 && $got1 eq $got2
+           && $got1 =~ / \Q$IP{n1}\E$/;
+}
+is(scalar(keys %sticky), scalar @from,
+   'via n1, each of 8 sticky clients keeps its target (SOURCE_IP persistence)');
+my %spread = map { $_ => 1 } values %sticky;
+is(scalar(keys %spread), 2, 'the ROUND_ROBIN choices use both targets');
+
+my ($web, $sess) = http_get('/login');
+ok($web && $web =~ / \Q$IP{n1}\E$/ && $sess,
+   'via n1, a target sets JSESSIONID (' . ($sess // 'none') . ')');
+my $web_target = (split ' ', $web // '')[0];
+my %seen;
+for (1 .. 4) {
+    my ($w) = http_get('/', "JSESSIONID=$sess");
+    $seen{(split ' ', $w // 'none')[0]}++;
+}
+is_deeply(\%seen, { $web_target => 4 }, 'the APP_COOKIE client keeps its'
+          . ' target via n1');
+
+# n2 acknowledged every update of n1's journal before n1 dies
+ok(wait_for(sub {
+    my $c = cluster('n1');
+    my ($p) = @{ $c->{peers} // [] };
+    ($c->{role} // '') eq 'active' && ($c->{journal_id} // 0) >= 9
+        && $p && $p->{name} eq 'n2' && $p->{connected} && $p->{lag} == 0 },
+            10),
+   'n1 active, n2 acknowledged every update of n1 (lag 0)')
+    or diag show(cluster('n1'));
 
 # --- kill -9 of the active weir master ---
 
@@ -317,14 +423,26 @@ ok(wait_for(sub { ($got = request()) && $got =~ / \Q$IP{n2}\E$/ }, 10),
 is((split ' ', $got // '')[0], $target,
    'by the same target (SOURCE_IP: the nodes choose alike)');
 
-SKIP: {
-    skip 'sticky bindings in step across nodes need the peers sync '
-         . '(issue 18 item 2)', 1;
-    # n2 has no binding of its own yet: with the sync, n1's is there
-    my $after = request(81);
-    is((split ' ', $after // '')[0], $sticky,
-       'the sticky binding made on n1 holds on n2');
+# n2 never chose for these clients: the bindings are n1's, synced. Asked
+# grouped by target (all of t1's clients, then t2's), a fresh
+# ROUND_ROBIN choice would alternate and miss about half of them.
+my @order = sort { $sticky{$a} cmp $sticky{$b} || $a cmp $b } keys %sticky;
+my @after;
+for my $ip (@order) {
+    my $got1 = request(81, $ip);
+    push @after, $ip if defined $got1 && $got1 eq "$sticky{$ip} $IP{n2}";
 }
+is(scalar @after, scalar @order,
+   'each SOURCE_IP binding made on n1 holds on n2');
+%seen = ();
+for (1 .. 6) {
+    my ($w) = http_get('/', "JSESSIONID=$sess");
+    $seen{$w // 'none'}++;
+}
+is_deeply(\%seen, { "$web_target $IP{n2}" => 6 },
+          'the APP_COOKIE binding made on n1 holds on n2 (6 requests)');
+ok(wait_for(sub { (cluster('n2')->{role} // '') eq 'active' }, 5),
+   'the sync: n2 is active (it holds the VIP)') or diag show(cluster('n2'));
 
 # --- the old active comes back: standby ---
 
@@ -342,6 +460,13 @@ my $moved = wait_for(sub { has_vip('n1') || !has_vip('n2') }, 4 * $ADVERT);
 ok(!$moved, 'nopreempt: the VIP stays on n2 for 4 advertisement intervals');
 ok(wait_for(sub { ($got = request()) && $got =~ / \Q$IP{n2}\E$/ }, 5),
    'still served via n2') or diag($got // 'no answer');
+ok(wait_for(sub { my $c = cluster('n1');
+                  ($c->{role} // '') eq 'standby'
+                  && ($c->{active} // '') eq 'n2' }, 10),
+   'the sync: n1 is standby and names n2 the active node')
+    or diag show(cluster('n1'));
+is((split ' ', request(81, $from[0]) // '')[0], $sticky{$from[0]},
+   'a sticky client still reaches its target via n2');
 
 # --- stop ---
 

@@ -2,16 +2,24 @@
 # weir: two nodes with a peers block (SPEC.md section 12), as two weir
 # instances on 127.0.0.1 with their own ports. SOURCE_IP bindings made on
 # node a (TCP, clients from 127.0.0.2..9) and an APP_COOKIE binding (HTTP,
-# JSESSIONID) give the same targets on node b; a peer that sends garbage,
+# JSESSIONID) give the same targets on node b; an HTTP_COOKIE cookie
+# (WEIRSTICKY) node a issued is honoured by node b, whose workers drew a
+# secret of their own at their start, without a reload of node b (the
+# workers take node a's secret when the sync applies it); a peer that
+# sends garbage,
 # or stops in the middle of a frame, is dropped while traffic goes on;
 # after a partition (node b's sync process stopped with SIGSTOP for 5 s
 # while node a makes new bindings) node b catches up from the last update
-# id it acknowledged, without a full copy.
+# id it acknowledged, without a full copy. With peers.tls (certificates
+# of one CA made here with openssl), the sync works over TLS, a plain
+# TCP peer is refused, and a node whose certificate is of another CA is
+# refused both ways, the reason logged, while node a serves on.
 use strict;
 use warnings;
 use lib 't/lib';
 use IO::Select;
 use IO::Socket::INET;
+use File::Temp ();
 use Test::More;
 use Time::HiRes qw(time);
 use Weir qw(free_port wait_for start_backend);
@@ -22,7 +30,8 @@ my %be = map { $_ => start_backend(name => $_, mode => 'tag') } qw(A B C);
 my @hb = map { start_http_backend(name => "H$_") } qw(A B C);
 my %sync = map { $_ => free_port() } qw(a b);
 my %port = map { $_ => { tcp => free_port(), http => free_port(),
-                          admin => free_port() } } qw(a b);
+                          ck => free_port(), admin => free_port() } }
+           qw(a b);
 my $token = 'peers-test-token';
 
 sub config {
@@ -34,6 +43,8 @@ sub config {
         "          - { name: $_->{name}, address: 127.0.0.1, protocol_port: "
         . "$_->{port} }\n" } @hb);
     my $vip = $o{vip} ? "  vip: $o{vip}\n" : '';
+    $vip .= "  tls: { certificate: $o{tls}[0], key: $o{tls}[1], "
+            . "ca: $o{tls}[2] }\n" if $o{tls};
     return <<"EOF";
 worker_processes: 2
 log_level: debug
@@ -63,10 +74,17 @@ $tcp
     address: 127.0.0.1
     listeners:
       - { name: app, protocol: HTTP, protocol_port: $port{$node}{http}, target_group: tg-app }
+      - { name: ck, protocol: HTTP, protocol_port: $port{$node}{ck}, target_group: tg-ck }
     target_groups:
       - name: tg-app
         protocol: HTTP
         session_persistence: { type: APP_COOKIE, cookie_name: JSESSIONID, persistence_timeout: 360 }
+        members:
+$http
+      - name: tg-ck
+        protocol: HTTP
+        load_balancer_algorithm: ROUND_ROBIN
+        session_persistence: { type: HTTP_COOKIE, persistence_timeout: 360 }
         members:
 $http
 EOF
@@ -92,15 +110,18 @@ sub from {
     return $r =~ /^([ABC]) hi\n\z/ ? $1 : undef;
 }
 
-# one HTTP request to node $node: the target that answered
+# one HTTP request to node $node (listener $l, default http): the target
+# that answered (and, in list context, its WEIRSTICKY value or undef)
 sub req {
-    my ($node, $path, $cookie) = @_;
-    my $s = http_connect($port{$node}{http}) or return '';
+    my ($node, $path, $cookie, $l) = @_;
+    my $s = http_connect($port{$node}{$l // 'http'}) or return '';
     my $r = http_request($s, 'GET', $path,
                          headers => [$cookie ? (Cookie => $cookie) : ()]);
     close $s;
     return '' unless $r && $r->{status} == 200;
-    return $r->{headers}{'x-backend'} // '';
+    my ($v) = ($r->{headers}{'set-cookie'} // '') =~ /^WEIRSTICKY=([0-9a-f]+)/m;
+    return wantarray ? ($r->{headers}{'x-backend'} // '', $v)
+                     : $r->{headers}{'x-backend'} // '';
 }
 
 # the highest update id node $w's log says peer b acknowledged
@@ -170,6 +191,28 @@ my %seen;
 $seen{req('b', '/', 'JSESSIONID=abc')}++ for 1 .. 6;
 is_deeply(\%seen, { $bound => 6 },
           "the APP_COOKIE value reaches $bound on node b too");
+
+# --- HTTP_COOKIE: node a's cookie on node b, no reload of b ---
+# Both nodes' workers drew a secret at their start; node b's sync process
+# took node a's (the first node listed) and its workers use it from their
+# next HTTP_COOKIE request. Six requests with node a's cookie: a fresh
+# ROUND_ROBIN choice over three targets would spread them.
+{
+    my ($who, $v) = req('a', '/', undef, 'ck');
+    ok($who && $v, "node a's target $who is named by WEIRSTICKY="
+       . ($v // 'none'));
+    my %ck;
+    for (1 .. 6) {
+        my ($w2, $v2) = req('b', '/', "WEIRSTICKY=$v", 'ck');
+        $ck{$w2}++;
+        $ck{'new cookie'}++ if defined $v2 && $v2 ne $v;
+    }
+    is_deeply(\%ck, { $who => 6 },
+              "node b honours node a's cookie (6 requests to $who), "
+              . 'no reload of node b');
+    like($w{b}->log_text, qr/the HTTP_COOKIE secret of the peers is taken/,
+         "node b's workers say they took the peers' secret");
+}
 
 # --- roles: without peers.vip the first node listed is the active one ---
 my $c = $api{a}->('GET', '/api/v1/cluster');
@@ -342,7 +385,10 @@ ok(wait_for(sub {
     $x && $x->{json} && ($x->{json}{cluster}{vip} // '') eq '192.0.2.1'
        && !defined $x->{json}{cluster}{active} }, 10),
    'the cluster view shows the VIP and no active node (a is gone)');
-$r = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+# (right after the reload the old admin process may still take a
+# connection and go away with it: asked again until one is answered)
+wait_for(sub { $r = $api{b}->('POST', '/api/v1/load-balancers', $new_lb);
+               $r && $r->{status} }, 5);
 is($r && $r->{status}, 409, 'writes are refused');
 like($r && $r->{json} ? $r->{json}{error}{message} : '',
      qr/which is not known now/, 'saying the active node is not known');
@@ -357,5 +403,91 @@ ok(wait_for(sub {
     $x && $x->{status} == 201 }, 10), 'and takes writes');
 unlike($w{b}->log_text, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
 $w{b}->stop;
+
+# --- peers.tls: the sync link mutually authenticated ---
+SKIP: {
+    chomp(my $openssl = `command -v openssl 2>/dev/null` // '');
+    skip 'no openssl command', 1 unless $openssl;
+    my $pki = File::Temp::tempdir('weir-peers-pki-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    my $ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+    my $sh = sub { system("$_[0] >>$pki/openssl.log 2>&1") == 0
+                   or die "$_[0] failed: " . `cat $pki/openssl.log` };
+    for my $ca (qw(ca1 ca2)) {
+        $sh->("$openssl req -x509 $ec -keyout $pki/$ca.key -out $pki/$ca.crt"
+              . " -subj /CN=$ca -days 2");
+    }
+    # a and b of ca1; "b" again of ca2, the stranger
+    for ([qw(a ca1)], [qw(b ca1)], [qw(x ca2)]) {
+        my ($n, $ca) = @$_;
+        $sh->("$openssl req $ec -keyout $pki/$n.key -out $pki/$n.csr"
+              . " -subj /CN=$n");
+        $sh->("$openssl x509 -req -in $pki/$n.csr -CA $pki/$ca.crt"
+              . " -CAkey $pki/$ca.key -CAcreateserial -out $pki/$n.crt"
+              . " -days 2");
+    }
+
+    my %t;
+    for my $node (qw(a b)) {
+        $t{$node} = Weir->new;
+        my $d = $t{$node}->dir;
+        open(my $fh, '>', "$d/admin.token") or die $!;
+        print $fh "$token\n";
+        close $fh;
+        chmod 0600, "$d/admin.token";
+        $t{$node}->write_config(config($node, tls => [
+            "$pki/$node.crt", "$pki/$node.key", "$pki/ca1.crt"]));
+        ok($t{$node}->start($port{$node}{tcp}),
+           "TLS: node $node started") or diag $t{$node}->log_text;
+    }
+    ok($t{a}->wait_log(qr/peer "b": sending a full copy/, 10)
+       && $t{b}->wait_log(qr/peer "a": sending a full copy/, 10),
+       'TLS: the nodes connect both ways and send their full copies');
+
+    my @tc = map { "127.0.3.$_" } 2 .. 7;
+    my %tt = map { $_ => from('a', $_) } @tc;
+    is(scalar(grep { defined } values %tt), scalar @tc,
+       'TLS: node a makes 6 SOURCE_IP bindings');
+    my $synced_tls = sub {
+        my $x = $api{a}->('GET', '/api/v1/cluster');
+        my $c = $x && $x->{json} ? $x->{json}{cluster} : undef;
+        return $c && $c->{peers}[0]{connected} && $c->{peers}[0]{lag} == 0
+               && $c->{journal_id} >= 6;
+    };
+    ok(wait_for($synced_tls, 5), 'TLS: node b acknowledged them (lag 0)');
+    my $same_tls = grep { (from('b', $_) // '') eq ($tt{$_} // 'none') } @tc;
+    is($same_tls, scalar @tc, 'TLS: the bindings hold on node b');
+
+    # a peer without TLS: refused before anything of the protocol
+    my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $sync{a}, Proto => 'tcp');
+    syswrite($g, "\x00\x00\x00\x0c\x01\x01\x01b" . ("\x00" x 8)) if $g;
+    ok($t{a}->wait_log(qr/"\(not named yet\)" closed: TLS handshake failed/,
+                       5), 'TLS: a plain TCP HELLO is refused');
+    close $g if $g;
+
+    # node b again with a certificate of another CA
+    $t{b}->stop;
+    $t{b}->write_config(config('b', tls => [
+        "$pki/x.crt", "$pki/x.key", "$pki/ca1.crt"]));
+    ok($t{b}->start($port{b}{tcp}), 'TLS: node b restarted with a '
+       . 'certificate of another CA');
+    my $refused = qr/closed: TLS handshake failed: the peer's certificate is refused: unable to get local issuer certificate \(peers\.tls\.ca\)/;
+    ok($t{a}->wait_log(qr/incoming connection from peer "\(not named yet\)" $refused/, 10),
+       "TLS: node a refuses its client certificate, the reason logged");
+    ok($t{a}->wait_log(qr/outgoing connection to peer "b" $refused/, 10),
+       'and its server certificate');
+    my $c = $api{a}->('GET', '/api/v1/cluster');
+    ok($c && $c->{json} && !$c->{json}{cluster}{peers}[0]{receiving}
+       && !$c->{json}{cluster}{peers}[0]{sending},
+       'TLS: node a has no link with it');
+    my $served = grep { (from('a', $_) // '') eq ($tt{$_} // 'none') } @tc;
+    is($served, scalar @tc, 'TLS: node a serves on, its bindings intact');
+    for my $node (qw(a b)) {
+        unlike($t{$node}->log_text, qr/\[(alert|crit|emerg)\]/,
+               "TLS: no alert in node $node\'s log");
+        $t{$node}->stop;
+    }
+}
 
 done_testing();

@@ -154,6 +154,25 @@ const lb_conf_object_t  lb_conf_peer_node_object = {
 };
 
 
+/* the files are loaded by lb_peers_init_conf(), weir -t included */
+static const lb_conf_field_t  lb_conf_peers_tls_fields[] = {
+    { LB_F("certificate", LB_CONF_STRING, lb_peers_tls_t, certificate),
+      .required = 1, .max = 4095,
+      .allowed = "a file path (PEM certificate chain of this node)" },
+    { LB_F("key", LB_CONF_STRING, lb_peers_tls_t, key),
+      .required = 1, .max = 4095, .allowed = "a file path (PEM private key)" },
+    { LB_F("ca", LB_CONF_STRING, lb_peers_tls_t, ca),
+      .required = 1, .max = 4095,
+      .allowed = "a file path (PEM CA certificates the peers' chain to)" },
+    { NULL }
+};
+
+const lb_conf_object_t  lb_conf_peers_tls_object = {
+    "peers tls", sizeof(lb_peers_tls_t), lb_conf_peers_tls_fields, NULL,
+    NULL, offsetof(lb_peers_tls_t, pos)
+};
+
+
 static const lb_conf_field_t  lb_conf_peers_fields[] = {
     { LB_F("local", LB_CONF_STRING, lb_peers_conf_t, local),
       .required = 1, .min = 1, .max = 63,
@@ -167,6 +186,9 @@ static const lb_conf_field_t  lb_conf_peers_fields[] = {
       .required = 1,
       .count_off = offsetof(lb_peers_conf_t, nnodes),
       .object = &lb_conf_peer_node_object },
+    /* mutual TLS on the sync link; left out: plain TCP */
+    { LB_F("tls", LB_CONF_OBJECT, lb_peers_conf_t, tls),
+      .object = &lb_conf_peers_tls_object },
     { NULL }
 };
 

@@ -225,6 +225,7 @@ extern const lb_conf_object_t  lb_conf_root_object;
 extern const lb_conf_object_t  lb_conf_admin_object;
 extern const lb_conf_object_t  lb_conf_peers_object;
 extern const lb_conf_object_t  lb_conf_peer_node_object;
+extern const lb_conf_object_t  lb_conf_peers_tls_object;
 extern const lb_conf_object_t  lb_conf_balancer_object;
 extern const lb_conf_object_t  lb_conf_listener_object;
 extern const lb_conf_object_t  lb_conf_target_group_object;

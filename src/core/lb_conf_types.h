@@ -354,12 +354,28 @@ typedef struct {
     lb_conf_pos_t          pos;
 } lb_peer_node_t;
 
+/* peers.tls: the sync link mutually authenticated (lb_peers_tls.h) */
+typedef struct {
+    char                  *certificate;      /* this node's chain, PEM */
+    char                  *key;
+    char                  *ca;               /* the peers' certificates
+                                                must chain to it */
+    void                  *server_ctx;       /* SSL_CTX *: built by the
+                                                master with the cycle
+                                                (root may read the key),
+                                                the sync process inherits
+                                                them */
+    void                  *client_ctx;
+    lb_conf_pos_t          pos;
+} lb_peers_tls_t;
+
 typedef struct {
     char                  *local;            /* the name of this node */
     char                  *vip;              /* NULL: no VIP rule */
     lb_sockaddr_t          vip_addr;
     lb_peer_node_t        *nodes;
     uint32_t               nnodes;
+    lb_peers_tls_t        *tls;              /* NULL: plain TCP */
     uint32_t               local_index;      /* of local in nodes */
     uint32_t               config_version;   /* of load_balancers: the
                                                 active node's API raises

@@ -82,6 +82,11 @@ typedef struct {
     uint64_t            epoch;
     uint64_t            next_id;          /* of the next record */
     uint64_t            too_long;         /* changes not journaled */
+    uint64_t            secret_gen;       /* bumped (atomically) by the
+                                             sync process each time it
+                                             applies a peer's HTTP_COOKIE
+                                             secret: workers take the new
+                                             one when this changes */
     lb_zone_journal_rec_t  recs[LB_ZONE_JOURNAL_SLOTS];
 } lb_zone_journal_t;
 

@@ -24,6 +24,7 @@
 #include "lb_http_session.h"
 #include "lb_log.h"
 #include "lb_palloc.h"
+#include "lb_zone_journal.h"
 
 static lb_int_t lb_http_worker_init(lb_cycle_t *cycle);
 static lb_http_group_t **lb_http_groups_build(lb_conf_t *conf,
@@ -82,6 +83,13 @@ lb_http_worker_init(lb_cycle_t *cycle)
     lb_event_reclaim = lb_http_free_descriptor;
 
     if (cycle->zone != NULL) {
+        /* read before the secret: a peer's secret applied in between
+         * makes the first request read it again */
+        if (lb_zone_journal != NULL) {
+            lb_http_worker.secret_gen = __atomic_load_n(
+                &lb_zone_journal->secret_gen, __ATOMIC_ACQUIRE);
+        }
+
         if (lb_http_sticky_secret(cycle->zone, lb_http_worker.secret,
                                   sizeof(lb_http_worker.secret))
             != LB_OK)

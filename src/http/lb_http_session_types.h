@@ -140,6 +140,8 @@ struct lb_http_group_s {
     uint32_t                nzone_ids;
     uint64_t                generation;   /* lb_http_worker.generation
                                              when it was built */
+    uint64_t                secret_gen;   /* lb_http_worker.secret_gen
+                                             its cookie values are of */
     unsigned                tls:1;        /* HTTPS target group */
     unsigned                h2:1;         /* alpn_protocols: [h2] */
     unsigned                proxy_protocol:2; /* PROXY target group: the
@@ -347,6 +349,8 @@ typedef struct {
                                              by lb_http_init_groups() */
     lb_msec_t               quit_at;      /* when quitting was noticed */
     u_char                  secret[32];   /* sticky cookie key */
+    uint64_t                secret_gen;   /* the zone journal's secret_gen
+                                             when secret was read */
     unsigned                initialized:1;
     unsigned                quitting:1;
 } lb_http_worker_t;

@@ -5,7 +5,12 @@
  * target group's id and the target's address, keyed by a secret that the
  * first worker draws at random and keeps in the shared zone (all workers
  * and reloads use the same one). The address cannot be read back from the
- * value, and a value cannot be made up for a target. The binding lives in
+ * value, and a value cannot be made up for a target. With a peers block
+ * the sync process may replace the secret with the first node's; it then
+ * bumps the zone journal's secret_gen, and a worker that sees the change
+ * (one atomic load per HTTP_COOKIE request) reads the secret again and
+ * computes its groups' values anew, so a cookie of any node is honoured
+ * without a reload. The binding lives in
  * the cookie: its Max-Age is persistence_timeout. weir's cookie is not
  * passed on to the target.
  *
@@ -41,6 +46,7 @@
 #include "lb_sticky.h"
 #include "lb_time.h"
 #include "lb_zone.h"
+#include "lb_zone_journal.h"
 
 #define LB_HTTP_STICKY_BYTES     12       /* of the HMAC, in the cookie */
 #define LB_HTTP_APP_CAPACITY     8192     /* bindings per target group */
@@ -55,6 +61,8 @@ static size_t lb_http_app_key(const u_char *v, size_t len, u_char *key);
 static lb_http_peer_t *lb_http_peer_by_zone_id(lb_http_group_t *g,
     uint32_t id);
 static int lb_http_zone_id_cmp(const void *a, const void *b, void *g);
+static void lb_http_sticky_values(lb_http_group_t *g);
+static void lb_http_sticky_fresh(lb_http_group_t *g);
 
 
 size_t
@@ -139,8 +147,6 @@ lb_http_sticky_init(lb_http_group_t *g, lb_shm_zone_t *zone, lb_pool_t *pool)
 {
     char              name[LB_ZONE_TABLE_NAME_LEN + 1];
     uint32_t          i, n;
-    const char       *id;
-    lb_http_peer_t   *p;
     lb_persistence_t *sp;
 
     sp = g->tg->session_persistence;
@@ -151,16 +157,9 @@ lb_http_sticky_init(lb_http_group_t *g, lb_shm_zone_t *zone, lb_pool_t *pool)
     }
 
     g->sticky = sp;
-    id = g->tg->id != NULL ? g->tg->id : g->tg->name;
 
     if (sp->type == LB_PERSIST_HTTP_COOKIE) {
-        for (i = 0; i < g->bg->npeers; i++) {
-            p = &g->peers[i];
-            p->cookie_len = (uint32_t) lb_http_sticky_value(
-                                lb_http_worker.secret,
-                                sizeof(lb_http_worker.secret), id,
-                                p->bp->target->addr.text, p->cookie);
-        }
+        lb_http_sticky_values(g);
         return LB_OK;
     }
 
@@ -202,6 +201,67 @@ lb_http_sticky_init(lb_http_group_t *g, lb_shm_zone_t *zone, lb_pool_t *pool)
 }
 
 
+/* The HTTP_COOKIE values of g's targets under the worker's secret. */
+static void
+lb_http_sticky_values(lb_http_group_t *g)
+{
+    uint32_t         i;
+    const char      *id;
+    lb_http_peer_t  *p;
+
+    id = g->tg->id != NULL ? g->tg->id : g->tg->name;
+
+    for (i = 0; i < g->bg->npeers; i++) {
+        p = &g->peers[i];
+        p->cookie_len = (uint32_t) lb_http_sticky_value(
+                            lb_http_worker.secret,
+                            sizeof(lb_http_worker.secret), id,
+                            p->bp->target->addr.text, p->cookie);
+    }
+
+    g->secret_gen = lb_http_worker.secret_gen;
+}
+
+
+/* A peer's secret applied by the sync process since this worker read its
+ * own: read it again (the zone lock, once per change), then g's values.
+ * Otherwise one atomic load. */
+static void
+lb_http_sticky_fresh(lb_http_group_t *g)
+{
+    uint64_t        gen;
+    lb_shm_zone_t  *zone;
+
+    if (lb_zone_journal == NULL) {
+        return;
+    }
+
+    gen = __atomic_load_n(&lb_zone_journal->secret_gen, __ATOMIC_ACQUIRE);
+
+    if (gen != lb_http_worker.secret_gen) {
+        zone = lb_http_worker.cycle != NULL ? lb_http_worker.cycle->zone
+                                            : NULL;
+
+        if (zone == NULL
+            || lb_http_sticky_secret(zone, lb_http_worker.secret,
+                                     sizeof(lb_http_worker.secret))
+               != LB_OK)
+        {
+            /* the old secret stays; tried again at the next request */
+            return;
+        }
+
+        lb_http_worker.secret_gen = gen;
+        lb_log_error(LB_LOG_INFO, &lb_log, 0,
+                     "the HTTP_COOKIE secret of the peers is taken");
+    }
+
+    if (g->secret_gen != lb_http_worker.secret_gen) {
+        lb_http_sticky_values(g);
+    }
+}
+
+
 static int
 lb_http_zone_id_cmp(const void *a, const void *b, void *data)
 {
@@ -226,6 +286,10 @@ lb_http_sticky_pick(lb_http_session_t *s)
 
     g = s->group;
     sp = g->sticky;
+
+    if (sp != NULL && sp->type == LB_PERSIST_HTTP_COOKIE) {
+        lb_http_sticky_fresh(g);
+    }
 
     /* only the first try: a stuck target that failed is tried already,
      * and the request head in cin may be gone by a retry */
@@ -286,6 +350,8 @@ lb_http_sticky_chosen(lb_http_session_t *s, lb_http_peer_t *p)
     }
 
     if (sp->type == LB_PERSIST_HTTP_COOKIE) {
+        lb_http_sticky_fresh(s->group);
+
         spec.name = (const u_char *) LB_HTTP_STICKY_COOKIE;
         spec.name_len = sizeof(LB_HTTP_STICKY_COOKIE) - 1;
         spec.value = p->cookie;

@@ -13,13 +13,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 #include "lb_conf_types.h"
 #include "lb_connection.h"
 #include "lb_cycle.h"
 #include "lb_event.h"
+#include "lb_event_openssl.h"
 #include "lb_log.h"
 #include "lb_peers.h"
 #include "lb_peers_msg.h"
+#include "lb_peers_tls.h"
 #include "lb_time.h"
 #include "lb_zone.h"
 #include "lb_zone_journal.h"
@@ -52,6 +56,7 @@ struct lb_peers_conn_s {
     lb_peer_t          *peer;         /* NULL: accepted, not named yet */
     unsigned            state;
     unsigned            outgoing:1;
+    unsigned            handshake:1;  /* peers.tls: not done yet */
     lb_msec_t           last_in;
     lb_msec_t           last_out;
     size_t              ilen;
@@ -118,6 +123,8 @@ typedef struct {
     lb_peer_t          *conf_in_from;
     lb_msec_t           role_at;      /* next look */
     lb_msec_t           show_at;      /* next status copy */
+    SSL_CTX            *tls_server;   /* peers.tls; NULL: plain TCP */
+    SSL_CTX            *tls_client;
 } lb_peers_ctx_t;
 
 static lb_peers_ctx_t  lb_peers;
@@ -145,6 +152,8 @@ static void lb_peers_role(void);
 static bool lb_peers_holds_vip(const lb_sockaddr_t *vip);
 static void lb_peers_show(void);
 static void lb_peers_send_hello(lb_peers_conn_t *pc);
+static void lb_peers_connected(lb_peers_conn_t *pc);
+static lb_int_t lb_peers_handshake(lb_peers_conn_t *pc);
 static void lb_peers_fill_conf(lb_peers_conn_t *pc);
 static lb_int_t lb_peers_conf_msg(lb_peers_conn_t *pc,
     const lb_peers_msg_t *m);
@@ -185,6 +194,17 @@ lb_peers_init(lb_cycle_t *cycle, uint32_t slot)
         lb_log_error(LB_LOG_EMERG, &lb_log, 0,
                      "out of memory for the sync process");
         return LB_ERROR;
+    }
+
+    if (conf->tls != NULL) {
+        /* built by the master (lb_peers_init_conf()) */
+        lb_peers.tls_server = conf->tls->server_ctx;
+        lb_peers.tls_client = conf->tls->client_ctx;
+        if (lb_peers.tls_server == NULL || lb_peers.tls_client == NULL) {
+            lb_log_error(LB_LOG_EMERG, &lb_log, 0,
+                         "sync process without its TLS contexts");
+            return LB_ERROR;
+        }
     }
 
     for (i = 0; i < conf->nnodes; i++) {
@@ -489,6 +509,18 @@ lb_peers_accept(void)
 
         pc->state = LB_PEERS_S_NEW;
         pc->outgoing = 0;
+        pc->handshake = 0;
+
+        if (lb_peers.tls_server != NULL) {
+            if (lb_ssl_create_connection(lb_peers.tls_server, c,
+                                         LB_SSL_SERVER)
+                != LB_OK)
+            {
+                lb_peers_close(pc, "no TLS state");
+                continue;
+            }
+            pc->handshake = 1;
+        }
     }
 }
 
@@ -520,12 +552,81 @@ lb_peers_connect(lb_peer_t *p)
 
     pc->peer = p;
     pc->outgoing = 1;
+    pc->handshake = 0;
     pc->state = (rc == LB_OK) ? LB_PEERS_S_HELLO : LB_PEERS_S_CONNECTING;
     p->out = pc;
 
     if (rc == LB_OK) {
+        lb_peers_connected(pc);
+    }
+}
+
+
+/* An outgoing connection is up: HELLO, or first the TLS handshake */
+static void
+lb_peers_connected(lb_peers_conn_t *pc)
+{
+    if (lb_peers.tls_client == NULL) {
+        lb_peers_send_hello(pc);
+        return;
+    }
+
+    if (lb_ssl_create_connection(lb_peers.tls_client, pc->c, LB_SSL_CLIENT)
+        != LB_OK)
+    {
+        lb_peers_close(pc, "no TLS state");
+        return;
+    }
+
+    pc->handshake = 1;
+}
+
+
+/* One step of pc's TLS handshake (the loop calls it every tick until it
+ * ends): LB_OK when done (an outgoing side then sends HELLO), LB_AGAIN,
+ * or LB_ERROR when pc was closed, saying why. */
+static lb_int_t
+lb_peers_handshake(lb_peers_conn_t *pc)
+{
+    long        v;
+    char        why[256];
+    lb_int_t    rc;
+
+    rc = lb_ssl_handshake(pc->c);
+
+    if (rc == LB_AGAIN) {
+        if (lb_current_msec - pc->last_in > LB_PEERS_DEAD) {
+            lb_peers_close(pc, "TLS handshake timed out");
+            return LB_ERROR;
+        }
+        return LB_AGAIN;
+    }
+
+    if (rc != LB_OK) {
+        v = SSL_get_verify_result(pc->c->ssl->ssl);
+
+        if (v != X509_V_OK) {
+            snprintf(why, sizeof(why), "TLS handshake failed: the peer's "
+                     "certificate is refused: %s (peers.tls.ca)",
+                     X509_verify_cert_error_string(v));
+        } else {
+            snprintf(why, sizeof(why), "TLS handshake failed (the reason "
+                     "is in the line before: e.g. the peer refused this "
+                     "node's certificate)");
+        }
+
+        lb_peers_close(pc, why);
+        return LB_ERROR;
+    }
+
+    pc->handshake = 0;
+    pc->last_in = lb_current_msec;
+
+    if (pc->outgoing) {
         lb_peers_send_hello(pc);
     }
+
+    return LB_OK;
 }
 
 
@@ -643,7 +744,15 @@ lb_peers_pump(lb_peers_conn_t *pc)
         pc->state = LB_PEERS_S_HELLO;
         pc->last_in = lb_current_msec;
 
-        lb_peers_send_hello(pc);
+        lb_peers_connected(pc);
+
+        if (pc->c == NULL) {
+            return;
+        }
+    }
+
+    if (pc->handshake && lb_peers_handshake(pc) != LB_OK) {
+        return;
     }
 
     if (lb_peers_read(pc) != LB_OK) {
@@ -695,8 +804,25 @@ lb_peers_read(lb_peers_conn_t *pc)
 
     for ( ;; ) {
         if (pc->ilen < sizeof(pc->ibuf)) {
-            n = recv(pc->c->fd, pc->ibuf + pc->ilen,
-                     sizeof(pc->ibuf) - pc->ilen, 0);
+            if (pc->c->ssl != NULL) {
+                n = lb_ssl_recv(pc->c, (char *) pc->ibuf + pc->ilen,
+                                sizeof(pc->ibuf) - pc->ilen);
+
+                if (n == LB_AGAIN) {
+                    break;
+                }
+
+                if (n == LB_ERROR) {
+                    lb_peers_close(pc, pc->c->ssl->err != 0
+                                       ? strerror(pc->c->ssl->err)
+                                       : "TLS error");
+                    return LB_ERROR;
+                }
+
+            } else {
+                n = recv(pc->c->fd, pc->ibuf + pc->ilen,
+                         sizeof(pc->ibuf) - pc->ilen, 0);
+            }
 
             if (n == 0) {
                 lb_peers_close(pc, pc->ilen != 0 ? "closed in the middle "
@@ -784,6 +910,26 @@ lb_peers_write(lb_peers_conn_t *pc)
     ssize_t  n;
 
     while (pc->ostart < pc->oend) {
+        if (pc->c->ssl != NULL) {
+            /* unsent bytes stay first in obuf, as lb_ssl_send() wants */
+            n = lb_ssl_send(pc->c, (const char *) pc->obuf + pc->ostart,
+                            pc->oend - pc->ostart);
+
+            if (n == LB_AGAIN) {
+                break;
+            }
+
+            if (n == LB_ERROR) {
+                lb_peers_close(pc, pc->c->ssl->err != 0
+                                   ? strerror(pc->c->ssl->err)
+                                   : "TLS error");
+                return LB_ERROR;
+            }
+
+            pc->ostart += (size_t) n;
+            continue;
+        }
+
         n = send(pc->c->fd, pc->obuf + pc->ostart, pc->oend - pc->ostart,
                  MSG_NOSIGNAL);
 
@@ -1321,8 +1467,17 @@ lb_peers_apply(lb_peer_t *p, const lb_peers_msg_t *m)
         value = m->value.data;
     }
 
-    (void) lb_zone_table_set(t, m->key.data, m->key.len, value,
-                             lb_current_msec, m->ttl);
+    if (lb_zone_table_set(t, m->key.data, m->key.len, value,
+                          lb_current_msec, m->ttl)
+            == LB_OK
+        && strncmp(name, "http:", 5) == 0)
+    {
+        /* the workers take the new secret at their next HTTP_COOKIE
+         * request (lb_http_sticky.c) */
+        __atomic_add_fetch(&lb_zone_journal->secret_gen, 1,
+                           __ATOMIC_RELEASE);
+    }
+
     p->applied++;
 }
 

@@ -4,7 +4,9 @@
  * HTTP_COOKIE secret) equal on every node of the block.
  *
  * Each node listens on its own nodes[].address and connects to every
- * other node; a connection carries the changes of the node that opened
+ * other node (with peers.tls, each connection starts with a mutually
+ * authenticated TLS handshake, lb_peers_tls.h, stepped by the loop like
+ * the rest); a connection carries the changes of the node that opened
  * it, one way, and acknowledgements back:
  *
  *   A -> B  HELLO(A, epoch of A's journal)
@@ -26,8 +28,9 @@
  * once-a-second ACK) for LB_PEERS_DEAD ms, is closed; an outgoing one is
  * opened again after LB_PEERS_RETRY ms and resumes from the last id the
  * peer acknowledged. The HTTP_COOKIE secret of the first node listed
- * wins: the others take it (their workers read it at their next start or
- * reload).
+ * wins: the others take it (each secret applied bumps the journal's
+ * secret_gen, and the workers read the secret again at their next
+ * HTTP_COOKIE request).
  *
  * Roles: with peers.vip, this node is active while it holds the VIP on an
  * interface (getifaddrs(), every LB_PEERS_ROLE_EVERY ms); without, the

@@ -10,6 +10,7 @@
 #include "lb_event_openssl.h"
 #include "lb_http.h"
 #include "lb_module.h"
+#include "lb_peers_tls.h"
 #include "lb_stream.h"
 #include "lb_stream_udp.h"
 
@@ -51,6 +52,10 @@ const lb_module_t  lb_modules[] = {
     /* the admin API's token file, checked when a cycle is built */
     { .name = "admin",
       .init_conf = lb_admin_init_conf },
+
+    /* peers.tls: its files, checked when a cycle is built */
+    { .name = "peers",
+      .init_conf = lb_peers_init_conf },
 
     { .name = NULL }
 };
