@@ -19,30 +19,7 @@ ROUNDS=${ROUNDS:-2}
 DUR=${SECONDS_RUN:-5}
 CONNS=${CONNS:-"16 256"}
 W=$(mktemp -d /tmp/l7bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-[ -x "$WEIR" ] || { echo "no $WEIR: make build first" >&2; exit 1; }
-free_port() {
-    perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>1) or die; print $s->sockport'
-}
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1
-    done
-    echo "port $1 never opened" >&2; return 1
-}
-start() { # name cmd...: runs it bounded in time (30 min), records the pid
-    local n=$1; shift
-    timeout -s TERM 1800 "$@" >"$W/$n.out" 2>&1 &
-    PIDS+=($!)
-}
+. "$(dirname "$0")/lib.sh"
 ORIGIN=$(free_port); PW=$(free_port); PH=$(free_port); PN=$(free_port)
 PW0=$(free_port)
 HOST=www.example.com
