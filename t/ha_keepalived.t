@@ -40,7 +40,7 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-use Weir qw(wait_for binary);
+use Weir qw(wait_for binary write_file);
 use WeirNetns qw(netns_or_skip);
 
 netns_or_skip();
@@ -161,13 +161,6 @@ ${peers}load_balancers:
 EOF
 }
 
-sub write_file {
-    my ($path, $text, $mode) = @_;
-    open(my $f, '>', $path) or die "$path: $!";
-    print $f $text;
-    close $f;
-    chmod $mode, $path if defined $mode;
-}
 
 sub slurp {
     open(my $f, '<', $_[0]) or return '';

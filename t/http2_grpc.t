@@ -12,7 +12,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Weir qw(free_port start_program);
+use Weir qw(free_port start_program read_file write_file);
 use WeirHTTP qw(check_clean);
 
 my $PY = '/usr/bin/python3';
@@ -24,21 +24,7 @@ plan skip_all => 'curl not installed'
 my $w = Weir->new;
 my $dir = $w->dir;
 
-sub read_file {
-    my ($path) = @_;
-    open(my $fh, '<', $path) or return '';
-    binmode $fh;
-    local $/;
-    return <$fh> // '';
-}
 
-sub write_file {
-    my ($path, $data) = @_;
-    open(my $fh, '>', $path) or die "$path: $!\n";
-    binmode $fh;
-    print $fh $data;
-    close $fh;
-}
 
 # a gRPC server on a free port; returns the port once it accepts
 sub start_grpc {

@@ -15,7 +15,7 @@ use warnings;
 use lib 't/lib';
 use JSON::PP ();
 use Test::More;
-use Weir qw(free_port start_program);
+use Weir qw(free_port start_program read_file);
 use WeirHTTP qw(check_clean start_http_backend);
 
 my $PY = '/usr/bin/python3';
@@ -24,12 +24,6 @@ plan skip_all => 'python3-h2 not installed'
 
 my $w = Weir->new;
 my $dir = $w->dir;
-sub read_file {
-    my ($path) = @_;
-    open(my $fh, '<', $path) or return '';
-    local $/;
-    return <$fh> // '';
-}
 
 system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
        . " -nodes -days 2 -subj /CN=localhost -keyout $dir/key.pem"

@@ -16,7 +16,8 @@ use lib 't/lib';
 use Digest::MD5 qw(md5_hex);
 use POSIX ();
 use Test::More;
-use Weir qw(free_port wait_for tcp_exchange start_program);
+use Weir qw(free_port wait_for tcp_exchange start_program read_file
+            write_file);
 use WeirHTTP qw(start_http_backend pattern_block pattern_md5 check_clean);
 
 my $PY = '/usr/bin/python3';
@@ -43,21 +44,7 @@ sub start_target {
     return $p->{port};
 }
 
-sub write_file {
-    my ($path, $data) = @_;
-    open(my $fh, '>', $path) or die "$path: $!\n";
-    binmode $fh;
-    print $fh $data;
-    close $fh;
-}
 
-sub read_file {
-    my ($path) = @_;
-    open(my $fh, '<', $path) or return '';
-    binmode $fh;
-    local $/;
-    return <$fh> // '';
-}
 
 # 300 KiB of the pattern: more than a stream's window (64 KiB)
 my $BIG = 300 * 1024;

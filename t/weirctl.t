@@ -18,7 +18,8 @@ use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time);
 use Test::More;
-use Weir qw(free_port wait_for start_backend spawn_server stop_server binary);
+use Weir qw(free_port wait_for start_backend spawn_server stop_server binary
+            write_file);
 
 my $CTL = $ENV{WEIRCTL_BINARY} // do { (my $b = binary()) =~ s/weir$/weirctl/; $b };
 ok(-x $CTL, "$CTL is built") or BAIL_OUT("no $CTL");
@@ -75,13 +76,6 @@ ok($w->start($lp, $ap), 'weir started with an admin listener')
 
 # --- helpers ---
 
-sub write_file {
-    my ($path, $text, $mode) = @_;
-    open(my $fh, '>', $path) or die "$path: $!";
-    print $fh $text;
-    close $fh;
-    chmod $mode, $path if defined $mode;
-}
 
 sub slurp {
     my ($path) = @_;

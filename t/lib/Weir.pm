@@ -15,7 +15,8 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(free_port wait_for tcp_exchange start_backend
-                    spawn_server stop_server start_program binary);
+                    spawn_server stop_server start_program binary
+                    read_file write_file);
 
 my @servers;        # pids of spawn_server() children still running
 my $owner = $$;     # forked children must not run our END or DESTROY
@@ -356,6 +357,26 @@ END {
     local $?;    # the test's exit status, not the servers'
     return unless $$ == $owner;
     for my $pid (@servers) { kill 'TERM', $pid; waitpid($pid, 0); }
+}
+
+
+# The whole file as bytes; '' when it cannot be read.
+sub read_file {
+    my ($path) = @_;
+    open(my $fh, '<', $path) or return '';
+    binmode $fh;
+    local $/;
+    return <$fh> // '';
+}
+
+# The bytes into path (dies when it cannot), then its mode when given.
+sub write_file {
+    my ($path, $data, $mode) = @_;
+    open(my $fh, '>', $path) or die "$path: $!\n";
+    binmode $fh;
+    print $fh $data;
+    close($fh) or die "$path: $!\n";
+    chmod $mode, $path if defined $mode;
 }
 
 1;
