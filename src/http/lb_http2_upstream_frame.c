@@ -618,6 +618,8 @@ lb_http2_up_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
 
         st->status = status;
         st->has_length = 0;
+        st->trailer_fields = 0;
+        st->trailer_bytes = 0;
 
         n = snprintf(line, sizeof(line), "HTTP/1.1 %03u%s%s\r\n", status,
                      lb_http2_up_reason(status)[0] ? " " : "",
@@ -628,6 +630,19 @@ lb_http2_up_on_header(nghttp2_session *ng, const nghttp2_frame *frame,
         }
 
         return 0;
+    }
+
+    /* trailers go to the client as chunked trailers: no more of them
+     * than weir's own chunked decoder takes (lb_http_chunked.h), or the
+     * session would refuse what it wrote (found by fuzz_http2_response) */
+    if (frame->headers.cat == NGHTTP2_HCAT_HEADERS) {
+        st->trailer_bytes += namelen + 2 + valuelen + 2;
+
+        if (++st->trailer_fields > LB_HTTP_CHUNK_MAX_TRAILERS
+            || st->trailer_bytes + 2 > LB_HTTP_CHUNK_MAX_TRAILER)
+        {
+            goto too_large;
+        }
     }
 
     if (namelen == 14 && memcmp(name, "content-length", 14) == 0) {

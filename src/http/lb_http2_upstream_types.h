@@ -94,6 +94,8 @@ struct lb_http2_up_stream_s {
     lb_http2_body_e         body;
     unsigned                final_head:1;
     unsigned                has_length:1;
+    uint32_t                trailer_fields;   /* of the response, */
+    size_t                  trailer_bytes;    /* as chunked trailers */
     unsigned                eos:1;        /* END_STREAM from the target */
     unsigned                closed:1;
     unsigned                refused:1;    /* never processed */
